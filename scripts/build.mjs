@@ -1,0 +1,53 @@
+// Bundles the CLI (which also hosts the daemon), the training worker, the extension and the
+// webview with esbuild. tfjs is bundled so the packaged extension needs no node_modules; the
+// native tfjs-node bindings stay external (optional, loaded at run time when installed), and
+// the wasm binaries are copied next to the bundles (see src/core/backend/select.ts).
+import * as esbuild from "esbuild";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+
+const watch = process.argv.includes("--watch");
+const nodeEntries = [
+  ["src/cli/main.ts", "dist/cli.js"],
+  ["src/daemon/trainWorker.ts", "dist/trainWorker.js"],
+  ["src/extension/extension.ts", "dist/extension.js"],
+].filter(([src]) => existsSync(src));
+
+const common = {
+  bundle: true,
+  sourcemap: true,
+  logLevel: "warning",
+  legalComments: "none",
+};
+
+const builds = nodeEntries.map(([entry, outfile]) =>
+  esbuild.build({
+    ...common,
+    entryPoints: [entry],
+    outfile,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    external: ["vscode", "@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"],
+    banner: entry.startsWith("src/cli/") ? { js: "#!/usr/bin/env node" } : undefined,
+  }),
+);
+if (existsSync("webview/main.ts")) {
+  builds.push(
+    esbuild.build({
+      ...common,
+      entryPoints: ["webview/main.ts"],
+      outfile: "dist/webview/main.js",
+      platform: "browser",
+      target: "es2022",
+      format: "esm",
+    }),
+  );
+}
+await Promise.all(builds);
+
+mkdirSync("dist", { recursive: true });
+const wasmSrc = "node_modules/@tensorflow/tfjs-backend-wasm/dist";
+for (const f of readdirSync(wasmSrc).filter((f) => f.endsWith(".wasm"))) copyFileSync(join(wasmSrc, f), join("dist", f));
+if (existsSync("dist/cli.js")) chmodSync("dist/cli.js", 0o755);
+if (watch) console.log("watch mode is not supported; rerun npm run build");

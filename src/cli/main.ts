@@ -1,0 +1,20 @@
+import { Command } from "commander";
+import { VERBS } from "./verbs";
+
+// Each verb lives in src/cli/verbs/<verb>.ts and registers itself on the program; the list is
+// in verbs/index.ts so adding a verb is one file plus one line.
+async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name("hyperat")
+    .description("Hyper adversarial tuning for pretrained Vision Transformers")
+    .showHelpAfterError();
+  for (const register of VERBS) register(program);
+  await program.parseAsync(argv);
+}
+
+main(process.argv).catch((e: unknown) => {
+  const err = e as Error;
+  console.error(`hyperat: ${err?.message ?? String(e)}`);
+  if (process.env.HYPERAT_DEBUG) console.error(err?.stack);
+  process.exit(1);
+});

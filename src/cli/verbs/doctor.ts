@@ -1,0 +1,32 @@
+import type { Command } from "commander";
+import * as os from "node:os";
+import { selectBackend } from "../../core/backend/select";
+import { isBackendRequest } from "../../core/backend/names";
+
+export function registerDoctor(program: Command): void {
+  program
+    .command("doctor")
+    .description("show which compute backend loads, why others did not, and versions")
+    .option("--backend <name>", "auto | tensorflow-gpu | tensorflow | wasm | cpu", "auto")
+    .option("--json", "print JSON")
+    .action(async (opts: { backend: string; json?: boolean }) => {
+      if (!isBackendRequest(opts.backend)) throw new Error(`--backend: unknown backend "${opts.backend}"`);
+      const info = await selectBackend(opts.backend);
+      const report = {
+        ...info,
+        node: process.version,
+        platform: `${os.platform()} ${os.arch()}`,
+        cpus: os.cpus().length,
+        memoryBytes: os.totalmem(),
+      };
+      if (opts.json) {
+        console.log(JSON.stringify(report, null, 2));
+        return;
+      }
+      console.log(`backend:   ${info.backend} (requested ${info.requested})`);
+      for (const a of info.attempts) console.log(`  ${a.ok ? "ok  " : "no  "} ${a.backend}${a.reason ? `: ${a.reason}` : ""}`);
+      if (info.backend === "wasm") console.log(`wasm:      SIMD ${info.simd ? "yes" : "no"}, threads ${info.threads ? "yes" : "no"} (tfjs has no wasm threads in Node)`);
+      console.log(`tfjs:      ${info.tfjsVersion}`);
+      console.log(`node:      ${process.version} on ${report.platform}, ${report.cpus} CPUs, ${(report.memoryBytes / 2 ** 30).toFixed(1)} GiB`);
+    });
+}

@@ -1,0 +1,7 @@
+import type { Command } from "commander";
+import { registerDoctor } from "./doctor";
+
+/** One entry per CLI verb; each adds itself to the commander program. */
+export const VERBS: Array<(program: Command) => void> = [
+  registerDoctor,
+];

@@ -1,0 +1,142 @@
+import * as tf from "@tensorflow/tfjs";
+import * as path from "node:path";
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
+import { BACKEND_ORDER, BackendName, BackendRequest, TFJS_BACKEND_NAME } from "./names";
+import { registerFastMatMulGradient } from "./matmulGradient";
+
+export interface BackendAttempt {
+  backend: BackendName;
+  ok: boolean;
+  /** Why it did not load (first line of the error). */
+  reason?: string;
+}
+
+export interface BackendInfo {
+  /** The backend that is active now. */
+  backend: BackendName;
+  requested: BackendRequest;
+  attempts: BackendAttempt[];
+  tfjsVersion: string;
+  simd?: boolean;
+  threads?: boolean;
+}
+
+export class BackendUnavailableError extends Error {
+  constructor(readonly requested: BackendName, readonly reason: string) {
+    super(`backend "${requested}" was requested but cannot load: ${reason}`);
+    this.name = "BackendUnavailableError";
+  }
+}
+
+let active: BackendInfo | undefined;
+
+/** The backend selected by `selectBackend`, if any. */
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split("\n")[0].slice(0, 300);
+}
+
+// Native bindings are required lazily and by a computed name so bundlers leave them alone:
+// they are optional dependencies that are absent on machines without libtensorflow.
+function requireOptional(name: string): unknown {
+  return createRequire(__filename)(name);
+}
+
+/** True when the package itself is absent (nothing was loaded, so no kernels were left behind). */
+function isNotInstalled(e: unknown, name: string): boolean {
+  const err = e as { code?: string; message?: string };
+  return err?.code === "MODULE_NOT_FOUND" && (err.message ?? "").includes(`'${name}'`);
+}
+
+const NATIVE_PACKAGE: Partial<Record<BackendName, string>> = {
+  "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
+  tensorflow: "@tensorflow/tfjs-node",
+};
+
+/** Where the tfjs-backend-wasm .wasm binaries live: next to the bundle, or in node_modules. */
+function wasmDir(): string | undefined {
+  const candidates = [
+    process.env.HYPERAT_WASM_DIR,
+    typeof __dirname === "string" ? __dirname : undefined,
+    typeof __dirname === "string" ? path.join(__dirname, "wasm") : undefined,
+  ];
+  for (const c of candidates) {
+    if (c && fs.existsSync(path.join(c, "tfjs-backend-wasm-simd.wasm"))) return c + path.sep;
+  }
+  return undefined;
+}
+
+async function tryLoad(name: BackendName): Promise<void> {
+  switch (name) {
+    case "tensorflow-gpu":
+      requireOptional("@tensorflow/tfjs-node-gpu");
+      break;
+    case "tensorflow":
+      requireOptional("@tensorflow/tfjs-node");
+      break;
+    case "wasm": {
+      const wasm = await import("@tensorflow/tfjs-backend-wasm");
+      const dir = wasmDir();
+      if (dir) wasm.setWasmPaths(dir);
+      break;
+    }
+    case "cpu":
+      break;
+  }
+  const ok = await tf.setBackend(TFJS_BACKEND_NAME[name]);
+  if (!ok) throw new Error(`tf.setBackend("${TFJS_BACKEND_NAME[name]}") returned false`);
+  await tf.ready();
+}
+
+/**
+ * Chooses the compute backend once per process. `auto` tries tensorflow-gpu, tensorflow, wasm,
+ * cpu in order; any error counts as "not available" (half-installed native packages throw odd
+ * errors). After one native binding failed we skip the other: its half-registered kernels make
+ * the second attempt print hundreds of "already registered" warnings and it fails the same way.
+ * An explicitly requested backend that cannot load throws `BackendUnavailableError`.
+ */
+export async function selectBackend(requested: BackendRequest = "auto"): Promise<BackendInfo> {
+  if (active && (requested === "auto" || requested === active.backend)) return active;
+  const attempts: BackendAttempt[] = [];
+  const order: readonly BackendName[] = requested === "auto" ? BACKEND_ORDER : [requested];
+  let nativeFailed = false;
+  for (const name of order) {
+    const native = name === "tensorflow" || name === "tensorflow-gpu";
+    if (native && nativeFailed) {
+      attempts.push({ backend: name, ok: false, reason: "skipped: another native tfjs binding already failed to load" });
+      continue;
+    }
+    try {
+      await tryLoad(name);
+      attempts.push({ backend: name, ok: true });
+      registerFastMatMulGradient();
+      active = {
+        backend: name,
+        requested,
+        attempts,
+        tfjsVersion: tf.version.tfjs,
+        ...(name === "wasm"
+          ? { simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"), threads: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT") }
+          : {}),
+      };
+      return active;
+    } catch (e) {
+      // A package that is simply absent left nothing behind; one that half-loaded did.
+      if (native && !isNotInstalled(e, NATIVE_PACKAGE[name]!)) nativeFailed = true;
+      attempts.push({ backend: name, ok: false, reason: firstLine(e) });
+      if (requested !== "auto") throw new BackendUnavailableError(name, firstLine(e));
+    }
+  }
+  throw new Error(`no compute backend could load: ${attempts.map((a) => `${a.backend}: ${a.reason}`).join("; ")}`);
+}
+
+/** For tests: selects the plain cpu backend unless HYPERAT_TEST_BACKEND says otherwise. */
+export async function selectTestBackend(): Promise<BackendInfo> {
+  const want = (process.env.HYPERAT_TEST_BACKEND as BackendRequest | undefined) ?? "cpu";
+  return selectBackend(want);
+}

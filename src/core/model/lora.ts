@@ -1,0 +1,65 @@
+import * as tf from "@tensorflow/tfjs";
+import { ParamMap, ModuleType, modulePath } from "./params";
+
+/**
+ * One LoRA on a linear map W0 (engine layout `[d_in, d_out]`):
+ *   y = x W0 + b + (alpha / r) * (x A^T) B^T
+ * We hold `a = A^T` as `[d_in, r]` and `b = B^T` as `[r, d_out]` so the forward pass is two
+ * plain matMuls (wasm fast path); adapters files store peft's `A [r, d_in]`, `B [d_out, r]`.
+ */
+export interface LoraFactors {
+  a: tf.Tensor2D;
+  b: tf.Tensor2D;
+}
+
+/** A full adapter: factors per module path (e.g. `blocks.3.attn.qkv`) and the scaling alpha/r. */
+export interface LoraSet {
+  scale: number;
+  factors: Record<string, LoraFactors>;
+}
+
+export interface LoraShape {
+  rank: number;
+  alpha: number;
+  targets: readonly ModuleType[];
+}
+
+export function loraScale(s: Pick<LoraShape, "rank" | "alpha">): number {
+  return s.alpha / s.rank;
+}
+
+/** Module paths a LoRA targets, in block order. */
+export function targetPaths(depth: number, targets: readonly ModuleType[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < depth; i++) for (const m of targets) out.push(modulePath(i, m));
+  return out;
+}
+
+/** ΔW = scale · a b in engine layout `[d_in, d_out]` (materialized only for merging and norms). */
+export function deltaW(f: LoraFactors, scale: number): tf.Tensor2D {
+  return tf.tidy(() => tf.mul(tf.matMul(f.a, f.b), scale) as tf.Tensor2D);
+}
+
+/**
+ * Returns new parameters W0 + ΔW for every adapted module (the inputs are untouched, so a merge
+ * is reversible). Throws naming the module if a merged weight is not finite.
+ */
+export function mergeLora(params: ParamMap, deltas: Record<string, tf.Tensor2D>, label = "adapter"): ParamMap {
+  const out: ParamMap = { ...params };
+  for (const [path, d] of Object.entries(deltas)) {
+    const name = `${path}.weight`;
+    const w = params[name];
+    if (!w) throw new Error(`${label}: no weight "${name}" in the model to merge into`);
+    if (w.shape.join(",") !== d.shape.join(",")) {
+      throw new Error(`${label}: ΔW for "${name}" has shape [${d.shape}], weight has [${w.shape}]`);
+    }
+    const merged = tf.add(w, d);
+    const finite = tf.tidy(() => tf.all(tf.isFinite(merged)).dataSync()[0] === 1);
+    if (!finite) {
+      merged.dispose();
+      throw new Error(`${label}: merged weight "${name}" is not finite`);
+    }
+    out[name] = merged;
+  }
+  return out;
+}

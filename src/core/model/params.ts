@@ -1,0 +1,117 @@
+import * as tf from "@tensorflow/tfjs";
+import { ViTConfig, numTokens } from "./config";
+import { Rng } from "../rng";
+
+/**
+ * Model parameters keyed by timm names. Layout note: inside the engine every linear weight is
+ * stored as a kernel `[d_in, d_out]` (timm/PyTorch store `[d_out, d_in]`) and the patch
+ * embedding as `[C*P*P, D]` (timm: `[D, C, P, P]`), so forward passes use plain matMuls with no
+ * transpose flags — the only form wasm runs on its fast XNNPACK path. `timmLayout.ts` converts
+ * at the file boundary.
+ */
+export type ParamMap = Record<string, tf.Tensor>;
+
+/** The four LoRA-able linear maps of a block, as HYPERAT.md names them. */
+export const MODULE_TYPES = ["qkv", "proj", "fc1", "fc2"] as const;
+export type ModuleType = (typeof MODULE_TYPES)[number];
+
+export function modulePath(block: number, m: ModuleType): string {
+  return m === "qkv" || m === "proj" ? `blocks.${block}.attn.${m}` : `blocks.${block}.mlp.${m}`;
+}
+
+/** [d_in, d_out] of a module type. */
+export function moduleDims(c: ViTConfig, m: ModuleType): [number, number] {
+  switch (m) {
+    case "qkv":
+      return [c.dim, 3 * c.dim];
+    case "proj":
+      return [c.dim, c.dim];
+    case "fc1":
+      return [c.dim, c.mlpDim];
+    case "fc2":
+      return [c.mlpDim, c.dim];
+  }
+}
+
+/** Every parameter name and its engine-layout shape, in a stable order. */
+export function paramShapes(c: ViTConfig): Array<[string, number[]]> {
+  const D = c.dim;
+  const out: Array<[string, number[]]> = [
+    ["patch_embed.proj.weight", [c.inChans * c.patchSize * c.patchSize, D]],
+    ["patch_embed.proj.bias", [D]],
+    ["cls_token", [1, 1, D]],
+    ["pos_embed", [1, numTokens(c), D]],
+  ];
+  for (let i = 0; i < c.depth; i++) {
+    out.push([`blocks.${i}.norm1.weight`, [D]], [`blocks.${i}.norm1.bias`, [D]]);
+    for (const m of MODULE_TYPES) {
+      if (m === "fc1") out.push([`blocks.${i}.norm2.weight`, [D]], [`blocks.${i}.norm2.bias`, [D]]);
+      const [din, dout] = moduleDims(c, m);
+      out.push([`${modulePath(i, m)}.weight`, [din, dout]], [`${modulePath(i, m)}.bias`, [dout]]);
+    }
+  }
+  out.push(["norm.weight", [D]], ["norm.bias", [D]], ["head.weight", [D, c.numClasses]], ["head.bias", [c.numClasses]]);
+  return out;
+}
+
+function truncNormal(rng: Rng, n: number, std: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = rng.normal();
+    while (Math.abs(v) > 2) v = rng.normal();
+    out[i] = v * std;
+  }
+  return out;
+}
+
+/**
+ * timm-style initialization from a seed: truncated normal (std 0.02) for weights, position
+ * embedding and class token; zeros for biases; ones/zeros for LayerNorm; zero head.
+ */
+export function initParams(c: ViTConfig, seed: number): ParamMap {
+  const rng = Rng.fromSeed(seed, "init");
+  const params: ParamMap = {};
+  for (const [name, shape] of paramShapes(c)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    let data: Float32Array;
+    if (name.endsWith(".bias")) data = new Float32Array(n);
+    else if (/norm\d?\.weight$/.test(name)) data = new Float32Array(n).fill(1);
+    else if (name === "head.weight") data = new Float32Array(n);
+    else data = truncNormal(rng, n, 0.02);
+    params[name] = tf.tensor(data, shape);
+  }
+  return params;
+}
+
+/** A fresh zero-init classification head (used when a checkpoint has another class count). */
+export function newHead(c: ViTConfig): ParamMap {
+  return {
+    "head.weight": tf.zeros([c.dim, c.numClasses]),
+    "head.bias": tf.zeros([c.numClasses]),
+  };
+}
+
+export function countParams(params: ParamMap, filter: (name: string) => boolean = () => true): number {
+  return Object.entries(params)
+    .filter(([n]) => filter(n))
+    .reduce((a, [, t]) => a + t.size, 0);
+}
+
+/** Checks a parameter map has exactly the names and shapes `c` needs; names what is wrong. */
+export function checkParams(c: ViTConfig, params: ParamMap, where = "model"): void {
+  const expected = paramShapes(c);
+  for (const [name, shape] of expected) {
+    const t = params[name];
+    if (!t) throw new Error(`${where}: missing tensor "${name}" (expected shape [${shape}])`);
+    if (t.shape.join(",") !== shape.join(",")) {
+      throw new Error(`${where}: tensor "${name}" has shape [${t.shape}], expected [${shape}]`);
+    }
+  }
+  const known = new Set(expected.map(([n]) => n));
+  const extra = Object.keys(params).filter((n) => !known.has(n));
+  if (extra.length) throw new Error(`${where}: unexpected tensors ${extra.slice(0, 5).map((n) => `"${n}"`).join(", ")}`);
+}
+
+export function disposeParams(p: ParamMap): void {
+  for (const t of Object.values(p)) t.dispose();
+}
