@@ -1,0 +1,85 @@
+// Inline facts shown after key lines of a *.hyperat.json (configDecorations.ts renders them):
+// eps and step size as decimals, the trainable parameter count next to the LoRA/hypernetwork
+// settings, and for the latest run of this config each defense's sampled share and last robust
+// accuracy. Pure over the document text so it is unit-tested without VS Code.
+import { parseTree, findNodeAtLocation, type Node } from "jsonc-parser";
+import { parseFraction } from "../core/config/fraction";
+import { percent, type MetricsSummary } from "./metricsSummary";
+
+export interface ConfigFact {
+  /** Offset in the document of the key whose line gets the fact. */
+  offset: number;
+  text: string;
+}
+
+export interface ConfigFactInputs {
+  /** Trainable parameters of this config's method (hyperat: hypernetwork + head; lora-at: LoRA + head), if computable. */
+  trainableParams?: number;
+  /** Total backbone parameters, to show the trainable share. */
+  totalParams?: number;
+  /** Summary of the latest run started from this config. */
+  latestRun?: { id: string; summary: MetricsSummary };
+}
+
+/** 1234567 -> "1.23M", 45210 -> "45.2K". */
+export function compactCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toPrecision(3)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toPrecision(3)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toPrecision(3)}K`;
+  return String(n);
+}
+
+/** The property node's key offset, so the decoration lands on the key's line. */
+function keyOffset(root: Node, path: (string | number)[]): number | undefined {
+  const value = findNodeAtLocation(root, path);
+  if (!value) return undefined;
+  const prop = value.parent;
+  return prop?.type === "property" && prop.children?.[0] ? prop.children[0].offset : value.offset;
+}
+
+function fractionFact(root: Node, path: string[]): ConfigFact | undefined {
+  const node = findNodeAtLocation(root, path);
+  if (!node || (typeof node.value !== "string" && typeof node.value !== "number")) return undefined;
+  try {
+    const f = parseFraction(node.value, path.join("."));
+    return { offset: keyOffset(root, path)!, text: `= ${Number(f.value.toPrecision(4))}` };
+  } catch {
+    return undefined; // configProblems/the schema report malformed values
+  }
+}
+
+function trainableFact(root: Node, inputs: ConfigFactInputs): ConfigFact[] {
+  if (inputs.trainableParams === undefined) return [];
+  const method = findNodeAtLocation(root, ["method"])?.value ?? "hyperat";
+  const share = inputs.totalParams ? ` (${((100 * inputs.trainableParams) / inputs.totalParams).toFixed(2)}% of ${compactCount(inputs.totalParams)})` : "";
+  const text = `trainable: ${compactCount(inputs.trainableParams)} params${share}`;
+  // The count belongs to the block that defines the trainable part for this method.
+  const key = method === "hyperat" ? "hypernet" : method === "lora-at" ? "lora" : "method";
+  const offset = keyOffset(root, [key]) ?? keyOffset(root, ["method"]) ?? keyOffset(root, ["lora"]);
+  return offset === undefined ? [] : [{ offset, text }];
+}
+
+function defenseFacts(root: Node, inputs: ConfigFactInputs): ConfigFact[] {
+  const run = inputs.latestRun;
+  const list = findNodeAtLocation(root, ["defenses"]);
+  if (!run || list?.type !== "array") return [];
+  const out: ConfigFact[] = [];
+  (list.children ?? []).forEach((item, i) => {
+    const name = findNodeAtLocation(root, ["defenses", i, "name"])?.value;
+    const facts = run.summary.defenses.find((d) => d.name === name);
+    if (typeof name !== "string" || !facts) return;
+    const robust = facts.lastRobustAccuracy === undefined ? "" : ` · robust ${percent(facts.lastRobustAccuracy)}`;
+    out.push({ offset: item.offset, text: `${run.id}: sampled ${percent(facts.share, 0)}${robust}` });
+  });
+  return out;
+}
+
+/** All facts for a document; an unparsable document yields none. */
+export function configFacts(text: string, inputs: ConfigFactInputs = {}): ConfigFact[] {
+  const root = parseTree(text);
+  if (!root || root.type !== "object") return [];
+  const facts = [fractionFact(root, ["attack", "eps"]), fractionFact(root, ["attack", "stepSize"])].filter(
+    (f): f is ConfigFact => f !== undefined,
+  );
+  return [...facts, ...trainableFact(root, inputs), ...defenseFacts(root, inputs)];
+}

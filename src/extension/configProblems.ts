@@ -1,0 +1,88 @@
+// Semantic problems in a *.hyperat.json that the JSON schema cannot express (the schema itself
+// is bound through contributes.jsonValidation): a data or model file that does not exist, an eps
+// outside [0,1] pixel space, a LoRA target the model does not have. Pure over the text plus an
+// injected file-existence check, so configDiagnostics.ts only converts ranges.
+import { parseTree, findNodeAtLocation, type Node } from "jsonc-parser";
+import { isAbsolute, join } from "node:path";
+import { parseFraction } from "../core/config/fraction";
+import schema from "../../schemas/hyperat.schema.json";
+
+export interface ConfigProblem {
+  offset: number;
+  length: number;
+  /** JSON path of the offending value, e.g. "/attack/eps". */
+  path: string;
+  message: string;
+  severity: "error" | "warning";
+}
+
+/** Module types every ViT block has (the schema's enum for lora.targets is the single source). */
+export const MODEL_MODULES: readonly string[] = schema.properties.lora.properties.targets.items.enum;
+
+const DATA_KEYS = ["train", "val", "test"] as const;
+
+function at(node: Node, path: string, message: string, severity: ConfigProblem["severity"] = "error"): ConfigProblem {
+  return { offset: node.offset, length: node.length, path, message, severity };
+}
+
+/** A data spec names a file or folder unless it is a generator ("synthetic:..."). */
+function specPath(spec: string): string | undefined {
+  return /^[a-z]+:/i.test(spec) && !/^[a-z]:[\\/]/i.test(spec) ? undefined : spec.split("?")[0];
+}
+
+function missingFiles(root: Node, configDir: string, exists: (p: string) => boolean): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const check = (path: (string | number)[], what: string) => {
+    const node = findNodeAtLocation(root, path);
+    if (node?.type !== "string") return;
+    const rel = specPath(node.value as string);
+    if (rel === undefined || rel === "") return;
+    const abs = isAbsolute(rel) ? rel : join(configDir, rel);
+    if (!exists(abs)) out.push(at(node, `/${path.join("/")}`, `${what} not found: ${abs}`));
+  };
+  for (const k of DATA_KEYS) check(["data", k], `${k} data`);
+  check(["model", "path"], "model file");
+  return out;
+}
+
+function epsProblems(root: Node): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const key of ["eps", "stepSize"]) {
+    const node = findNodeAtLocation(root, ["attack", key]);
+    if (!node || (node.type !== "string" && node.type !== "number")) continue;
+    let value: number;
+    try {
+      value = parseFraction(node.value as string | number, `attack.${key}`).value;
+    } catch {
+      continue; // the schema's pattern already squiggles malformed fractions
+    }
+    if (value > 1) {
+      out.push(at(node, `/attack/${key}`, `attack.${key} = ${value} is larger than 1, but images live in [0,1] pixel space (did you mean ${node.value}/255?)`));
+    } else if (value === 0 && key === "eps") {
+      out.push(at(node, "/attack/eps", "attack.eps = 0 trains without adversarial examples", "warning"));
+    }
+  }
+  return out;
+}
+
+function targetProblems(root: Node, modules: readonly string[]): ConfigProblem[] {
+  const list = findNodeAtLocation(root, ["lora", "targets"]);
+  if (list?.type !== "array") return [];
+  return (list.children ?? []).flatMap((item, i) =>
+    item.type === "string" && !modules.includes(item.value as string)
+      ? [at(item, `/lora/targets/${i}`, `LoRA target "${item.value}" is not a module of the model's blocks (${modules.join(", ")})`)]
+      : [],
+  );
+}
+
+/** Problems in a config document at `configPath`; an unparsable document yields none (the JSON language service reports it). */
+export function configProblems(
+  text: string,
+  configDir: string,
+  exists: (absPath: string) => boolean,
+  modules: readonly string[] = MODEL_MODULES,
+): ConfigProblem[] {
+  const root = parseTree(text);
+  if (!root || root.type !== "object") return [];
+  return [...missingFiles(root, configDir, exists), ...epsProblems(root), ...targetProblems(root, modules)];
+}

@@ -1,0 +1,70 @@
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { configFacts, compactCount } from "../../src/extension/configFacts";
+import { summarizeMetrics } from "../../src/extension/metricsSummary";
+
+const doc = `{
+  "name": "demo",
+  "method": "hyperat",
+  "attack": { "eps": "8/255", "stepSize": 0.0078 },
+  "defenses": [
+    { "name": "pgd-at" },
+    { "name": "trades", "beta": 6 }
+  ],
+  "hypernet": { "embedDim": 16 },
+  "lora": { "rank": 4 }
+}`;
+const lineOf = (offset: number) => doc.slice(0, offset).split("\n").length - 1;
+
+describe("configFacts", () => {
+  test("eps and step size as decimals on their own key's line", () => {
+    const facts = configFacts(doc);
+    const byLine = facts.map((f) => [lineOf(f.offset), f.text]);
+    assert.deepEqual(byLine, [
+      [3, "= 0.03137"],
+      [3, "= 0.0078"],
+    ]);
+    assert.equal(doc.slice(facts[0].offset, facts[0].offset + 5), '"eps"');
+  });
+
+  test("trainable count goes on the hypernet line for hyperat and on the lora line for lora-at", () => {
+    const h = configFacts(doc, { trainableParams: 45210, totalParams: 4_521_000 }).find((f) => f.text.startsWith("trainable"));
+    assert.equal(h?.text, "trainable: 45.2K params (1.00% of 4.52M)");
+    assert.equal(lineOf(h!.offset), 8);
+    const l = configFacts(doc.replace('"hyperat"', '"lora-at"'), { trainableParams: 1000 }).find((f) => f.text.startsWith("trainable"));
+    assert.equal(lineOf(l!.offset), 9);
+    assert.equal(l?.text, "trainable: 1.00K params");
+  });
+
+  test("each defense entry gets the latest run's sampled share and last robust accuracy", () => {
+    const summary = summarizeMetrics(
+      [
+        { kind: "step", step: 1, defense: "pgd-at" },
+        { kind: "step", step: 2, defense: "trades" },
+        { kind: "step", step: 3, defense: "trades" },
+        { kind: "step", step: 4, defense: "trades" },
+        { kind: "validation", step: 4, target: "trades", worstCaseRobustAccuracy: 0.4123 },
+      ],
+      ["pgd-at", "trades"],
+    );
+    const facts = configFacts(doc, { latestRun: { id: "demo-1", summary } }).filter((f) => f.text.startsWith("demo-1"));
+    assert.deepEqual(
+      facts.map((f) => [lineOf(f.offset), f.text]),
+      [
+        [5, "demo-1: sampled 25%"],
+        [6, "demo-1: sampled 75% · robust 41.2%"],
+      ],
+    );
+  });
+
+  test("broken documents and bad fractions yield no facts instead of throwing", () => {
+    assert.deepEqual(configFacts("[1,2]"), []);
+    assert.deepEqual(configFacts('{"attack":{"eps":"8/0"}}'), []);
+  });
+});
+
+test("compactCount", () => {
+  assert.equal(compactCount(999), "999");
+  assert.equal(compactCount(1_234_567), "1.23M");
+  assert.equal(compactCount(86_000_000_000), "86.0B");
+});

@@ -1,0 +1,54 @@
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { configProblems, MODEL_MODULES } from "../../src/extension/configProblems";
+
+const existing = new Set(["/ws/data/train.bin", "/abs/model.safetensors"]);
+const exists = (p: string) => existing.has(p);
+
+describe("configProblems", () => {
+  test("the schema's module list is the model's", () => {
+    assert.deepEqual([...MODEL_MODULES], ["qkv", "proj", "fc1", "fc2"]);
+  });
+
+  test("a clean config has no problems", () => {
+    const text = JSON.stringify({
+      data: { train: "data/train.bin", val: "synthetic:shapes10?n=8", test: "data/train.bin?x=1" },
+      model: { path: "/abs/model.safetensors" },
+      attack: { eps: "8/255" },
+      lora: { targets: ["qkv", "fc2"] },
+    });
+    assert.deepEqual(configProblems(text, "/ws", exists), []);
+  });
+
+  test("missing data and model files are errors at the value, with the resolved path", () => {
+    const text = `{"data":{"test":"data/nope"},"model":{"path":"m.safetensors"}}`;
+    const problems = configProblems(text, "/ws", exists);
+    assert.deepEqual(
+      problems.map((p) => [p.path, p.message, text.slice(p.offset, p.offset + p.length)]),
+      [
+        ["/data/test", "test data not found: /ws/data/nope", '"data/nope"'],
+        ["/model/path", "model file not found: /ws/m.safetensors", '"m.safetensors"'],
+      ],
+    );
+  });
+
+  test("eps > 1 is an error that suggests the fraction; eps = 0 a warning", () => {
+    const [p] = configProblems(`{"attack":{"eps":8}}`, "/ws", exists);
+    assert.equal(p.path, "/attack/eps");
+    assert.match(p.message, /larger than 1.*did you mean 8\/255/);
+    assert.equal(p.severity, "error");
+    const [z] = configProblems(`{"attack":{"eps":"0/255"}}`, "/ws", exists);
+    assert.equal(z.severity, "warning");
+  });
+
+  test("a LoRA target the model lacks is flagged at its array item", () => {
+    const text = `{"lora":{"targets":["qkv","query"]}}`;
+    const [p] = configProblems(text, "/ws", exists);
+    assert.equal(p.path, "/lora/targets/1");
+    assert.equal(text.slice(p.offset, p.offset + p.length), '"query"');
+  });
+
+  test("unparsable text yields nothing", () => {
+    assert.deepEqual(configProblems("{", "/ws", exists), []);
+  });
+});
