@@ -1,0 +1,64 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import { parseSafetensors, serializeSafetensors, SafetensorsContents, TensorToWrite } from "./safetensors";
+
+/**
+ * Writes `data` so that readers see either the old file or the complete new one, never a torn
+ * write: temp file in the same directory (rename is atomic only within one filesystem), fsync,
+ * rename, then fsync the directory so the rename itself survives a crash.
+ */
+export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  const dir = path.dirname(file);
+  await fs.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const handle = await fs.open(tmp, "w");
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (e) {
+    await handle.close();
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  try {
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  await syncDir(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Directory fsync is not supported everywhere (Windows); the rename already happened.
+  try {
+    const h = await fs.open(dir, "r");
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+export async function readSafetensorsFile(file: string): Promise<SafetensorsContents> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    throw new Error(`cannot read safetensors file ${file}: ${(e as Error).message}`);
+  }
+  return parseSafetensors(bytes, file);
+}
+
+export async function writeSafetensorsFile(
+  file: string,
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  await writeFileAtomic(file, serializeSafetensors(tensors, metadata));
+}
