@@ -1,0 +1,175 @@
+// JSON-RPC methods between the extension host (client) and the training daemon (server),
+// framed as LSP (Content-Length headers) over the daemon's stdio by vscode-jsonrpc.
+// One constant per method; the comment says who sends it. docs/protocol.md documents each one
+// (test/protocol/docs.test.ts checks that it names every constant exported here).
+import { NotificationType, RequestType, RequestType0 } from "vscode-jsonrpc";
+import type {
+  EvaluationRecord,
+  LoraNormsSnapshot,
+  MergeRecord,
+  MergeStrategy,
+  RunDetail,
+  RunState,
+  RunSummary,
+  StepMetric,
+} from "./runs";
+
+// ---------------------------------------------------------------- lifecycle
+
+export interface InitializeParams {
+  /** e.g. "vscode" or "test". */
+  clientName?: string;
+  /** Workspace whose `.hyperat/runs/` the daemon manages; defaults to the daemon's --workspace or cwd. */
+  workspaceFolder?: string;
+}
+export interface InitializeResult {
+  /** Daemon (package) version. */
+  version: string;
+  /** Compute backend the daemon chose at start ("wasm", "cpu", ...). */
+  backend: string;
+  runsDir: string;
+  capabilities: {
+    /** Runs that may train at the same time; later ones wait as `queued`. */
+    maxConcurrentRuns: number;
+    mergeStrategies: MergeStrategy[];
+    /** Training runs in a worker thread, so requests are answered while a step computes. */
+    workerThreads: boolean;
+  };
+}
+/** Client → daemon, first request. Calling it again re-reads nothing and returns the same. */
+export const initialize = new RequestType<InitializeParams, InitializeResult, void>("initialize");
+
+/** Client → daemon: pause active runs at their next step boundary (checkpoint written), answer,
+ * then exit. Paused runs resume with `hyperat/run.resume` in the next daemon. */
+export const shutdown = new RequestType0<null, void>("shutdown");
+
+// ---------------------------------------------------------------- runs
+
+export interface RunIdParams {
+  runId: string;
+}
+
+export interface RunsListResult {
+  runs: RunSummary[];
+}
+/** Client → daemon: every run in the workspace's `.hyperat/runs/`, newest first. */
+export const runsList = new RequestType0<RunsListResult, void>("hyperat/runs.list");
+
+export interface RunStartParams {
+  /** A `*.hyperat.json` file; relative paths inside it resolve against its folder. */
+  configPath: string;
+}
+export interface RunStartResult {
+  runId: string;
+}
+/** Client → daemon: validate the config, freeze a copy into a new run folder and queue it.
+ * Errors: InvalidConfig (data.jsonPath), MissingFile (data.file), MemoryLimit, BackendUnavailable. */
+export const runStart = new RequestType<RunStartParams, RunStartResult, void>("hyperat/run.start");
+
+/** Client → daemon: pause at the next step boundary; the answer comes at once with state
+ * `pausing`, then a `hyperat/run.status` with `paused` after the checkpoint is written. */
+export const runPause = new RequestType<RunIdParams, RunSummary, void>("hyperat/run.pause");
+
+/** Client → daemon: continue a paused, stopped, interrupted or failed run from its latest
+ * checkpoint (queued first if another run is training). */
+export const runResume = new RequestType<RunIdParams, RunSummary, void>("hyperat/run.resume");
+
+/** Client → daemon: stop at the next step boundary with a checkpoint; the run stays resumable. */
+export const runStop = new RequestType<RunIdParams, RunSummary, void>("hyperat/run.stop");
+
+export interface RunMergeParams extends RunIdParams {
+  strategy: MergeStrategy;
+}
+export type RunMergeResult = MergeRecord;
+/** Client → daemon: merge the per-defense LoRAs of a paused, stopped or completed run into
+ * `merged/`; reports progress through `hyperat/progress`. */
+export const runMerge = new RequestType<RunMergeParams, RunMergeResult, void>("hyperat/run.merge");
+
+export interface RunEvaluateParams extends RunIdParams {
+  /** Attack suite name or comma-separated attack list; the config's suite when omitted. */
+  attacks?: string;
+}
+export interface RunEvaluateResult {
+  /** Path of report.json in the run folder. */
+  reportPath: string;
+  /** Records extracted from the report (one per evaluated model). */
+  records: EvaluationRecord[];
+  /** The engine's full report (report.json). */
+  report: unknown;
+}
+/** Client → daemon: evaluate a paused, stopped or completed run (its LoRAs and merges) and write
+ * report.json + report.md; reports progress through `hyperat/progress`. */
+export const runEvaluate = new RequestType<RunEvaluateParams, RunEvaluateResult, void>("hyperat/run.evaluate");
+
+/** Client → daemon: the full state of one run, including recent metrics. */
+export const runGet = new RequestType<RunIdParams, RunDetail, void>("hyperat/run.get");
+
+// ---------------------------------------------------------------- notifications
+
+export interface RunStatusParams {
+  runId: string;
+  state: RunState;
+  step: number;
+  totalSteps: number;
+  message?: string;
+}
+/** Daemon → client: a run changed state (and after each checkpoint, with its step). */
+export const runStatus = new NotificationType<RunStatusParams>("hyperat/run.status");
+
+export type RunMetricsParams = { runId: string } & StepMetric;
+/** Daemon → client: one training step finished. */
+export const runMetrics = new NotificationType<RunMetricsParams>("hyperat/run.metrics");
+
+export type RunLoraNormsParams = { runId: string } & LoraNormsSnapshot;
+/** Daemon → client: ‖ΔW‖_F per layer of each defense's LoRA (at the config's interval). */
+export const runLoraNorms = new NotificationType<RunLoraNormsParams>("hyperat/run.loraNorms");
+
+export type RunEvaluationParams = { runId: string } & EvaluationRecord;
+/** Daemon → client: a validation during training or an evaluation measured one model. */
+export const runEvaluation = new NotificationType<RunEvaluationParams>("hyperat/run.evaluation");
+
+export interface DaemonStatusParams {
+  health: "ok" | "warning" | "error";
+  backend: string;
+  /** tf.memory().numTensors of the compute thread (the training worker when one is running). */
+  numTensors: number;
+  /** tf.memory().numBytes of the compute thread. */
+  memoryBytes: number;
+  /** Runs training now. */
+  activeRuns: number;
+  message?: string;
+}
+/** Daemon → client: after initialize, on every run state change, and every few seconds while
+ * a run trains. */
+export const daemonStatus = new NotificationType<DaemonStatusParams>("hyperat/daemon.status");
+
+/** LSP's work-done progress shape (vscode-languageserver-node protocol.progress.ts). */
+export type ProgressValue =
+  | {
+      kind: "begin";
+      /** What the operation is, e.g. "Merging run-3 (adaptive)". */
+      title: string;
+      /** Whether the client may offer cancellation (always false today). */
+      cancellable: boolean;
+      message?: string;
+      percentage?: number;
+    }
+  | {
+      kind: "report";
+      message?: string;
+      /** 0..100. */
+      percentage?: number;
+    }
+  | {
+      kind: "end";
+      message?: string;
+    };
+export interface ProgressParams {
+  /** Unique per operation, e.g. "<runId>/merge/1"; begin, reports and end share it. */
+  token: string;
+  /** The run the operation belongs to. */
+  runId?: string;
+  value: ProgressValue;
+}
+/** Daemon → client: progress of a long operation (merge, evaluate, opening a session). */
+export const progress = new NotificationType<ProgressParams>("hyperat/progress");

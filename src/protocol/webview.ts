@@ -1,0 +1,101 @@
+// Messages between the extension host and a run dashboard webview (postMessage only).
+// Plain types and `is...` guards, no runtime imports: the webview bundle cannot load
+// vscode-jsonrpc, and both sides validate every message they receive.
+import type { EvaluationRecord, LoraNormsSnapshot, MergeRecord, RunDetail, RunState, StepMetric } from "./runs";
+import { RUN_STATES } from "./runs";
+
+/** Host → webview. `snapshot` replaces everything; the others append. */
+export type HostToWebviewMessage =
+  | { type: "snapshot"; detail: RunDetail }
+  | { type: "status"; state: RunState; step: number; totalSteps: number; message?: string }
+  | { type: "metrics"; metric: StepMetric }
+  | { type: "loraNorms"; snapshot: LoraNormsSnapshot }
+  | { type: "evaluation"; record: EvaluationRecord }
+  | { type: "merge"; merge: MergeRecord };
+
+export const WEBVIEW_ACTIONS = ["pause", "resume", "stop", "merge", "evaluate", "openReport", "revealFolder"] as const;
+export type WebviewAction = (typeof WEBVIEW_ACTIONS)[number];
+
+/** Webview → host. `ready` asks for a snapshot; `action` forwards a button press. */
+export type WebviewToHostMessage =
+  | { type: "ready" }
+  | { type: "action"; action: WebviewAction; strategy?: "uniform" | "adaptive" };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isStr = (v: unknown): v is string => typeof v === "string";
+const isNumArray = (v: unknown): v is number[] => Array.isArray(v) && v.every(isNum);
+const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
+const isRecordOf = <T>(v: unknown, item: (x: unknown) => x is T): v is Record<string, T> =>
+  isObj(v) && Object.values(v).every(item);
+
+export function isRunState(v: unknown): v is RunState {
+  return (RUN_STATES as readonly unknown[]).includes(v);
+}
+
+export function isStepMetric(v: unknown): v is StepMetric {
+  return (
+    isObj(v) && isNum(v.step) && isNum(v.totalSteps) && isStr(v.defense) && isNum(v.loss) &&
+    isNum(v.cleanAcc) && isNum(v.advAcc) && isNum(v.lr) && isNum(v.seconds)
+  );
+}
+
+export function isLoraNormsSnapshot(v: unknown): v is LoraNormsSnapshot {
+  if (!isObj(v) || !isNum(v.step) || !isStrArray(v.layers) || !isRecordOf(v.norms, isNumArray)) return false;
+  const n = v.layers.length;
+  return Object.values(v.norms).every((row) => row.length === n);
+}
+
+export function isEvaluationRecord(v: unknown): v is EvaluationRecord {
+  return (
+    isObj(v) && isNum(v.step) && isStr(v.target) && isNum(v.cleanAccuracy) &&
+    isRecordOf(v.robustAccuracy, isNum) && isNum(v.worstCaseRobustAccuracy)
+  );
+}
+
+export function isMergeRecord(v: unknown): v is MergeRecord {
+  return (
+    isObj(v) && (v.strategy === "uniform" || v.strategy === "adaptive") && isStr(v.modelPath) && isStr(v.time) &&
+    (v.lambdas === undefined || isRecordOf(v.lambdas, isNumArray))
+  );
+}
+
+/** Shallow check of a RunDetail: the summary fields and the array/record containers. */
+export function isRunDetail(v: unknown): v is RunDetail {
+  return (
+    isObj(v) && isStr(v.id) && isStr(v.name) && isRunState(v.state) && isNum(v.step) && isNum(v.totalSteps) &&
+    isStrArray(v.defenses) && Array.isArray(v.recentMetrics) && v.recentMetrics.every(isStepMetric) &&
+    Array.isArray(v.loraNorms) && v.loraNorms.every(isLoraNormsSnapshot) &&
+    Array.isArray(v.evaluations) && v.evaluations.every(isEvaluationRecord) &&
+    Array.isArray(v.merges) && v.merges.every(isMergeRecord) && isRecordOf(v.sampledCounts, isNum)
+  );
+}
+
+export function isHostToWebviewMessage(v: unknown): v is HostToWebviewMessage {
+  if (!isObj(v)) return false;
+  switch (v.type) {
+    case "snapshot":
+      return isRunDetail(v.detail);
+    case "status":
+      return isRunState(v.state) && isNum(v.step) && isNum(v.totalSteps) && (v.message === undefined || isStr(v.message));
+    case "metrics":
+      return isStepMetric(v.metric);
+    case "loraNorms":
+      return isLoraNormsSnapshot(v.snapshot);
+    case "evaluation":
+      return isEvaluationRecord(v.record);
+    case "merge":
+      return isMergeRecord(v.merge);
+    default:
+      return false;
+  }
+}
+
+export function isWebviewToHostMessage(v: unknown): v is WebviewToHostMessage {
+  if (!isObj(v)) return false;
+  if (v.type === "ready") return true;
+  if (v.type !== "action") return false;
+  if (!(WEBVIEW_ACTIONS as readonly unknown[]).includes(v.action)) return false;
+  return v.strategy === undefined || v.strategy === "uniform" || v.strategy === "adaptive";
+}
