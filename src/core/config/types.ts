@@ -1,0 +1,60 @@
+import type { ModuleType } from "../model/params";
+import type { BackendRequest } from "../backend/names";
+
+/** A `*.hyperat.json` after schema validation with every default filled in. */
+export interface RunConfig {
+  name: string;
+  seed: number;
+  backend: BackendRequest;
+  method: "hyperat" | "lora-at" | "full-at";
+  model: {
+    preset: string;
+    path?: string;
+    imgSize: number;
+    patchSize?: number;
+    numClasses?: number;
+    heads?: number;
+    mean?: [number, number, number];
+    std?: [number, number, number];
+    pretrain?: { steps: number; lr: number; batchSize: number; cacheDir?: string };
+  };
+  data: { train: string; val: string; test: string; augment: boolean };
+  defenses: DefenseConfig[];
+  lora: { targets: ModuleType[]; rank: number; alpha: number };
+  hypernet: { embedDim: number; hiddenDim: number; latentDim: number };
+  attack: { eps: string | number; stepSize: string | number; steps: number };
+  optimizer: {
+    lr: number;
+    weightDecay: number;
+    beta1: number;
+    beta2: number;
+    warmupSteps: number;
+    minLrRatio: number;
+    gradClip: number;
+  };
+  training: {
+    steps: number;
+    batchSize: number;
+    checkpointEvery: number;
+    normsEvery: number;
+    validateEvery: number;
+    validationN: number;
+    validationAttack: string;
+    workers: "auto" | number;
+  };
+  merge: {
+    strategy: "uniform" | "adaptive";
+    objective: "adversarial-ce" | "entropy";
+    steps: number;
+    lr: number;
+    batchSize: number;
+    attackSteps: number;
+  };
+  evaluation: { attacks: string; n: number; batchSize: number };
+}
+
+export interface DefenseConfig {
+  name: "pgd-at" | "trades" | "mart";
+  beta: number;
+  weight: number;
+}

@@ -1,0 +1,107 @@
+import Ajv, { ErrorObject } from "ajv";
+import schema from "../../../schemas/hyperat.schema.json";
+import { RunConfig } from "./types";
+import { parseFraction } from "./fraction";
+
+/** A config problem at a JSON path (RFC 6901 pointer, "" = the whole document). */
+export class ConfigError extends Error {
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+    readonly file?: string,
+  ) {
+    super(`${file ? `${file}: ` : ""}${path || "/"}: ${detail}`);
+    this.name = "ConfigError";
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validateSchema = ajv.compile(schema);
+
+function describe(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case "enum":
+      return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
+    case "additionalProperties":
+      return `unknown property "${String(p.additionalProperty)}"`;
+    case "required":
+      return `missing required property "${String(p.missingProperty)}"`;
+    case "type":
+      return `must be ${String(p.type)}`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+function errorPath(e: ErrorObject): string {
+  if (e.keyword === "additionalProperties") return `${e.instancePath}/${String((e.params as Record<string, unknown>).additionalProperty)}`;
+  if (e.keyword === "required") return `${e.instancePath}/${String((e.params as Record<string, unknown>).missingProperty)}`;
+  return e.instancePath;
+}
+
+/**
+ * Validates a parsed `*.hyperat.json` against schemas/hyperat.schema.json (the same schema the
+ * editor uses), fills defaults, then checks what a schema cannot express. Throws ConfigError
+ * naming the JSON path and the expected value. The input is not modified.
+ */
+export function validateConfig(input: unknown, file?: string): RunConfig {
+  const doc = structuredClone(input);
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new ConfigError("", "a config must be a JSON object", file);
+  }
+  if (!validateSchema(doc)) {
+    const errs = validateSchema.errors ?? [];
+    // Prefer the most specific error: anyOf/oneOf wrappers repeat their children.
+    const e = errs.find((x) => x.keyword !== "anyOf" && x.keyword !== "oneOf") ?? errs[0];
+    const more = errs.length > 1 ? ` (and ${errs.length - 1} more problem${errs.length > 2 ? "s" : ""})` : "";
+    throw new ConfigError(errorPath(e), describe(e) + more, file);
+  }
+  const cfg = doc as RunConfig;
+  semanticChecks(cfg, file);
+  return cfg;
+}
+
+function semanticChecks(cfg: RunConfig, file?: string): void {
+  const eps = parseFractionAt(cfg.attack.eps, "/attack/eps", file);
+  if (!(eps > 0 && eps <= 1)) throw new ConfigError("/attack/eps", `must be in (0, 1] (pixel space), got ${eps}`, file);
+  const step = parseFractionAt(cfg.attack.stepSize, "/attack/stepSize", file);
+  if (!(step > 0 && step <= 1)) throw new ConfigError("/attack/stepSize", `must be in (0, 1], got ${step}`, file);
+  const names = cfg.defenses.map((d) => d.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new ConfigError(`/defenses/${names.lastIndexOf(dup)}/name`, `defense "${dup}" is listed twice`, file);
+  if (cfg.method !== "hyperat" && cfg.defenses.length > 1) {
+    // Baselines train one defense; say which one instead of silently ignoring the rest.
+    cfg.defenses = cfg.defenses.slice(0, 1);
+  }
+  if (cfg.model.path === undefined && cfg.model.patchSize !== undefined && cfg.model.imgSize % cfg.model.patchSize !== 0) {
+    throw new ConfigError("/model/patchSize", `imgSize ${cfg.model.imgSize} is not divisible by patchSize ${cfg.model.patchSize}`, file);
+  }
+}
+
+function parseFractionAt(v: string | number, path: string, file?: string): number {
+  try {
+    return parseFraction(v, path).value;
+  } catch (e) {
+    throw new ConfigError(path, (e as Error).message.replace(`${path}: `, ""), file);
+  }
+}
+
+/** Parses JSON text with a ConfigError that names the line and column of a syntax error. */
+export function parseConfigText(text: string, file?: string): RunConfig {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    let where = "";
+    if (pos) {
+      const before = text.slice(0, Number(pos[1]));
+      const line = before.split("\n").length;
+      where = ` at line ${line}, column ${before.length - before.lastIndexOf("\n")}`;
+    }
+    throw new ConfigError("", `invalid JSON${where}: ${msg}`, file);
+  }
+  return validateConfig(doc, file);
+}

@@ -1,0 +1,197 @@
+import * as tf from "@tensorflow/tfjs";
+import { ViTConfig } from "../model/config";
+import { forward, Classifier } from "../model/vit";
+import { deltaW } from "../model/lora";
+import { Rng, RngState } from "../rng";
+import { AdamW, learningRate } from "./adamw";
+import { Defense } from "./defenses/types";
+import { Tunable } from "./tunable";
+
+export interface TrainerArgs {
+  vit: ViTConfig;
+  tunable: Tunable;
+  defenses: Defense[];
+  /** Relative sampling weights, one per defense (HyperAT samples one defense per step). */
+  weights: number[];
+  attack: { eps: number; stepSize: number; steps: number };
+  optimizer: { lr: number; weightDecay: number; beta1: number; beta2: number; warmupSteps: number; minLrRatio: number; gradClip: number };
+  totalSteps: number;
+  seed: number;
+}
+
+export interface StepResult {
+  step: number;
+  defense: string;
+  defenseIndex: number;
+  loss: number;
+  cleanAcc: number;
+  advAcc: number;
+  lr: number;
+  gradNorm: number;
+}
+
+/** Counter-based state that, with the tensors, makes a resumed run continue exactly. */
+export interface TrainerState {
+  step: number;
+  optimizerT: number;
+  taskRng: RngState;
+  attackRng: RngState;
+  sampledCounts: number[];
+}
+
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly step: number,
+    readonly defense: string,
+  ) {
+    super(`loss is not finite at step ${step} (defense ${defense}); the run was paused instead of training on garbage — lower the learning rate or check the data`);
+    this.name = "NonFiniteLossError";
+  }
+}
+
+/**
+ * Random sampling and tuning (Lv et al. 2026, Sec. 3): each step samples one defense t, crafts
+ * its adversarial batch against the current model_t, and updates the trainable tensors on that
+ * defense's loss. Only the tunable's variables get gradients; the backbone stays frozen.
+ */
+export class Trainer {
+  step = 0;
+  readonly sampledCounts: number[];
+  private readonly optimizer: AdamW;
+  private taskRng: Rng;
+  private attackRng: Rng;
+
+  constructor(readonly args: TrainerArgs) {
+    if (args.weights.length !== args.defenses.length) {
+      throw new Error(`trainer: ${args.weights.length} sampling weights for ${args.defenses.length} defenses`);
+    }
+    this.optimizer = new AdamW(args.tunable.vars, args.optimizer);
+    this.taskRng = Rng.fromSeed(args.seed, "task-sampling");
+    this.attackRng = Rng.fromSeed(args.seed, "train-attack");
+    this.sampledCounts = args.defenses.map(() => 0);
+  }
+
+  /** The model of defense t as a classifier (backbone + head + its LoRA). Call inside tidy. */
+  model(t: number): Classifier {
+    const { vit, tunable } = this.args;
+    const params = tunable.params();
+    const lora = tunable.lora(t);
+    return (x) => forward(vit, params, x, { lora });
+  }
+
+  /** Samples the defense for the next step (uniform or configured weights). */
+  private sampleDefense(): number {
+    return this.args.defenses.length === 1 ? 0 : this.taskRng.categorical(this.args.weights);
+  }
+
+  /** One optimizer step on a batch (x in [0,1] `[B,H,W,3]`, y int32 `[B]`). */
+  trainStep(x: tf.Tensor4D, y: tf.Tensor1D): StepResult {
+    const { defenses, attack, optimizer: o, totalSteps, tunable } = this.args;
+    const t = this.sampleDefense();
+    const defense = defenses[t];
+    const lr = learningRate(this.step, totalSteps, o.lr, o.warmupSteps, o.minLrRatio);
+
+    // Inner maximization against the current model_t; its LoRA is a constant here.
+    const xAdv = tf.tidy(() => defense.craft(this.model(t), x, y, { ...attack, rng: this.attackRng }));
+    let logitsAdv: tf.Tensor2D | undefined;
+    let logitsClean: tf.Tensor2D | undefined;
+    const varList = Object.values(tunable.vars);
+    const { value, grads } = tf.variableGrads(() => {
+      const out = defense.loss(this.model(t), x, xAdv, y);
+      logitsAdv = tf.keep(out.logitsAdv);
+      if (out.logitsClean) logitsClean = tf.keep(out.logitsClean);
+      return out.loss;
+    }, varList);
+    const loss = value.dataSync()[0];
+    value.dispose();
+    if (!Number.isFinite(loss)) {
+      tf.dispose([xAdv, logitsAdv, logitsClean, ...Object.values(grads)]);
+      throw new NonFiniteLossError(this.step, defense.name);
+    }
+    const byName = nameGrads(tunable.vars, grads);
+    const gradNorm = this.optimizer.apply(byName, lr);
+    tf.dispose(Object.values(grads));
+
+    // Clean accuracy needs clean logits; defenses whose loss does not compute them get one
+    // extra forward pass here (no gradient), after the update as the metrics of this step.
+    if (!logitsClean) logitsClean = tf.tidy(() => this.model(t)(x));
+    const advAcc = accuracy(logitsAdv!, y);
+    const cleanAcc = accuracy(logitsClean, y);
+    tf.dispose([xAdv, logitsAdv, logitsClean]);
+
+    this.sampledCounts[t] += 1;
+    this.step += 1;
+    return { step: this.step, defense: defense.name, defenseIndex: t, loss, cleanAcc, advAcc, lr, gradNorm };
+  }
+
+  /** ‖ΔW_tlm‖_F for every defense and adapted module, in `modulePaths()` order. */
+  loraNorms(): { layers: string[]; norms: Record<string, number[]> } {
+    const norms: Record<string, number[]> = {};
+    let layers: string[] = [];
+    this.args.defenses.forEach((d, t) => {
+      const values = tf.tidy(() => {
+        const lora = this.args.tunable.lora(t);
+        if (!lora) return [];
+        layers = Object.keys(lora.factors);
+        const ns = layers.map((p) => tf.norm(deltaW(lora.factors[p], lora.scale)));
+        return Array.from(tf.stack(ns).dataSync());
+      });
+      norms[d.name] = values;
+    });
+    return { layers, norms };
+  }
+
+  state(): { json: TrainerState; tensors: Record<string, tf.Tensor> } {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(this.args.tunable.vars)) tensors[`param.${k}`] = v;
+    for (const [k, v] of Object.entries(this.optimizer.stateTensors())) tensors[`optim.${k}`] = v;
+    return {
+      json: {
+        step: this.step,
+        optimizerT: this.optimizer.t,
+        taskRng: this.taskRng.state(),
+        attackRng: this.attackRng.state(),
+        sampledCounts: [...this.sampledCounts],
+      },
+      tensors,
+    };
+  }
+
+  /** Restores a state written by `state()`; every tensor name and shape is checked. */
+  restore(json: TrainerState, tensors: Record<string, tf.Tensor>): void {
+    for (const [k, v] of Object.entries(this.args.tunable.vars)) {
+      const src = tensors[`param.${k}`];
+      if (!src) throw new Error(`checkpoint: missing tensor "param.${k}"`);
+      if (src.shape.join(",") !== v.shape.join(",")) {
+        throw new Error(`checkpoint: tensor "param.${k}" has shape [${src.shape}], expected [${v.shape}]`);
+      }
+      v.assign(src);
+    }
+    const optim: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(tensors)) if (k.startsWith("optim.")) optim[k.slice(6)] = v;
+    this.optimizer.restore(optim, json.optimizerT);
+    this.step = json.step;
+    this.taskRng = Rng.fromState(json.taskRng);
+    this.attackRng = Rng.fromState(json.attackRng);
+    json.sampledCounts.forEach((c, i) => (this.sampledCounts[i] = c));
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/** tf.variableGrads keys gradients by tfjs' variable names; map them back to ours. */
+function nameGrads(vars: Record<string, tf.Variable>, grads: tf.NamedTensorMap): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const [name, v] of Object.entries(vars)) {
+    const g = grads[v.name];
+    if (g) out[name] = g;
+  }
+  return out;
+}
+
+export function accuracy(logits: tf.Tensor2D, y: tf.Tensor1D): number {
+  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32")).dataSync()[0]);
+}
+
