@@ -1,0 +1,83 @@
+import * as tf from "@tensorflow/tfjs";
+import { misclassified } from "./losses";
+
+/**
+ * Per-sample "most adversarial point seen so far". Order: a misclassified point beats a correctly
+ * classified one; between two of the same kind the higher attack loss wins. Seeding it with the
+ * clean point is what guarantees an attack never returns something less adversarial than x
+ * (an already-misclassified clean point stays unless a candidate is misclassified with higher loss).
+ * Tensors live in the caller's scope; `update` disposes what it replaces.
+ */
+export class BestPoint {
+  private constructor(
+    public x: tf.Tensor4D,
+    public fooled: tf.Tensor1D,
+    public loss: tf.Tensor1D,
+  ) {}
+
+  /** Starts from `x` with its logits and loss (clones x, so the caller keeps ownership of it). */
+  static start(x: tf.Tensor4D, logits: tf.Tensor2D, y: tf.Tensor1D, loss: tf.Tensor1D): BestPoint {
+    return new BestPoint(tf.clone(x), misclassified(logits, y), tf.clone(loss));
+  }
+
+  update(x: tf.Tensor4D, logits: tf.Tensor2D, y: tf.Tensor1D, loss: tf.Tensor1D): void {
+    const fooled = misclassified(logits, y);
+    this.combine(x, fooled, loss);
+    fooled.dispose();
+  }
+
+  /** Merges another candidate set (e.g. another restart) by the same order. */
+  merge(other: BestPoint): void {
+    this.combine(other.x, other.fooled, other.loss);
+  }
+
+  private combine(x: tf.Tensor4D, fooled: tf.Tensor1D, loss: tf.Tensor1D): void {
+    const [nx, nf, nl] = tf.tidy(() => {
+      const better: tf.Tensor1D = tf.logicalOr(
+        tf.logicalAnd(fooled, tf.logicalNot(this.fooled)),
+        tf.logicalAnd(tf.equal(fooled, this.fooled), tf.greater(loss, this.loss)),
+      );
+      return [selectSamples(better, x, this.x), tf.logicalOr(fooled, this.fooled), tf.where(better, loss, this.loss)];
+    });
+    this.dispose();
+    this.x = nx as tf.Tensor4D;
+    this.fooled = nf as tf.Tensor1D;
+    this.loss = nl as tf.Tensor1D;
+  }
+
+  allFooled(): boolean {
+    return tf.tidy(() => tf.all(this.fooled).dataSync()[0] === 1);
+  }
+
+  /** Hands x to the caller and frees the rest. */
+  take(): tf.Tensor4D {
+    this.fooled.dispose();
+    this.loss.dispose();
+    return this.x;
+  }
+
+  dispose(): void {
+    this.x.dispose();
+    this.fooled.dispose();
+    this.loss.dispose();
+  }
+}
+
+/** Per-sample select: rows of `a` where cond[b] is true, else rows of `b` (any rank). */
+export function selectSamples<T extends tf.Tensor>(cond: tf.Tensor1D, a: T, b: T): T {
+  return tf.tidy(() => {
+    const c = tf.reshape(cond, [cond.shape[0], ...a.shape.slice(1).map(() => 1)]);
+    return tf.where(tf.broadcastTo(c, a.shape), a, b) as T;
+  });
+}
+
+/** Clean logits and per-sample loss at x (no gradient), for seeding a BestPoint. */
+export function evalLoss(
+  model: (x: tf.Tensor4D) => tf.Tensor2D,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  loss: (l: tf.Tensor2D, y: tf.Tensor1D) => tf.Tensor1D,
+): { logits: tf.Tensor2D; loss: tf.Tensor1D } {
+  const logits = tf.tidy(() => model(x));
+  return { logits, loss: loss(logits, y) };
+}
