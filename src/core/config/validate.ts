@@ -6,11 +6,11 @@ import { parseFraction } from "./fraction";
 /** A config problem at a JSON path (RFC 6901 pointer, "" = the whole document). */
 export class ConfigError extends Error {
   constructor(
-    readonly path: string,
+    readonly jsonPath: string,
     readonly detail: string,
     readonly file?: string,
   ) {
-    super(`${file ? `${file}: ` : ""}${path || "/"}: ${detail}`);
+    super(`${file ? `${file}: ` : ""}${jsonPath || "/"}: ${detail}`);
     this.name = "ConfigError";
   }
 }
