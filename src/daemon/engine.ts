@@ -1,0 +1,82 @@
+// The narrow interface between the daemon (queue, state machine, run store, RPC) and the
+// training engine (src/core/train via src/daemon/hyperatEngine.ts). The daemon never touches
+// tensors; it drives a TrainSession one step at a time and persists what it emits.
+import type { BackendRequest } from "../core/backend/names";
+import type { LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
+
+/** What a session reports while it trains; each event becomes one metrics.jsonl line. */
+export type TrainEvent =
+  | ({ kind: "step" } & StepMetric)
+  | ({ kind: "loraNorms" } & LoraNormsSnapshot)
+  | ({ kind: "validation" } & EvaluationRecord)
+  | { kind: "log"; level: "info" | "warn" | "error"; message: string };
+
+export interface EngineProgress {
+  title: string;
+  message?: string;
+  /** 0..100 */
+  percentage?: number;
+}
+
+export interface ResolvedRunConfig {
+  name: string;
+  /** "hyperat" | "lora-at" | "full-at" */
+  method: string;
+  defenses: string[];
+  totalSteps: number;
+  /** Checkpoint every this many steps (also on pause, stop and completion). */
+  checkpointEvery: number;
+  /** Compute backend the config asks for; the daemon selects it in the compute thread. */
+  backend: BackendRequest;
+  /** The validated, defaults-filled config JSON (frozen into the run folder as config.json). */
+  raw: unknown;
+}
+
+export interface MergeOutcome {
+  /** Path of the merged safetensors file (absolute, inside runDir/merged/). */
+  modelPath: string;
+  /** Adaptive merging's λ: one value per layer for each defense. */
+  lambdas?: Record<string, number[]>;
+  evaluation?: unknown;
+}
+
+export interface RunEngine {
+  /** Reads and validates a *.hyperat.json (throws ConfigError with the JSON path, MissingFileError
+   * for data/model files that do not exist); resolves relative paths against the file's folder. */
+  loadConfig(configPath: string): Promise<ResolvedRunConfig>;
+  /** Re-validates the frozen copy saved in a run folder (runDir/config.json). */
+  loadFrozenConfig(runDir: string): Promise<ResolvedRunConfig>;
+  /** Estimated peak memory in bytes for this config; the daemon refuses runs over the limit. */
+  estimateMemory(cfg: ResolvedRunConfig): { bytes: number; limitBytes: number; detail: string };
+  /** Opens a session at step 0, or at the latest checkpoint in runDir/checkpoints if `resume`. */
+  openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean): Promise<TrainSession>;
+  merge(
+    runDir: string,
+    cfg: ResolvedRunConfig,
+    strategy: "uniform" | "adaptive",
+    onProgress: (p: EngineProgress) => void,
+  ): Promise<MergeOutcome>;
+  /** Evaluates the run's models; returns the report JSON (the daemon writes report.json and
+   * extracts EvaluationRecords from a `models` or `records` array when present). The engine may
+   * write report.md itself. */
+  evaluate(
+    runDir: string,
+    cfg: ResolvedRunConfig,
+    attacks: string | undefined,
+    onProgress: (p: EngineProgress) => void,
+  ): Promise<unknown>;
+}
+
+export interface TrainSession {
+  readonly step: number;
+  readonly totalSteps: number;
+  /** One optimizer step (sample a defense, attack, update). Emits events; throws
+   * NonFiniteLossError (src/daemon/errors.ts) when the loss is NaN or infinite. */
+  runStep(emit: (e: TrainEvent) => void): Promise<void>;
+  /** Writes checkpoints/step-<n>.safetensors + .json atomically; returns the .safetensors path. */
+  saveCheckpoint(): Promise<string>;
+  /** Writes adapters/*.safetensors (one per defense) for the current state; returns their paths. */
+  saveAdapters(): Promise<string[]>;
+  /** Frees every tensor the session holds. */
+  dispose(): void;
+}

@@ -1,0 +1,85 @@
+// Errors with a "where": the RPC server turns them into JSON-RPC errors (src/daemon/rpcErrors.ts),
+// the CLI prints their message. Recognised by `name` so they survive a worker-thread boundary
+// and so an engine may throw its own classes with the same names.
+
+/** The config is invalid at `jsonPath` (e.g. "/defenses/1/beta") in `file`. */
+export class ConfigError extends Error {
+  constructor(readonly jsonPath: string, message: string, readonly file?: string) {
+    super(`${file ? `${file}: ` : ""}${jsonPath || "/"}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** A file the request or config names does not exist. */
+export class MissingFileError extends Error {
+  constructor(readonly file: string, readonly jsonPath?: string) {
+    super(`file not found: ${file}${jsonPath ? ` (config ${jsonPath})` : ""}`);
+    this.name = "MissingFileError";
+  }
+}
+
+/** The estimate says the run would exceed the backend's memory (wasm stops near 3.9 GiB and
+ * corrupts tensors before it errors, see shared/recipes/compute-backends.md). */
+export class MemoryLimitError extends Error {
+  constructor(readonly bytes: number, readonly limitBytes: number, detail: string) {
+    super(
+      `estimated peak memory ${(bytes / 2 ** 30).toFixed(2)} GiB is over the limit of ` +
+        `${(limitBytes / 2 ** 30).toFixed(2)} GiB (${detail}); reduce batch size or model size`,
+    );
+    this.name = "MemoryLimitError";
+  }
+}
+
+/** The loss became NaN or infinite; the run pauses itself instead of training on garbage. */
+export class NonFiniteLossError extends Error {
+  constructor(readonly step: number, readonly defense?: string, readonly value?: number) {
+    super(`loss is ${value ?? "NaN"} at step ${step}${defense ? ` (defense ${defense})` : ""}`);
+    this.name = "NonFiniteLossError";
+  }
+}
+
+export class UnknownRunError extends Error {
+  constructor(readonly runId: string) {
+    super(`unknown run "${runId}"`);
+    this.name = "UnknownRunError";
+  }
+}
+
+/** The run's state does not allow the operation. */
+export class InvalidStateError extends Error {
+  constructor(readonly runId: string, readonly state: string, action: string) {
+    super(`cannot ${action} run "${runId}" while it is ${state}`);
+    this.name = "InvalidStateError";
+  }
+}
+
+/** Another live process (a CLI or another daemon) owns the run. */
+export class RunBusyError extends Error {
+  constructor(readonly runId: string, readonly pid: number) {
+    super(`run "${runId}" is owned by another live process (pid ${pid})`);
+    this.name = "RunBusyError";
+  }
+}
+
+/** Plain-object form of an error for postMessage; `reviveError` turns it back into the class. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  props: Record<string, unknown>;
+}
+
+export function serializeError(e: unknown): SerializedError {
+  if (!(e instanceof Error)) return { name: "Error", message: String(e), props: {} };
+  const props: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) if (typeof v !== "function" && typeof v !== "object") props[k] = v;
+  return { name: e.name, message: e.message, stack: e.stack, props };
+}
+
+export function reviveError(s: SerializedError): Error {
+  const e = new Error(s.message);
+  e.name = s.name;
+  if (s.stack) e.stack = s.stack;
+  Object.assign(e, s.props);
+  return e;
+}

@@ -1,0 +1,350 @@
+// The run folder is a run's whole truth (shared/ARCHITECTURE.md): `.hyperat/runs/<id>/` with
+// config.json (frozen), run.json (manifest, atomic, written last), metrics.jsonl (append-only),
+// checkpoints/, adapters/, merged/, report.json + report.md. The readers here are pure functions
+// of a folder so the extension can show runs while the daemon is down.
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import { writeFileAtomic } from "../core/io/files";
+import {
+  ACTIVE_RUN_STATES,
+  EvaluationRecord,
+  LoraNormsSnapshot,
+  MergeRecord,
+  MetricsLine,
+  RUN_STATES,
+  RunArtifacts,
+  RunDetail,
+  RunState,
+  RunSummary,
+  StepMetric,
+} from "../protocol/runs";
+
+export const MANIFEST_VERSION = 1;
+export const MANIFEST_FILE = "run.json";
+export const CONFIG_FILE = "config.json";
+export const METRICS_FILE = "metrics.jsonl";
+export const RUN_SUBDIRS = ["checkpoints", "adapters", "merged"] as const;
+
+/** Which process works on a run. `instance` tells apart several managers in one process. */
+export interface RunOwner {
+  pid: number;
+  instance: string;
+  startedAt: string;
+}
+
+/** run.json. `state` is never "interrupted": readers derive that from a dead owner. */
+export interface RunManifest extends Omit<RunSummary, "dir"> {
+  version: number;
+  owner?: RunOwner;
+}
+
+/** `<workspace>/.hyperat/runs` */
+export function runsDirOf(workspace: string): string {
+  return path.join(workspace, ".hyperat", "runs");
+}
+
+/** Sortable, readable and unique: `20261126-104455-demo-3f9a`. */
+export function newRunId(name: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "run";
+  return `${stamp}-${slug}-${randomBytes(2).toString("hex")}`;
+}
+
+// ---------------------------------------------------------------- ownership
+
+/** Managers alive in this process (a pid check cannot tell them apart). */
+const liveInstances = new Set<string>();
+
+export function registerLiveInstance(instance: string): void {
+  liveInstances.add(instance);
+}
+
+export function unregisterLiveInstance(instance: string): void {
+  liveInstances.delete(instance);
+}
+
+/** Whether the process (and, in this process, the manager) that owns a run still lives. */
+export function isOwnerAlive(owner: RunOwner | undefined): boolean {
+  if (!owner) return false;
+  if (owner.pid === process.pid) return liveInstances.has(owner.instance);
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The state to show: an active state whose owner is gone means the run was interrupted. */
+export function effectiveState(m: RunManifest): RunState {
+  return ACTIVE_RUN_STATES.includes(m.state) && !isOwnerAlive(m.owner) ? "interrupted" : m.state;
+}
+
+// ---------------------------------------------------------------- writing
+
+/** Creates the folder with the frozen config and empty metrics; run.json comes last so a folder
+ * without it is an unfinished creation that readers skip. */
+export async function createRunDir(dir: string, manifest: RunManifest, frozenConfig: unknown): Promise<void> {
+  if (await exists(path.join(dir, MANIFEST_FILE))) throw new Error(`run folder ${dir} already holds a run (run.json exists)`);
+  await fs.mkdir(dir, { recursive: true });
+  for (const sub of RUN_SUBDIRS) await fs.mkdir(path.join(dir, sub), { recursive: true });
+  await writeFileAtomic(path.join(dir, CONFIG_FILE), JSON.stringify(frozenConfig, null, 2) + "\n");
+  await fs.writeFile(path.join(dir, METRICS_FILE), "", { flag: "a" });
+  await writeManifest(dir, manifest);
+}
+
+export async function writeManifest(dir: string, manifest: RunManifest): Promise<void> {
+  await writeFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
+}
+
+/**
+ * Appends metrics lines. On open it terminates a torn last line left by a crash, so the torn
+ * fragment stays one unparseable line (skipped by readers) instead of corrupting the next one.
+ */
+export class MetricsAppender {
+  private checked = false;
+  constructor(private readonly file: string) {}
+
+  async append(lines: MetricsLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    if (!this.checked) {
+      await this.terminateTornLine();
+      this.checked = true;
+    }
+    await fs.appendFile(this.file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+  }
+
+  private async terminateTornLine(): Promise<void> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(this.file, "r");
+    } catch {
+      return; // no file yet: appendFile creates it
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size === 0) return;
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) await fs.appendFile(this.file, "\n");
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+// ---------------------------------------------------------------- reading
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads run.json and checks the fields readers rely on; errors name the file and the field. */
+export async function readManifest(dir: string): Promise<RunManifest> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (e) {
+    throw new Error(`${file}: cannot read run manifest: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  const check = (ok: boolean, field: string, want: string): void => {
+    if (!ok) throw new Error(`${file}: /${field} must be ${want}`);
+  };
+  const o = m as Record<string, unknown>;
+  check(typeof o === "object" && o !== null, "", "an object");
+  check(typeof o.id === "string", "id", "a string");
+  check((RUN_STATES as readonly unknown[]).includes(o.state), "state", `one of ${RUN_STATES.join(", ")}`);
+  check(Number.isInteger(o.step) && (o.step as number) >= 0, "step", "a non-negative integer");
+  check(Number.isInteger(o.totalSteps), "totalSteps", "an integer");
+  check(Array.isArray(o.defenses), "defenses", "an array");
+  return m as RunManifest;
+}
+
+/** Parses metrics.jsonl. A line that does not parse (the torn tail of a crash) is skipped. */
+export async function readMetricsLines(dir: string): Promise<MetricsLine[]> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dir, METRICS_FILE), "utf8");
+  } catch {
+    return [];
+  }
+  const out: MetricsLine[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const v = JSON.parse(line) as MetricsLine;
+      if (v && typeof v === "object" && typeof v.kind === "string") out.push(v);
+    } catch {
+      /* torn line */
+    }
+  }
+  return out;
+}
+
+/** How many entries RunDetail keeps of each series. */
+export const RECENT_LIMITS = { metrics: 500, loraNorms: 200, evaluations: 500 };
+
+export interface MetricsSummary {
+  recentMetrics: StepMetric[];
+  loraNorms: LoraNormsSnapshot[];
+  evaluations: EvaluationRecord[];
+  merges: MergeRecord[];
+  sampledCounts: Record<string, number>;
+  bestRobustAccuracy?: number;
+}
+
+/**
+ * Folds metrics lines into series. A `resume` line drops training events past its step that were
+ * written before it (they belong to an attempt that crashed before its next checkpoint), so
+ * sampled counts and curves describe the trajectory the run actually kept.
+ */
+export function summarizeMetrics(lines: MetricsLine[]): MetricsSummary {
+  let steps: StepMetric[] = [];
+  let norms: LoraNormsSnapshot[] = [];
+  let validations: EvaluationRecord[] = [];
+  const evaluated: EvaluationRecord[] = [];
+  const merges: MergeRecord[] = [];
+  for (const l of lines) {
+    switch (l.kind) {
+      case "step": {
+        const { kind: _k, time: _t, ...m } = l;
+        steps.push(m);
+        break;
+      }
+      case "loraNorms":
+        norms.push({ step: l.step, layers: l.layers, norms: l.norms });
+        break;
+      case "validation": {
+        const { kind: _k, time: _t, ...r } = l;
+        validations.push(r);
+        break;
+      }
+      case "resume":
+        steps = steps.filter((s) => s.step <= l.fromStep);
+        norms = norms.filter((s) => s.step <= l.fromStep);
+        validations = validations.filter((s) => s.step <= l.fromStep);
+        break;
+      case "merge":
+        merges.push({ strategy: l.strategy, modelPath: l.modelPath, lambdas: l.lambdas, time: l.time });
+        break;
+      case "evaluationReport":
+        if (Array.isArray(l.records)) evaluated.push(...l.records);
+        break;
+    }
+  }
+  const sampledCounts: Record<string, number> = {};
+  for (const s of steps) sampledCounts[s.defense] = (sampledCounts[s.defense] ?? 0) + 1;
+  const evaluations = [...validations, ...evaluated];
+  const robust = evaluations.map((e) => e.worstCaseRobustAccuracy).filter((x) => Number.isFinite(x));
+  return {
+    recentMetrics: steps.slice(-RECENT_LIMITS.metrics),
+    loraNorms: norms.slice(-RECENT_LIMITS.loraNorms),
+    evaluations: evaluations.slice(-RECENT_LIMITS.evaluations),
+    merges,
+    sampledCounts,
+    bestRobustAccuracy: robust.length ? Math.max(...robust) : undefined,
+  };
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isFile() && !e.name.startsWith("."))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Artifact files of a run, relative to its folder (temp files of atomic writes excluded). */
+export async function listArtifacts(dir: string): Promise<RunArtifacts> {
+  const rel = (sub: string) => async () => (await listFiles(path.join(dir, sub))).map((f) => `${sub}/${f}`);
+  const top = await listFiles(dir);
+  return {
+    checkpoints: await rel("checkpoints")(),
+    adapters: await rel("adapters")(),
+    merged: await rel("merged")(),
+    reports: top.filter((f) => f === "report.json" || f === "report.md"),
+  };
+}
+
+function toSummary(dir: string, m: RunManifest): RunSummary {
+  const { version: _v, owner: _o, ...rest } = m;
+  return { ...rest, dir: path.resolve(dir), state: effectiveState(m) };
+}
+
+/** The summary of the run in `dir`, with `interrupted` derived from a dead owner. */
+export async function readRunSummary(dir: string): Promise<RunSummary> {
+  return toSummary(dir, await readManifest(dir));
+}
+
+/** Everything about the run in `dir`; works with the daemon down. */
+export async function readRunDetail(dir: string): Promise<RunDetail> {
+  const manifest = await readManifest(dir);
+  const summary = toSummary(dir, manifest);
+  let config: unknown = null;
+  try {
+    config = JSON.parse(await fs.readFile(path.join(dir, CONFIG_FILE), "utf8"));
+  } catch {
+    /* a run is still readable without its frozen config; the field stays null */
+  }
+  const metrics = summarizeMetrics(await readMetricsLines(dir));
+  return {
+    ...summary,
+    bestRobustAccuracy: metrics.bestRobustAccuracy ?? summary.bestRobustAccuracy,
+    config,
+    recentMetrics: metrics.recentMetrics,
+    loraNorms: metrics.loraNorms,
+    evaluations: metrics.evaluations,
+    merges: metrics.merges,
+    sampledCounts: metrics.sampledCounts,
+    artifacts: await listArtifacts(dir),
+  };
+}
+
+/** Sub-folders of `runsDir` that hold a run.json. */
+export async function listRunDirs(runsDir: string): Promise<string[]> {
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = await fs.readdir(runsDir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const dirs: string[] = [];
+  for (const e of entries) {
+    const d = path.join(runsDir, e.name);
+    if (e.isDirectory() && (await exists(path.join(d, MANIFEST_FILE)))) dirs.push(d);
+  }
+  return dirs.sort();
+}
+
+/** Summaries of every readable run, newest first; unreadable folders are reported via `onError`. */
+export async function listRunSummaries(
+  runsDir: string,
+  onError: (dir: string, e: Error) => void = () => {},
+): Promise<RunSummary[]> {
+  const out: RunSummary[] = [];
+  for (const d of await listRunDirs(runsDir)) {
+    try {
+      out.push(await readRunSummary(d));
+    } catch (e) {
+      onError(d, e as Error);
+    }
+  }
+  return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id.localeCompare(a.id)));
+}
