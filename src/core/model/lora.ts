@@ -46,20 +46,25 @@ export function deltaW(f: LoraFactors, scale: number): tf.Tensor2D {
  */
 export function mergeLora(params: ParamMap, deltas: Record<string, tf.Tensor2D>, label = "adapter"): ParamMap {
   const out: ParamMap = { ...params };
-  for (const [path, d] of Object.entries(deltas)) {
-    const name = `${path}.weight`;
-    const w = params[name];
-    if (!w) throw new Error(`${label}: no weight "${name}" in the model to merge into`);
-    if (w.shape.join(",") !== d.shape.join(",")) {
-      throw new Error(`${label}: ΔW for "${name}" has shape [${d.shape}], weight has [${w.shape}]`);
+  const made: tf.Tensor[] = [];
+  try {
+    for (const [path, d] of Object.entries(deltas)) {
+      const name = `${path}.weight`;
+      const w = params[name];
+      if (!w) throw new Error(`${label}: no weight "${name}" in the model to merge into`);
+      if (w.shape.join(",") !== d.shape.join(",")) {
+        throw new Error(`${label}: ΔW for "${name}" has shape [${d.shape}], weight has [${w.shape}]`);
+      }
+      const merged = tf.add(w, d);
+      made.push(merged);
+      const finite = tf.tidy(() => tf.all(tf.isFinite(merged)).dataSync()[0] === 1);
+      if (!finite) throw new Error(`${label}: merged weight "${name}" is not finite`);
+      out[name] = merged;
     }
-    const merged = tf.add(w, d);
-    const finite = tf.tidy(() => tf.all(tf.isFinite(merged)).dataSync()[0] === 1);
-    if (!finite) {
-      merged.dispose();
-      throw new Error(`${label}: merged weight "${name}" is not finite`);
-    }
-    out[name] = merged;
+  } catch (e) {
+    // Free the weights merged before the failing module: the caller never sees them.
+    tf.dispose(made);
+    throw e;
   }
   return out;
 }
