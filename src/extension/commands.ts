@@ -1,0 +1,224 @@
+// Command factories `(ctx) => async (...args) => {...}`, as in rust-analyzer's commands.ts.
+// Every command is always registered and explains itself when it cannot act (no folder open,
+// untrusted workspace, no run in a suitable state) instead of vanishing from the palette.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import * as vscode from "vscode";
+import { ResponseError } from "vscode-jsonrpc";
+import * as p from "../protocol";
+import type { RunState, RunSummary } from "../protocol/runs";
+import { Ctx } from "./ctx";
+
+export type Cmd = (...args: unknown[]) => Promise<unknown>;
+
+/** Which run states each run command applies to (the tree's context menus use the same sets). */
+export const RUN_COMMAND_STATES: Record<"pause" | "resume" | "stop" | "merge" | "evaluate" | "open", readonly RunState[]> = {
+  pause: ["running", "queued"],
+  resume: ["paused", "stopped", "failed", "interrupted"],
+  stop: ["running", "queued", "pausing", "paused"],
+  merge: ["paused", "completed", "stopped"],
+  evaluate: ["paused", "completed", "stopped"],
+  open: ["queued", "running", "pausing", "paused", "merging", "evaluating", "completed", "failed", "stopped", "interrupted"],
+};
+
+/** Human text for an error from the daemon, with its "where" (JSON path, file, run). */
+export function describeError(e: unknown): string {
+  if (e instanceof ResponseError) {
+    const d = (e.data ?? {}) as p.HyperatErrorData;
+    const where = [d.file, d.jsonPath, d.runId && `run ${d.runId}`, d.state && `state ${d.state}`].filter(Boolean).join(", ");
+    return where && !e.message.includes(where) ? `${e.message} (${where})` : e.message;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+function guarded(name: string, f: Cmd): Cmd {
+  return async (...args) => {
+    try {
+      return await f(...args);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`HyperAT ${name}: ${describeError(e)}`);
+      return undefined;
+    }
+  };
+}
+
+function needWorkspace(ctx: Ctx): ctx is Ctx & { workspaceFolder: string; daemon: NonNullable<Ctx["daemon"]> } {
+  if (ctx.workspaceFolder && ctx.daemon) return true;
+  void vscode.window.showInformationMessage("HyperAT needs an open folder: runs live in its .hyperat/runs folder.");
+  return false;
+}
+
+function needTrust(what: string): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window.showWarningMessage(`${what} runs training code, which needs a trusted workspace. Browsing runs and reports works untrusted.`, "Manage Workspace Trust")
+    .then((pick) => pick && vscode.commands.executeCommand("workbench.trust.manage"));
+  return false;
+}
+
+/** The run named by the argument, or one picked among runs in `states`; explains when there is none. */
+async function pickRun(ctx: Ctx, arg: unknown, states: readonly RunState[], verb: string): Promise<RunSummary | undefined> {
+  const runs = await ctx.explorer.reader.listRuns().catch(() => []);
+  const id = Ctx.runIdFrom(arg);
+  if (id) {
+    const run = runs.find((r) => r.id === id);
+    if (!run) void vscode.window.showWarningMessage(`HyperAT: no run "${id}" in ${ctx.runsDir}.`);
+    return run;
+  }
+  const candidates = runs.filter((r) => states.includes(r.state));
+  if (candidates.length === 0) {
+    void vscode.window.showInformationMessage(`HyperAT: no run to ${verb} (needs a run that is ${states.join(", ")}).`);
+    return undefined;
+  }
+  if (candidates.length === 1) return candidates[0];
+  const pick = await vscode.window.showQuickPick(
+    candidates.map((r) => ({ label: r.id, description: `${r.state} · step ${r.step}/${r.totalSteps}`, detail: r.configPath, run: r })),
+    { title: `HyperAT: run to ${verb}` },
+  );
+  return pick?.run;
+}
+
+export const selectConfig = (ctx: Ctx): Cmd => async (arg) => {
+  const uri = arg instanceof vscode.Uri ? arg : await pickConfig();
+  if (!uri) return undefined;
+  await ctx.setSelectedConfig(uri);
+  void vscode.window.setStatusBarMessage(`HyperAT: selected ${vscode.workspace.asRelativePath(uri)}`, 3000);
+  return uri;
+};
+
+async function pickConfig(): Promise<vscode.Uri | undefined> {
+  const files = await vscode.workspace.findFiles("**/*.hyperat.json", "**/{node_modules,.hyperat}/**", 200);
+  if (files.length === 0) {
+    void vscode.window.showInformationMessage("HyperAT: no *.hyperat.json in this workspace. Create one (the schema gives completion) and try again.");
+    return undefined;
+  }
+  if (files.length === 1) return files[0];
+  const pick = await vscode.window.showQuickPick(
+    files.map((f) => ({ label: vscode.workspace.asRelativePath(f), uri: f })),
+    { title: "HyperAT: config to train" },
+  );
+  return pick?.uri;
+}
+
+export const startRun = (ctx: Ctx): Cmd => async (arg) => {
+  if (!needWorkspace(ctx) || !needTrust("Starting a run")) return undefined;
+  const uri = arg instanceof vscode.Uri ? arg : ctx.selectedConfig ?? (await pickConfig());
+  if (!uri) return undefined;
+  if (!arg) await ctx.setSelectedConfig(uri);
+  const { runId } = await ctx.daemon.request(p.runStart, { configPath: uri.fsPath });
+  ctx.explorer.scheduleRefresh();
+  void vscode.window.showInformationMessage(`HyperAT: started run ${runId}.`, "Open Dashboard").then((pick) => pick && vscode.commands.executeCommand("hyperat.openDashboard", runId));
+  return runId;
+};
+
+const control = (method: typeof p.runPause | typeof p.runResume | typeof p.runStop, states: readonly RunState[], verb: string) =>
+  (ctx: Ctx): Cmd => async (arg) => {
+    if (!needWorkspace(ctx)) return undefined;
+    if (verb === "resume" && !needTrust("Resuming a run")) return undefined;
+    const run = await pickRun(ctx, arg, states, verb);
+    if (!run) return undefined;
+    const summary = await ctx.daemon.request(method, { runId: run.id });
+    ctx.explorer.scheduleRefresh();
+    return summary;
+  };
+
+export const pauseRun = control(p.runPause, RUN_COMMAND_STATES.pause, "pause");
+export const resumeRun = control(p.runResume, RUN_COMMAND_STATES.resume, "resume");
+export const stopRun = control(p.runStop, RUN_COMMAND_STATES.stop, "stop");
+
+export const mergeRun = (ctx: Ctx): Cmd => async (arg, strategyArg) => {
+  if (!needWorkspace(ctx) || !needTrust("Merging a run")) return undefined;
+  const run = await pickRun(ctx, arg, RUN_COMMAND_STATES.merge, "merge");
+  if (!run) return undefined;
+  const strategy = strategyArg === "uniform" || strategyArg === "adaptive" ? strategyArg : (await vscode.window.showQuickPick(
+    [
+      { label: "adaptive", description: "per-(defense, layer) λ optimized on the val split", strategy: "adaptive" as const },
+      { label: "uniform", description: "mean of the defenses' ΔW (HyperAT+)", strategy: "uniform" as const },
+    ],
+    { title: `HyperAT: merge ${run.id}` },
+  ))?.strategy;
+  if (!strategy) return undefined;
+  const merge = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `HyperAT: merging ${run.id} (${strategy})` },
+    () => ctx.daemon.request(p.runMerge, { runId: run.id, strategy }),
+  );
+  ctx.explorer.scheduleRefresh();
+  void vscode.window.showInformationMessage(`HyperAT: merged ${run.id} (${strategy}) into ${vscode.workspace.asRelativePath(merge.modelPath)}.`);
+  return merge;
+};
+
+export const evaluateRun = (ctx: Ctx): Cmd => async (arg, attacksArg) => {
+  if (!needWorkspace(ctx) || !needTrust("Evaluating a run")) return undefined;
+  const run = await pickRun(ctx, arg, RUN_COMMAND_STATES.evaluate, "evaluate");
+  if (!run) return undefined;
+  const attacks = typeof attacksArg === "string" ? attacksArg : (await vscode.window.showQuickPick(
+    [
+      { label: "quick", description: "PGD-20, CW-inf-20" },
+      { label: "standard", description: "APGD-CE, APGD-T, Square (AutoAttack's components)" },
+      { label: "full", description: "all of the above" },
+    ],
+    { title: `HyperAT: evaluate ${run.id}` },
+  ))?.label;
+  if (!attacks) return undefined;
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `HyperAT: evaluating ${run.id} (${attacks})` },
+    () => ctx.daemon.request(p.runEvaluate, { runId: run.id, attacks }),
+  );
+  ctx.explorer.scheduleRefresh();
+  await openReportFile(run);
+  return result;
+};
+
+async function openReportFile(run: RunSummary): Promise<boolean> {
+  const md = join(run.dir, "report.md");
+  if (!existsSync(md)) return false;
+  await vscode.commands.executeCommand("markdown.showPreview", vscode.Uri.file(md)).then(undefined, () => vscode.window.showTextDocument(vscode.Uri.file(md)));
+  return true;
+}
+
+export const openReport = (ctx: Ctx): Cmd => async (arg) => {
+  if (arg && typeof arg === "object" && typeof (arg as { file?: unknown }).file === "string") {
+    return vscode.window.showTextDocument(vscode.Uri.file((arg as { file: string }).file));
+  }
+  const run = await pickRun(ctx, arg, RUN_COMMAND_STATES.open, "open the report of");
+  if (run && !(await openReportFile(run))) {
+    void vscode.window.showInformationMessage(`HyperAT: ${run.id} has no report yet. Run "HyperAT: Evaluate Run" first.`);
+  }
+  return undefined;
+};
+
+export const openDashboard = (ctx: Ctx): Cmd => async (arg) => {
+  const run = await pickRun(ctx, arg, RUN_COMMAND_STATES.open, "show");
+  if (run) ctx.dashboards.show(run.id);
+  return run?.id;
+};
+
+export const revealRunFolder = (ctx: Ctx): Cmd => async (arg) => {
+  const run = await pickRun(ctx, arg, RUN_COMMAND_STATES.open, "reveal");
+  if (!run) return undefined;
+  const uri = vscode.Uri.file(run.dir);
+  // Inside the workspace the Explorer is the right place (also over Remote-SSH); the OS file manager otherwise.
+  if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand("revealInExplorer", uri);
+  else await vscode.commands.executeCommand("revealFileInOS", uri);
+  return undefined;
+};
+
+export const refreshRuns = (ctx: Ctx): Cmd => async () => ctx.explorer.refresh();
+
+export const restartDaemon = (ctx: Ctx): Cmd => async () => {
+  if (!needWorkspace(ctx)) return undefined;
+  await ctx.daemon.restart();
+  void vscode.window.showInformationMessage(`HyperAT: daemon restarted (backend ${ctx.daemon.info?.backend ?? "?"}).`);
+  return undefined;
+};
+
+export const showLogs = (ctx: Ctx): Cmd => async () => ctx.log.show(true);
+
+/** Command id (without "hyperat.") -> factory; extension.ts registers them all. */
+export const COMMANDS: Record<string, (ctx: Ctx) => Cmd> = {
+  selectConfig, startRun, pauseRun, resumeRun, stopRun, mergeRun, evaluateRun,
+  openDashboard, openReport, revealRunFolder, refreshRuns, restartDaemon, showLogs,
+};
+
+export function registerCommands(ctx: Ctx): vscode.Disposable[] {
+  return Object.entries(COMMANDS).map(([name, factory]) => vscode.commands.registerCommand(`hyperat.${name}`, guarded(name, factory(ctx))));
+}

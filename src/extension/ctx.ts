@@ -1,0 +1,61 @@
+// Everything the commands and views share: the workspace folder, settings, the daemon client,
+// the run explorer, the status bar, the selected config and the open dashboards.
+import { join, isAbsolute } from "node:path";
+import * as vscode from "vscode";
+import type { RunSummary } from "../protocol/runs";
+import type { DaemonClient } from "./daemonClient";
+import type { DashboardPanels } from "./dashboardPanel";
+import type { RunExplorer } from "./runExplorer";
+import { settingsFrom, type Settings } from "./settings";
+import type { StatusBar } from "./statusBar";
+import type { TreeNodeModel } from "./runTree";
+
+const SELECTED_CONFIG_KEY = "hyperat.selectedConfig";
+
+export class Ctx {
+  constructor(
+    readonly extension: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+    /** undefined when no folder is open: commands then explain that they need one. */
+    readonly workspaceFolder: string | undefined,
+    readonly daemon: DaemonClient | undefined,
+    readonly explorer: RunExplorer,
+    readonly statusBar: StatusBar,
+    readonly dashboards: DashboardPanels,
+  ) {}
+
+  get settings(): Settings {
+    const c = vscode.workspace.getConfiguration("hyperat");
+    return settingsFrom((k) => c.get(k));
+  }
+
+  /** Absolute runs folder, or undefined without a workspace. */
+  get runsDir(): string | undefined {
+    if (!this.workspaceFolder) return undefined;
+    const d = this.settings.runsDir;
+    return isAbsolute(d) ? d : join(this.workspaceFolder, d);
+  }
+
+  get selectedConfig(): vscode.Uri | undefined {
+    const s = this.extension.workspaceState.get<string>(SELECTED_CONFIG_KEY);
+    return s ? vscode.Uri.parse(s) : undefined;
+  }
+
+  async setSelectedConfig(uri: vscode.Uri | undefined): Promise<void> {
+    await this.extension.workspaceState.update(SELECTED_CONFIG_KEY, uri?.toString());
+    this.onSelectedConfig.fire(uri);
+  }
+
+  readonly onSelectedConfig = new vscode.EventEmitter<vscode.Uri | undefined>();
+
+  /** A run id from a command argument: a tree node, a run id string, or a run summary. */
+  static runIdFrom(arg: unknown): string | undefined {
+    if (typeof arg === "string") return arg;
+    if (arg && typeof arg === "object") {
+      const o = arg as Partial<TreeNodeModel & RunSummary>;
+      if (typeof o.runId === "string") return o.runId;
+      if (typeof o.id === "string" && typeof o.state === "string") return o.id;
+    }
+    return undefined;
+  }
+}

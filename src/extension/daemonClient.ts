@@ -1,0 +1,157 @@
+// The training daemon as a child process speaking JSON-RPC (LSP framing, vscode-jsonrpc) over
+// stdio, like a language server: started on first need, restarted with a notice if it dies
+// (at most MAX_RESTARTS in RESTART_WINDOW_MS, then it stays down and says so), its stderr in the
+// "HyperAT" log channel, stopped with `shutdown` on deactivate.
+import { spawn, type ChildProcess } from "node:child_process";
+import * as vscode from "vscode";
+import {
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+  type RequestType,
+  type RequestType0,
+} from "vscode-jsonrpc/node";
+import * as p from "../protocol";
+import { daemonSpawnPlan } from "./daemonSpawn";
+import type { Settings } from "./settings";
+
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
+const SHUTDOWN_TIMEOUT_MS = 5_000;
+
+export class DaemonClient implements vscode.Disposable {
+  private child?: ChildProcess;
+  private connection?: MessageConnection;
+  private starting?: Promise<MessageConnection>;
+  private stopping = false;
+  private restarts: number[] = [];
+  /** What initialize answered; undefined while the daemon is down. */
+  info?: p.InitializeResult;
+
+  readonly onRunStatus = new vscode.EventEmitter<p.RunStatusParams>();
+  readonly onRunMetrics = new vscode.EventEmitter<p.RunMetricsParams>();
+  readonly onRunLoraNorms = new vscode.EventEmitter<p.RunLoraNormsParams>();
+  readonly onRunEvaluation = new vscode.EventEmitter<p.RunEvaluationParams>();
+  readonly onDaemonStatus = new vscode.EventEmitter<p.DaemonStatusParams>();
+  readonly onProgress = new vscode.EventEmitter<p.ProgressParams>();
+  /** Fires with true when the daemon is up (initialized), false when it went down. */
+  readonly onRunning = new vscode.EventEmitter<boolean>();
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly workspaceFolder: string,
+    private readonly settings: () => Settings,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get running(): boolean {
+    return this.connection !== undefined && this.info !== undefined;
+  }
+
+  /** The connection, starting the daemon if needed. */
+  async ensureStarted(): Promise<MessageConnection> {
+    if (this.connection && this.info) return this.connection;
+    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  async request<R>(type: RequestType0<R, void>): Promise<R>;
+  async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+  async request(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>, params?: unknown): Promise<unknown> {
+    const c = await this.ensureStarted();
+    return params === undefined ? c.sendRequest(type as RequestType0<unknown, void>) : c.sendRequest(type as RequestType<unknown, unknown, void>, params);
+  }
+
+  private async start(): Promise<MessageConnection> {
+    this.stopping = false;
+    const plan = daemonSpawnPlan(this.settings(), this.extensionPath, this.workspaceFolder, {
+      execPath: process.execPath,
+      electronVersion: process.versions.electron,
+      env: process.env,
+    });
+    this.log.info(`starting daemon: ${plan.command} ${plan.args.join(" ")}`);
+    const child = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ["pipe", "pipe", "pipe"] });
+    this.child = child;
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (chunk: string) => {
+      for (const line of chunk.split("\n")) if (line.trim()) this.log.info(`[daemon] ${line}`);
+    });
+    const spawnError = new Promise<never>((_, reject) => child.once("error", (e) => reject(new Error(`cannot start the HyperAT daemon (${plan.command}): ${e.message}`))));
+    child.once("exit", (code, signal) => this.onExit(child, code, signal));
+
+    const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    connection.onNotification(p.runStatus, (e) => this.onRunStatus.fire(e));
+    connection.onNotification(p.runMetrics, (e) => this.onRunMetrics.fire(e));
+    connection.onNotification(p.runLoraNorms, (e) => this.onRunLoraNorms.fire(e));
+    connection.onNotification(p.runEvaluation, (e) => this.onRunEvaluation.fire(e));
+    connection.onNotification(p.daemonStatus, (e) => this.onDaemonStatus.fire(e));
+    connection.onNotification(p.progress, (e) => this.onProgress.fire(e));
+    connection.onError(([e]) => this.log.error(`daemon connection: ${e.message}`));
+    connection.listen();
+    this.connection = connection;
+    const info = await Promise.race([
+      connection.sendRequest(p.initialize, { clientName: "vscode", workspaceFolder: this.workspaceFolder }),
+      spawnError,
+    ]);
+    this.info = info;
+    this.log.info(`daemon ${info.version} ready: backend ${info.backend}, runs in ${info.runsDir}`);
+    this.onRunning.fire(true);
+    return connection;
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.connection?.dispose();
+    this.connection = undefined;
+    this.child = undefined;
+    this.info = undefined;
+    this.onRunning.fire(false);
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    if (this.stopping) {
+      this.log.info(`daemon stopped (${how})`);
+      return;
+    }
+    this.log.error(`daemon exited unexpectedly (${how})`);
+    const now = Date.now();
+    this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
+    if (this.restarts.length > MAX_RESTARTS) {
+      void vscode.window
+        .showErrorMessage(`The HyperAT daemon exited ${MAX_RESTARTS + 1} times in a minute (${how}); not restarting it.`, "Show Logs", "Restart Daemon")
+        .then((pick) => pick && vscode.commands.executeCommand(pick === "Show Logs" ? "hyperat.showLogs" : "hyperat.restartDaemon"));
+      return;
+    }
+    void vscode.window.showWarningMessage(`The HyperAT daemon exited (${how}); restarting it. Paused and interrupted runs can be resumed.`);
+    this.ensureStarted().catch((e: Error) => this.log.error(`daemon restart failed: ${e.message}`));
+  }
+
+  /** Asks the daemon to pause active runs and exit; kills it if it does not within a few seconds. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    const connection = this.connection;
+    if (!child) return;
+    this.stopping = true;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    try {
+      await Promise.race([connection?.sendRequest(p.shutdown), new Promise((r) => setTimeout(r, SHUTDOWN_TIMEOUT_MS))]);
+    } catch {
+      // already gone
+    }
+    const timer = setTimeout(() => child.kill("SIGKILL"), SHUTDOWN_TIMEOUT_MS);
+    child.kill("SIGTERM");
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async restart(): Promise<void> {
+    this.restarts = [];
+    await this.stop();
+    await this.ensureStarted();
+  }
+
+  dispose(): void {
+    void this.stop();
+    for (const e of [this.onRunStatus, this.onRunMetrics, this.onRunLoraNorms, this.onRunEvaluation, this.onDaemonStatus, this.onProgress, this.onRunning]) e.dispose();
+  }
+}
+

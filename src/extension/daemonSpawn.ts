@@ -1,0 +1,37 @@
+// How to start the daemon process: pure, so the Electron/Node distinction is unit-tested.
+// In desktop VS Code the extension host's execPath is Electron; ELECTRON_RUN_AS_NODE=1 makes it
+// behave as plain Node (what vscode-languageclient does for `TransportKind.ipc` servers). In
+// code-server and Remote-SSH it is already Node.
+import { isAbsolute, join } from "node:path";
+import type { Settings } from "./settings";
+
+export interface SpawnPlan {
+  command: string;
+  args: string[];
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export interface HostRuntime {
+  execPath: string;
+  /** process.versions.electron in the extension host, if any. */
+  electronVersion?: string;
+  env: Record<string, string | undefined>;
+}
+
+export function daemonSpawnPlan(settings: Settings, extensionPath: string, workspaceFolder: string, host: HostRuntime): SpawnPlan {
+  const cli = settings.daemonPath
+    ? isAbsolute(settings.daemonPath) ? settings.daemonPath : join(workspaceFolder, settings.daemonPath)
+    : join(extensionPath, "dist", "cli.js");
+  const command = settings.nodePath || host.execPath;
+  const env: Record<string, string | undefined> = { ...host.env, HYPERAT_BACKEND: settings.backend };
+  // Only our own runtime is Electron; a user-chosen node binary must not see the flag.
+  if (!settings.nodePath && host.electronVersion) env.ELECTRON_RUN_AS_NODE = "1";
+  else delete env.ELECTRON_RUN_AS_NODE;
+  return {
+    command,
+    args: [cli, "daemon", "--stdio", "--workspace", workspaceFolder, "--backend", settings.backend],
+    env,
+    cwd: workspaceFolder,
+  };
+}

@@ -1,0 +1,108 @@
+// Activation: wires the daemon client, the Runs tree, the status bar, dashboards, config
+// decorations/diagnostics/CodeLens and the commands. A failure here is caught and shown (VS Code
+// would otherwise only log it), and the commands that did register still explain themselves.
+import * as vscode from "vscode";
+import { ConfigCodeLens } from "./codeLens";
+import { registerCommands } from "./commands";
+import { ConfigDecorations } from "./configDecorations";
+import { ConfigDiagnostics } from "./configDiagnostics";
+import { Ctx } from "./ctx";
+import { DaemonClient } from "./daemonClient";
+import { DashboardPanels } from "./dashboardPanel";
+import { RunExplorer } from "./runExplorer";
+import { diskRunReader } from "./runReader";
+import { settingsFrom } from "./settings";
+import { StatusBar } from "./statusBar";
+
+let ctx: Ctx | undefined;
+
+/** What extension-host tests (test/e2e/extensionHost) reach through `extension.exports`. */
+export interface HyperatApi {
+  ctx: Ctx;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<HyperatApi | undefined> {
+  const log = vscode.window.createOutputChannel("HyperAT", { log: true });
+  context.subscriptions.push(log);
+  try {
+    ctx = wire(context, log);
+    return { ctx };
+  } catch (e) {
+    const err = e as Error;
+    log.error(`activation failed: ${err.stack ?? err.message}`);
+    void vscode.window.showErrorMessage(`HyperAT failed to activate: ${err.message}`, "Show Logs").then((pick) => pick && log.show());
+    return undefined;
+  }
+}
+
+function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Ctx {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const settings = () => settingsFrom((k) => vscode.workspace.getConfiguration("hyperat").get(k));
+  const runsDir = () => (ctx ? ctx.runsDir : undefined);
+  const reader = diskRunReader(runsDir, (dir, e) => log.warn(`unreadable run folder ${dir}: ${e.message}`));
+  const explorer = new RunExplorer(reader);
+  const statusBar = new StatusBar();
+  const dashboards = new DashboardPanels(context.extensionUri, reader, log);
+  const daemon = folder ? new DaemonClient(context.extensionPath, folder, settings, log) : undefined;
+  const c = new Ctx(context, log, folder, daemon, explorer, statusBar, dashboards);
+  const decorations = new ConfigDecorations(reader, () => c.settings.decorationsEnabled);
+  const lenses = new ConfigCodeLens(reader);
+  context.subscriptions.push(
+    explorer,
+    statusBar,
+    dashboards,
+    decorations,
+    new ConfigDiagnostics(),
+    vscode.window.registerTreeDataProvider("hyperat.runs", explorer),
+    vscode.languages.registerCodeLensProvider({ pattern: "**/*.hyperat.json" }, lenses),
+    ...registerCommands(c),
+    explorer.onDidChangeTreeData(() => {
+      decorations.refresh();
+      lenses.refresh();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("hyperat.decorations") || e.affectsConfiguration("hyperat.runsDir")) explorer.refresh();
+    }),
+  );
+  if (daemon) {
+    context.subscriptions.push(daemon, ...wireDaemon(c, daemon));
+  }
+  return c;
+}
+
+/** Live updates: notifications refresh the tree and feed open dashboards and the status bar. */
+function wireDaemon(c: Ctx, daemon: DaemonClient): vscode.Disposable[] {
+  const { explorer, dashboards, statusBar } = c;
+  const updateActive = async () => {
+    const runs = await explorer.reader.listRuns().catch(() => []);
+    statusBar.setActiveRun(runs.find((r) => ["running", "pausing", "merging", "evaluating", "queued"].includes(r.state)));
+  };
+  return [
+    daemon.onRunning.event((running) => {
+      statusBar.setDaemon({ running, backend: daemon.info?.backend });
+      explorer.scheduleRefresh();
+    }),
+    daemon.onDaemonStatus.event((s) => statusBar.setDaemon({ backend: s.backend, health: s.health, message: s.message })),
+    daemon.onRunStatus.event((s) => {
+      explorer.scheduleRefresh();
+      void updateActive();
+      dashboards.post(s.runId, { type: "status", state: s.state, step: s.step, totalSteps: s.totalSteps, message: s.message });
+      void dashboards.sendSnapshot(s.runId);
+    }),
+    daemon.onRunMetrics.event(({ runId, ...metric }) => {
+      explorer.scheduleRefresh();
+      void updateActive();
+      dashboards.post(runId, { type: "metrics", metric });
+    }),
+    daemon.onRunLoraNorms.event(({ runId, ...snapshot }) => dashboards.post(runId, { type: "loraNorms", snapshot })),
+    daemon.onRunEvaluation.event(({ runId, ...record }) => {
+      explorer.scheduleRefresh();
+      dashboards.post(runId, { type: "evaluation", record });
+    }),
+  ];
+}
+
+export async function deactivate(): Promise<void> {
+  await ctx?.daemon?.stop();
+  ctx = undefined;
+}

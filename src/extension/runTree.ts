@@ -1,0 +1,118 @@
+// What the Runs tree shows, as plain data built from run folders (RunSummary/RunDetail, read
+// from disk so the tree works while the daemon is down). runExplorer.ts turns these into
+// vscode.TreeItems; keeping this pure lets node:test check labels, icons and context values.
+import { join } from "node:path";
+import type { RunDetail, RunState, RunSummary } from "../protocol/runs";
+import { percent } from "./metricsSummary";
+
+export interface TreeNodeModel {
+  /** Stable id (VS Code keeps expansion state by it). */
+  id: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  /** Codicon id. */
+  icon: string;
+  /** ThemeColor id for the icon. */
+  iconColor?: string;
+  /** Drives the menus in package.json: hyperat.run.<state>, hyperat.group, hyperat.file, hyperat.report, hyperat.defense. */
+  contextValue: string;
+  collapsible: "none" | "collapsed" | "expanded";
+  runId: string;
+  /** Absolute path of a file node. */
+  file?: string;
+}
+
+const STATE_ICONS: Record<RunState, [string, string?]> = {
+  queued: ["clock"],
+  running: ["sync~spin", "charts.blue"],
+  pausing: ["loading~spin"],
+  paused: ["debug-pause", "charts.yellow"],
+  merging: ["merge", "charts.blue"],
+  evaluating: ["shield", "charts.blue"],
+  completed: ["pass", "testing.iconPassed"],
+  failed: ["error", "testing.iconFailed"],
+  stopped: ["debug-stop"],
+  interrupted: ["warning", "charts.orange"],
+};
+
+/** "step 40/200 · best 41.2%" */
+export function runDescription(run: Pick<RunSummary, "state" | "step" | "totalSteps" | "bestRobustAccuracy">): string {
+  const parts = [run.state, `step ${run.step}/${run.totalSteps}`];
+  if (run.bestRobustAccuracy !== undefined) parts.push(`best ${percent(run.bestRobustAccuracy)}`);
+  return parts.join(" · ");
+}
+
+export function runNode(run: RunSummary): TreeNodeModel {
+  const [icon, iconColor] = STATE_ICONS[run.state] ?? ["circle-outline"];
+  const tooltip = [
+    `${run.name} (${run.id})`,
+    `${run.method}: ${run.defenses.join(", ")}`,
+    `state: ${run.state}${run.message ? ` (${run.message})` : ""}`,
+    `config: ${run.configPath}`,
+    run.backend ? `backend: ${run.backend}` : "",
+  ].filter(Boolean).join("\n");
+  return {
+    id: `run:${run.id}`,
+    label: run.name === run.id ? run.id : `${run.name} · ${run.id}`,
+    description: runDescription(run),
+    tooltip,
+    icon,
+    iconColor,
+    contextValue: `hyperat.run.${run.state}`,
+    collapsible: "collapsed",
+    runId: run.id,
+  };
+}
+
+/** Per-defense sampled share (from all steps) and the latest robust accuracy of its LoRA. */
+export function defenseFacts(detail: Pick<RunDetail, "defenses" | "sampledCounts" | "evaluations">): Array<{ name: string; share: number; lastRobustAccuracy?: number }> {
+  const total = Object.values(detail.sampledCounts).reduce((a, b) => a + b, 0);
+  return detail.defenses.map((name) => {
+    const last = [...detail.evaluations].reverse().find((e) => e.target === name);
+    return { name, share: total ? (detail.sampledCounts[name] ?? 0) / total : 0, lastRobustAccuracy: last?.worstCaseRobustAccuracy };
+  });
+}
+
+function group(runId: string, key: string, label: string, icon: string, count: number): TreeNodeModel {
+  return { id: `run:${runId}/${key}`, label, description: String(count), icon, contextValue: "hyperat.group", collapsible: count ? "collapsed" : "none", runId };
+}
+
+export type GroupKey = "defenses" | "checkpoints" | "adapters" | "merged" | "reports";
+
+/** The run's children: one group per kind of thing in the folder. */
+export function runGroups(detail: RunDetail): TreeNodeModel[] {
+  const a = detail.artifacts;
+  return [
+    group(detail.id, "defenses", "Defenses", "shield", detail.defenses.length),
+    group(detail.id, "checkpoints", "Checkpoints", "history", a.checkpoints.length),
+    group(detail.id, "adapters", "Adapters", "extensions", a.adapters.length),
+    group(detail.id, "merged", "Merged models", "merge", a.merged.length),
+    group(detail.id, "reports", "Reports", "output", a.reports.length),
+  ];
+}
+
+export function groupChildren(detail: RunDetail, key: GroupKey): TreeNodeModel[] {
+  if (key === "defenses") {
+    return defenseFacts(detail).map((d) => ({
+      id: `run:${detail.id}/defenses/${d.name}`,
+      label: d.name,
+      description: `sampled ${percent(d.share, 0)} · robust ${percent(d.lastRobustAccuracy)}`,
+      icon: "shield",
+      contextValue: "hyperat.defense",
+      collapsible: "none",
+      runId: detail.id,
+    }));
+  }
+  const files = detail.artifacts[key];
+  return files.map((rel) => ({
+    id: `run:${detail.id}/${key}/${rel}`,
+    label: rel.split("/").pop() ?? rel,
+    description: rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : undefined,
+    icon: key === "reports" ? "file-text" : "file-binary",
+    contextValue: key === "reports" ? "hyperat.report" : "hyperat.file",
+    collapsible: "none",
+    runId: detail.id,
+    file: join(detail.dir, rel),
+  }));
+}

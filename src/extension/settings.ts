@@ -1,0 +1,37 @@
+// The extension's settings (contributes.configuration in package.json), read through `from`
+// normalizers with safe defaults so a hand-edited settings.json never breaks activation.
+import { isBackendRequest, type BackendRequest } from "../core/backend/names";
+
+export interface Settings {
+  backend: BackendRequest;
+  /** CLI to run as the daemon; "" = the bundled dist/cli.js. */
+  daemonPath: string;
+  /** Runtime for the daemon; "" = the extension host's own executable. */
+  nodePath: string;
+  /** Runs folder relative to the first workspace folder. */
+  runsDir: string;
+  decorationsEnabled: boolean;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  backend: "auto",
+  daemonPath: "",
+  nodePath: "",
+  runsDir: ".hyperat/runs",
+  decorationsEnabled: true,
+};
+
+const str = (v: unknown, d: string) => (typeof v === "string" ? v.trim() : d);
+
+/** `get` is `workspace.getConfiguration("hyperat").get` or a fake. */
+export function settingsFrom(get: (key: string) => unknown): Settings {
+  const backend = get("backend");
+  const runsDir = str(get("runsDir"), DEFAULT_SETTINGS.runsDir);
+  return {
+    backend: isBackendRequest(backend) ? backend : DEFAULT_SETTINGS.backend,
+    daemonPath: str(get("daemon.path"), ""),
+    nodePath: str(get("daemon.nodePath"), ""),
+    runsDir: runsDir === "" ? DEFAULT_SETTINGS.runsDir : runsDir,
+    decorationsEnabled: typeof get("decorations.enabled") === "boolean" ? (get("decorations.enabled") as boolean) : true,
+  };
+}

@@ -1,0 +1,48 @@
+// One status bar item: the daemon's backend and health, and the active run's step and best
+// robust accuracy. Clicking it opens the active run's dashboard (or the logs when none).
+import * as vscode from "vscode";
+import type { DaemonStatusParams } from "../protocol";
+import type { RunSummary } from "../protocol/runs";
+import { percent } from "./metricsSummary";
+
+/** Pure text of the item, for tests. */
+export function statusText(daemon: { running: boolean; backend?: string; health?: DaemonStatusParams["health"] }, active?: Pick<RunSummary, "id" | "step" | "totalSteps" | "bestRobustAccuracy" | "state">): string {
+  if (!daemon.running) return "$(circle-slash) HyperAT";
+  const icon = daemon.health === "error" ? "$(error)" : daemon.health === "warning" ? "$(warning)" : active?.state === "running" ? "$(sync~spin)" : "$(shield)";
+  const run = active ? ` · ${active.id} ${active.step}/${active.totalSteps}${active.bestRobustAccuracy !== undefined ? ` · rob ${percent(active.bestRobustAccuracy)}` : ""}` : "";
+  return `${icon} HyperAT ${daemon.backend ?? ""}${run}`.replace(/\s+·/g, " ·").trimEnd();
+}
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem("hyperat.status", vscode.StatusBarAlignment.Left, 10);
+  private daemon: { running: boolean; backend?: string; health?: DaemonStatusParams["health"]; message?: string } = { running: false };
+  private active?: RunSummary;
+
+  constructor() {
+    this.item.name = "HyperAT";
+    this.render();
+    this.item.show();
+  }
+
+  setDaemon(d: Partial<typeof this.daemon>): void {
+    this.daemon = { ...this.daemon, ...d };
+    this.render();
+  }
+
+  setActiveRun(run: RunSummary | undefined): void {
+    this.active = run;
+    this.render();
+  }
+
+  private render(): void {
+    this.item.text = statusText(this.daemon, this.active);
+    this.item.tooltip = this.daemon.running
+      ? `HyperAT daemon: backend ${this.daemon.backend ?? "?"}, health ${this.daemon.health ?? "ok"}${this.daemon.message ? `\n${this.daemon.message}` : ""}`
+      : "HyperAT daemon not running (it starts when a run needs it)";
+    this.item.command = this.active ? { command: "hyperat.openDashboard", title: "Open Dashboard", arguments: [this.active.id] } : "hyperat.showLogs";
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}
