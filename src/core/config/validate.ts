@@ -94,14 +94,43 @@ export function parseConfigText(text: string, file?: string): RunConfig {
     doc = JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
+    const pos = /position (\d+)/.exec(msg)?.[1] ?? syntaxErrorOffset(text);
     let where = "";
-    if (pos) {
-      const before = text.slice(0, Number(pos[1]));
+    if (pos !== undefined) {
+      const before = text.slice(0, Number(pos));
       const line = before.split("\n").length;
       where = ` at line ${line}, column ${before.length - before.lastIndexOf("\n")}`;
     }
     throw new ConfigError("", `invalid JSON${where}: ${msg}`, file);
   }
   return validateConfig(doc, file);
+}
+
+/**
+ * Offset of the character V8 rejects when its message carries no position (Node 20:
+ * `Unexpected token '}', "..." is not valid JSON`). A prefix that is valid so far only fails at
+ * its end; the shortest prefix that fails earlier ends with the bad character. Failing early is
+ * monotonic in the prefix length, so a binary search finds it.
+ */
+function syntaxErrorOffset(text: string): number | undefined {
+  const failsEarly = (k: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, k));
+      return false;
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/end of JSON input/.test(msg)) return false;
+      const pos = /position (\d+)/.exec(msg);
+      return pos ? Number(pos[1]) < k : true;
+    }
+  };
+  if (!failsEarly(text.length)) return undefined;
+  let lo = 1;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (failsEarly(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo - 1;
 }
