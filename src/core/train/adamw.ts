@@ -99,7 +99,8 @@ export function globalNorm(ts: tf.Tensor[]): number {
 
 /** Linear warm-up to `peak`, then cosine decay to `peak * minRatio` at `total` (step is 0-based). */
 export function learningRate(step: number, total: number, peak: number, warmup: number, minRatio: number): number {
-  if (warmup > 0 && step < warmup) return (peak * (step + 1)) / warmup;
+  // min(1, ·): a fractional warm-up (pretrain uses steps/10) must not overshoot the peak.
+  if (warmup > 0 && step < warmup) return peak * Math.min(1, (step + 1) / warmup);
   const span = Math.max(1, total - warmup);
   const progress = Math.min(1, (step - warmup) / span);
   return peak * (minRatio + (1 - minRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
