@@ -77,7 +77,7 @@ export class Hypernetwork {
     const M = this.args.targets.length;
     const v = this.vars;
     // Selection of e_t: a one-hot row, or a given weight row (lets tests blend defenses).
-    const sel = typeof t === "number" ? tf.oneHot([t], K).toFloat() : (t as tf.Tensor2D);
+    const sel = typeof t === "number" ? oneHotRows([t], K) : (t as tf.Tensor2D);
     const et = tf.matMul(sel as tf.Tensor2D, v["emb.defense"] as tf.Tensor2D); // [1, de]
     const rows = M * L;
     const layerIdx: number[] = [];
@@ -86,8 +86,8 @@ export class Hypernetwork {
       layerIdx.push(l);
       moduleIdx.push(m);
     }
-    const el = tf.matMul(tf.oneHot(layerIdx, L).toFloat() as tf.Tensor2D, v["emb.layer"] as tf.Tensor2D); // [ML, de]
-    const em = tf.matMul(tf.oneHot(moduleIdx, M).toFloat() as tf.Tensor2D, v["emb.module"] as tf.Tensor2D); // [ML, de]
+    const el = tf.matMul(oneHotRows(layerIdx, L), v["emb.layer"] as tf.Tensor2D); // [ML, de]
+    const em = tf.matMul(oneHotRows(moduleIdx, M), v["emb.module"] as tf.Tensor2D); // [ML, de]
     const input = tf.concat([tf.tile(et, [rows, 1]), el, em], 1) as tf.Tensor2D; // [ML, 3de]
     const h = tf.relu(tf.add(tf.matMul(input, v["mlp.w1"] as tf.Tensor2D), v["mlp.b1"]));
     const pre = tf.add(tf.matMul(h as tf.Tensor2D, v["mlp.w2"] as tf.Tensor2D), v["mlp.b2"]);
@@ -126,4 +126,14 @@ export class Hypernetwork {
   dispose(): void {
     for (const v of Object.values(this.vars)) v.dispose();
   }
+}
+
+/**
+ * One-hot rows `[n, depth]` (float32) built in JS: tf.oneHot rejects depth 1, which a config with
+ * one defense, one block or one target module would hit.
+ */
+function oneHotRows(indices: number[], depth: number): tf.Tensor2D {
+  const data = new Float32Array(indices.length * depth);
+  indices.forEach((k, i) => (data[i * depth + k] = 1));
+  return tf.tensor2d(data, [indices.length, depth]);
 }
