@@ -50,4 +50,9 @@ mkdirSync("dist", { recursive: true });
 const wasmSrc = "node_modules/@tensorflow/tfjs-backend-wasm/dist";
 for (const f of readdirSync(wasmSrc).filter((f) => f.endsWith(".wasm"))) copyFileSync(join(wasmSrc, f), join("dist", f));
 if (existsSync("dist/cli.js")) chmodSync("dist/cli.js", 0o755);
+// Webview assets loaded from dist/webview (its only localResourceRoot): the prebuilt
+// @vscode-elements bundle and the codicon font its icons use.
+mkdirSync("dist/webview", { recursive: true });
+copyFileSync("node_modules/@vscode-elements/elements/dist/bundled.js", "dist/webview/vscode-elements.js");
+for (const f of ["codicon.css", "codicon.ttf"]) copyFileSync(join("node_modules/@vscode/codicons/dist", f), join("dist/webview", f));
 if (watch) console.log("watch mode is not supported; rerun npm run build");

@@ -1,0 +1,225 @@
+// The run dashboard (browser side). Receives HostToWebviewMessage via postMessage, validates
+// each one, and renders with @vscode-elements/elements controls and Chart.js charts themed by
+// VS Code's CSS variables. Sends only `ready` and button `action`s back.
+import type { Chart as ChartType, ChartDataset } from "chart.js" with { "resolution-mode": "import" };
+import type { RunDetail } from "../src/protocol/runs";
+import { isHostToWebviewMessage, type HostToWebviewMessage, type WebviewToHostMessage } from "../src/protocol/webview";
+import { accuracyCurves, lambdaHeatmap, lossCurves, normsHeatmap, samplingShares, scale01, type Heatmap, type Series } from "./series";
+
+declare function acquireVsCodeApi(): { postMessage(m: WebviewToHostMessage): void };
+const vscode = acquireVsCodeApi();
+
+let detail: RunDetail | undefined;
+const charts = new Map<string, ChartType>();
+// chart.js is ESM-only; a dynamic import keeps this file type-checkable as CommonJS (esbuild inlines it).
+let Chart: typeof ChartType;
+
+const css = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+const PALETTE = ["--vscode-charts-blue", "--vscode-charts-red", "--vscode-charts-green", "--vscode-charts-yellow", "--vscode-charts-purple", "--vscode-charts-orange"];
+const color = (i: number) => css(PALETTE[i % PALETTE.length], "#888");
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string>, text?: string): HTMLElementTagNameMap[K];
+function el(tag: `vscode-${string}`, attrs?: Record<string, string>, text?: string): HTMLElement;
+function el(tag: string, attrs: Record<string, string> = {}, text?: string): HTMLElement {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function layout(): void {
+  const app = document.getElementById("app")!;
+  app.replaceChildren();
+  const style = el("style");
+  style.textContent = `
+    body { color: var(--vscode-foreground); font-family: var(--vscode-font-family); }
+    header { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; margin-bottom: 12px; }
+    header h2 { margin: 0; font-weight: 600; }
+    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 12px; }
+    .card { border: 1px solid var(--vscode-panel-border, #8884); border-radius: 4px; padding: 8px 12px; }
+    .card h3 { margin: 4px 0 8px; font-size: 1em; }
+    .card .empty { opacity: .7; font-style: italic; }
+    canvas { max-height: 240px; }
+    table.heat { border-collapse: collapse; font-size: 11px; }
+    table.heat td, table.heat th { padding: 2px 6px; text-align: right; }
+    table.heat th { font-weight: normal; opacity: .8; }
+    .actions { display: flex; gap: 6px; flex-wrap: wrap; }`;
+  const header = el("header");
+  header.append(el("h2", { id: "title" }, document.body.dataset.runId ?? "run"), el("vscode-badge", { id: "state" }, "…"), el("span", { id: "progress" }));
+  const actions = el("div", { class: "actions" });
+  const buttons: Array<[string, WebviewToHostMessage]> = [
+    ["Pause", { type: "action", action: "pause" }],
+    ["Resume", { type: "action", action: "resume" }],
+    ["Stop", { type: "action", action: "stop" }],
+    ["Merge (adaptive)", { type: "action", action: "merge", strategy: "adaptive" }],
+    ["Merge (uniform)", { type: "action", action: "merge", strategy: "uniform" }],
+    ["Evaluate", { type: "action", action: "evaluate" }],
+    ["Open report", { type: "action", action: "openReport" }],
+  ];
+  for (const [label, msg] of buttons) {
+    const b = el("vscode-button", { secondary: "" }, label);
+    b.addEventListener("click", () => vscode.postMessage(msg));
+    actions.append(b);
+  }
+  header.append(actions);
+  const grid = el("div", { class: "grid" });
+  const card = (id: string, title: string, body: HTMLElement) => {
+    const c = el("section", { class: "card", id: `card-${id}` });
+    c.append(el("h3", {}, title), body);
+    grid.append(c);
+  };
+  card("sampling", "Task sampling: share of steps per defense", el("canvas", { id: "chart-sampling" }));
+  card("accuracy", "Robust accuracy (worst case) per LoRA and merge; clean dashed", el("canvas", { id: "chart-accuracy" }));
+  card("loss", "Training loss", el("canvas", { id: "chart-loss" }));
+  const norms = el("div");
+  norms.append(el("input", { id: "norms-step", type: "range", min: "0", max: "0", value: "0" }), el("span", { id: "norms-label" }), el("div", { id: "norms-table" }));
+  card("norms", "Per-layer LoRA norms ‖ΔW‖ (layers × defenses)", norms);
+  card("lambdas", "Adaptive merge λ (blocks × defenses)", el("div", { id: "lambdas-table" }, ""));
+  app.append(style, header, grid);
+  (document.getElementById("norms-step") as HTMLInputElement).addEventListener("input", () => renderNorms());
+}
+
+function lineChart(id: string, series: Series[], yMax?: number): void {
+  const canvas = document.getElementById(`chart-${id}`) as HTMLCanvasElement | null;
+  if (!canvas) return;
+  const points = series.reduce((n, s) => n + s.points.length, 0);
+  canvas.dataset.points = String(points);
+  const fg = css("--vscode-foreground", "#ccc");
+  const grid = css("--vscode-editorWidget-border", "#8884");
+  const datasets: ChartDataset<"line", Series["points"]>[] = series.map((s, i) => {
+    const c = color(s.dashed ? Math.floor(i / 2) : i);
+    return { label: s.label, data: s.points, borderColor: c, backgroundColor: c, borderDash: s.dashed ? [6, 4] : undefined, pointRadius: s.points.length > 40 ? 0 : 2, borderWidth: 1.5, tension: 0 };
+  });
+  const existing = charts.get(id);
+  if (existing) {
+    existing.data.datasets = datasets;
+    existing.update("none");
+    return;
+  }
+  charts.set(id, new Chart(canvas, {
+    type: "line",
+    data: { datasets },
+    options: {
+      animation: false,
+      parsing: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      scales: {
+        x: { type: "linear", title: { display: true, text: "step", color: fg }, ticks: { color: fg }, grid: { color: grid } },
+        y: { type: "linear", min: 0, max: yMax, ticks: { color: fg }, grid: { color: grid } },
+      },
+      plugins: { legend: { labels: { color: fg, boxWidth: 12 } } },
+    },
+  }));
+}
+
+function heatTable(h: Heatmap, digits: number): HTMLTableElement {
+  const table = el("table", { class: "heat" });
+  const head = el("tr");
+  head.append(el("th"), ...h.cols.map((c) => el("th", {}, c)));
+  table.append(head);
+  const hot = css("--vscode-charts-orange", "#d18616");
+  h.rows.forEach((r, i) => {
+    const tr = el("tr");
+    tr.append(el("th", {}, r));
+    for (const v of h.values[i]) {
+      const td = el("td", {}, Number.isFinite(v) ? v.toFixed(digits) : "–");
+      td.style.background = `color-mix(in srgb, ${hot} ${Math.round(scale01(v, h.min, h.max) * 85)}%, transparent)`;
+      tr.append(td);
+    }
+    table.append(tr);
+  });
+  return table;
+}
+
+function renderNorms(): void {
+  const box = document.getElementById("norms-table")!;
+  const slider = document.getElementById("norms-step") as HTMLInputElement;
+  const snaps = detail?.loraNorms ?? [];
+  if (snaps.length === 0) {
+    box.replaceChildren(el("p", { class: "empty" }, "No LoRA norms yet."));
+    return;
+  }
+  const atEnd = Number(slider.value) >= Number(slider.max);
+  slider.max = String(snaps.length - 1);
+  if (atEnd) slider.value = slider.max; // follow live updates unless the user scrolled back
+  const snap = snaps[Number(slider.value)];
+  document.getElementById("norms-label")!.textContent = ` step ${snap.step}`;
+  box.replaceChildren(heatTable(normsHeatmap(snap), 3));
+}
+
+function renderLambdas(): void {
+  const box = document.getElementById("lambdas-table")!;
+  const h = lambdaHeatmap(detail?.merges ?? []);
+  box.replaceChildren(h ? heatTable(h, 3) : el("p", { class: "empty" }, "No adaptive merge yet: merge the run with the adaptive strategy to see λ per block and defense."));
+}
+
+function renderHeader(): void {
+  if (!detail) return;
+  document.getElementById("title")!.textContent = `${detail.name} · ${detail.id}`;
+  document.getElementById("state")!.textContent = detail.state;
+  document.getElementById("progress")!.textContent = `step ${detail.step}/${detail.totalSteps}${detail.message ? ` · ${detail.message}` : ""}`;
+}
+
+function render(): void {
+  if (!detail) return;
+  renderHeader();
+  lineChart("sampling", samplingShares(detail.recentMetrics, detail.defenses), 1);
+  lineChart("accuracy", accuracyCurves(detail.evaluations), 1);
+  lineChart("loss", lossCurves(detail.recentMetrics));
+  renderNorms();
+  renderLambdas();
+}
+
+let scheduled = false;
+function scheduleRender(): void {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    render();
+  });
+}
+
+function apply(m: HostToWebviewMessage): void {
+  if (m.type === "snapshot") {
+    detail = m.detail;
+    scheduleRender();
+    return;
+  }
+  if (!detail) return; // live events before the first snapshot are covered by it
+  switch (m.type) {
+    case "status":
+      Object.assign(detail, { state: m.state, step: m.step, totalSteps: m.totalSteps, message: m.message });
+      break;
+    case "metrics":
+      detail.recentMetrics.push(m.metric);
+      detail.sampledCounts[m.metric.defense] = (detail.sampledCounts[m.metric.defense] ?? 0) + 1;
+      detail.step = m.metric.step;
+      break;
+    case "loraNorms":
+      detail.loraNorms.push(m.snapshot);
+      break;
+    case "evaluation":
+      detail.evaluations.push(m.record);
+      break;
+    case "merge":
+      detail.merges.push(m.merge);
+      break;
+  }
+  scheduleRender();
+}
+
+async function main(): Promise<void> {
+  const c = await import("chart.js");
+  c.Chart.register(c.LineController, c.LineElement, c.PointElement, c.LinearScale, c.Legend, c.Tooltip);
+  Chart = c.Chart;
+  layout();
+  window.addEventListener("message", (e: MessageEvent<unknown>) => {
+    if (isHostToWebviewMessage(e.data)) apply(e.data);
+    else console.warn("HyperAT dashboard: ignored an invalid message", e.data);
+  });
+  vscode.postMessage({ type: "ready" });
+}
+
+void main();
