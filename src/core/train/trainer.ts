@@ -4,6 +4,7 @@ import { forward, Classifier } from "../model/vit";
 import { deltaW } from "../model/lora";
 import { Rng, RngState } from "../rng";
 import { AdamW, learningRate } from "./adamw";
+import { adapterDeltas, applyDeltas } from "./merge";
 import { Defense } from "./defenses/types";
 import { Tunable } from "./tunable";
 
@@ -79,6 +80,18 @@ export class Trainer {
     return (x) => forward(vit, params, x, { lora });
   }
 
+  /**
+   * The same model for the inner attack, with its (constant) LoRA folded into the weights: one
+   * matMul per linear map instead of three, so each attack pass costs what a plain ViT's does.
+   * Equal to `model(t)` up to float reassociation. Call inside tidy.
+   */
+  attackModel(t: number): Classifier {
+    const { vit, tunable } = this.args;
+    const lora = tunable.lora(t);
+    const params = lora ? applyDeltas(tunable.params(), adapterDeltas(lora)) : tunable.params();
+    return (x) => forward(vit, params, x);
+  }
+
   /** Samples the defense for the next step (uniform or configured weights). */
   private sampleDefense(): number {
     return this.args.defenses.length === 1 ? 0 : this.taskRng.categorical(this.args.weights);
@@ -92,7 +105,7 @@ export class Trainer {
     const lr = learningRate(this.step, totalSteps, o.lr, o.warmupSteps, o.minLrRatio);
 
     // Inner maximization against the current model_t; its LoRA is a constant here.
-    const xAdv = tf.tidy(() => defense.craft(this.model(t), x, y, { ...attack, rng: this.attackRng }));
+    const xAdv = tf.tidy(() => defense.craft(this.attackModel(t), x, y, { ...attack, rng: this.attackRng }));
     let logitsAdv: tf.Tensor2D | undefined;
     let logitsClean: tf.Tensor2D | undefined;
     const varList = Object.values(tunable.vars);

@@ -1,0 +1,98 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { createHash } from "node:crypto";
+import { RunConfig } from "../../core/config/types";
+import { ViTConfig, presetConfig } from "../../core/model/config";
+import { ParamMap, initParams, disposeParams } from "../../core/model/params";
+import { loadModelFile, saveModelFile } from "../../core/model/checkpoint";
+import { pretrainClean } from "../../core/train/pretrain";
+import { Dataset } from "../../core/data/types";
+import { Batcher } from "../../core/data/batcher";
+
+export interface Backbone {
+  vit: ViTConfig;
+  /** Frozen pretrained weights, head included (engine layout). */
+  params: ParamMap;
+  /** Where they came from: a file, the pretrain cache, or "random init". */
+  source: string;
+  notes: string[];
+}
+
+export interface BackboneProgress {
+  (p: { title: string; step: number; total: number; loss?: number }): void;
+}
+
+function pretrainKey(cfg: RunConfig, vit: ViTConfig): string {
+  const key = JSON.stringify({ vit, pretrain: { ...cfg.model.pretrain, cacheDir: undefined }, train: cfg.data.train, augment: cfg.data.augment, seed: cfg.seed });
+  return createHash("sha256").update(key).digest("hex").slice(0, 16);
+}
+
+/** Path of the cached clean-pretrained model for this config (presets with `model.pretrain`). */
+export function pretrainCachePath(cfg: RunConfig, vit: ViTConfig): string | undefined {
+  const p = cfg.model.pretrain;
+  if (!p || cfg.model.path) return undefined;
+  return path.join(p.cacheDir ?? path.join(".hyperat", "cache"), `pretrained-${cfg.model.preset}-${pretrainKey(cfg, vit)}.safetensors`);
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * The frozen backbone of a run: a safetensors checkpoint (resized and re-headed as the config
+ * asks), or a preset clean-pretrained on the training data (cached by a hash of everything that
+ * affects it, so the demo pays for it once).
+ */
+export async function resolveBackbone(cfg: RunConfig, train: Dataset, onProgress?: BackboneProgress): Promise<Backbone> {
+  const numClasses = cfg.model.numClasses ?? train.numClasses;
+  if (cfg.model.path) {
+    const loaded = await loadModelFile(cfg.model.path, {
+      imgSize: cfg.model.imgSize,
+      patchSize: cfg.model.patchSize,
+      numClasses,
+      heads: cfg.model.heads,
+      mean: cfg.model.mean,
+      std: cfg.model.std,
+    });
+    return { vit: loaded.config, params: loaded.params, source: cfg.model.path, notes: loaded.notes };
+  }
+  const vit = presetConfig(cfg.model.preset, {
+    imgSize: cfg.model.imgSize,
+    patchSize: cfg.model.patchSize,
+    numClasses,
+    mean: cfg.model.mean,
+    std: cfg.model.std,
+  });
+  const cache = pretrainCachePath(cfg, vit);
+  if (!cache) {
+    return { vit, params: initParams(vit, cfg.seed), source: "random init", notes: ["no model.path and no model.pretrain: tuning a randomly initialized ViT"] };
+  }
+  if (await exists(cache)) {
+    const loaded = await loadModelFile(cache);
+    return { vit: loaded.config, params: loaded.params, source: cache, notes: ["clean-pretrained model from cache"] };
+  }
+  const p = cfg.model.pretrain!;
+  const init = initParams(vit, cfg.seed);
+  const batcher = new Batcher(train, { batchSize: p.batchSize, seed: cfg.seed, augment: cfg.data.augment, stream: "pretrain-data" });
+  const t0 = Date.now();
+  const params = pretrainClean({
+    vit,
+    init,
+    steps: p.steps,
+    lr: p.lr,
+    nextBatch: () => {
+      const b = batcher.nextBatch();
+      return { x: b.x, y: b.y };
+    },
+    onStep: (step, loss) => onProgress?.({ title: "clean pretraining", step, total: p.steps, loss }),
+  });
+  disposeParams(init);
+  await saveModelFile(cache, vit, params, {
+    provenance: `clean-pretrained ${cfg.model.preset} on ${cfg.data.train}, ${p.steps} steps, lr ${p.lr}, seed ${cfg.seed}`,
+    seconds: ((Date.now() - t0) / 1000).toFixed(1),
+  });
+  return { vit, params, source: cache, notes: [`clean-pretrained for ${p.steps} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s and cached`] };
+}

@@ -1,0 +1,76 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { parseConfigText, validateConfig } from "../../core/config/validate";
+import { RunConfig } from "../../core/config/types";
+import { ResolvedRunConfig } from "../engine";
+import { MissingFileError } from "../errors";
+
+/** Data specs that are not files: the built-in generator. */
+function isFileSpec(spec: string): boolean {
+  return !spec.startsWith("synthetic:");
+}
+
+/**
+ * Makes every path in the config absolute (relative to the config file's folder), so the frozen
+ * copy in a run folder means the same thing wherever the daemon runs, and checks that the files
+ * exist — naming the JSON path of the one that does not.
+ */
+async function resolvePaths(cfg: RunConfig, baseDir: string): Promise<RunConfig> {
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
+  const must = async (p: string, jsonPath: string) => {
+    try {
+      await fs.access(p);
+    } catch {
+      throw new MissingFileError(p, jsonPath);
+    }
+  };
+  if (cfg.model.path) {
+    cfg.model.path = abs(cfg.model.path);
+    await must(cfg.model.path, "/model/path");
+  }
+  for (const split of ["train", "val", "test"] as const) {
+    const spec = cfg.data[split];
+    if (isFileSpec(spec)) {
+      cfg.data[split] = abs(spec);
+      await must(cfg.data[split], `/data/${split}`);
+    }
+  }
+  if (cfg.model.pretrain) cfg.model.pretrain.cacheDir = abs(cfg.model.pretrain.cacheDir ?? path.join(".hyperat", "cache"));
+  return cfg;
+}
+
+export function toResolved(cfg: RunConfig): ResolvedRunConfig {
+  return {
+    name: cfg.name,
+    method: cfg.method,
+    defenses: cfg.defenses.map((d) => d.name),
+    totalSteps: cfg.training.steps,
+    checkpointEvery: cfg.training.checkpointEvery,
+    backend: cfg.backend,
+    raw: cfg,
+  };
+}
+
+/** Reads, validates (schema + semantics) and resolves a `*.hyperat.json`. */
+export async function loadConfigFile(configPath: string): Promise<RunConfig> {
+  let text: string;
+  try {
+    text = await fs.readFile(configPath, "utf8");
+  } catch {
+    throw new MissingFileError(configPath);
+  }
+  const cfg = parseConfigText(text, configPath);
+  return resolvePaths(cfg, path.dirname(path.resolve(configPath)));
+}
+
+/** The frozen copy in a run folder (already resolved when the run started). */
+export async function loadFrozenConfigFile(runDir: string): Promise<RunConfig> {
+  const file = path.join(runDir, "config.json");
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch {
+    throw new MissingFileError(file);
+  }
+  return validateConfig(JSON.parse(text), file);
+}

@@ -1,0 +1,99 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { RunConfig } from "../../core/config/types";
+import { selectBackend, activeBackend } from "../../core/backend/select";
+import { loadDataSpec } from "../../core/data/spec";
+import { Dataset } from "../../core/data/types";
+import { numTokens } from "../../core/model/config";
+import { paramShapes } from "../../core/model/params";
+import { presetConfig } from "../../core/model/config";
+import { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainSession } from "../engine";
+import { loadConfigFile, loadFrozenConfigFile, toResolved } from "./configFile";
+import { resolveBackbone, Backbone } from "./backbone";
+import { HyperatSession } from "./session";
+import { mergeRun } from "./mergeRun";
+const evaluateRun = async (..._a: unknown[]): Promise<unknown> => { throw new Error("evaluation not wired yet"); };
+
+/** wasm's heap stops near 3.9 GiB and corrupts tensors before it errors; stay well below. */
+const WASM_LIMIT = 3.2 * 2 ** 30;
+
+async function loadSplit(cfg: RunConfig, split: "train" | "val" | "test"): Promise<Dataset> {
+  return loadDataSpec(cfg.data[split], { split: split === "train" ? "train" : "test" });
+}
+
+/** The RunEngine the daemon drives: src/core training wired to files in a run folder. */
+export class HyperatEngine implements RunEngine {
+  async loadConfig(configPath: string): Promise<ResolvedRunConfig> {
+    return toResolved(await loadConfigFile(configPath));
+  }
+
+  async loadFrozenConfig(runDir: string): Promise<ResolvedRunConfig> {
+    return toResolved(await loadFrozenConfigFile(runDir));
+  }
+
+  /**
+   * Peak bytes ≈ parameters (+ optimizer moments for what trains) + activations kept for the
+   * backward pass: per image and block about T·(10·D + 2·mlpDim) floats plus H·T² for
+   * attention, twice for forward+backward. Rough, but it catches batch sizes that would blow
+   * the wasm heap before they corrupt anything.
+   */
+  estimateMemory(rc: ResolvedRunConfig): { bytes: number; limitBytes: number; detail: string } {
+    const cfg = rc.raw as RunConfig;
+    const vit = cfg.model.path ? undefined : presetConfig(cfg.model.preset, { imgSize: cfg.model.imgSize, patchSize: cfg.model.patchSize });
+    const backend = activeBackend()?.backend ?? "wasm";
+    const limitBytes = backend === "wasm" ? WASM_LIMIT : 16 * 2 ** 30;
+    if (!vit) return { bytes: 0, limitBytes, detail: "model file: estimated when loaded" };
+    const T = numTokens(vit);
+    const params = paramShapes(vit).reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
+    const perImage = vit.depth * (T * (10 * vit.dim + 2 * vit.mlpDim) + vit.heads * T * T) * 2;
+    const batch = cfg.training.batchSize;
+    const trainableFactor = cfg.method === "full-at" ? 4 : 1.2;
+    const bytes = 4 * (params * trainableFactor + batch * perImage * 2);
+    return { bytes, limitBytes, detail: `${cfg.model.preset}, batch ${batch}, ${T} tokens on ${backend}` };
+  }
+
+  /** Backbone + data for a config (pretraining on first use of a preset with `model.pretrain`). */
+  async prepare(cfg: RunConfig, onProgress?: (p: EngineProgress) => void): Promise<{ backbone: Backbone; train: Dataset; val: Dataset }> {
+    await selectBackend(cfg.backend);
+    const train = await loadSplit(cfg, "train");
+    const val = await loadSplit(cfg, "val");
+    const backbone = await resolveBackbone(cfg, train, (p) =>
+      onProgress?.({ title: p.title, message: `step ${p.step}/${p.total}${p.loss !== undefined ? `, loss ${p.loss.toFixed(3)}` : ""}`, percentage: (100 * p.step) / p.total }),
+    );
+    return { backbone, train, val };
+  }
+
+  async openSession(runDir: string, rc: ResolvedRunConfig, resume: boolean): Promise<TrainSession> {
+    const cfg = rc.raw as RunConfig;
+    const { backbone, train, val } = await this.prepare(cfg);
+    return HyperatSession.open(runDir, cfg, backbone, train, val, resume);
+  }
+
+  async merge(runDir: string, rc: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void): Promise<MergeOutcome> {
+    const session = (await this.openSession(runDir, rc, true)) as HyperatSession;
+    try {
+      return await mergeRun(runDir, rc.raw as RunConfig, session, strategy, onProgress);
+    } finally {
+      session.dispose();
+    }
+  }
+
+  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void): Promise<unknown> {
+    const cfg = rc.raw as RunConfig;
+    const session = (await this.openSession(runDir, rc, true)) as HyperatSession;
+    try {
+      const test = await loadSplit(cfg, "test");
+      return await evaluateRun(runDir, cfg, session, test, attacks ?? cfg.evaluation.attacks, onProgress);
+    } finally {
+      session.dispose();
+    }
+  }
+}
+
+/** Files in `dir` ending in `ext`, or [] when the folder does not exist. */
+export async function listFiles(dir: string, ext: string): Promise<string[]> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => n.endsWith(ext)).map((n) => path.join(dir, n));
+}
+

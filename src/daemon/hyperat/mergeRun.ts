@@ -1,0 +1,89 @@
+import * as path from "node:path";
+import * as fs from "node:fs/promises";
+import * as tf from "@tensorflow/tfjs";
+import { RunConfig } from "../../core/config/types";
+import { Dataset } from "../../core/data/types";
+import { adapterDeltas, adaptiveMerge, applyDeltas, combineDeltas, Deltas, uniformLambdas } from "../../core/train/merge";
+import { attackSettings } from "../../core/train/build";
+import { ParamMap } from "../../core/model/params";
+import { EngineProgress, MergeOutcome } from "../engine";
+import { HyperatSession } from "./session";
+import { saveAdapterFiles, saveMergedModel } from "./artifacts";
+
+/** x/y tensors for the first n samples of a dataset. */
+export function datasetTensors(ds: Dataset, n = ds.n): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  const m = Math.min(n, ds.n);
+  const size = ds.height * ds.width * 3;
+  return {
+    x: tf.tensor4d(ds.images.subarray(0, m * size), [m, ds.height, ds.width, 3]),
+    y: tf.tensor1d(ds.labels.subarray(0, m), "int32"),
+  };
+}
+
+/** Parameters of the model a merge produces: backbone + tuned head + combined ΔW (or the tuned weights for full-at). */
+function mergedParams(session: HyperatSession, perDefense: Deltas[], lambdas: number[][]): ParamMap {
+  const base = session.trainer.args.tunable.params();
+  if (perDefense.length === 0) return tf.tidy(() => Object.fromEntries(Object.entries(base).map(([k, v]) => [k, tf.clone(v)])));
+  return tf.tidy(() => applyDeltas(base, combineDeltas(perDefense, lambdas)));
+}
+
+/**
+ * Merges the defense-specific LoRAs of a run into one plain ViT (W0 + ΔW) and writes it to
+ * merged/model-<strategy>.safetensors (and merged/model.safetensors, the latest merge), with
+ * the adapters next to it. λ is returned per defense, one value per block.
+ */
+export async function mergeRun(runDir: string, cfg: RunConfig, session: HyperatSession, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void): Promise<MergeOutcome> {
+  const K = cfg.defenses.length;
+  const L = session.backbone.vit.depth;
+  const tunable = session.trainer.args.tunable;
+  onProgress({ title: `${strategy} merge`, message: "materializing ΔW per defense", percentage: 0 });
+  const perDefense: Deltas[] = tunable.method === "full-at" ? [] : cfg.defenses.map((_, t) => tf.tidy(() => adapterDeltas(tunable.lora(t)!)));
+  let lambdas = uniformLambdas(K, L);
+  try {
+    if (strategy === "adaptive" && K > 1 && perDefense.length > 0) {
+      const val = await loadValTensors(session, cfg);
+      try {
+        lambdas = adaptiveMerge({
+          vit: session.backbone.vit,
+          params: tunable.params(),
+          perDefense,
+          x: val.x,
+          y: val.y,
+          objective: cfg.merge.objective,
+          steps: cfg.merge.steps,
+          lr: cfg.merge.lr,
+          batchSize: cfg.merge.batchSize,
+          attack: { ...attackSettings(cfg), steps: cfg.merge.attackSteps },
+          seed: cfg.seed,
+          onStep: (s, loss) => onProgress({ title: "adaptive merge", message: `λ step ${s}/${cfg.merge.steps}, loss ${loss.toFixed(3)}`, percentage: (100 * s) / cfg.merge.steps }),
+        });
+      } finally {
+        tf.dispose([val.x, val.y]);
+      }
+    }
+    const params = mergedParams(session, perDefense, lambdas);
+    const lambdaRecord = Object.fromEntries(cfg.defenses.map((d, t) => [d.name, lambdas[t]]));
+    try {
+      const extra = { merge: strategy, lambdas: JSON.stringify(lambdaRecord), step: String(session.step) };
+      const modelPath = await saveMergedModel(runDir, `model-${strategy}`, cfg, session.backbone, params, extra);
+      await fs.copyFile(modelPath, path.join(runDir, "merged", "model.safetensors.tmp"));
+      await fs.rename(path.join(runDir, "merged", "model.safetensors.tmp"), path.join(runDir, "merged", "model.safetensors"));
+      await saveAdapterFiles(runDir, cfg, session.backbone, session.trainer);
+      onProgress({ title: `${strategy} merge`, message: `wrote ${path.basename(modelPath)}`, percentage: 100 });
+      return { modelPath, lambdas: lambdaRecord };
+    } finally {
+      disposeMerged(params, tunable.params());
+    }
+  } finally {
+    for (const d of perDefense) tf.dispose(Object.values(d));
+  }
+}
+
+/** Frees the merged tensors without touching the (shared) backbone ones. */
+function disposeMerged(merged: ParamMap, base: ParamMap): void {
+  for (const [k, v] of Object.entries(merged)) if (base[k] !== v) v.dispose();
+}
+
+async function loadValTensors(session: HyperatSession, cfg: RunConfig): Promise<{ x: tf.Tensor4D; y: tf.Tensor1D }> {
+  return datasetTensors(session.val, Math.max(cfg.merge.batchSize, Math.min(session.val.n, 512)));
+}

@@ -1,0 +1,152 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { RunConfig } from "../../core/config/types";
+import { Dataset } from "../../core/data/types";
+import { Batcher } from "../../core/data/batcher";
+import { Trainer, TrainerState, NonFiniteLossError as CoreNonFinite } from "../../core/train/trainer";
+import { buildTrainer } from "../../core/train/build";
+import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from "../../core/io/files";
+import { TrainEvent, TrainSession } from "../engine";
+import { NonFiniteLossError } from "../errors";
+import { Backbone } from "./backbone";
+import { validateDuringTraining } from "./validation";
+import { saveAdapterFiles } from "./artifacts";
+
+const CHECKPOINT_RE = /^step-(\d+)\.json$/;
+
+/** JSON half of a checkpoint; the tensors are in the .safetensors file of the same name. */
+interface CheckpointJson {
+  format: "hyperat-checkpoint";
+  version: 1;
+  step: number;
+  trainer: TrainerState;
+  batcher: unknown;
+  method: string;
+  defenses: string[];
+}
+
+/** The newest complete checkpoint (its .json is written last, so its presence means complete). */
+export async function latestCheckpoint(runDir: string): Promise<{ step: number; json: string; tensors: string } | undefined> {
+  const dir = path.join(runDir, "checkpoints");
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  let best: number | undefined;
+  for (const n of names) {
+    const m = CHECKPOINT_RE.exec(n);
+    if (m && names.includes(`step-${m[1]}.safetensors`) && (best === undefined || Number(m[1]) > best)) best = Number(m[1]);
+  }
+  if (best === undefined) return undefined;
+  return { step: best, json: path.join(dir, `step-${best}.json`), tensors: path.join(dir, `step-${best}.safetensors`) };
+}
+
+/**
+ * A run's training state in memory: backbone, trainer, batcher. Steps are synchronous tensor
+ * work; the daemon runs sessions in a worker thread so its event loop stays responsive.
+ */
+export class HyperatSession implements TrainSession {
+  private constructor(
+    private readonly runDir: string,
+    private readonly cfg: RunConfig,
+    readonly backbone: Backbone,
+    readonly trainer: Trainer,
+    private readonly batcher: Batcher,
+    readonly val: Dataset,
+  ) {}
+
+  static async open(runDir: string, cfg: RunConfig, backbone: Backbone, train: Dataset, val: Dataset, resume: boolean): Promise<HyperatSession> {
+    const trainer = buildTrainer(cfg, backbone.vit, backbone.params);
+    const batcher = new Batcher(train, { batchSize: cfg.training.batchSize, seed: cfg.seed, augment: cfg.data.augment, stream: "train-data" });
+    const session = new HyperatSession(runDir, cfg, backbone, trainer, batcher, val);
+    if (resume) {
+      const ck = await latestCheckpoint(runDir);
+      if (ck) await session.restore(ck.json, ck.tensors);
+    }
+    return session;
+  }
+
+  get step(): number {
+    return this.trainer.step;
+  }
+
+  get totalSteps(): number {
+    return this.cfg.training.steps;
+  }
+
+  private async restore(jsonFile: string, tensorFile: string): Promise<void> {
+    const json = JSON.parse(await fs.readFile(jsonFile, "utf8")) as CheckpointJson;
+    if (json.format !== "hyperat-checkpoint") throw new Error(`${jsonFile}: not a HyperAT checkpoint`);
+    if (json.method !== this.cfg.method || json.defenses.join(",") !== this.cfg.defenses.map((d) => d.name).join(",")) {
+      throw new Error(`${jsonFile}: checkpoint is for method ${json.method} with defenses [${json.defenses}], config says ${this.cfg.method} [${this.cfg.defenses.map((d) => d.name)}]`);
+    }
+    const file = await readSafetensorsFile(tensorFile);
+    const tensors = Object.fromEntries(Object.entries(file.tensors).map(([k, t]) => [k, tf.tensor(t.data, t.shape)]));
+    try {
+      this.trainer.restore(json.trainer, tensors);
+    } finally {
+      tf.dispose(Object.values(tensors));
+    }
+    this.batcher.restore(json.batcher as never);
+  }
+
+  async runStep(emit: (e: TrainEvent) => void): Promise<void> {
+    const t0 = Date.now();
+    const batch = this.batcher.nextBatch();
+    let r;
+    try {
+      r = this.trainer.trainStep(batch.x, batch.y);
+    } catch (e) {
+      if (e instanceof CoreNonFinite) throw new NonFiniteLossError(e.step, e.defense);
+      throw e;
+    } finally {
+      tf.dispose([batch.x, batch.y]);
+    }
+    emit({ kind: "step", step: r.step, totalSteps: this.totalSteps, defense: r.defense, loss: r.loss, cleanAcc: r.cleanAcc, advAcc: r.advAcc, lr: r.lr, seconds: (Date.now() - t0) / 1000 });
+    const t = this.cfg.training;
+    if (r.step % t.normsEvery === 0 || r.step === this.totalSteps) {
+      emit({ kind: "loraNorms", step: r.step, ...this.trainer.loraNorms() });
+    }
+    if ((t.validateEvery > 0 && r.step % t.validateEvery === 0) || r.step === this.totalSteps) {
+      for (const rec of validateDuringTraining(this.cfg, this.backbone, this.trainer, this.val)) emit({ kind: "validation", ...rec });
+    }
+  }
+
+  async saveCheckpoint(): Promise<string> {
+    const dir = path.join(this.runDir, "checkpoints");
+    const { json, tensors } = this.trainer.state();
+    const raw: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [k, t] of Object.entries(tensors)) raw[k] = { shape: t.shape, data: (await t.data()) as Float32Array };
+    const base = path.join(dir, `step-${json.step}`);
+    await writeSafetensorsFile(`${base}.safetensors`, raw, { format: "hyperat-checkpoint", step: String(json.step) });
+    const doc: CheckpointJson = {
+      format: "hyperat-checkpoint",
+      version: 1,
+      step: json.step,
+      trainer: json,
+      batcher: this.batcher.state(),
+      method: this.cfg.method,
+      defenses: this.cfg.defenses.map((d) => d.name),
+    };
+    await writeFileAtomic(`${base}.json`, JSON.stringify(doc, null, 1)); // last: marks the checkpoint complete
+    await pruneCheckpoints(dir, 3);
+    return `${base}.safetensors`;
+  }
+
+  async saveAdapters(): Promise<string[]> {
+    return saveAdapterFiles(this.runDir, this.cfg, this.backbone, this.trainer);
+  }
+
+  dispose(): void {
+    this.trainer.dispose();
+    this.trainer.args.tunable.dispose();
+  }
+}
+
+/** Keeps the newest `keep` checkpoints: a resume needs one; a few guard against a bad write. */
+async function pruneCheckpoints(dir: string, keep: number): Promise<void> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const steps = names.map((n) => CHECKPOINT_RE.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])).sort((a, b) => b - a);
+  for (const s of steps.slice(keep)) {
+    await fs.rm(path.join(dir, `step-${s}.json`), { force: true });
+    await fs.rm(path.join(dir, `step-${s}.safetensors`), { force: true });
+  }
+}
