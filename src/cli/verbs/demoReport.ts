@@ -1,0 +1,29 @@
+/** The demo's suite: the `quick` preset (PGD-20, CW-20) plus APGD-CE, as issue 4 asks. */
+export const DEMO_ATTACKS = "pgd-20,cw-20,apgd-ce";
+
+/** One row of the demo comparison (report.json `models`). */
+export interface DemoModelRow {
+  name: string;
+  cleanAccuracy: number;
+  worstCaseRobustAccuracy: number;
+  robustAccuracy: Record<string, number>;
+  trainableParams: number;
+  seconds: number;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+/** A markdown table: model, clean, each attack, worst case, trainable params, seconds. */
+export function renderDemoTable(rows: DemoModelRow[]): string {
+  const attacks = [...new Set(rows.flatMap((r) => Object.keys(r.robustAccuracy)))];
+  const head = ["model", "clean", ...attacks, "worst case", "trainable params", "eval s"];
+  const lines = [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map(
+      (r) =>
+        `| ${[r.name, pct(r.cleanAccuracy), ...attacks.map((a) => (a in r.robustAccuracy ? pct(r.robustAccuracy[a]) : "–")), `**${pct(r.worstCaseRobustAccuracy)}**`, r.trainableParams.toLocaleString("en-US"), r.seconds.toFixed(1)].join(" | ")} |`,
+    ),
+  ];
+  return lines.join("\n");
+}
