@@ -79,7 +79,8 @@ export interface AdaptiveMergeArgs {
 export function adaptiveMerge(a: AdaptiveMergeArgs): number[][] {
   const K = a.perDefense.length;
   const L = a.vit.depth;
-  const lambda = tf.variable(tf.tensor2d(uniformLambdas(K, L)), true);
+  // tidy frees the initial value (a variable keeps its own reference to the data).
+  const lambda = tf.tidy(() => tf.variable(tf.tensor2d(uniformLambdas(K, L)), true));
   const opt = tf.train.adam(a.lr);
   const rng = Rng.fromSeed(a.seed, "adaptive-merge");
   const n = a.x.shape[0];
