@@ -2,6 +2,19 @@ import * as tf from "@tensorflow/tfjs";
 import { ViTConfig, LN_EPS } from "./config";
 import { ParamMap, ModuleType, modulePath } from "./params";
 import { LoraSet } from "./lora";
+import { fusedGelu, fusedLayerNorm } from "./fusedOps";
+import { scaledDotAttention, plainScaledDotAttention } from "./attention";
+
+// Fast kernels (wasm XNNPACK attention, fused passes) are on by default; tests and benchmarks
+// switch them off to compare against the stock tfjs ops.
+let fastPaths = true;
+
+/** Switches the fast compute paths on or off (for tests and benchmarks); returns the old value. */
+export function setFastPaths(on: boolean): boolean {
+  const old = fastPaths;
+  fastPaths = on;
+  return old;
+}
 
 /** A classifier in [0,1] pixel space: `[B, H, W, 3]` → logits `[B, classes]`. */
 export type Classifier = (x: tf.Tensor4D) => tf.Tensor2D;
@@ -13,12 +26,14 @@ export interface ForwardOptions {
 
 /** LayerNorm over the last axis (eps 1e-6 as in timm ViTs). */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
+  if (fastPaths) return fusedLayerNorm(x, gamma, beta, LN_EPS);
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, LN_EPS))), gamma), beta);
 }
 
 /** Exact GELU: x · Φ(x) = 0.5 x (1 + erf(x / √2)), as timm's nn.GELU default. */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (fastPaths) return fusedGelu(x);
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
 }
 
@@ -47,9 +62,7 @@ function attention(x: tf.Tensor2D, c: ViTConfig, p: ParamMap, i: number, B: numb
   // Rank-4 transpose only: wasm's rank-5 transpose is ~40x slower.
   const r = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, Dh]), [0, 2, 1, 3]); // [B, 3H, T, Dh]
   const [q, k, v] = tf.split(r, 3, 1).map((t) => tf.reshape(t, [B * H, T, Dh]) as tf.Tensor3D);
-  const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(Dh)); // [B·H, T, T]
-  const attn = tf.softmax(scores, -1) as tf.Tensor3D;
-  const o = tf.matMul(attn, v); // [B·H, T, Dh]
+  const o = (fastPaths ? scaledDotAttention : plainScaledDotAttention)(q, k, v); // [B·H, T, Dh]
   const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, Dh]), [0, 2, 1, 3]), [B * T, c.dim]);
   return linear(merged as tf.Tensor2D, p, modulePath(i, "proj"), lora);
 }

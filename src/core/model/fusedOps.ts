@@ -1,0 +1,58 @@
+import * as tf from "@tensorflow/tfjs";
+
+/**
+ * LayerNorm and exact GELU with hand-written gradients. The forward math equals the stock ops;
+ * the backward pass replaces tfjs' op-by-op chain (which on wasm also copies tensors through
+ * Cast/Identity for every product rule) with the closed forms below, a few elementwise passes
+ * fewer and no copies. Tested against the stock ops in test/core/model/fastpath.test.ts.
+ */
+
+/**
+ * LayerNorm over the last axis (Ba et al. 2016): y = γ · x̂ + β, x̂ = (x − μ) / √(σ² + eps).
+ * Gradient (g = dy · γ, means over the last axis):
+ *   dx = (g − mean(g) − x̂ · mean(g · x̂)) / √(σ² + eps),  dγ = Σ dy · x̂,  dβ = Σ dy.
+ */
+export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  const op = tf.customGrad((xi, g, b, save) => {
+    const input = xi as tf.Tensor;
+    const mean = tf.mean(input, -1, true);
+    const centered = tf.sub(input, mean);
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps));
+    const xhat = tf.mul(centered, rstd);
+    (save as tf.GradSaveFunc)([xhat, rstd, g as tf.Tensor]);
+    return {
+      value: tf.add(tf.mul(xhat, g as tf.Tensor), b as tf.Tensor),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, rs, gm] = saved;
+        const rows = dy.shape.slice(0, -1).map((_, i) => i); // every axis but the last
+        const gy = tf.mul(dy, gm);
+        const inner = tf.sub(tf.sub(gy, tf.mean(gy, -1, true)), tf.mul(xh, tf.mean(tf.mul(gy, xh), -1, true)));
+        return [tf.mul(inner, rs), tf.sum(tf.mul(dy, xh), rows), tf.sum(dy, rows)];
+      },
+    };
+  });
+  return op(x, gamma, beta);
+}
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/**
+ * Exact GELU (Hendrycks & Gimpel 2016): y = x · Φ(x), Φ(x) = ½(1 + erf(x/√2)).
+ * Gradient: dx = dy · (Φ(x) + x · φ(x)), φ(x) = exp(−x²/2) / √(2π).
+ */
+export function fusedGelu(x: tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((xi, save) => {
+    const input = xi as tf.Tensor;
+    const cdf = tf.mul(tf.add(tf.erf(tf.mul(input, Math.SQRT1_2)), 1), 0.5);
+    (save as tf.GradSaveFunc)([input, cdf]);
+    return {
+      value: tf.mul(input, cdf),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, phi] = saved;
+        const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), INV_SQRT_2PI);
+        return [tf.mul(dy, tf.add(phi, tf.mul(xs, pdf)))];
+      },
+    };
+  });
+  return op(x);
+}
