@@ -1,6 +1,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { misclassified } from "./losses";
 
+/** Per-sample attack success as bool `[B]`. */
+export type SuccessFn = (logits: tf.Tensor2D, y: tf.Tensor1D) => tf.Tensor1D;
+
+/** Success of a targeted attack: argmax z = target. */
+export function hitsTarget(target: tf.Tensor1D): SuccessFn {
+  return (logits) => tf.tidy(() => tf.equal(tf.argMax(logits, 1), target) as tf.Tensor1D);
+}
+
 /**
  * Per-sample "most adversarial point seen so far". Order: a misclassified point beats a correctly
  * classified one; between two of the same kind the higher attack loss wins. Seeding it with the
@@ -13,15 +21,19 @@ export class BestPoint {
     public x: tf.Tensor4D,
     public fooled: tf.Tensor1D,
     public loss: tf.Tensor1D,
+    private readonly success: SuccessFn,
   ) {}
 
-  /** Starts from `x` with its logits and loss (clones x, so the caller keeps ownership of it). */
-  static start(x: tf.Tensor4D, logits: tf.Tensor2D, y: tf.Tensor1D, loss: tf.Tensor1D): BestPoint {
-    return new BestPoint(tf.clone(x), misclassified(logits, y), tf.clone(loss));
+  /**
+   * Starts from `x` with its logits and loss (clones x, so the caller keeps ownership of it).
+   * `success` defines "fooled": misclassification by default, hitting a target for targeted runs.
+   */
+  static start(x: tf.Tensor4D, logits: tf.Tensor2D, y: tf.Tensor1D, loss: tf.Tensor1D, success: SuccessFn = misclassified): BestPoint {
+    return new BestPoint(tf.clone(x), success(logits, y), tf.clone(loss), success);
   }
 
   update(x: tf.Tensor4D, logits: tf.Tensor2D, y: tf.Tensor1D, loss: tf.Tensor1D): void {
-    const fooled = misclassified(logits, y);
+    const fooled = this.success(logits, y);
     this.combine(x, fooled, loss);
     fooled.dispose();
   }

@@ -23,11 +23,25 @@ function pick(z: tf.Tensor2D, idx: tf.Tensor1D, K: number): tf.Tensor1D {
   return tf.sum(tf.mul(z, tf.oneHot(idx, K)), 1) as tf.Tensor1D;
 }
 
-/** The k-th largest logit per row (k = 0 is the max), `[B]`. */
-function kthLargest(z: tf.Tensor2D, k: number, K: number): tf.Tensor1D {
-  const { indices } = tf.topk(z, k + 1);
-  const idx = tf.reshape(tf.slice(indices, [0, k], [-1, 1]), [-1]) as tf.Tensor1D;
-  return pick(z, idx, K);
+/**
+ * One-hot mask of the k-th largest logit per row, `[B, K]`, as a gradient constant. tfjs has no
+ * TopK gradient and no stopGradient; customGrad hides the sort from the tape and says "zero".
+ */
+const kthLargestMask = (k: number) =>
+  tf.customGrad((...args) => {
+    const z = args[0] as tf.Tensor;
+    return {
+      value: tf.tidy(() => {
+        const idx = tf.reshape(tf.slice(tf.topk(z, k + 1).indices, [0, k], [-1, 1]), [-1]) as tf.Tensor1D;
+        return tf.oneHot(idx, z.shape[1] as number, 1, 0, "float32");
+      }),
+      gradFunc: () => tf.zerosLike(z),
+    };
+  });
+
+/** The k-th largest logit per row (k = 0 is the max), `[B]`, differentiable in the value. */
+function kthLargest(z: tf.Tensor2D, k: number): tf.Tensor1D {
+  return tf.sum(tf.mul(z, kthLargestMask(k)(z)), 1) as tf.Tensor1D;
 }
 
 /** max_{k≠y} z_k per row. */
@@ -61,8 +75,8 @@ export const marginLoss: LossFn = (logits, y) =>
 export const dlrLoss: LossFn = (logits, y) =>
   tf.tidy(() => {
     const K = checkLogits("dlrLoss", logits, y, 3);
-    const z1 = kthLargest(logits, 0, K);
-    const z3 = kthLargest(logits, 2, K);
+    const z1 = kthLargest(logits, 0);
+    const z3 = kthLargest(logits, 2);
     return tf.neg(tf.div(tf.sub(pick(logits, y, K), maxOther(logits, y, K)), tf.add(tf.sub(z1, z3), 1e-12))) as tf.Tensor1D;
   });
 
@@ -77,9 +91,9 @@ export function targetedDlrLoss(target: tf.Tensor1D): LossFn {
       if (target.rank !== 1 || target.shape[0] !== logits.shape[0]) {
         throw new Error(`targetedDlrLoss: targets must be [${logits.shape[0]}], got [${target.shape}]`);
       }
-      const z1 = kthLargest(logits, 0, K);
-      const z3 = kthLargest(logits, 2, K);
-      const z4 = kthLargest(logits, 3, K);
+      const z1 = kthLargest(logits, 0);
+      const z3 = kthLargest(logits, 2);
+      const z4 = kthLargest(logits, 3);
       const den = tf.add(tf.sub(z1, tf.mul(tf.add(z3, z4), 0.5)), 1e-12);
       return tf.neg(tf.div(tf.sub(pick(logits, y, K), pick(logits, target, K)), den)) as tf.Tensor1D;
     });

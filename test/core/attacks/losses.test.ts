@@ -86,6 +86,15 @@ describe("attack losses", () => {
     tf.dispose([zz, yy, g]);
   });
 
+  test("DLR gradient: sort indices are constants, values carry the gradient", () => {
+    const zz = tf.tensor2d([[0, 1, 4, 2]]);
+    const yy = tf.tensor1d([2], "int32");
+    // DLR = −(z2 − z3)/(z2 − z1): ∂/∂z1 = −2/9, ∂/∂z2 = −1/9, ∂/∂z3 = 1/3.
+    const g = tf.grad((l: tf.Tensor) => tf.sum(dlrLoss(l as tf.Tensor2D, yy)))(zz);
+    Array.from(g.dataSync()).forEach((v, i) => close(v, [0, -2 / 9, -1 / 9, 1 / 3][i], 1e-6));
+    tf.dispose([zz, yy, g]);
+  });
+
   test("lossAndGrad returns logits, per-sample loss and input gradient, without leaks", () => {
     const w = tf.tensor2d([[1, -1], [2, 0]]);
     const model = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [x.shape[0], 2]), w) as tf.Tensor2D;

@@ -37,6 +37,18 @@ export function mlpModel(classes: number, hidden = 16, seed = 2): ToyModel {
   };
 }
 
+/** logits = W2 · sin(ω · W1 x): an oscillating loss landscape where a fixed PGD step overshoots. */
+export function sineModel(classes: number, omega = 5, hidden = 32, seed = 9): ToyModel {
+  const rng = Rng.fromSeed(seed, "toy-sine");
+  const w1 = tf.tensor2d(rng.fillNormal(D * hidden, 1), [D, hidden]);
+  const w2 = tf.tensor2d(rng.fillNormal(hidden * classes, 1), [hidden, classes]);
+  return {
+    model: (x) =>
+      tf.tidy(() => tf.matMul(tf.sin(tf.mul(tf.matMul(tf.reshape(x, [x.shape[0], D]), w1), omega)), w2) as tf.Tensor2D),
+    dispose: () => tf.dispose([w1, w2]),
+  };
+}
+
 /**
  * A linear model behind an input quantizer round(x·levels)/levels: its input gradient is exactly
  * zero everywhere (tfjs' Round gradient is 0), the textbook case of gradient masking.
