@@ -45,6 +45,11 @@ export class DaemonClient implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
+  /** The daemon's process id while it runs (the e2e tests kill it to check the restart). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.connection !== undefined && this.info !== undefined;
   }

@@ -1,3 +1,4 @@
+/* global process, console */
 // Installs code-server (the real VS Code workbench with a Node extension host) into a cache folder
 // outside the extension's own dependencies. Facts behind each step:
 // /work/shared/recipes/real-vscode-tests.md. code-server 4.100.3 = VS Code 1.100.3, the newest line

@@ -1,0 +1,143 @@
+// The user's path through the extension in a real VS Code workbench (code-server) in headless
+// Chromium: F1 → "HyperAT: Start Run", the run appears in the Runs tree and progresses, pause and
+// resume, merge, the dashboard's charts hold data, the config file shows decorations. Screenshots
+// of the tree, the dashboard and the decorated config go to test/e2e/screenshots/.
+// Started by scripts/e2e.mjs with HYPERAT_E2E_URL and HYPERAT_E2E_WORKSPACE set.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+// @ts-expect-error: plain ESM helper without types
+import { launchBrowser } from "../harness/browser.mjs";
+import {
+  canvasStats,
+  dashboardFrame,
+  decorationTexts,
+  notificationsText,
+  openRunsView,
+  openWorkbench,
+  pickQuickItem,
+  runCommand,
+  runRowText,
+  stepOf,
+  waitFor,
+} from "./workbench";
+
+const serverUrl = process.env.HYPERAT_E2E_URL!;
+const workspace = process.env.HYPERAT_E2E_WORKSPACE!;
+const shots = process.env.HYPERAT_E2E_SCREENSHOTS ?? "test/e2e/screenshots";
+const TRAIN_TIMEOUT = 180_000;
+
+describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
+  let browser: BrowserContext;
+  let page: Page;
+  let runId = "";
+
+  before(async () => {
+    assert.ok(serverUrl && workspace, "HYPERAT_E2E_URL and HYPERAT_E2E_WORKSPACE are set (run through scripts/e2e.mjs)");
+    mkdirSync(shots, { recursive: true });
+    browser = (await launchBrowser({ width: 1400, height: 900 })) as BrowserContext;
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await openWorkbench(page, serverUrl, workspace);
+  });
+
+  after(async () => {
+    await page?.screenshot({ path: join(shots, "last-state.png") }).catch(() => undefined);
+    await browser?.close();
+  });
+
+  test("F1 → HyperAT: Start Run starts a run and says so", async () => {
+    await runCommand(page, "HyperAT: Start Run");
+    const text = await waitFor("the 'started run' notification", async () => /started run (\S+?)\./.exec(await notificationsText(page)), 60_000);
+    runId = text[1];
+    assert.match(runId, /demo/);
+  });
+
+  test("the run appears in the Runs tree and its step advances", async () => {
+    await openRunsView(page);
+    const first = await waitFor("the run row with a step", async () => {
+      const t = await runRowText(page, runId);
+      return stepOf(t) !== undefined && /running|queued/.test(t ?? "") ? t : undefined;
+    }, TRAIN_TIMEOUT);
+    const step0 = stepOf(first)!;
+    const later = await waitFor("the step to advance", async () => {
+      const s = stepOf(await runRowText(page, runId));
+      return s !== undefined && s > step0 ? s : undefined;
+    }, TRAIN_TIMEOUT, 500);
+    assert.ok(later > step0);
+  });
+
+  test("pause, then resume", async () => {
+    await runCommand(page, "HyperAT: Pause Run");
+    const paused = await waitFor("the row to say paused", async () => {
+      const t = await runRowText(page, runId);
+      return t?.includes("paused") ? t : undefined;
+    }, TRAIN_TIMEOUT);
+    const pausedAt = stepOf(paused)!;
+    await runCommand(page, "HyperAT: Resume Run");
+    await waitFor("the row to say running again (or completed)", async () => /running|completed/.test((await runRowText(page, runId)) ?? ""), TRAIN_TIMEOUT);
+    const after = await waitFor("training to continue past the pause", async () => {
+      const t = await runRowText(page, runId);
+      const s = stepOf(t);
+      return s !== undefined && (s > pausedAt || t?.includes("completed")) ? s : undefined;
+    }, TRAIN_TIMEOUT, 500);
+    assert.ok(after >= pausedAt);
+  });
+
+  test("the Runs tree shows defenses with sampled shares (screenshot)", async () => {
+    await runCommand(page, "HyperAT: Pause Run").catch(() => undefined);
+    await waitFor("paused or completed", async () => /paused|completed/.test((await runRowText(page, runId)) ?? ""), TRAIN_TIMEOUT);
+    await page.locator(".sidebar .monaco-list-row", { hasText: runId }).first().click();
+    await page.keyboard.press("ArrowRight");
+    const defenses = page.locator(".sidebar .monaco-list-row", { hasText: "Defenses" }).first();
+    await defenses.waitFor({ timeout: 15_000 });
+    await defenses.click();
+    await page.keyboard.press("ArrowRight");
+    const trades = await waitFor("the trades row with its share", async () => {
+      const t = (await page.locator(".sidebar .monaco-list-row", { hasText: "trades" }).first().innerText().catch(() => "")).replace(/\s+/g, " ");
+      return /sampled \d+%/.test(t) ? t : undefined;
+    }, 15_000);
+    assert.match(trades, /sampled \d+%/);
+    await page.locator(".part.sidebar").screenshot({ path: join(shots, "tree.png") });
+  });
+
+  test("merge (adaptive) writes a merged model", async () => {
+    await runCommand(page, "HyperAT: Merge Run");
+    await pickQuickItem(page, "adaptive");
+    const done = await waitFor("the merged notification", async () => /merged \S+ \(adaptive\)/.exec(await notificationsText(page)), TRAIN_TIMEOUT, 500);
+    assert.ok(done);
+  });
+
+  test("the dashboard's charts contain data (screenshot)", async () => {
+    await runCommand(page, "HyperAT: Open Dashboard");
+    const frame = await dashboardFrame(page);
+    for (const id of ["sampling", "accuracy", "loss"]) {
+      const stats = await waitFor(`chart ${id} to have data`, async () => {
+        const s = await canvasStats(frame, id);
+        return s.points > 0 && s.painted > 500 ? s : undefined;
+      }, 60_000);
+      assert.ok(stats.points > 0, `${id}: ${stats.points} points`);
+    }
+    const normsCells = await frame.locator("#norms-table td").count();
+    assert.ok(normsCells > 0, "the LoRA norms heatmap has cells");
+    const lambdaCells = await waitFor("the lambda heatmap", async () => (await frame.locator("#lambdas-table td").count()) || undefined, 30_000);
+    assert.ok(lambdaCells > 0, "the adaptive merge's lambda heatmap has cells");
+    await page.screenshot({ path: join(shots, "dashboard.png") });
+  });
+
+  test("the config file shows inline decorations (screenshot)", async () => {
+    await page.keyboard.press("Control+P");
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill("demo.hyperat.json");
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: "demo.hyperat.json" }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press("Enter");
+    const texts = await waitFor("decorations in the config editor", async () => {
+      const t = await decorationTexts(page);
+      return t.some((s) => s.includes("= 0.03137")) && t.some((s) => s.includes("sampled")) ? t : undefined;
+    }, 30_000);
+    assert.ok(texts.some((s) => /trainable: [\d.]+K params/.test(s)), texts.join(" | "));
+    await page.locator(".part.editor").screenshot({ path: join(shots, "config.png") });
+  });
+});

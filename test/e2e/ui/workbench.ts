@@ -1,0 +1,109 @@
+// Small helpers to drive the code-server workbench like a person: command palette, quick picks,
+// notifications, the Runs tree, webview frames and editor decorations.
+import type { Frame, Page } from "playwright-core";
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns a truthy value; the error names what we waited for. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 60_000, everyMs = 300): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+}
+
+export async function openWorkbench(page: Page, serverUrl: string, folder: string): Promise<void> {
+  await page.goto(`${serverUrl}/?folder=${encodeURIComponent(folder)}`);
+  await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 });
+  await page.locator(".activitybar").waitFor({ timeout: 60_000 });
+}
+
+/** F1, type the command's title, Enter (as a person runs "HyperAT: Start Run"). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  const input = page.locator(".quick-input-widget input");
+  // The palette ignores F1 while the workbench is still restoring; retry until it opens.
+  await waitFor("the command palette", async () => {
+    await page.keyboard.press("F1");
+    return input.isVisible({ timeout: 1500 }).catch(() => false);
+  }, 30_000, 500);
+  await input.fill(`>${title}`);
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await page.keyboard.press("Enter");
+}
+
+/** Picks the quick pick item whose label contains `label`. */
+export async function pickQuickItem(page: Page, label: string): Promise<void> {
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: label }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await page.locator(".quick-input-widget input").fill(label);
+  await page.keyboard.press("Enter");
+}
+
+/** Text of all visible notification toasts. */
+export async function notificationsText(page: Page): Promise<string> {
+  return (await page.locator(".notifications-toasts .notification-list-item").allInnerTexts()).join("\n");
+}
+
+export async function openRunsView(page: Page): Promise<void> {
+  const item = page.locator('.activitybar .action-item a[aria-label^="HyperAT"], .activitybar li[aria-label^="HyperAT"]').first();
+  await item.waitFor({ timeout: 30_000 });
+  const pane = page.locator(".sidebar .pane-header", { hasText: "Runs" });
+  if (!(await pane.isVisible().catch(() => false))) await item.click();
+  await pane.first().waitFor({ timeout: 15_000 });
+}
+
+/** The text (label + description) of the tree row for `runId`, or undefined. */
+export async function runRowText(page: Page, runId: string): Promise<string | undefined> {
+  const row = page.locator(".sidebar .monaco-list-row", { hasText: runId }).first();
+  if (!(await row.isVisible().catch(() => false))) return undefined;
+  return (await row.innerText()).replace(/\s+/g, " ");
+}
+
+/** `step N/M` from a row text. */
+export function stepOf(text: string | undefined): number | undefined {
+  const m = /step (\d+)\/(\d+)/.exec(text ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The frame of the dashboard webview (nested iframes: the webview host, then its content). */
+export async function dashboardFrame(page: Page): Promise<Frame> {
+  return waitFor("the dashboard webview frame", async () => {
+    for (const f of page.frames()) {
+      if (await f.locator("#chart-sampling").count().catch(() => 0)) return f;
+    }
+    return undefined;
+  }, 60_000);
+}
+
+/** Data points and drawn (non-transparent) pixels of a chart canvas in the dashboard. */
+export async function canvasStats(frame: Frame, id: string): Promise<{ points: number; painted: number }> {
+  return frame.evaluate((canvasId) => {
+    const c = document.getElementById(canvasId) as HTMLCanvasElement | null;
+    if (!c || !c.width || !c.height) return { points: 0, painted: 0 };
+    const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+    return { points: Number(c.dataset.points ?? 0), painted };
+  }, `chart-${id}`);
+}
+
+/** The `after` decoration texts rendered in the active editor (VS Code puts them in ::after content). */
+export async function decorationTexts(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of Array.from(document.querySelectorAll(".editor-instance .view-lines span[class*='ced-']"))) {
+      const content = getComputedStyle(el, "::after").content;
+      if (content && content !== "none" && content !== "normal") out.push(content.replace(/^"|"$/g, ""));
+    }
+    return out;
+  });
+}
