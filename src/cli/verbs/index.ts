@@ -1,9 +1,19 @@
 import type { Command } from "commander";
 import { registerDoctor } from "./doctor";
+import { registerDaemon } from "./daemon";
+import { registerTrain } from "./train";
+import { registerResume } from "./resume";
+import { registerMerge } from "./merge";
+import { registerRuns } from "./runs";
 import { registerDemo } from "./demo";
 
 /** One entry per CLI verb; each adds itself to the commander program. */
 export const VERBS: Array<(program: Command) => void> = [
   registerDoctor,
+  registerDaemon,
+  registerTrain,
+  registerResume,
+  registerMerge,
+  registerRuns,
   registerDemo,
 ];

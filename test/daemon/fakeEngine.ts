@@ -1,0 +1,186 @@
+// A RunEngine without tensors for daemon tests (HYPERAT_ENGINE=test/daemon/fakeEngine.ts).
+// Its "training" is a deterministic recurrence, so a resumed run must reproduce the exact losses
+// of an uninterrupted one; `stepMs` blocks the thread like a real step does.
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import type { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/engine";
+import { ConfigError, MissingFileError } from "../../src/daemon/errors";
+import { writeFileAtomic, writeSafetensorsFile } from "../../src/core/io/files";
+
+export interface FakeConfig {
+  name: string;
+  method: string;
+  defenses: string[];
+  steps: number;
+  checkpointEvery: number;
+  /** Milliseconds each step blocks its thread. */
+  stepMs: number;
+  /** Emit a NaN loss at this step. */
+  nanAtStep?: number;
+  /** Throw an ordinary error at this step. */
+  failAtStep?: number;
+  /** Must exist (relative to the config file). */
+  dataFile?: string;
+  /** Reported by estimateMemory against a limit of 1 GiB. */
+  memoryBytes: number;
+  seed: number;
+}
+
+const blocker = new Int32Array(new SharedArrayBuffer(4));
+/** Blocks the thread (no event loop turns), as a synchronous tfjs step would. */
+function blockFor(ms: number): void {
+  if (ms > 0) Atomics.wait(blocker, 0, 0, ms);
+}
+
+function validate(raw: unknown, file: string): FakeConfig {
+  if (typeof raw !== "object" || raw === null) throw new ConfigError("", "must be an object", file);
+  const o = raw as Record<string, unknown>;
+  const posInt = (k: string, dflt: number): number => {
+    const v = o[k] ?? dflt;
+    if (!Number.isInteger(v) || (v as number) < 1) throw new ConfigError(`/${k}`, `must be a positive integer, got ${JSON.stringify(v)}`, file);
+    return v as number;
+  };
+  const defenses = o.defenses ?? ["pgd-at", "trades", "mart"];
+  if (!Array.isArray(defenses) || defenses.length === 0 || !defenses.every((d) => typeof d === "string")) {
+    throw new ConfigError("/defenses", "must be a non-empty array of defense names", file);
+  }
+  return {
+    name: typeof o.name === "string" ? o.name : "fake",
+    method: typeof o.method === "string" ? o.method : "hyperat",
+    defenses: defenses as string[],
+    steps: posInt("steps", 6),
+    checkpointEvery: posInt("checkpointEvery", 2),
+    stepMs: typeof o.stepMs === "number" ? o.stepMs : 0,
+    nanAtStep: typeof o.nanAtStep === "number" ? o.nanAtStep : undefined,
+    failAtStep: typeof o.failAtStep === "number" ? o.failAtStep : undefined,
+    dataFile: typeof o.dataFile === "string" ? o.dataFile : undefined,
+    memoryBytes: typeof o.memoryBytes === "number" ? o.memoryBytes : 1000,
+    seed: typeof o.seed === "number" ? o.seed : 1,
+  };
+}
+
+function resolved(cfg: FakeConfig): ResolvedRunConfig {
+  return { name: cfg.name, method: cfg.method, defenses: cfg.defenses, totalSteps: cfg.steps, checkpointEvery: cfg.checkpointEvery, backend: "cpu", raw: cfg };
+}
+
+/** The "optimizer state": an LCG. */
+const advance = (x: number, step: number) => (x * 1103515245 + 12345 + step) % 2 ** 31;
+
+class FakeSession implements TrainSession {
+  constructor(private readonly dir: string, private readonly cfg: FakeConfig, public step: number, private x: number) {}
+  get totalSteps(): number {
+    return this.cfg.steps;
+  }
+
+  async runStep(emit: (e: TrainEvent) => void): Promise<void> {
+    blockFor(this.cfg.stepMs);
+    const next = this.step + 1;
+    if (next === this.cfg.failAtStep) throw new Error(`fake engine failure at step ${next}`);
+    this.x = advance(this.x, next);
+    const defense = this.cfg.defenses[this.x % this.cfg.defenses.length];
+    const loss = next === this.cfg.nanAtStep ? NaN : this.x / 2 ** 31;
+    this.step = next;
+    emit({ kind: "step", step: next, totalSteps: this.cfg.steps, defense, loss, cleanAcc: 0.5, advAcc: 0.25, lr: 0.001, seconds: this.cfg.stepMs / 1000 });
+    if (next % 2 === 0) {
+      const norms = Object.fromEntries(this.cfg.defenses.map((d, i) => [d, [next * 0.01 + i, next * 0.02 + i]]));
+      emit({ kind: "loraNorms", step: next, layers: ["blocks.0.attn.qkv", "blocks.0.mlp.fc1"], norms });
+    }
+    if (next % 3 === 0) {
+      emit({ kind: "validation", step: next, target: "uniform", cleanAccuracy: 0.8, robustAccuracy: { "pgd-20": next / 100 }, worstCaseRobustAccuracy: next / 100 });
+    }
+  }
+
+  async saveCheckpoint(): Promise<string> {
+    const base = path.join(this.dir, "checkpoints", `step-${this.step}`);
+    await writeSafetensorsFile(`${base}.safetensors`, { state: { shape: [1], data: new Float32Array([this.x]) } });
+    await writeFileAtomic(`${base}.json`, JSON.stringify({ step: this.step, x: this.x }));
+    return `${base}.safetensors`;
+  }
+
+  async saveAdapters(): Promise<string[]> {
+    const out: string[] = [];
+    for (const d of this.cfg.defenses) {
+      const f = path.join(this.dir, "adapters", `${d}.safetensors`);
+      await writeSafetensorsFile(f, { "blocks.0.attn.qkv.lora_a": { shape: [1, 2], data: new Float32Array([1, 2]) } });
+      out.push(f);
+    }
+    return out;
+  }
+
+  dispose(): void {}
+}
+
+/** Latest checkpoint in runDir/checkpoints, or undefined. */
+async function latestCheckpoint(dir: string): Promise<{ step: number; x: number } | undefined> {
+  const names = await fs.readdir(path.join(dir, "checkpoints")).catch(() => [] as string[]);
+  const steps = names.map((n) => /^step-(\d+)\.json$/.exec(n)?.[1]).filter((s): s is string => !!s).map(Number);
+  if (steps.length === 0) return undefined;
+  const last = Math.max(...steps);
+  return JSON.parse(await fs.readFile(path.join(dir, "checkpoints", `step-${last}.json`), "utf8"));
+}
+
+export class FakeEngine implements RunEngine {
+  async loadConfig(configPath: string): Promise<ResolvedRunConfig> {
+    let text: string;
+    try {
+      text = await fs.readFile(configPath, "utf8");
+    } catch {
+      throw new MissingFileError(configPath);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError("", `not valid JSON: ${(e as Error).message}`, configPath);
+    }
+    const cfg = validate(raw, configPath);
+    if (cfg.dataFile) {
+      cfg.dataFile = path.resolve(path.dirname(configPath), cfg.dataFile);
+      try {
+        await fs.access(cfg.dataFile);
+      } catch {
+        throw new MissingFileError(cfg.dataFile, "/dataFile");
+      }
+    }
+    return resolved(cfg);
+  }
+
+  async loadFrozenConfig(runDir: string): Promise<ResolvedRunConfig> {
+    const file = path.join(runDir, "config.json");
+    return resolved(validate(JSON.parse(await fs.readFile(file, "utf8")), file));
+  }
+
+  estimateMemory(cfg: ResolvedRunConfig): { bytes: number; limitBytes: number; detail: string } {
+    return { bytes: (cfg.raw as FakeConfig).memoryBytes, limitBytes: 2 ** 30, detail: "fake engine" };
+  }
+
+  async openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean): Promise<TrainSession> {
+    const c = cfg.raw as FakeConfig;
+    const ck = resume ? await latestCheckpoint(runDir) : undefined;
+    return new FakeSession(runDir, c, ck?.step ?? 0, ck?.x ?? c.seed);
+  }
+
+  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void): Promise<MergeOutcome> {
+    if (!(await latestCheckpoint(runDir))) throw new Error(`no checkpoint in ${runDir}/checkpoints to merge`);
+    onProgress({ title: "merge", message: "generating LoRAs", percentage: 50 });
+    const modelPath = path.join(runDir, "merged", `model-${strategy}.safetensors`);
+    await writeSafetensorsFile(modelPath, { "head.weight": { shape: [2], data: new Float32Array([1, 2]) } }, { strategy });
+    onProgress({ title: "merge", message: "written", percentage: 100 });
+    const K = cfg.defenses.length;
+    return { modelPath, lambdas: strategy === "adaptive" ? Object.fromEntries(cfg.defenses.map((d) => [d, [1 / K, 1 / K]])) : undefined };
+  }
+
+  async evaluate(_runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void): Promise<unknown> {
+    onProgress({ title: "evaluate", message: attacks ?? "quick", percentage: 100 });
+    return {
+      attacks: attacks ?? "quick",
+      models: [...cfg.defenses, "uniform"].map((name, i) => ({
+        name, cleanAccuracy: 0.8, robustAccuracy: { "pgd-20": 0.3 + i / 100 }, worstCaseRobustAccuracy: 0.3 + i / 100,
+      })),
+    };
+  }
+}
+
+export function createEngine(): RunEngine {
+  return new FakeEngine();
+}
