@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectTestBackend } from "../../../src/core/backend/select";
 import { initParams, disposeParams, paramShapes } from "../../../src/core/model/params";
-import { forward, features, patchify, layerNorm, gelu, classifier } from "../../../src/core/model/vit";
+import { forward, features, patchify, layerNorm, gelu, classifier, setFastPaths } from "../../../src/core/model/vit";
 import { Rng } from "../../../src/core/rng";
 import { tinyConfig, randomParams, randomImages, referenceForward, convToEngine, maxAbsDiff, snapshot } from "./tinyVit";
 
@@ -12,6 +12,20 @@ const values = (t: tf.Tensor) => {
   t.dispose();
   return v;
 };
+/** Runs `fn` with the fast compute paths on or off, restoring the previous setting. */
+function withFastPaths<T>(on: boolean, fn: () => T): T {
+  const old = setFastPaths(on);
+  try {
+    return fn();
+  } finally {
+    setFastPaths(old);
+  }
+}
+const PATHS = [
+  { label: "fast paths", on: true },
+  { label: "stock tfjs ops", on: false },
+];
+
 const closeAll = (got: number[], want: number[], tol: number, what: string) => {
   assert.equal(got.length, want.length, `${what}: length`);
   const d = maxAbsDiff(got, want);
@@ -107,8 +121,8 @@ describe("ViT forward", () => {
     { name: "depth 2, 2 heads", over: {} },
     { name: "depth 1, 4 heads, patch 2", over: { depth: 1, heads: 4, patchSize: 2 } },
   ];
-  for (const rc of refCases) {
-    test(`matches a plain-JS reference ViT (timm semantics): ${rc.name}`, () => {
+  for (const rc of refCases) for (const fp of PATHS) {
+    test(`matches a plain-JS reference ViT (timm semantics): ${rc.name}, ${fp.label}`, () => {
       const c = tinyConfig(rc.over);
       const p = randomParams(c, 5);
       const CPP = 3 * c.patchSize ** 2;
@@ -118,21 +132,21 @@ describe("ViT forward", () => {
       const B = 2;
       const x = randomImages(c, B, 9);
       const want = referenceForward(c, snapshot(p), conv, x.dataSync() as Float32Array, B).flat();
-      closeAll(values(tf.tidy(() => forward(c, p, x))), want, 1e-4, "logits");
+      closeAll(values(withFastPaths(fp.on, () => tf.tidy(() => forward(c, p, x)))), want, 1e-4, "logits");
       x.dispose();
       disposeParams(p);
     });
   }
 
-  test("layerNorm over the last axis with eps 1e-6 matches hand values", () => {
+  for (const fp of PATHS) test(`layerNorm over the last axis with eps 1e-6 matches hand values (${fp.label})`, () => {
     // Row [1, 2, 3, 4]: mean 2.5, var 1.25; row [0, 0, 0, 0]: zero variance → β (eps avoids 0/0).
-    const got = values(tf.tidy(() => layerNorm(tf.tensor2d([[1, 2, 3, 4], [0, 0, 0, 0]]), tf.tensor1d([1, 2, 1, 1]), tf.tensor1d([0, 0, 1, -1]))));
+    const got = withFastPaths(fp.on, () => values(tf.tidy(() => layerNorm(tf.tensor2d([[1, 2, 3, 4], [0, 0, 0, 0]]), tf.tensor1d([1, 2, 1, 1]), tf.tensor1d([0, 0, 1, -1])))));
     const sd = Math.sqrt(1.25 + 1e-6);
     closeAll(got, [-1.5 / sd, (2 * -0.5) / sd, 0.5 / sd + 1, 1.5 / sd - 1, 0, 0, 1, -1], 1e-6, "layerNorm");
   });
 
-  test("GELU is the exact erf form, not the tanh approximation", () => {
-    const got = values(tf.tidy(() => gelu(tf.tensor1d([1, -1, 0, 2, -3]))));
+  for (const fp of PATHS) test(`GELU is the exact erf form, not the tanh approximation (${fp.label})`, () => {
+    const got = withFastPaths(fp.on, () => values(tf.tidy(() => gelu(tf.tensor1d([1, -1, 0, 2, -3])))));
     // Φ-based values; tanh-GELU(1) would be 0.8411920 (off by 2.5e-4).
     closeAll(got, [0.8413447, -0.1586553, 0, 1.9544997, -0.0040496], 2e-6, "gelu");
   });

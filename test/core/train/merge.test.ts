@@ -81,14 +81,17 @@ describe("merging defense-specific LoRAs", () => {
     for (const p of Object.keys(viaNumbers)) assert.ok(maxAbsDiff(arr(viaTensor[p]), arr(viaNumbers[p])) < 1e-7, p);
     // λ = [[1, 0], [0, 2], [0.5, 0]]: block 0 = ΔW_0 + 0.5·ΔW_2, block 1 = 2·ΔW_1.
     const lam = [[1, 0], [0, 2], [0.5, 0]];
-    const m = tf.tidy(() => combineDeltas(perDefense, tf.tensor2d(lam)));
-    for (const p of Object.keys(m)) {
-      const l = blockOf(p);
-      const ts = perDefense.map((d) => d[p].dataSync());
-      const want = Array.from(ts[0], (_, i) => lam[0][l] * ts[0][i] + lam[1][l] * ts[1][i] + lam[2][l] * ts[2][i]);
-      assert.ok(maxAbsDiff(arr(m[p]), want) < 1e-5, p);
+    for (const form of ["tensor", "numbers"]) {
+      const m = tf.tidy(() => combineDeltas(perDefense, form === "tensor" ? tf.tensor2d(lam) : lam));
+      for (const p of Object.keys(m)) {
+        const l = blockOf(p);
+        const ts = perDefense.map((d) => d[p].dataSync());
+        const want = Array.from(ts[0], (_, i) => lam[0][l] * ts[0][i] + lam[1][l] * ts[1][i] + lam[2][l] * ts[2][i]);
+        assert.ok(maxAbsDiff(arr(m[p]), want) < 1e-5, `${p} (λ as ${form})`);
+      }
+      tf.dispose(Object.values(m));
     }
-    tf.dispose([...Object.values(viaNumbers), ...Object.values(viaTensor), ...Object.values(m)]);
+    tf.dispose([...Object.values(viaNumbers), ...Object.values(viaTensor)]);
   });
 
   test("applyDeltas adds ΔW to the named weights only and leaves the input map untouched", () => {
