@@ -6,6 +6,7 @@ import { registerResume } from "./resume";
 import { registerMerge } from "./merge";
 import { registerRuns } from "./runs";
 import { registerDemo } from "./demo";
+import { registerSynth } from "./synth";
 
 /** One entry per CLI verb; each adds itself to the commander program. */
 export const VERBS: Array<(program: Command) => void> = [
@@ -16,4 +17,5 @@ export const VERBS: Array<(program: Command) => void> = [
   registerMerge,
   registerRuns,
   registerDemo,
+  registerSynth,
 ];
