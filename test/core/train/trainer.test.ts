@@ -120,6 +120,28 @@ describe("Trainer", () => {
     disposeParams(p);
   });
 
+  test("hyperat: a step trains the sampled defense's LoRA (only its embedding row moves)", () => {
+    // No weight decay (it would shrink every row). Step 1 has B = 0, so no embedding gets a
+    // gradient; from step 2 on, rows of defenses never sampled keep zero moments and stay put.
+    const p = backbone();
+    const trainer = buildTrainer(runConfig("hyperat", { optimizer: { lr: 0.01, warmupSteps: 0, weightDecay: 0 } }), vit, p);
+    const emb = () => Array.from(trainer.args.tunable.vars["hypernet.emb.defense"].dataSync());
+    const de = 4;
+    const row = (v: number[], t: number) => v.slice(t * de, (t + 1) * de);
+    const e0 = emb();
+    const t1 = step(trainer, 0).defenseIndex;
+    assert.deepEqual(emb(), e0, "no embedding gradient while B = 0");
+    const e1 = emb();
+    const t2 = step(trainer, 1).defenseIndex;
+    const e2 = emb();
+    for (let t = 0; t < 3; t++) {
+      const moved = !sameBits(row(e2, t), row(e1, t));
+      assert.equal(moved, t === t2, `defense ${t} row moved=${moved} (sampled ${t1} then ${t2})`);
+    }
+    disposeTrainer(trainer);
+    disposeParams(p);
+  });
+
   test("the task sampler draws defenses in proportion to their weights", () => {
     // The trainer samples with Rng.categorical on its own seeded stream; check the sampler over
     // many draws, then that the trainer's choices follow that stream with the configured weights.
