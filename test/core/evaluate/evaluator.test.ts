@@ -40,7 +40,7 @@ describe("evaluator bookkeeping (scripted attacks)", () => {
     assert.equal(s[9].cleanPred, 0);
     assert.equal(s[9].cleanLogits.length, 2);
     // The per-sample flags average to the reported numbers.
-    for (const name of ["a", "b", "c"]) assert.equal(s.filter((x) => x.robust[name]).length / 10, r.robustAccuracy[name]);
+    for (const name of ["a", "b", "c"] as const) assert.equal(s.filter((x) => x.robust[name]).length / 10, r.robustAccuracy[name]);
     assert.ok(r.warnings.some((w) => w.startsWith("c (gradient-free) broke 1 of 4 samples that survived a, b")), r.warnings.join("\n"));
   });
 
