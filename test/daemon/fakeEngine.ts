@@ -184,3 +184,14 @@ export class FakeEngine implements RunEngine {
 export function createEngine(): RunEngine {
   return new FakeEngine();
 }
+
+/** The losses an uninterrupted fake run with this seed reports, step 1..n. */
+export function fakeLosses(seed: number, n: number): number[] {
+  const out: number[] = [];
+  let x = seed;
+  for (let s = 1; s <= n; s++) {
+    x = advance(x, s);
+    out.push(x / 2 ** 31);
+  }
+  return out;
+}
