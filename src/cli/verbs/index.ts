@@ -7,6 +7,7 @@ import { registerMerge } from "./merge";
 import { registerRuns } from "./runs";
 import { registerDemo } from "./demo";
 import { registerSynth } from "./synth";
+import { registerEval } from "./eval";
 
 /** One entry per CLI verb; each adds itself to the commander program. */
 export const VERBS: Array<(program: Command) => void> = [
@@ -18,4 +19,5 @@ export const VERBS: Array<(program: Command) => void> = [
   registerRuns,
   registerDemo,
   registerSynth,
+  registerEval,
 ];
