@@ -2,7 +2,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { FakeConfig } from "./fakeEngine";
 
 export const FAKE_ENGINE = path.resolve(__dirname, "fakeEngine.ts");
 
@@ -10,7 +9,8 @@ export function tempWorkspace(prefix = "hyperat-daemon-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export function writeConfig(dir: string, name: string, cfg: Partial<FakeConfig> & Record<string, unknown>): string {
+/** Writes a fake-engine config (see FakeConfig; wrong types on purpose are allowed). */
+export function writeConfig(dir: string, name: string, cfg: Record<string, unknown>): string {
   const file = path.join(dir, `${name}.hyperat.json`);
   fs.writeFileSync(file, JSON.stringify({ name, ...cfg }, null, 2));
   return file;
