@@ -106,3 +106,17 @@ export async function loadDataSpec(spec: string, opts: DataSpecOptions = {}): Pr
   const root = hasSplits ? splitDir : resolved;
   return wrap(() => loadImageFolder(root, { size: size ?? 32, limit }));
 }
+
+/** The file-system path a spec names (query removed), or undefined for a synthetic spec. */
+export function dataSpecPath(spec: string): string | undefined {
+  const p = parseDataSpec(spec);
+  return p.kind === "path" ? p.target : undefined;
+}
+
+/** The spec with its path made absolute against `baseDir`, query kept; synthetic specs unchanged. */
+export function resolveDataSpec(spec: string, baseDir: string): string {
+  const p = dataSpecPath(spec);
+  if (p === undefined) return spec;
+  const q = spec.indexOf("?");
+  return path.resolve(baseDir, p) + (q >= 0 ? spec.slice(q) : "");
+}

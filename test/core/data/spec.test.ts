@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Jimp } from "jimp";
-import { loadDataSpec, parseDataSpec } from "../../../src/core/data/spec";
+import { loadDataSpec, parseDataSpec, dataSpecPath, resolveDataSpec } from "../../../src/core/data/spec";
 import { shapes10 } from "../../../src/core/data/synthetic";
 import { writeCifarBinary } from "../../../src/core/data/cifar";
 import { loadImageFolder } from "../../../src/core/data/imageFolder";
@@ -26,6 +26,14 @@ describe("data specs", () => {
     const ds = await loadDataSpec("synthetic:shapes10?n=20&seed=3&offset=5");
     assert.deepEqual(ds.images, shapes10({ n: 20, seed: 3, offset: 5 }).images);
     assert.equal((await loadDataSpec("synthetic:shapes10?n=10", { split: "test" })).source, "synthetic:shapes10?n=10&seed=0 (test split)");
+  });
+
+  test("dataSpecPath / resolveDataSpec separate the path from the query", () => {
+    assert.equal(dataSpecPath("synthetic:shapes10?n=5"), undefined);
+    assert.equal(dataSpecPath("data/cifar?n=100"), "data/cifar");
+    assert.equal(resolveDataSpec("data/cifar?n=100", "/w"), "/w/data/cifar?n=100");
+    assert.equal(resolveDataSpec("/abs/x.bin", "/w"), "/abs/x.bin");
+    assert.equal(resolveDataSpec("synthetic:shapes10", "/w"), "synthetic:shapes10");
   });
 
   const bad: Array<[string, RegExp]> = [
