@@ -57,6 +57,16 @@ export function f16ToF32(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+let f16Table: Float32Array | undefined;
+/** All 65536 half values, built once: large F16 checkpoints decode by table lookup. */
+function f16Lookup(): Float32Array {
+  if (!f16Table) {
+    f16Table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) f16Table[h] = f16ToF32(h);
+  }
+  return f16Table;
+}
+
 /** bfloat16 is the top half of a float32. */
 function bf16ToF32(view: DataView, off: number, scratch: DataView): number {
   scratch.setUint32(0, view.getUint16(off, true) << 16, true);
@@ -75,6 +85,11 @@ function decode(dtype: string, bytes: Uint8Array, begin: number, count: number):
   }
   const out = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset + begin, count * DTYPE_BYTES[dtype]);
+  if (dtype === "F16") {
+    const table = f16Lookup();
+    for (let i = 0; i < count; i++) out[i] = table[view.getUint16(2 * i, true)];
+    return out;
+  }
   const scratch = new DataView(new ArrayBuffer(4));
   for (let i = 0; i < count; i++) {
     switch (dtype) {

@@ -43,8 +43,8 @@ export function hfToTimm(tensors: Record<string, RawTensor>, where: string): { t
       out[TOP_MAP[name]] = t;
       continue;
     }
-    if (name.startsWith("pooler.")) {
-      ignored.push(full); // ViTModel's pooler is not used by the classification head
+    if (name.startsWith("pooler.") || name === "embeddings.mask_token") {
+      ignored.push(full); // the pooler and the masked-image-modeling token play no part in classification
       continue;
     }
     const m = /^encoder\.layer\.(\d+)\.(.+)$/.exec(name);
@@ -81,7 +81,7 @@ export function hfToTimm(tensors: Record<string, RawTensor>, where: string): { t
     data.set(parts.value!.data, 2 * q.data.length);
     out[key] = { shape: [3 * q.shape[0], ...q.shape.slice(1)], data };
   }
-  if (ignored.length) notes.push(`ignored ${ignored.length} pooler tensor(s) (${ignored.join(", ")}): the head reads the class token`);
+  if (ignored.length) notes.push(`ignored ${ignored.length} tensor(s) unused for classification: ${ignored.join(", ")}`);
   notes.push("mapped Hugging Face transformers ViT names to timm names (q/k/v fused into qkv); transformers uses LayerNorm eps 1e-12, the engine 1e-6");
   return { tensors: out, notes };
 }
