@@ -153,6 +153,7 @@ function parseHeader(bytes: Uint8Array, where: string): { entries: Entry[]; meta
   if (meta !== undefined) {
     if (!isPlainObject(meta)) fail(`"__metadata__" must be an object of strings`);
     for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
+      if (k === "__proto__") fail(`"__metadata__" has the forbidden key "__proto__"`);
       if (typeof v !== "string") fail(`"__metadata__"."${k}" must be a string, got ${JSON.stringify(v)}`);
       metadata[k] = v as string;
     }
@@ -162,6 +163,7 @@ function parseHeader(bytes: Uint8Array, where: string): { entries: Entry[]; meta
   for (const [name, raw] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     const bad = (m: string): never => fail(`tensor "${name}": ${m}`);
+    if (name === "__proto__") bad("forbidden tensor name");
     if (!isPlainObject(raw)) bad("entry must be an object with dtype, shape, data_offsets");
     const e = raw as Record<string, unknown>;
     const dtype = e.dtype;

@@ -133,6 +133,11 @@ describe("safetensors", () => {
     ["reversed offsets", () => build({ a: { dtype: "F32", shape: [0], data_offsets: [4, 0] } }, new Array(4).fill(0)), /tensor "a": data_offsets \[4, 0\] are reversed/],
     ["non-string metadata", () => build({ __metadata__: { n: 3 } }, []), /"__metadata__"\."n" must be a string/],
     ["entry that is not an object", () => build({ a: 5 }, []), /tensor "a": entry must be an object/],
+    [
+      "a __proto__ tensor name",
+      () => build(JSON.parse('{"__proto__": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}'), []),
+      /tensor "__proto__": forbidden tensor name/,
+    ],
   ];
   for (const [name, make, msg] of cases) {
     test(`rejects ${name} with a named error`, () => {
