@@ -10,6 +10,7 @@ const watch = process.argv.includes("--watch");
 const nodeEntries = [
   ["src/cli/main.ts", "dist/cli.js"],
   ["src/daemon/trainWorker.ts", "dist/trainWorker.js"],
+  ["src/daemon/parallel/gradWorker.ts", "dist/parallelWorker.js"],
   ["src/extension/extension.ts", "dist/extension.js"],
 ].filter(([src]) => existsSync(src));
 

@@ -1,0 +1,188 @@
+// Data parallelism over worker_threads: wasm in Node runs one thread per instance
+// (WASM_HAS_MULTITHREAD_SUPPORT is off, ../shared/recipes/compute-backends.md), so we use the
+// other cores with one wasm instance per worker. Each step the batch is split into shards; the
+// main thread computes shard 0 while helpers compute the rest; the summed-loss gradients are
+// added and divided by the batch size — the single-worker mean-loss gradient up to float
+// reassociation. The attack is sharded the same way (PGD examples are per-sample).
+import * as tf from "@tensorflow/tfjs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
+import type { BackendRequest } from "../../core/backend/names";
+import { shardGradients, StepSpec, TrainModel } from "../../core/parallel/shardStep";
+import type { FromWorker, ToWorker } from "./messages";
+
+/** `"auto"` = one worker per core. */
+export type WorkersOption = "auto" | number;
+
+export function resolveWorkers(w: WorkersOption): number {
+  if (w === "auto") return Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
+  if (!Number.isInteger(w) || w < 1) throw new Error(`workers must be "auto" or an integer ≥ 1, got ${JSON.stringify(w)}`);
+  return w;
+}
+
+/** Shard sizes for `batch` samples over `workers`, as even as possible (first shards larger). */
+export function shardSizes(batch: number, workers: number): number[] {
+  const n = Math.min(batch, workers);
+  return Array.from({ length: n }, (_, i) => Math.floor(batch / n) + (i < batch % n ? 1 : 0));
+}
+
+/** The bundle next to dist/cli.js, or the .ts source through tsx (tests, dev). */
+function workerEntry(): { script: string; eval: boolean } {
+  if (__filename.endsWith(".ts")) {
+    const tsx = createRequire(__filename).resolve("tsx/cjs/api");
+    const src = path.join(__dirname, "gradWorker.ts");
+    return { script: `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(src)});`, eval: true };
+  }
+  return { script: path.join(__dirname, "parallelWorker.js"), eval: false };
+}
+
+class Helper {
+  private waiting?: { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
+  private failure?: Error;
+
+  constructor(private readonly worker: Worker) {
+    worker.on("message", (m: FromWorker) => this.settle(m));
+    worker.on("error", (e) => this.fail(new Error(`gradient worker crashed: ${e.message}`)));
+    worker.on("exit", (code) => this.fail(new Error(`gradient worker exited with code ${code}`)));
+  }
+
+  private settle(m: FromWorker): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    if (!w) return;
+    if (m.kind === "error") w.reject(new Error(`gradient worker: ${m.message}`));
+    else w.resolve(m);
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.waiting?.reject(e);
+    this.waiting = undefined;
+  }
+
+  /** Sends one request and resolves with the worker's single reply to it. */
+  call(m: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      try {
+        this.worker.postMessage(m, transfer);
+      } catch (e) {
+        this.waiting = undefined;
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners("exit");
+    await this.worker.terminate();
+  }
+}
+
+export interface DataParallelOptions {
+  workers: WorkersOption;
+  /** Backend each helper selects; the main thread's backend is whatever is active already. */
+  backend: BackendRequest;
+}
+
+export interface StepGradients {
+  /** Gradients of the batch-mean loss, keyed like `model.tunable.vars`. Caller disposes. */
+  grads: Record<string, tf.Tensor>;
+  /** Mean loss over the batch (after the attack, if any). */
+  loss: number;
+}
+
+export class DataParallel {
+  private constructor(
+    private readonly model: TrainModel,
+    private readonly helpers: Helper[],
+  ) {}
+
+  /** Starts `workers − 1` helper threads, each building the same model from `model.setup`. */
+  static async create(model: TrainModel, opts: DataParallelOptions): Promise<DataParallel> {
+    const n = resolveWorkers(opts.workers);
+    const entry = workerEntry();
+    const helpers = Array.from({ length: n - 1 }, () => {
+      // stdout: true keeps worker chatter (tfjs' banner) off our stdout, which may carry JSON.
+      const w = new Worker(entry.script, { eval: entry.eval, stdout: true });
+      w.stdout.pipe(process.stderr);
+      return new Helper(w);
+    });
+    const dp = new DataParallel(model, helpers);
+    try {
+      await Promise.all(helpers.map((h) => h.call({ kind: "init", setup: model.setup, backend: opts.backend })));
+    } catch (e) {
+      await dp.close();
+      throw e;
+    }
+    return dp;
+  }
+
+  get workers(): number {
+    return this.helpers.length + 1;
+  }
+
+  /** Attack (spec.pgdSteps > 0) and mean-loss gradients for one batch, sharded over the workers. */
+  async gradients(x: tf.Tensor4D, y: tf.Tensor1D, start: tf.Tensor4D, spec: StepSpec): Promise<StepGradients> {
+    const B = x.shape[0];
+    const sizes = shardSizes(B, this.workers);
+    const varNames = Object.keys(this.model.tunable.vars);
+    const vars = sizes.length > 1 ? Object.fromEntries(varNames.map((n) => [n, this.model.tunable.vars[n].dataSync() as Float32Array])) : {};
+    const pending: Array<Promise<FromWorker>> = [];
+    let offset = sizes[0];
+    for (let i = 1; i < sizes.length; i++) {
+      const n = sizes[i];
+      // Own copies: on the cpu backend dataSync can return a view of a shared buffer, which must
+      // not be transferred (detached) away from the tensor that owns it.
+      const [xs, ys, ss] = tf.tidy(() => [
+        new Float32Array(tf.slice(x, [offset, 0, 0, 0], [n, -1, -1, -1]).dataSync()),
+        new Int32Array(tf.slice(y, [offset], [n]).dataSync()),
+        new Float32Array(tf.slice(start, [offset, 0, 0, 0], [n, -1, -1, -1]).dataSync()),
+      ]);
+      offset += n;
+      const msg: ToWorker = { kind: "step", vars, x: xs, y: ys, start: ss, n, spec };
+      pending.push(this.helpers[i - 1].call(msg, [xs.buffer as ArrayBuffer, ys.buffer as ArrayBuffer, ss.buffer as ArrayBuffer]));
+    }
+    // Our own shard runs while the helpers work on theirs.
+    const n0 = sizes[0];
+    const own = tf.tidy(() => {
+      const xs = sizes.length > 1 ? tf.slice(x, [0, 0, 0, 0], [n0, -1, -1, -1]) : x;
+      const ys = sizes.length > 1 ? tf.slice(y, [0], [n0]) : y;
+      const ss = sizes.length > 1 ? tf.slice(start, [0, 0, 0, 0], [n0, -1, -1, -1]) : start;
+      const r = shardGradients(this.model, xs, ys, ss, spec);
+      return { grads: r.grads, lossSum: tf.scalar(r.lossSum) };
+    });
+    let lossSum = own.lossSum.dataSync()[0];
+    own.lossSum.dispose();
+    let replies: FromWorker[];
+    try {
+      replies = await Promise.all(pending);
+    } catch (e) {
+      tf.dispose(Object.values(own.grads));
+      throw e;
+    }
+    const grads = tf.tidy(() => {
+      const out: Record<string, tf.Tensor> = {};
+      for (const [name, g] of Object.entries(own.grads)) {
+        const parts = [g];
+        for (const r of replies) {
+          if (r.kind !== "grads") continue;
+          if (!r.grads[name]) throw new Error(`gradient worker sent no gradient for "${name}"`);
+          parts.push(tf.tensor(r.grads[name], g.shape));
+        }
+        out[name] = tf.div(parts.length > 1 ? tf.addN(parts) : g, B);
+      }
+      return out;
+    });
+    tf.dispose(Object.values(own.grads));
+    for (const r of replies) if (r.kind === "grads") lossSum += r.lossSum;
+    return { grads, loss: lossSum / B };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.helpers.map((h) => h.close()));
+  }
+}

@@ -1,0 +1,50 @@
+// A data-parallel gradient worker (worker_threads): its own tfjs + wasm instance, its own copy
+// of the model. Each step it receives the current trainable values and a shard of the batch,
+// runs the attack and the backward pass on that shard and sends the summed-loss gradients back.
+import * as tf from "@tensorflow/tfjs";
+import { parentPort } from "node:worker_threads";
+import { selectBackend } from "../../core/backend/select";
+import { buildModel, shardGradients, TrainModel } from "../../core/parallel/shardStep";
+import type { FromWorker, ToWorker } from "./messages";
+
+let model: TrainModel | undefined;
+const port = parentPort;
+if (!port) throw new Error("gradWorker must run inside a worker thread");
+
+function reply(m: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(m, transfer);
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  if (m.kind === "init") {
+    const info = await selectBackend(m.backend);
+    model = buildModel(m.setup);
+    reply({ kind: "ready", backend: info.backend });
+  } else if (m.kind === "step") {
+    if (!model) throw new Error("gradWorker: step before init");
+    const t0 = performance.now();
+    for (const [name, values] of Object.entries(m.vars)) {
+      const v = model.tunable.vars[name];
+      if (!v) throw new Error(`gradWorker: unknown variable "${name}"`);
+      tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
+    }
+    const [H, W] = [model.setup.vit.imgSize, model.setup.vit.imgSize];
+    const x = tf.tensor4d(m.x, [m.n, H, W, 3]);
+    const y = tf.tensor1d(m.y, "int32");
+    const start = tf.tensor4d(m.start, [m.n, H, W, 3]);
+    const res = shardGradients(model, x, y, start, m.spec);
+    tf.dispose([x, y, start]);
+    const grads: Record<string, Float32Array> = {};
+    for (const [name, g] of Object.entries(res.grads)) {
+      grads[name] = new Float32Array(g.dataSync()); // an own buffer we can transfer
+      g.dispose();
+    }
+    reply({ kind: "grads", grads, lossSum: res.lossSum, ms: performance.now() - t0 }, Object.values(grads).map((g) => g.buffer as ArrayBuffer));
+  } else {
+    process.exit(0);
+  }
+}
+
+port.on("message", (m: ToWorker) => {
+  handle(m).catch((e: unknown) => reply({ kind: "error", message: e instanceof Error ? e.message : String(e) }));
+});
