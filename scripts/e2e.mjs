@@ -75,6 +75,8 @@ writeFileSync(
     "telemetry.telemetryLevel": "off",
     "security.workspace.trust.enabled": false,
     "window.restoreWindows": "none",
+    "git.enabled": false,
+    "git.openRepositoryInParentFolders": "never",
   }, null, 2),
 );
 installExtension(entry, dirs, vsix);
@@ -93,8 +95,26 @@ function makeWorkspace(name) {
   const overrides = JSON.parse(readFileSync("test/e2e/fixtures/e2e-overrides.json", "utf8"));
   for (const [k, v] of Object.entries(overrides)) demo[k] = typeof v === "object" && !Array.isArray(v) && demo[k] ? { ...demo[k], ...v } : v;
   if (demo.model?.pretrain && overrides.model?.pretrain) demo.model.pretrain = { ...demo.model.pretrain, ...overrides.model.pretrain };
-  writeFileSync(join(ws, "demo.hyperat.json"), JSON.stringify(demo, null, 2) + "\n");
+  writeFileSync(join(ws, "demo.hyperat.json"), compactJson(demo));
   return ws;
+}
+
+/** `{ "a": 1, "b": [2] }` on one line. */
+function inline(v) {
+  if (Array.isArray(v)) return `[${v.map(inline).join(", ")}]`;
+  if (v && typeof v === "object") return `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${inline(x)}`).join(", ")} }`;
+  return JSON.stringify(v);
+}
+
+/** Pretty JSON with short values on one line, so the whole config (and every decoration) fits one screen. */
+function compactJson(obj, indent = "  ") {
+  const entries = Object.entries(obj).map(([k, v]) => {
+    const one = inline(v);
+    if (one.length + indent.length + k.length < 96) return `${indent}${JSON.stringify(k)}: ${one}`;
+    if (Array.isArray(v)) return `${indent}${JSON.stringify(k)}: [\n${v.map((x) => `${indent}  ${inline(x)}`).join(",\n")}\n${indent}]`;
+    return `${indent}${JSON.stringify(k)}: ${compactJson(v, indent + "  ").trimEnd()}`;
+  });
+  return `{\n${entries.join(",\n")}\n${indent.slice(2)}}\n`;
 }
 
 const port = await freePort();

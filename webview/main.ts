@@ -87,7 +87,7 @@ function lineChart(id: string, series: Series[], yMax?: number): void {
   const fg = css("--vscode-foreground", "#ccc");
   const grid = css("--vscode-editorWidget-border", "#8884");
   const datasets: ChartDataset<"line", Series["points"]>[] = series.map((s, i) => {
-    const c = color(s.dashed ? Math.floor(i / 2) : i);
+    const c = color(s.group ?? i);
     return { label: s.label, data: s.points, borderColor: c, backgroundColor: c, borderDash: s.dashed ? [6, 4] : undefined, pointRadius: s.points.length > 40 ? 0 : 2, borderWidth: 1.5, tension: 0 };
   });
   const existing = charts.get(id);

@@ -12,6 +12,8 @@ export interface Series {
   points: Point[];
   /** Drawn dashed (clean accuracy). */
   dashed?: boolean;
+  /** Series with the same group share a color (a target's robust and clean lines). */
+  group?: number;
 }
 
 /**
@@ -50,11 +52,11 @@ export function lossCurves(metrics: readonly StepMetric[], window = 10): Series[
 /** Robust (worst-case) accuracy per evaluated target over steps, plus each target's clean accuracy dashed. */
 export function accuracyCurves(evaluations: readonly EvaluationRecord[]): Series[] {
   const targets = [...new Set(evaluations.map((e) => e.target))];
-  return targets.flatMap((t) => {
+  return targets.flatMap((t, group) => {
     const evs = evaluations.filter((e) => e.target === t).sort((a, b) => a.step - b.step);
     return [
-      { label: `${t} robust`, points: evs.map((e) => ({ x: e.step, y: e.worstCaseRobustAccuracy })) },
-      { label: `${t} clean`, points: evs.map((e) => ({ x: e.step, y: e.cleanAccuracy })), dashed: true },
+      { label: `${t} robust`, points: evs.map((e) => ({ x: e.step, y: e.worstCaseRobustAccuracy })), group },
+      { label: `${t} clean`, points: evs.map((e) => ({ x: e.step, y: e.cleanAccuracy })), dashed: true, group },
     ];
   });
 }

@@ -2,7 +2,8 @@
 // eps and step size as decimals, the trainable parameter count next to the LoRA/hypernetwork
 // settings, and for the latest run of this config each defense's sampled share and last robust
 // accuracy. Pure over the document text so it is unit-tested without VS Code.
-import { parseTree, findNodeAtLocation, type Node } from "jsonc-parser";
+// The ESM build: esbuild cannot bundle the UMD main (it requires "./impl/format" dynamically).
+import { parseTree, findNodeAtLocation, type Node } from "jsonc-parser/lib/esm/main.js";
 import { parseFraction } from "../core/config/fraction";
 import { percent, type MetricsSummary } from "./metricsSummary";
 
@@ -69,7 +70,9 @@ function defenseFacts(root: Node, inputs: ConfigFactInputs): ConfigFact[] {
     const facts = run.summary.defenses.find((d) => d.name === name);
     if (typeof name !== "string" || !facts) return;
     const robust = facts.lastRobustAccuracy === undefined ? "" : ` · robust ${percent(facts.lastRobustAccuracy)}`;
-    out.push({ offset: item.offset, text: `${run.id}: sampled ${percent(facts.share, 0)}${robust}` });
+    // On the "name" line (the item's own line when it is written on one line).
+    const offset = keyOffset(root, ["defenses", i, "name"]) ?? item.offset;
+    out.push({ offset, text: `${run.id}: sampled ${percent(facts.share, 0)}${robust}` });
   });
   return out;
 }

@@ -2,7 +2,8 @@
 // is bound through contributes.jsonValidation): a data or model file that does not exist, an eps
 // outside [0,1] pixel space, a LoRA target the model does not have. Pure over the text plus an
 // injected file-existence check, so configDiagnostics.ts only converts ranges.
-import { parseTree, findNodeAtLocation, type Node } from "jsonc-parser";
+// The ESM build: esbuild cannot bundle the UMD main (it requires "./impl/format" dynamically).
+import { parseTree, findNodeAtLocation, type Node } from "jsonc-parser/lib/esm/main.js";
 import { isAbsolute, join } from "node:path";
 import { parseFraction } from "../core/config/fraction";
 import schema from "../../schemas/hyperat.schema.json";

@@ -54,7 +54,8 @@ export function runNode(run: RunSummary): TreeNodeModel {
   ].filter(Boolean).join("\n");
   return {
     id: `run:${run.id}`,
-    label: run.name === run.id ? run.id : `${run.name} · ${run.id}`,
+    // Run ids embed the name (20261126-104455-demo-3f9a); repeat it only when they do not.
+    label: run.id.includes(run.name) ? run.id : `${run.name} · ${run.id}`,
     description: runDescription(run),
     tooltip,
     icon,

@@ -33,6 +33,19 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
   let browser: BrowserContext;
   let page: Page;
   let runId = "";
+  /** Each step needs the previous one; after a failure the rest fail at once instead of timing out. */
+  let broken = "";
+  const step = (name: string, body: () => Promise<void>) =>
+    test(name, async () => {
+      if (broken) throw new Error(`not run: an earlier step failed (${broken})`);
+      try {
+        await body();
+      } catch (e) {
+        broken = name;
+        await page.screenshot({ path: join(shots, "failure.png") }).catch(() => undefined);
+        throw e;
+      }
+    });
 
   before(async () => {
     assert.ok(serverUrl && workspace, "HYPERAT_E2E_URL and HYPERAT_E2E_WORKSPACE are set (run through scripts/e2e.mjs)");
@@ -47,14 +60,14 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
     await browser?.close();
   });
 
-  test("F1 → HyperAT: Start Run starts a run and says so", async () => {
+  step("F1 → HyperAT: Start Run starts a run and says so", async () => {
     await runCommand(page, "HyperAT: Start Run");
     const text = await waitFor("the 'started run' notification", async () => /started run (\S+?)\./.exec(await notificationsText(page)), 60_000);
     runId = text[1];
     assert.match(runId, /demo/);
   });
 
-  test("the run appears in the Runs tree and its step advances", async () => {
+  step("the run appears in the Runs tree and its step advances", async () => {
     await openRunsView(page);
     const first = await waitFor("the run row with a step", async () => {
       const t = await runRowText(page, runId);
@@ -68,7 +81,7 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
     assert.ok(later > step0);
   });
 
-  test("pause, then resume", async () => {
+  step("pause, then resume", async () => {
     await runCommand(page, "HyperAT: Pause Run");
     const paused = await waitFor("the row to say paused", async () => {
       const t = await runRowText(page, runId);
@@ -85,31 +98,36 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
     assert.ok(after >= pausedAt);
   });
 
-  test("the Runs tree shows defenses with sampled shares (screenshot)", async () => {
+  step("the Runs tree shows defenses with sampled shares (screenshot)", async () => {
     await runCommand(page, "HyperAT: Pause Run").catch(() => undefined);
     await waitFor("paused or completed", async () => /paused|completed/.test((await runRowText(page, runId)) ?? ""), TRAIN_TIMEOUT);
-    await page.locator(".sidebar .monaco-list-row", { hasText: runId }).first().click();
-    await page.keyboard.press("ArrowRight");
+    // Expand with the twisties: clicking a run row opens its dashboard (the row's command).
+    await page.locator(".sidebar .monaco-list-row", { hasText: runId }).first().locator(".monaco-tl-twistie").click();
     const defenses = page.locator(".sidebar .monaco-list-row", { hasText: "Defenses" }).first();
     await defenses.waitFor({ timeout: 15_000 });
-    await defenses.click();
-    await page.keyboard.press("ArrowRight");
+    await defenses.locator(".monaco-tl-twistie").click();
     const trades = await waitFor("the trades row with its share", async () => {
       const t = (await page.locator(".sidebar .monaco-list-row", { hasText: "trades" }).first().innerText().catch(() => "")).replace(/\s+/g, " ");
       return /sampled \d+%/.test(t) ? t : undefined;
     }, 15_000);
     assert.match(trades, /sampled \d+%/);
+    // Widen the side bar (drag its sash) so descriptions are readable in the screenshot.
+    const box = (await page.locator(".part.sidebar").boundingBox())!;
+    await page.mouse.move(box.x + box.width - 1, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width + 220, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
     await page.locator(".part.sidebar").screenshot({ path: join(shots, "tree.png") });
   });
 
-  test("merge (adaptive) writes a merged model", async () => {
+  step("merge (adaptive) writes a merged model", async () => {
     await runCommand(page, "HyperAT: Merge Run");
     await pickQuickItem(page, "adaptive");
     const done = await waitFor("the merged notification", async () => /merged \S+ \(adaptive\)/.exec(await notificationsText(page)), TRAIN_TIMEOUT, 500);
     assert.ok(done);
   });
 
-  test("the dashboard's charts contain data (screenshot)", async () => {
+  step("the dashboard's charts contain data (screenshot)", async () => {
     await runCommand(page, "HyperAT: Open Dashboard");
     const frame = await dashboardFrame(page);
     for (const id of ["sampling", "accuracy", "loss"]) {
@@ -126,7 +144,7 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
     await page.screenshot({ path: join(shots, "dashboard.png") });
   });
 
-  test("the config file shows inline decorations (screenshot)", async () => {
+  step("the config file shows inline decorations (screenshot)", async () => {
     await page.keyboard.press("Control+P");
     const input = page.locator(".quick-input-widget input");
     await input.waitFor({ timeout: 10_000 });

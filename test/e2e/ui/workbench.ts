@@ -24,19 +24,26 @@ export async function openWorkbench(page: Page, serverUrl: string, folder: strin
   await page.goto(`${serverUrl}/?folder=${encodeURIComponent(folder)}`);
   await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 });
   await page.locator(".activitybar").waitFor({ timeout: 60_000 });
+  // Our status bar item exists once the extension activated (workspaceContains:**/*.hyperat.json).
+  await page.locator(".statusbar-item", { hasText: "HyperAT" }).first().waitFor({ timeout: 90_000 });
 }
 
 /** F1, type the command's title, Enter (as a person runs "HyperAT: Start Run"). */
 export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator(".quick-input-widget input");
-  // The palette ignores F1 while the workbench is still restoring; retry until it opens.
-  await waitFor("the command palette", async () => {
-    await page.keyboard.press("F1");
-    return input.isVisible({ timeout: 1500 }).catch(() => false);
-  }, 30_000, 500);
-  await input.fill(`>${title}`);
   const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
-  await row.waitFor({ timeout: 15_000 });
+  // The palette ignores F1 while the workbench restores, and a palette opened before the
+  // extension host registered its contributions lacks them: reopen until the command is listed.
+  await waitFor(`"${title}" in the command palette`, async () => {
+    if (!(await input.isVisible())) {
+      await page.keyboard.press("F1");
+      if (!(await input.waitFor({ state: "visible", timeout: 3000 }).then(() => true, () => false))) return false;
+    }
+    await input.fill(`>${title}`);
+    if (await row.waitFor({ state: "visible", timeout: 3000 }).then(() => true, () => false)) return true;
+    await page.keyboard.press("Escape");
+    return false;
+  }, 45_000, 200);
   await page.keyboard.press("Enter");
 }
 
@@ -54,11 +61,11 @@ export async function notificationsText(page: Page): Promise<string> {
 }
 
 export async function openRunsView(page: Page): Promise<void> {
+  const viewlet = page.locator('.sidebar [id="workbench.view.extension.hyperat"]');
+  if (await viewlet.isVisible()) return;
   const item = page.locator('.activitybar .action-item a[aria-label^="HyperAT"], .activitybar li[aria-label^="HyperAT"]').first();
-  await item.waitFor({ timeout: 30_000 });
-  const pane = page.locator(".sidebar .pane-header", { hasText: "Runs" });
-  if (!(await pane.isVisible().catch(() => false))) await item.click();
-  await pane.first().waitFor({ timeout: 15_000 });
+  await item.click();
+  await viewlet.waitFor({ state: "visible", timeout: 15_000 });
 }
 
 /** The text (label + description) of the tree row for `runId`, or undefined. */
