@@ -58,6 +58,9 @@ export interface RunManagerOptions {
   useWorkers?: boolean;
   /** Runs that train at the same time; the rest wait as `queued`. Default 1. */
   maxConcurrentRuns?: number;
+  /** How long a finished worker stays warm for the next operation (merge after training, ...).
+   * Idle workers are ended after this: a wasm heap never shrinks while its thread lives. Default 30 s. */
+  idleWorkerMs?: number;
 }
 
 interface Run {
@@ -93,6 +96,9 @@ export class RunManager {
   private readonly queue: string[] = [];
   private readonly listeners = new Set<(e: ManagerEvent) => void>();
   private progressCounter = 0;
+  private readonly idleHosts: ComputeHost[] = [];
+  private idleTimer?: NodeJS.Timeout;
+  private readonly idleWorkerMs: number;
   private closed = false;
 
   constructor(opts: RunManagerOptions) {
@@ -100,6 +106,7 @@ export class RunManager {
     this.engineModule = opts.engineModule;
     this.useWorkers = opts.useWorkers ?? true;
     this.maxConcurrentRuns = Math.max(1, opts.maxConcurrentRuns ?? 1);
+    this.idleWorkerMs = opts.idleWorkerMs ?? 30_000;
     this.owner = { pid: process.pid, instance: randomBytes(8).toString("hex"), startedAt: new Date().toISOString() };
     registerLiveInstance(this.owner.instance);
   }
@@ -129,8 +136,33 @@ export class RunManager {
     this.emit({ type: "log", level, message, runId });
   }
 
-  private createHost(): ComputeHost {
+  /** A warm idle worker when there is one (booting one costs seconds: tfjs, wasm, the engine). */
+  private acquireHost(): ComputeHost {
+    const warm = this.idleHosts.pop();
+    if (warm) return warm;
     return this.useWorkers ? new WorkerHost(this.engineModule) : new InProcessHost(loadEngine(this.engineModule));
+  }
+
+  /** Keeps one healthy worker warm for a while; anything else ends. */
+  private async releaseHost(host: ComputeHost, healthy: boolean): Promise<void> {
+    try {
+      await host.closeSession();
+    } catch {
+      healthy = false;
+    }
+    if (!healthy || this.closed || !this.useWorkers || this.idleHosts.length > 0) {
+      await host.terminate().catch(() => {});
+      return;
+    }
+    this.idleHosts.push(host);
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => void this.endIdleHosts(), this.idleWorkerMs);
+    this.idleTimer.unref();
+  }
+
+  private async endIdleHosts(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    await Promise.allSettled(this.idleHosts.splice(0).map((h) => h.terminate()));
   }
 
   // ------------------------------------------------------------ persistence
@@ -405,6 +437,7 @@ export class RunManager {
     }
     await Promise.allSettled([...this.runs.values()].map((r) => r.task));
     await Promise.allSettled([...this.runs.values()].map((r) => r.writes));
+    await this.endIdleHosts();
     unregisterLiveInstance(this.owner.instance);
   }
 
@@ -449,7 +482,8 @@ export class RunManager {
   }
 
   private async train(run: Run): Promise<void> {
-    const host = this.createHost();
+    const host = this.acquireHost();
+    let healthy = true;
     run.host = host;
     try {
       await this.setState(run, "running");
@@ -485,6 +519,7 @@ export class RunManager {
         await this.setState(run, "paused", `${err.message}; paused at the last checkpoint (step ${run.lastCheckpointStep})`);
         this.log("warn", `run ${run.id}: ${err.message}`, run.id);
       } else {
+        healthy = false;
         this.log("error", `run ${run.id} failed: ${err.message}`, run.id);
         await this.setState(run, "failed", err.message);
       }
@@ -492,7 +527,7 @@ export class RunManager {
       run.request = undefined;
       run.host = undefined;
       run.resumeFromCheckpoint = true;
-      await host.terminate().catch(() => {});
+      await this.releaseHost(host, healthy);
     }
   }
 
@@ -561,7 +596,8 @@ export class RunManager {
     if (!FINISHED_FOR_MERGE.includes(before) || run.task) throw new InvalidStateError(runId, before, state === "merging" ? "merge" : "evaluate");
     const back: RunState = before === "interrupted" ? "stopped" : before;
     const token = `${run.id}/${state}/${++this.progressCounter}`;
-    const host = this.createHost();
+    const host = this.acquireHost();
+    let healthy = true;
     const work = (async () => {
       await this.setState(run, state);
       this.emit({ type: "progress", token, runId: run.id, value: { kind: "begin", title, cancellable: false } });
@@ -573,12 +609,13 @@ export class RunManager {
         await this.setState(run, back, run.manifest.message);
         return result;
       } catch (e) {
+        healthy = false;
         const msg = `${state === "merging" ? "merge" : "evaluation"} failed: ${(e as Error).message}`;
         this.emit({ type: "progress", token, runId: run.id, value: { kind: "end", message: msg } });
         await this.setState(run, back, msg);
         throw e;
       } finally {
-        await host.terminate().catch(() => {});
+        await this.releaseHost(host, healthy);
       }
     })();
     run.task = work;
