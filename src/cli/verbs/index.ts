@@ -8,6 +8,7 @@ import { registerRuns } from "./runs";
 import { registerDemo } from "./demo";
 import { registerSynth } from "./synth";
 import { registerEval } from "./eval";
+import { registerBench } from "./bench";
 
 /** One entry per CLI verb; each adds itself to the commander program. */
 export const VERBS: Array<(program: Command) => void> = [
@@ -20,4 +21,5 @@ export const VERBS: Array<(program: Command) => void> = [
   registerDemo,
   registerSynth,
   registerEval,
+  registerBench,
 ];

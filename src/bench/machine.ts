@@ -1,0 +1,27 @@
+import * as os from "node:os";
+import * as tf from "@tensorflow/tfjs";
+
+/** Where and with what a benchmark ran, for RESULTS.md. */
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  /** 1-minute load average when the run started: other work on the machine skews timings. */
+  loadAverage: number;
+  node: string;
+  tfjs: string;
+  platform: string;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    cores: typeof os.availableParallelism === "function" ? os.availableParallelism() : cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage: Math.round(os.loadavg()[0] * 100) / 100,
+    node: process.version,
+    tfjs: tf.version.tfjs,
+    platform: `${os.platform()} ${os.arch()}`,
+  };
+}
