@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { selectBackend } from "../../core/backend/select";
 import { isBackendRequest } from "../../core/backend/names";
+import { setFastPaths } from "../../core/model/vit";
 import { presetConfig, validateConfig, ViTConfig } from "../../core/model/config";
 import { resolveWorkers, WorkersOption } from "../../daemon/parallel/dataParallel";
 import { runBench, BenchResult } from "../../bench/runBench";
@@ -23,6 +24,7 @@ interface BenchFlags {
   workers: string;
   backend: string;
   json?: boolean;
+  plain?: boolean;
   pytorch?: boolean;
   suite?: string;
   write?: string;
@@ -116,8 +118,10 @@ export function registerBench(program: Command): void {
     .option("--pytorch", "also run bench/pytorch_reference.py (same model and steps) and print ratios")
     .option("--suite <name>", "default: vit-micro and the depth-6/width-192 ViT, 1 and all workers, with PyTorch")
     .option("--write <file>", "with --suite: write/update the results section of this markdown file")
+    .option("--plain", "stock tfjs ops instead of the fast paths (to measure what they gain)")
     .option("--json", "print JSON")
     .action(async (f: BenchFlags) => {
+      if (f.plain) setFastPaths(false);
       if (!isBackendRequest(f.backend)) throw new Error(`--backend: unknown backend "${f.backend}"`);
       const info = await selectBackend(f.backend);
       // Helpers must load the backend the main thread got, not re-run "auto".

@@ -9,6 +9,10 @@ import { scaledDotAttention, plainScaledDotAttention } from "./attention";
 // switch them off to compare against the stock tfjs ops.
 let fastPaths = true;
 
+export function fastPathsEnabled(): boolean {
+  return fastPaths;
+}
+
 /** Switches the fast compute paths on or off (for tests and benchmarks); returns the old value. */
 export function setFastPaths(on: boolean): boolean {
   const old = fastPaths;

@@ -11,6 +11,7 @@ import { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import type { BackendRequest } from "../../core/backend/names";
 import { shardGradients, StepSpec, TrainModel } from "../../core/parallel/shardStep";
+import { fastPathsEnabled } from "../../core/model/vit";
 import type { FromWorker, ToWorker } from "./messages";
 
 /** `"auto"` = one worker per core. */
@@ -101,7 +102,10 @@ export class DataParallel {
     private readonly helpers: Helper[],
   ) {}
 
-  /** Starts `workers − 1` helper threads, each building the same model from `model.setup`. */
+  /**
+   * Starts `workers − 1` helper threads, each building the same model from `model.setup` and
+   * using the main thread's fast-path setting.
+   */
   static async create(model: TrainModel, opts: DataParallelOptions): Promise<DataParallel> {
     const n = resolveWorkers(opts.workers);
     const entry = workerEntry();
@@ -113,7 +117,7 @@ export class DataParallel {
     });
     const dp = new DataParallel(model, helpers);
     try {
-      await Promise.all(helpers.map((h) => h.call({ kind: "init", setup: model.setup, backend: opts.backend })));
+      await Promise.all(helpers.map((h) => h.call({ kind: "init", setup: model.setup, backend: opts.backend, fastPaths: fastPathsEnabled() })));
     } catch (e) {
       await dp.close();
       throw e;

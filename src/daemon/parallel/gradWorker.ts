@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import { parentPort } from "node:worker_threads";
 import { selectBackend } from "../../core/backend/select";
 import { buildModel, shardGradients, TrainModel } from "../../core/parallel/shardStep";
+import { setFastPaths } from "../../core/model/vit";
 import type { FromWorker, ToWorker } from "./messages";
 
 let model: TrainModel | undefined;
@@ -18,6 +19,7 @@ function reply(m: FromWorker, transfer: ArrayBuffer[] = []): void {
 async function handle(m: ToWorker): Promise<void> {
   if (m.kind === "init") {
     const info = await selectBackend(m.backend);
+    setFastPaths(m.fastPaths);
     model = buildModel(m.setup);
     reply({ kind: "ready", backend: info.backend });
   } else if (m.kind === "step") {

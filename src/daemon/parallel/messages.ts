@@ -3,7 +3,7 @@ import type { BackendRequest } from "../../core/backend/names";
 
 /** Main thread → gradient worker. */
 export type ToWorker =
-  | { kind: "init"; setup: ModelSetup; backend: BackendRequest }
+  | { kind: "init"; setup: ModelSetup; backend: BackendRequest; fastPaths: boolean }
   | {
       kind: "step";
       /** Current values of the trainable variables, keyed like `tunable.vars`. */
