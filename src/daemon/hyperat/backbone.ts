@@ -22,16 +22,21 @@ export interface BackboneProgress {
   (p: { title: string; step: number; total: number; loss?: number }): void;
 }
 
-function pretrainKey(cfg: RunConfig, vit: ViTConfig): string {
-  const key = JSON.stringify({ vit, pretrain: { ...cfg.model.pretrain, cacheDir: undefined }, train: cfg.data.train, augment: cfg.data.augment, seed: cfg.seed });
-  return createHash("sha256").update(key).digest("hex").slice(0, 16);
+/** Hash of everything the pretrained weights depend on, the training data's bytes included
+ * (a changed generator or file must not hit a stale cache). */
+function pretrainKey(cfg: RunConfig, vit: ViTConfig, train: Dataset): string {
+  const key = JSON.stringify({ vit, pretrain: { ...cfg.model.pretrain, cacheDir: undefined }, augment: cfg.data.augment, seed: cfg.seed });
+  const h = createHash("sha256").update(key);
+  h.update(new Uint8Array(train.images.buffer, train.images.byteOffset, train.images.byteLength));
+  h.update(new Uint8Array(train.labels.buffer, train.labels.byteOffset, train.labels.byteLength));
+  return h.digest("hex").slice(0, 16);
 }
 
 /** Path of the cached clean-pretrained model for this config (presets with `model.pretrain`). */
-export function pretrainCachePath(cfg: RunConfig, vit: ViTConfig): string | undefined {
+export function pretrainCachePath(cfg: RunConfig, vit: ViTConfig, train: Dataset): string | undefined {
   const p = cfg.model.pretrain;
   if (!p || cfg.model.path) return undefined;
-  return path.join(p.cacheDir ?? path.join(".hyperat", "cache"), `pretrained-${cfg.model.preset}-${pretrainKey(cfg, vit)}.safetensors`);
+  return path.join(p.cacheDir ?? path.join(".hyperat", "cache"), `pretrained-${cfg.model.preset}-${pretrainKey(cfg, vit, train)}.safetensors`);
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -66,7 +71,7 @@ export async function resolveBackbone(cfg: RunConfig, train: Dataset, onProgress
     mean: cfg.model.mean,
     std: cfg.model.std,
   });
-  const cache = pretrainCachePath(cfg, vit);
+  const cache = pretrainCachePath(cfg, vit, train);
   if (!cache) {
     return { vit, params: initParams(vit, cfg.seed), source: "random init", notes: ["no model.path and no model.pretrain: tuning a randomly initialized ViT"] };
   }

@@ -4,11 +4,7 @@ import { parseConfigText, validateConfig } from "../../core/config/validate";
 import { RunConfig } from "../../core/config/types";
 import { ResolvedRunConfig } from "../engine";
 import { MissingFileError } from "../errors";
-
-/** Data specs that are not files: the built-in generator. */
-function isFileSpec(spec: string): boolean {
-  return !spec.startsWith("synthetic:");
-}
+import { dataSpecPath, resolveDataSpec } from "../../core/data/spec";
 
 /**
  * Makes every path in the config absolute (relative to the config file's folder), so the frozen
@@ -29,11 +25,9 @@ async function resolvePaths(cfg: RunConfig, baseDir: string): Promise<RunConfig>
     await must(cfg.model.path, "/model/path");
   }
   for (const split of ["train", "val", "test"] as const) {
-    const spec = cfg.data[split];
-    if (isFileSpec(spec)) {
-      cfg.data[split] = abs(spec);
-      await must(cfg.data[split], `/data/${split}`);
-    }
+    cfg.data[split] = resolveDataSpec(cfg.data[split], baseDir);
+    const file = dataSpecPath(cfg.data[split]);
+    if (file !== undefined) await must(file, `/data/${split}`);
   }
   if (cfg.model.pretrain) cfg.model.pretrain.cacheDir = abs(cfg.model.pretrain.cacheDir ?? path.join(".hyperat", "cache"));
   return cfg;

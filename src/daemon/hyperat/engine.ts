@@ -1,6 +1,3 @@
-import * as fs from "node:fs/promises";
-import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
 import { selectBackend, activeBackend } from "../../core/backend/select";
 import { loadDataSpec } from "../../core/data/spec";
@@ -13,7 +10,7 @@ import { loadConfigFile, loadFrozenConfigFile, toResolved } from "./configFile";
 import { resolveBackbone, Backbone } from "./backbone";
 import { HyperatSession } from "./session";
 import { mergeRun } from "./mergeRun";
-const evaluateRun = async (..._a: unknown[]): Promise<unknown> => { throw new Error("evaluation not wired yet"); };
+import { evaluateRun } from "./evaluateRun";
 
 /** wasm's heap stops near 3.9 GiB and corrupts tensors before it errors; stay well below. */
 const WASM_LIMIT = 3.2 * 2 ** 30;
@@ -90,10 +87,3 @@ export class HyperatEngine implements RunEngine {
     }
   }
 }
-
-/** Files in `dir` ending in `ext`, or [] when the folder does not exist. */
-export async function listFiles(dir: string, ext: string): Promise<string[]> {
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  return names.filter((n) => n.endsWith(ext)).map((n) => path.join(dir, n));
-}
-

@@ -1,2 +1,167 @@
-// placeholder until the evaluator lands
-export {};
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { RunConfig } from "../../core/config/types";
+import { Dataset } from "../../core/data/types";
+import { evaluate, EvalResult } from "../../core/evaluate/evaluator";
+import { resolveAttackList } from "../../core/evaluate/presets";
+import { loadModelFile } from "../../core/model/checkpoint";
+import { forward, Classifier } from "../../core/model/vit";
+import { ParamMap, disposeParams } from "../../core/model/params";
+import { adapterDeltas, applyDeltas } from "../../core/train/merge";
+import { countTrainableParams } from "../../core/train/paramCount";
+import { activeBackend } from "../../core/backend/select";
+import { writeFileAtomic } from "../../core/io/files";
+import { EngineProgress } from "../engine";
+import { HyperatSession } from "./session";
+import { listFiles } from "./files";
+
+/** One evaluated model of a run (report.json `models`). */
+export interface ModelEvaluation {
+  /** Display name: pretrained, hyperat-lora-<defense>, hyperat-uniform, hyperat-adaptive, lora-at-<defense>, full-at. */
+  name: string;
+  /** The dashboard's key: "pretrained", a defense name, "uniform", "adaptive". */
+  target: string;
+  step: number;
+  cleanAccuracy: number;
+  robustAccuracy: Record<string, number>;
+  worstCaseRobustAccuracy: number;
+  /** Scalars the method trained to produce this model (the pretrained model: its whole backbone). */
+  trainableParams: number;
+  /** Seconds the evaluation of this model took. */
+  seconds: number;
+  checkpoint?: string;
+  warnings: string[];
+  result: EvalResult;
+}
+
+interface Variant {
+  name: string;
+  target: string;
+  checkpoint?: string;
+  trainableParams: number;
+  /** Builds the model's parameters (new tensors the caller disposes) and its classifier. */
+  build: () => Promise<{ model: Classifier; own: ParamMap }>;
+}
+
+/** The models of a run worth comparing, in the order the report lists them. */
+async function variants(runDir: string, cfg: RunConfig, session: HyperatSession): Promise<Variant[]> {
+  const vit = session.backbone.vit;
+  const tunable = session.trainer.args.tunable;
+  const counted = countTrainableParams(cfg, vit)!;
+  const out: Variant[] = [
+    {
+      name: "pretrained",
+      target: "pretrained",
+      checkpoint: session.backbone.source,
+      trainableParams: counted.backbone,
+      build: async () => ({ model: (x) => forward(vit, session.backbone.params, x), own: {} }),
+    },
+  ];
+  const label = tunable.method === "hyperat" ? "hyperat-lora" : tunable.method;
+  if (tunable.method !== "full-at") {
+    cfg.defenses.forEach((d, t) =>
+      out.push({
+        name: `${label}-${d.name}`,
+        target: d.name,
+        trainableParams: counted.trainable,
+        build: async () => {
+          const folded = tf.tidy(() => applyDeltas(tunable.params(), adapterDeltas(tunable.lora(t)!)));
+          const base = tunable.params();
+          const own = Object.fromEntries(Object.entries(folded).filter(([k, v]) => base[k] !== v));
+          return { model: (x) => forward(vit, folded, x), own };
+        },
+      }),
+    );
+  } else {
+    out.push({ name: "full-at", target: "full-at", trainableParams: counted.trainable, build: async () => ({ model: (x) => forward(vit, tunable.params(), x), own: {} }) });
+  }
+  // Merged files are evaluated as the files users get, loaded back from disk.
+  for (const file of (await listFiles(path.join(runDir, "merged"), ".safetensors")).sort()) {
+    const m = /^model-(\w+)\.safetensors$/.exec(path.basename(file));
+    if (!m) continue;
+    out.push({
+      name: `${tunable.method === "hyperat" ? "hyperat" : tunable.method}-${m[1]}`,
+      target: m[1],
+      checkpoint: file,
+      trainableParams: counted.trainable,
+      build: async () => {
+        const loaded = await loadModelFile(file);
+        return { model: (x) => forward(loaded.config, loaded.params, x), own: loaded.params };
+      },
+    });
+  }
+  return out;
+}
+
+/**
+ * Evaluates every model of a run on the test split with one attack suite (each attack on the
+ * survivors of the previous ones, per-sample worst case) and writes report.md. Returns the
+ * report.json document: `{ models: ModelEvaluation[], ... }`.
+ */
+export async function evaluateRun(runDir: string, cfg: RunConfig, session: HyperatSession, test: Dataset, attacks: string, onProgress: (p: EngineProgress) => void): Promise<unknown> {
+  const list = resolveAttackList(attacks);
+  const models: ModelEvaluation[] = [];
+  const all = await variants(runDir, cfg, session);
+  for (const [i, v] of all.entries()) {
+    const { model, own } = await v.build();
+    try {
+      const result = await evaluate(model, test, {
+        attacks: list,
+        eps: cfg.attack.eps,
+        seed: cfg.seed,
+        batchSize: cfg.evaluation.batchSize,
+        n: Math.min(cfg.evaluation.n, test.n),
+        backend: activeBackend()?.backend,
+        onProgress: (p) => onProgress({ title: `Evaluating ${v.name}`, message: `${p.attack}: ${p.message}`, percentage: (100 * (i + p.done / Math.max(1, p.total))) / all.length }),
+      });
+      models.push({
+        name: v.name,
+        target: v.target,
+        step: session.step,
+        cleanAccuracy: result.cleanAccuracy,
+        robustAccuracy: result.robustAccuracy,
+        worstCaseRobustAccuracy: result.worstCaseRobustAccuracy,
+        trainableParams: v.trainableParams,
+        seconds: result.seconds,
+        checkpoint: v.checkpoint,
+        warnings: result.warnings,
+        result,
+      });
+    } finally {
+      disposeParams(own);
+    }
+  }
+  const report = {
+    format: "hyperat-run-report",
+    version: 1,
+    generatedAt: new Date().toISOString(),
+    run: cfg.name,
+    method: cfg.method,
+    defenses: cfg.defenses.map((d) => d.name),
+    step: session.step,
+    data: cfg.data.test,
+    threatModel: { norm: "Linf", eps: String(cfg.attack.eps) },
+    attacks: list,
+    backend: activeBackend()?.backend,
+    models,
+  };
+  await writeFileAtomic(path.join(runDir, "report.md"), renderRunReport(report));
+  return report;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+function renderRunReport(r: { run: string; method: string; step: number; data: string; threatModel: { eps: string }; attacks: string[]; backend?: string; models: ModelEvaluation[] }): string {
+  const lines = [
+    `# ${r.run}: robust evaluation`,
+    "",
+    `Method ${r.method}, step ${r.step}. Threat model L-inf, eps ${r.threatModel.eps}. Data ${r.data}. Attacks ${r.attacks.join(" → ")} (each on the survivors of the previous; worst case per sample). Backend ${r.backend}.`,
+    "",
+    `| model | clean | ${r.attacks.join(" | ")} | worst case | trainable params | n |`,
+    `|---|---|${r.attacks.map(() => "---").join("|")}|---|---|---|`,
+    ...r.models.map((m) => `| ${m.name} | ${pct(m.cleanAccuracy)} | ${r.attacks.map((a) => pct(m.robustAccuracy[a] ?? NaN)).join(" | ")} | **${pct(m.worstCaseRobustAccuracy)}** | ${m.trainableParams.toLocaleString("en-US")} | ${m.result.n} |`),
+  ];
+  const warnings = r.models.flatMap((m) => m.warnings.map((w) => `- ${m.name}: ${w}`));
+  if (warnings.length) lines.push("", "## Warnings", "", ...warnings);
+  return lines.join("\n") + "\n";
+}

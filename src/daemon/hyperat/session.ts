@@ -106,7 +106,7 @@ export class HyperatSession implements TrainSession {
       emit({ kind: "loraNorms", step: r.step, ...this.trainer.loraNorms() });
     }
     if ((t.validateEvery > 0 && r.step % t.validateEvery === 0) || r.step === this.totalSteps) {
-      for (const rec of validateDuringTraining(this.cfg, this.backbone, this.trainer, this.val)) emit({ kind: "validation", ...rec });
+      for (const rec of await validateDuringTraining(this.cfg, this.backbone, this.trainer, this.val)) emit({ kind: "validation", ...rec });
     }
   }
 

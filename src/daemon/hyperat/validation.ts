@@ -3,41 +3,49 @@ import { RunConfig } from "../../core/config/types";
 import { Dataset } from "../../core/data/types";
 import { Trainer } from "../../core/train/trainer";
 import { adapterDeltas, applyDeltas, combineDeltas, uniformLambdas } from "../../core/train/merge";
-import { attackSettings } from "../../core/train/build";
-import { forward, Classifier } from "../../core/model/vit";
+import { evaluate } from "../../core/evaluate/evaluator";
+import { forward } from "../../core/model/vit";
+import { ParamMap } from "../../core/model/params";
 import { EvaluationRecord } from "../../protocol/runs";
-import { evaluateClassifier } from "./evaluateModels";
 import { Backbone } from "./backbone";
 
 /**
  * Periodic validation during training (issue 4): robust accuracy of each defense's LoRA and of
- * their uniform merge on the held-out split, under `training.validationAttack`.
+ * their uniform merge on the held-out split under `training.validationAttack`, with the same
+ * evaluator as the final evaluation (so the numbers mean the same thing).
  */
-export function validateDuringTraining(cfg: RunConfig, backbone: Backbone, trainer: Trainer, val: Dataset): EvaluationRecord[] {
-  const n = Math.min(cfg.training.validationN, val.n);
-  const size = val.height * val.width * 3;
-  const x = tf.tensor4d(val.images.subarray(0, n * size), [n, val.height, val.width, 3]);
-  const y = tf.tensor1d(val.labels.subarray(0, n), "int32");
-  const { eps } = attackSettings(cfg);
+export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone, trainer: Trainer, val: Dataset): Promise<EvaluationRecord[]> {
   const tunable = trainer.args.tunable;
+  const K = cfg.defenses.length;
+  const targets: Array<{ target: string; params: () => ParamMap }> = [];
+  if (tunable.method === "hyperat") {
+    cfg.defenses.forEach((d, t) => targets.push({ target: d.name, params: () => applyDeltas(tunable.params(), adapterDeltas(tunable.lora(t)!)) }));
+    targets.push({
+      target: "uniform",
+      params: () => applyDeltas(tunable.params(), combineDeltas(cfg.defenses.map((_, t) => adapterDeltas(tunable.lora(t)!)), uniformLambdas(K, backbone.vit.depth))),
+    });
+  } else if (tunable.method === "lora-at") {
+    targets.push({ target: cfg.defenses[0].name, params: () => applyDeltas(tunable.params(), adapterDeltas(tunable.lora(0)!)) });
+  } else {
+    targets.push({ target: "full-at", params: () => ({ ...tunable.params() }) });
+  }
   const out: EvaluationRecord[] = [];
-  try {
-    const run = (target: string, make: () => Classifier) => {
-      const r = tf.tidy(() => evaluateClassifier(make(), x, y, cfg.training.validationAttack, eps, cfg.seed, cfg.evaluation.batchSize));
-      out.push({ step: trainer.step, target, ...r });
-    };
-    if (tunable.method === "hyperat") {
-      cfg.defenses.forEach((d, t) => run(d.name, () => trainer.attackModel(t)));
-      run("uniform", () => {
-        const deltas = cfg.defenses.map((_, t) => adapterDeltas(tunable.lora(t)!));
-        const params = applyDeltas(tunable.params(), combineDeltas(deltas, uniformLambdas(cfg.defenses.length, backbone.vit.depth)));
-        return (xx) => forward(backbone.vit, params, xx);
+  const base = tunable.params();
+  for (const { target, params } of targets) {
+    const p = tf.tidy(params);
+    try {
+      const r = await evaluate((x) => forward(backbone.vit, p, x), val, {
+        attacks: [cfg.training.validationAttack],
+        eps: cfg.attack.eps,
+        seed: cfg.seed,
+        n: Math.min(cfg.training.validationN, val.n),
+        batchSize: cfg.evaluation.batchSize,
+        checks: false,
       });
-    } else {
-      run(tunable.method === "lora-at" ? cfg.defenses[0].name : "full", () => trainer.attackModel(0));
+      out.push({ step: trainer.step, target, cleanAccuracy: r.cleanAccuracy, robustAccuracy: r.robustAccuracy, worstCaseRobustAccuracy: r.worstCaseRobustAccuracy });
+    } finally {
+      for (const [k, v] of Object.entries(p)) if (base[k] !== v) v.dispose();
     }
-  } finally {
-    tf.dispose([x, y]);
   }
   return out;
 }
