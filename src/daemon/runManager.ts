@@ -16,6 +16,7 @@ import type { ProgressParams, RunEvaluateResult, RunEvaluationParams, RunLoraNor
 import type { EngineProgress, ResolvedRunConfig, RunEngine, TrainEvent } from "./engine";
 import type { ComputeHost, ComputeMemory } from "./computeHost";
 import { InProcessHost, tfMemory } from "./computeHost";
+import { selectBackend } from "../core/backend/select";
 import { WorkerHost } from "./workerHost";
 import { loadEngine, type EngineModule } from "./engineLoader";
 import { InvalidStateError, MemoryLimitError, MissingFileError, NonFiniteLossError, RunBusyError, UnknownRunError } from "./errors";
@@ -296,6 +297,9 @@ export class RunManager {
       throw new MissingFileError(file);
     }
     const cfg = await this.engine.loadConfig(file);
+    // An explicit backend that cannot load is refused here, not discovered by a failing run;
+    // selecting it first also gives the memory estimate the right limit.
+    if (cfg.backend !== "auto") await selectBackend(cfg.backend);
     const mem = this.engine.estimateMemory(cfg);
     if (mem.bytes > mem.limitBytes) throw new MemoryLimitError(mem.bytes, mem.limitBytes, mem.detail);
     const id = opts.runDir ? path.basename(path.resolve(opts.runDir)) : newRunId(cfg.name);

@@ -141,13 +141,11 @@ class Daemon {
     c.onRequest(protocol.runsList, this.handle("hyperat/runs.list", async () => ({ runs: await this.managerFor().list() })));
     c.onRequest(protocol.runStart, this.handle("hyperat/run.start", async (p) => {
       const { configPath } = requireStrings("hyperat/run.start", p, ["configPath"]);
-      await this.ensureBackend();
       return { runId: await this.managerFor().start(configPath) };
     }));
     c.onRequest(protocol.runPause, this.handle("hyperat/run.pause", (p) => this.managerFor().pause(requireStrings("hyperat/run.pause", p, ["runId"]).runId)));
     c.onRequest(protocol.runResume, this.handle("hyperat/run.resume", async (p) => {
       const { runId } = requireStrings("hyperat/run.resume", p, ["runId"]);
-      await this.ensureBackend();
       return this.managerFor().resume(runId);
     }));
     c.onRequest(protocol.runStop, this.handle("hyperat/run.stop", (p) => this.managerFor().stop(requireStrings("hyperat/run.stop", p, ["runId"]).runId)));

@@ -5,6 +5,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/engine";
 import { ConfigError, MissingFileError } from "../../src/daemon/errors";
+import { isBackendRequest, type BackendRequest } from "../../src/core/backend/names";
 import { writeFileAtomic, writeSafetensorsFile } from "../../src/core/io/files";
 
 export interface FakeConfig {
@@ -24,6 +25,7 @@ export interface FakeConfig {
   /** Reported by estimateMemory against a limit of 1 GiB. */
   memoryBytes: number;
   seed: number;
+  backend: BackendRequest;
 }
 
 const blocker = new Int32Array(new SharedArrayBuffer(4));
@@ -56,11 +58,12 @@ function validate(raw: unknown, file: string): FakeConfig {
     dataFile: typeof o.dataFile === "string" ? o.dataFile : undefined,
     memoryBytes: typeof o.memoryBytes === "number" ? o.memoryBytes : 1000,
     seed: typeof o.seed === "number" ? o.seed : 1,
+    backend: isBackendRequest(o.backend) ? o.backend : "cpu",
   };
 }
 
 function resolved(cfg: FakeConfig): ResolvedRunConfig {
-  return { name: cfg.name, method: cfg.method, defenses: cfg.defenses, totalSteps: cfg.steps, checkpointEvery: cfg.checkpointEvery, backend: "cpu", raw: cfg };
+  return { name: cfg.name, method: cfg.method, defenses: cfg.defenses, totalSteps: cfg.steps, checkpointEvery: cfg.checkpointEvery, backend: cfg.backend, raw: cfg };
 }
 
 /** The "optimizer state": an LCG. */

@@ -189,4 +189,22 @@ describe("daemon over stdio (fake engine, worker threads)", () => {
     d.child.stdin!.end(); // the client went away: the daemon shuts down cleanly
     assert.equal((await d.exited).code, 0);
   });
+
+  test("a backend that cannot load is a BackendUnavailable error, for the daemon and for a config", async () => {
+    // tfjs-node-gpu needs libtensorflow with CUDA, which CI machines do not have: an explicit
+    // request for it must fail loudly instead of falling back to another backend.
+    const ws = tempWorkspace();
+    const d = start(ws, ["--in-process", "--backend", "tensorflow-gpu"]);
+    const init = await rpcError(d.conn.sendRequest(rpc.initialize, {}));
+    assert.equal(init.code, ErrorCodes.BackendUnavailable);
+    assert.equal(init.data?.backend, "tensorflow-gpu");
+    assert.match(init.message, /backend "tensorflow-gpu" was requested but cannot load/);
+    assert.deepEqual((await d.conn.sendRequest(rpc.runsList)).runs, []);
+
+    const cfg = await rpcError(d.conn.sendRequest(rpc.runStart, { configPath: writeConfig(ws, "gpu", { backend: "tensorflow-gpu" }) }));
+    assert.equal(cfg.code, ErrorCodes.BackendUnavailable);
+    assert.deepEqual(fs.readdirSync(ws), ["gpu.hyperat.json"]); // no run folder was created
+    await d.conn.sendRequest(rpc.shutdown);
+    assert.equal((await d.exited).code, 0);
+  });
 });
