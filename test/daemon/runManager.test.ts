@@ -185,13 +185,17 @@ describe("RunManager with the fake engine (in-process)", () => {
     const cut = lines.findIndex((l) => l.includes('"kind":"step"') && l.includes('"step":6'));
     fs.writeFileSync(path.join(dir, "metrics.jsonl"), lines.slice(0, cut).join("\n") + '\n{"kind":"step","st');
 
+    // Editing the config file afterwards must not change the run: it trains on its frozen copy.
+    writeConfig(ws, "crash", { steps: 99, checkpointEvery: 1, seed: 4 });
+
     const fresh = new RunManager({ runsDir: runsDirOf(ws), engineModule: FAKE_ENGINE, useWorkers: false });
     managers.push(fresh);
     const freshEvents = new Collector<ManagerEvent>();
     fresh.onEvent(freshEvents.push);
     assert.equal((await fresh.list()).find((r) => r.id === victim)?.state, "interrupted");
     await fresh.resume(victim);
-    await freshEvents.waitFor(isStatus(victim, "completed"), "resumed after crash");
+    const completed = await freshEvents.waitFor(isStatus(victim, "completed"), "resumed after crash");
+    assert.equal((completed as { totalSteps: number }).totalSteps, 6);
     assert.deepEqual(await losses(dir), refLosses);
     assert.ok((await readMetricsLines(dir)).some((l) => l.kind === "resume" && l.fromStep === 4));
   });
