@@ -71,7 +71,7 @@ export class ConfigDecorations implements vscode.Disposable {
     const byLine = new Map<number, vscode.DecorationOptions>();
     for (const o of options) {
       const prev = byLine.get(o.range.start.line);
-      if (prev) prev.renderOptions!.after!.contentText += `  ${o.renderOptions.after.contentText}`;
+      if (prev) prev.renderOptions!.after!.contentText += ` · ${o.renderOptions.after.contentText}`;
       else byLine.set(o.range.start.line, o);
     }
     editor.setDecorations(this.type, [...byLine.values()]);

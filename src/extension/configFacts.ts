@@ -43,7 +43,7 @@ function fractionFact(root: Node, path: string[]): ConfigFact | undefined {
   if (!node || (typeof node.value !== "string" && typeof node.value !== "number")) return undefined;
   try {
     const f = parseFraction(node.value, path.join("."));
-    return { offset: keyOffset(root, path)!, text: `= ${Number(f.value.toPrecision(4))}` };
+    return { offset: keyOffset(root, path)!, text: `${path[path.length - 1]} = ${Number(f.value.toPrecision(4))}` };
   } catch {
     return undefined; // configProblems/the schema report malformed values
   }
@@ -64,7 +64,8 @@ function defenseFacts(root: Node, inputs: ConfigFactInputs): ConfigFact[] {
   const run = inputs.latestRun;
   const list = findNodeAtLocation(root, ["defenses"]);
   if (!run || list?.type !== "array") return [];
-  const out: ConfigFact[] = [];
+  // The run once on the "defenses" line; each defense line then stays short.
+  const out: ConfigFact[] = [{ offset: keyOffset(root, ["defenses"])!, text: `latest run ${run.id}` }];
   (list.children ?? []).forEach((item, i) => {
     const name = findNodeAtLocation(root, ["defenses", i, "name"])?.value;
     const facts = run.summary.defenses.find((d) => d.name === name);
@@ -72,7 +73,7 @@ function defenseFacts(root: Node, inputs: ConfigFactInputs): ConfigFact[] {
     const robust = facts.lastRobustAccuracy === undefined ? "" : ` · robust ${percent(facts.lastRobustAccuracy)}`;
     // On the "name" line (the item's own line when it is written on one line).
     const offset = keyOffset(root, ["defenses", i, "name"]) ?? item.offset;
-    out.push({ offset, text: `${run.id}: sampled ${percent(facts.share, 0)}${robust}` });
+    out.push({ offset, text: `sampled ${percent(facts.share, 0)}${robust}` });
   });
   return out;
 }

@@ -3,6 +3,18 @@
 // images as data: (Chart.js draws to canvas). No network access at all, so it also works over
 // Remote-SSH where only postMessage crosses.
 import { randomBytes } from "node:crypto";
+import type { WebviewAction } from "../protocol/webview";
+
+/** The command each dashboard button runs (with the run id as argument). */
+export const ACTION_COMMANDS: Record<WebviewAction, string> = {
+  pause: "hyperat.pauseRun",
+  resume: "hyperat.resumeRun",
+  stop: "hyperat.stopRun",
+  merge: "hyperat.mergeRun",
+  evaluate: "hyperat.evaluateRun",
+  openReport: "hyperat.openReport",
+  revealFolder: "hyperat.revealRunFolder",
+};
 
 export interface DashboardPage {
   /** webview.cspSource */

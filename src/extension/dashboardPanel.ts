@@ -5,18 +5,8 @@
 import * as vscode from "vscode";
 import type { HostToWebviewMessage } from "../protocol/webview";
 import { isWebviewToHostMessage } from "../protocol/webview";
-import { dashboardHtml } from "./dashboardHtml";
+import { ACTION_COMMANDS, dashboardHtml } from "./dashboardHtml";
 import type { RunReader } from "./runExplorer";
-
-const ACTION_COMMANDS = {
-  pause: "hyperat.pauseRun",
-  resume: "hyperat.resumeRun",
-  stop: "hyperat.stopRun",
-  merge: "hyperat.mergeRun",
-  evaluate: "hyperat.evaluateRun",
-  openReport: "hyperat.openReport",
-  revealFolder: "hyperat.revealRunFolder",
-} as const;
 
 export class DashboardPanels implements vscode.Disposable {
   private readonly panels = new Map<string, vscode.WebviewPanel>();

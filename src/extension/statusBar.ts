@@ -3,15 +3,7 @@
 import * as vscode from "vscode";
 import type { DaemonStatusParams } from "../protocol";
 import type { RunSummary } from "../protocol/runs";
-import { percent } from "./metricsSummary";
-
-/** Pure text of the item, for tests. */
-export function statusText(daemon: { running: boolean; backend?: string; health?: DaemonStatusParams["health"] }, active?: Pick<RunSummary, "id" | "step" | "totalSteps" | "bestRobustAccuracy" | "state">): string {
-  if (!daemon.running) return "$(circle-slash) HyperAT";
-  const icon = daemon.health === "error" ? "$(error)" : daemon.health === "warning" ? "$(warning)" : active?.state === "running" ? "$(sync~spin)" : "$(shield)";
-  const run = active ? ` · ${active.id} ${active.step}/${active.totalSteps}${active.bestRobustAccuracy !== undefined ? ` · rob ${percent(active.bestRobustAccuracy)}` : ""}` : "";
-  return `${icon} HyperAT ${daemon.backend ?? ""}${run}`.replace(/\s+·/g, " ·").trimEnd();
-}
+import { statusText } from "./statusText";
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("hyperat.status", vscode.StatusBarAlignment.Left, 10);

@@ -1,7 +1,7 @@
-// Trainable vs total parameter counts of a config, for the config decorations. Counted from the
-// shapes the engine creates (src/core/train/hypernet.ts, tunable.ts) without building tensors,
-// so the extension bundle stays free of TensorFlow.js. (The lead planned a core
-// `countTrainableParams`; this is the extension's own until one exists.)
+// Trainable vs total parameter counts of a config, for the config decorations. The same numbers
+// as src/core/train/paramCount.ts (test/extension/trainableParams.test.ts checks they agree), but
+// computed without importing src/core/model/params.ts, which would pull TensorFlow.js into the
+// extension host's bundle just to multiply shapes.
 import { PRESETS } from "../core/model/config";
 import type { RunConfig } from "../core/config/types";
 

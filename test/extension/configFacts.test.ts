@@ -21,8 +21,8 @@ describe("configFacts", () => {
     const facts = configFacts(doc);
     const byLine = facts.map((f) => [lineOf(f.offset), f.text]);
     assert.deepEqual(byLine, [
-      [3, "= 0.03137"],
-      [3, "= 0.0078"],
+      [3, "eps = 0.03137"],
+      [3, "stepSize = 0.0078"],
     ]);
     assert.equal(doc.slice(facts[0].offset, facts[0].offset + 5), '"eps"');
   });
@@ -47,12 +47,13 @@ describe("configFacts", () => {
       ],
       ["pgd-at", "trades"],
     );
-    const facts = configFacts(doc, { latestRun: { id: "demo-1", summary } }).filter((f) => f.text.startsWith("demo-1"));
+    const facts = configFacts(doc, { latestRun: { id: "demo-1", summary } }).filter((f) => /latest run|sampled/.test(f.text));
     assert.deepEqual(
       facts.map((f) => [lineOf(f.offset), f.text]),
       [
-        [5, "demo-1: sampled 25%"],
-        [6, "demo-1: sampled 75% · robust 41.2%"],
+        [4, "latest run demo-1"],
+        [5, "sampled 25%"],
+        [6, "sampled 75% · robust 41.2%"],
       ],
     );
   });

@@ -128,6 +128,7 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
   });
 
   step("the dashboard's charts contain data (screenshot)", async () => {
+    await runCommand(page, "Notifications: Clear All Notifications");
     await runCommand(page, "HyperAT: Open Dashboard");
     const frame = await dashboardFrame(page);
     for (const id of ["sampling", "accuracy", "loss"]) {
@@ -145,7 +146,9 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
   });
 
   step("the config file shows inline decorations (screenshot)", async () => {
-    await page.keyboard.press("Control+P");
+    await runCommand(page, "View: Close Primary Side Bar");
+    // Through the palette: a focused webview swallows Ctrl+P.
+    await runCommand(page, "Go to File...");
     const input = page.locator(".quick-input-widget input");
     await input.waitFor({ timeout: 10_000 });
     await input.fill("demo.hyperat.json");
@@ -153,7 +156,7 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
     await page.keyboard.press("Enter");
     const texts = await waitFor("decorations in the config editor", async () => {
       const t = await decorationTexts(page);
-      return t.some((s) => s.includes("= 0.03137")) && t.some((s) => s.includes("sampled")) ? t : undefined;
+      return t.some((s) => s.includes("eps = 0.03137")) && t.some((s) => s.includes("sampled")) ? t : undefined;
     }, 30_000);
     assert.ok(texts.some((s) => /trainable: [\d.]+K params/.test(s)), texts.join(" | "));
     await page.locator(".part.editor").screenshot({ path: join(shots, "config.png") });

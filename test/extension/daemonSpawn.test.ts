@@ -1,0 +1,58 @@
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { daemonSpawnPlan } from "../../src/extension/daemonSpawn";
+import { DEFAULT_SETTINGS, settingsFrom } from "../../src/extension/settings";
+import { statusText } from "../../src/extension/statusText";
+
+describe("daemonSpawnPlan", () => {
+  const host = { execPath: "/opt/code/code", env: { PATH: "/bin", ELECTRON_RUN_AS_NODE: undefined } };
+
+  test("desktop VS Code (Electron): bundled CLI with ELECTRON_RUN_AS_NODE=1, workspace and backend flags", () => {
+    const p = daemonSpawnPlan({ ...DEFAULT_SETTINGS, backend: "wasm" }, "/ext", "/ws", { ...host, electronVersion: "34.0.0" });
+    assert.equal(p.command, "/opt/code/code");
+    assert.deepEqual(p.args, ["/ext/dist/cli.js", "daemon", "--stdio", "--workspace", "/ws", "--backend", "wasm"]);
+    assert.equal(p.env.ELECTRON_RUN_AS_NODE, "1");
+    assert.equal(p.env.PATH, "/bin");
+    assert.equal(p.cwd, "/ws");
+  });
+
+  test("code-server / Remote-SSH (plain Node): no Electron flag", () => {
+    const p = daemonSpawnPlan(DEFAULT_SETTINGS, "/ext", "/ws", { ...host, execPath: "/usr/bin/node" });
+    assert.equal(p.env.ELECTRON_RUN_AS_NODE, undefined);
+  });
+
+  test("a user-chosen node and a workspace-relative CLI; the flag is removed even if inherited", () => {
+    const p = daemonSpawnPlan({ ...DEFAULT_SETTINGS, nodePath: "/gpu/node", daemonPath: "tools/cli.js" }, "/ext", "/ws", {
+      ...host,
+      electronVersion: "34.0.0",
+      env: { ELECTRON_RUN_AS_NODE: "1" },
+    });
+    assert.equal(p.command, "/gpu/node");
+    assert.equal(p.args[0], "/ws/tools/cli.js");
+    assert.equal("ELECTRON_RUN_AS_NODE" in p.env, false);
+  });
+});
+
+describe("settingsFrom", () => {
+  test("bad values fall back to safe defaults", () => {
+    const s = settingsFrom((k) => ({ backend: "cuda", runsDir: " ", "daemon.path": 3, "decorations.enabled": "yes" })[k]);
+    assert.deepEqual(s, DEFAULT_SETTINGS);
+  });
+
+  test("good values pass through trimmed", () => {
+    const s = settingsFrom((k) => ({ backend: "cpu", runsDir: "runs ", "daemon.nodePath": " /n ", "decorations.enabled": false })[k]);
+    assert.deepEqual(s, { backend: "cpu", daemonPath: "", nodePath: "/n", runsDir: "runs", decorationsEnabled: false });
+  });
+});
+
+describe("statusText", () => {
+  test("down, idle and training", () => {
+    assert.equal(statusText({ running: false }), "$(circle-slash) HyperAT");
+    assert.equal(statusText({ running: true, backend: "wasm" }), "$(shield) HyperAT wasm");
+    assert.equal(
+      statusText({ running: true, backend: "wasm", health: "ok" }, { id: "r1", state: "running", step: 3, totalSteps: 10, bestRobustAccuracy: 0.25 }),
+      "$(sync~spin) HyperAT wasm · r1 3/10 · rob 25.0%",
+    );
+    assert.match(statusText({ running: true, backend: "cpu", health: "error" }), /^\$\(error\)/);
+  });
+});
