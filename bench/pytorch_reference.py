@@ -126,14 +126,20 @@ def pgd(model, x, y, lora_fn, steps, eps, alpha):
     return xa.detach()
 
 
-def median_ms(step, warmup, iters):
+CPU_MS = {}
+
+
+def median_ms(step, warmup, iters, key):
+    """Median wall ms; the median process CPU ms (all threads) goes to CPU_MS[key]."""
     for _ in range(warmup):
         step()
-    times = []
+    times, cpu = [], []
     for _ in range(iters):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    CPU_MS[key] = round(statistics.median(cpu), 1)
     return statistics.median(times)
 
 
@@ -159,8 +165,8 @@ def main():
             opt.step()
         return run
 
-    train_ms = median_ms(full_step(0), a.warmup, a.iters)
-    adv_ms = median_ms(full_step(a.pgd_steps), a.warmup, a.iters)
+    train_ms = median_ms(full_step(0), a.warmup, a.iters, "trainStep")
+    adv_ms = median_ms(full_step(a.pgd_steps), a.warmup, a.iters, "advStep")
 
     # Frozen backbone from here on: only LoRA / hypernetwork and the head train.
     for p in model.parameters():
@@ -182,7 +188,7 @@ def main():
         F.cross_entropy(model(xa, lora), y).backward()
         lora_opt.step()
 
-    lora_ms = median_ms(lora_step, a.warmup, a.iters)
+    lora_ms = median_ms(lora_step, a.warmup, a.iters, "loraAtStep")
 
     hyper = Hypernet(a.depth, dims, a.rank)
     hyper_opt = torch.optim.Adam(list(hyper.parameters()) + [model.head.weight, model.head.bias], lr=1e-4)
@@ -198,7 +204,7 @@ def main():
         F.cross_entropy(model(xa, Lora(hyper(t), 16 / a.rank)), y).backward()
         hyper_opt.step()
 
-    hyper_ms = median_ms(hyper_step, a.warmup, a.iters)
+    hyper_ms = median_ms(hyper_step, a.warmup, a.iters, "hyperatStep")
     print(json.dumps({
         "trainStepMs": round(train_ms, 1),
         "advStepMs": round(adv_ms, 1),
@@ -208,6 +214,7 @@ def main():
         "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "backend": "pytorch-cpu",
         "workers": a.threads,
+        "cpuMs": CPU_MS,
         "torchVersion": torch.__version__,
         "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY", ""),
     }))

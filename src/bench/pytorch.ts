@@ -13,6 +13,7 @@ export interface PytorchResult {
   peakRssBytes: number;
   backend: string;
   workers: number;
+  cpuMs?: Record<string, number>;
   torchVersion?: string;
 }
 

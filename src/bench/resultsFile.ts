@@ -35,9 +35,13 @@ function entryMarkdown(e: SuiteEntry): string {
   const table = [head, head.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
   const lines = [`### ${e.name}: ${e.shape}, batch ${e.batch}, PGD-${e.pgdSteps}`, "", table, ""];
   for (const r of e.runs) {
-    lines.push(`- ${r.backend} ×${r.workers}: ${r.imagesPerSecond} adversarially trained images/s; HyperAT / LoRA-AT step = ${(r.hyperatStepMs / r.loraAtStepMs).toFixed(2)}; peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB (process high-water mark so far)`);
+    const cpu = STEPS.map(([, , g]) => r.cpuMs[g].toFixed(0)).join(" / ");
+    lines.push(`- ${r.backend} ×${r.workers}: ${r.imagesPerSecond} adversarially trained images/s; HyperAT / LoRA-AT step = ${(r.hyperatStepMs / r.loraAtStepMs).toFixed(2)}; CPU ms per step (all threads; train / adv / LoRA-AT / HyperAT) ${cpu}; peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB (process high-water mark so far)`);
   }
-  if (torch) lines.push(`- PyTorch ${torch.torchVersion ?? ""}: ${torch.imagesPerSecond} images/s; peak RSS ${(torch.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  if (torch) {
+    const cpu = torch.cpuMs ? `; CPU ms per step ${STEPS.map(([, , g]) => torch.cpuMs?.[g]?.toFixed(0) ?? "?").join(" / ")}` : "";
+    lines.push(`- PyTorch ${torch.torchVersion ?? ""}: ${torch.imagesPerSecond} images/s${cpu}; peak RSS ${(torch.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  }
   else if (!e.pytorch.ok) lines.push(`- PyTorch: ${e.pytorch.reason}`);
   return lines.join("\n");
 }

@@ -31,6 +31,11 @@ export interface BenchResult {
   peakRssBytes: number;
   backend: string;
   workers: number;
+  /**
+   * Median CPU ms per step of this process, all threads (workers) together: unlike wall time it
+   * hardly moves when other jobs share the machine, so it compares work done across runs.
+   */
+  cpuMs: { trainStep: number; advStep: number; loraAtStep: number; hyperatStep: number };
   /** Effective GFLOP/s of each step from the analytic counts in flops.ts. */
   gflops: { trainStep: number; advStep: number; loraAtStep: number; hyperatStep: number };
   flops: StepFlops;
@@ -69,7 +74,7 @@ function makeBatch(vit: ViTConfig, batch: number, seed: number) {
  * Median wall-clock ms of `iters` steps after `warmup` steps: attack (pgdSteps > 0) + gradients
  * (sharded over the workers) + one AdamW update of every trainable variable.
  */
-async function timeSteps(method: StepMethod, pgdSteps: number, o: BenchOptions, onWorkers: (n: number) => void): Promise<number> {
+async function timeSteps(method: StepMethod, pgdSteps: number, o: BenchOptions, onWorkers: (n: number) => void): Promise<{ wall: number; cpu: number }> {
   const setup: ModelSetup = { vit: o.vit, method, seed: 1, lora: LORA, hypernet: HYPERNET };
   const model = buildModel(setup);
   const dp = await DataParallel.create(model, { workers: o.workers, backend: o.backend });
@@ -77,15 +82,21 @@ async function timeSteps(method: StepMethod, pgdSteps: number, o: BenchOptions, 
   const opt = new AdamW(model.tunable.vars, { beta1: 0.9, beta2: 0.999, weightDecay: 0, gradClip: 0 });
   const batch = makeBatch(o.vit, o.batch, 7);
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   try {
     for (let i = 0; i < o.warmup + o.iters; i++) {
       const spec: StepSpec = { pgdSteps, eps: EPS, stepSize: STEP, defense: i % HYPERNET.numDefenses };
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const { grads } = await dp.gradients(batch.x, batch.y, batch.start, spec);
       opt.apply(grads, 1e-4);
       tf.dispose(Object.values(grads));
       const ms = performance.now() - t0;
-      if (i >= o.warmup) times.push(ms);
+      const c = process.cpuUsage(c0);
+      if (i >= o.warmup) {
+        times.push(ms);
+        cpuTimes.push((c.user + c.system) / 1000);
+      }
       o.log?.(`  ${method}${pgdSteps ? ` PGD-${pgdSteps}` : " clean"} step ${i + 1}/${o.warmup + o.iters}: ${ms.toFixed(0)} ms${i < o.warmup ? " (warm-up)" : ""}`);
     }
   } finally {
@@ -94,16 +105,17 @@ async function timeSteps(method: StepMethod, pgdSteps: number, o: BenchOptions, 
     await dp.close();
     disposeModel(model);
   }
-  return median(times);
+  return { wall: median(times), cpu: median(cpuTimes) };
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let workers = 1;
   const seen = (n: number) => (workers = n);
-  const trainStepMs = await timeSteps("full-at", 0, o, seen);
-  const advStepMs = await timeSteps("full-at", o.pgdSteps, o, seen);
-  const loraAtStepMs = await timeSteps("lora-at", o.pgdSteps, o, seen);
-  const hyperatStepMs = await timeSteps("hyperat", o.pgdSteps, o, seen);
+  const train = await timeSteps("full-at", 0, o, seen);
+  const adv = await timeSteps("full-at", o.pgdSteps, o, seen);
+  const lora = await timeSteps("lora-at", o.pgdSteps, o, seen);
+  const hyper = await timeSteps("hyperat", o.pgdSteps, o, seen);
+  const [trainStepMs, advStepMs, loraAtStepMs, hyperatStepMs] = [train.wall, adv.wall, lora.wall, hyper.wall];
   const flops = stepFlops(o.vit, o.batch, o.pgdSteps, LORA.rank);
   const rate = (f: number, ms: number) => Math.round((f / ms / 1e6) * 10) / 10;
   const r1 = (v: number) => Math.round(v * 10) / 10;
@@ -116,6 +128,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     peakRssBytes: peakRssBytes(),
     backend: tf.getBackend(),
     workers,
+    cpuMs: { trainStep: r1(train.cpu), advStep: r1(adv.cpu), loraAtStep: r1(lora.cpu), hyperatStep: r1(hyper.cpu) },
     gflops: {
       trainStep: rate(flops.trainStep, trainStepMs),
       advStep: rate(flops.advStep, advStepMs),

@@ -141,7 +141,7 @@ export function registerBench(program: Command): void {
       const p = f.pytorch ? runPytorch(vit, { ...common, threads: r.workers }) : undefined;
       if (f.json) {
         const { trainStepMs, advStepMs, hyperatStepMs, loraAtStepMs, imagesPerSecond, peakRssBytes, backend, workers } = r;
-        const out = { trainStepMs, advStepMs, hyperatStepMs, loraAtStepMs, imagesPerSecond, peakRssBytes, backend, workers, gflops: r.gflops };
+        const out = { trainStepMs, advStepMs, hyperatStepMs, loraAtStepMs, imagesPerSecond, peakRssBytes, backend, workers, cpuMs: r.cpuMs, gflops: r.gflops };
         console.log(JSON.stringify(p ? { ...out, pytorch: p.ok ? p.result : { skipped: p.reason }, ratios: ratios(r, p) } : out));
       } else printHuman(r, p);
     });
