@@ -1,7 +1,7 @@
 // Everything the commands and views share: the workspace folder, settings, the daemon client,
 // the run explorer, the status bar, the selected config and the open dashboards.
-import { join, isAbsolute } from "node:path";
 import * as vscode from "vscode";
+import { runsDirOf } from "../daemon/runStore";
 import type { RunSummary } from "../protocol/runs";
 import type { DaemonClient } from "./daemonClient";
 import type { DashboardPanels } from "./dashboardPanel";
@@ -29,11 +29,9 @@ export class Ctx {
     return settingsFrom((k) => c.get(k));
   }
 
-  /** Absolute runs folder, or undefined without a workspace. */
+  /** `<workspace>/.hyperat/runs`, where the daemon keeps runs; undefined without a workspace. */
   get runsDir(): string | undefined {
-    if (!this.workspaceFolder) return undefined;
-    const d = this.settings.runsDir;
-    return isAbsolute(d) ? d : join(this.workspaceFolder, d);
+    return this.workspaceFolder ? runsDirOf(this.workspaceFolder) : undefined;
   }
 
   get selectedConfig(): vscode.Uri | undefined {

@@ -61,7 +61,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
       lenses.refresh();
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration("hyperat.decorations") || e.affectsConfiguration("hyperat.runsDir")) explorer.refresh();
+      if (e.affectsConfiguration("hyperat.decorations")) explorer.refresh();
     }),
   );
   if (daemon) {

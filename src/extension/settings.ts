@@ -8,8 +8,6 @@ export interface Settings {
   daemonPath: string;
   /** Runtime for the daemon; "" = the extension host's own executable. */
   nodePath: string;
-  /** Runs folder relative to the first workspace folder. */
-  runsDir: string;
   decorationsEnabled: boolean;
 }
 
@@ -17,7 +15,6 @@ export const DEFAULT_SETTINGS: Settings = {
   backend: "auto",
   daemonPath: "",
   nodePath: "",
-  runsDir: ".hyperat/runs",
   decorationsEnabled: true,
 };
 
@@ -26,12 +23,10 @@ const str = (v: unknown, d: string) => (typeof v === "string" ? v.trim() : d);
 /** `get` is `workspace.getConfiguration("hyperat").get` or a fake. */
 export function settingsFrom(get: (key: string) => unknown): Settings {
   const backend = get("backend");
-  const runsDir = str(get("runsDir"), DEFAULT_SETTINGS.runsDir);
   return {
     backend: isBackendRequest(backend) ? backend : DEFAULT_SETTINGS.backend,
     daemonPath: str(get("daemon.path"), ""),
     nodePath: str(get("daemon.nodePath"), ""),
-    runsDir: runsDir === "" ? DEFAULT_SETTINGS.runsDir : runsDir,
     decorationsEnabled: typeof get("decorations.enabled") === "boolean" ? (get("decorations.enabled") as boolean) : true,
   };
 }

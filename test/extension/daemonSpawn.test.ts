@@ -35,13 +35,13 @@ describe("daemonSpawnPlan", () => {
 
 describe("settingsFrom", () => {
   test("bad values fall back to safe defaults", () => {
-    const s = settingsFrom((k) => ({ backend: "cuda", runsDir: " ", "daemon.path": 3, "decorations.enabled": "yes" })[k]);
+    const s = settingsFrom((k) => ({ backend: "cuda", "daemon.path": 3, "decorations.enabled": "yes" })[k]);
     assert.deepEqual(s, DEFAULT_SETTINGS);
   });
 
   test("good values pass through trimmed", () => {
-    const s = settingsFrom((k) => ({ backend: "cpu", runsDir: "runs ", "daemon.nodePath": " /n ", "decorations.enabled": false })[k]);
-    assert.deepEqual(s, { backend: "cpu", daemonPath: "", nodePath: "/n", runsDir: "runs", decorationsEnabled: false });
+    const s = settingsFrom((k) => ({ backend: "cpu", "daemon.nodePath": " /n ", "decorations.enabled": false })[k]);
+    assert.deepEqual(s, { backend: "cpu", daemonPath: "", nodePath: "/n", decorationsEnabled: false });
   });
 });
 
