@@ -4,7 +4,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/engine";
-import { ConfigError, MissingFileError } from "../../src/daemon/errors";
+import { ConfigError, MissingFileError, NonFiniteLossError } from "../../src/daemon/errors";
 import { isBackendRequest, type BackendRequest } from "../../src/core/backend/names";
 import { writeFileAtomic, writeSafetensorsFile } from "../../src/core/io/files";
 
@@ -18,8 +18,12 @@ export interface FakeConfig {
   stepMs: number;
   /** Emit a NaN loss at this step. */
   nanAtStep?: number;
+  /** With nanAtStep: throw NonFiniteLossError (the contract) instead of only emitting NaN. */
+  nanThrows?: boolean;
   /** Throw an ordinary error at this step. */
   failAtStep?: number;
+  /** End the thread (process.exit in a worker) at this step, as a wasm abort would. */
+  crashAtStep?: number;
   /** Must exist (relative to the config file). */
   dataFile?: string;
   /** Reported by estimateMemory against a limit of 1 GiB. */
@@ -55,6 +59,8 @@ function validate(raw: unknown, file: string): FakeConfig {
     stepMs: typeof o.stepMs === "number" ? o.stepMs : 0,
     nanAtStep: typeof o.nanAtStep === "number" ? o.nanAtStep : undefined,
     failAtStep: typeof o.failAtStep === "number" ? o.failAtStep : undefined,
+    nanThrows: o.nanThrows === true,
+    crashAtStep: typeof o.crashAtStep === "number" ? o.crashAtStep : undefined,
     dataFile: typeof o.dataFile === "string" ? o.dataFile : undefined,
     memoryBytes: typeof o.memoryBytes === "number" ? o.memoryBytes : 1000,
     seed: typeof o.seed === "number" ? o.seed : 1,
@@ -79,6 +85,8 @@ class FakeSession implements TrainSession {
     blockFor(this.cfg.stepMs);
     const next = this.step + 1;
     if (next === this.cfg.failAtStep) throw new Error(`fake engine failure at step ${next}`);
+    if (next === this.cfg.crashAtStep) process.exit(3);
+    if (next === this.cfg.nanAtStep && this.cfg.nanThrows) throw new NonFiniteLossError(next, "trades", NaN);
     this.x = advance(this.x, next);
     const defense = this.cfg.defenses[this.x % this.cfg.defenses.length];
     const loss = next === this.cfg.nanAtStep ? NaN : this.x / 2 ** 31;
