@@ -19,11 +19,16 @@ export interface HostRuntime {
   env: Record<string, string | undefined>;
 }
 
+/** "~/x" -> "$HOME/x" (settings are typed by hand; spawn does not expand "~"). */
+function expandHome(p: string, home: string | undefined): string {
+  return home && (p === "~" || p.startsWith("~/")) ? join(home, p.slice(1)) : p;
+}
+
 export function daemonSpawnPlan(settings: Settings, extensionPath: string, workspaceFolder: string, host: HostRuntime): SpawnPlan {
-  const cli = settings.daemonPath
-    ? isAbsolute(settings.daemonPath) ? settings.daemonPath : join(workspaceFolder, settings.daemonPath)
-    : join(extensionPath, "dist", "cli.js");
-  const command = settings.nodePath || host.execPath;
+  const home = host.env.HOME ?? host.env.USERPROFILE;
+  const daemonPath = expandHome(settings.daemonPath, home);
+  const cli = daemonPath ? (isAbsolute(daemonPath) ? daemonPath : join(workspaceFolder, daemonPath)) : join(extensionPath, "dist", "cli.js");
+  const command = expandHome(settings.nodePath, home) || host.execPath;
   const env: Record<string, string | undefined> = { ...host.env, HYPERAT_BACKEND: settings.backend };
   // Only our own runtime is Electron; a user-chosen node binary must not see the flag.
   if (!settings.nodePath && host.electronVersion) env.ELECTRON_RUN_AS_NODE = "1";

@@ -33,6 +33,15 @@ describe("daemonSpawnPlan", () => {
   });
 });
 
+test("daemonSpawnPlan expands ~ in both paths", () => {
+  const p = daemonSpawnPlan({ ...DEFAULT_SETTINGS, nodePath: "~/n/node", daemonPath: "~/hyperat/dist/cli.js" }, "/ext", "/ws", {
+    execPath: "/usr/bin/node",
+    env: { HOME: "/home/u" },
+  });
+  assert.equal(p.command, "/home/u/n/node");
+  assert.equal(p.args[0], "/home/u/hyperat/dist/cli.js");
+});
+
 describe("settingsFrom", () => {
   test("bad values fall back to safe defaults", () => {
     const s = settingsFrom((k) => ({ backend: "cuda", "daemon.path": 3, "decorations.enabled": "yes" })[k]);
