@@ -58,6 +58,8 @@ describe("real HyperAT engine", () => {
 
     const ev = await d.conn.sendRequest(rpc.runEvaluate, { runId });
     assert.ok(fs.existsSync(ev.reportPath));
+    assert.ok(ev.records.length > 0, "the report's models became evaluation records");
+    for (const r of ev.records) assert.ok(r.worstCaseRobustAccuracy >= 0 && r.worstCaseRobustAccuracy <= r.cleanAccuracy + 1e-9, JSON.stringify(r));
     const detail = await d.conn.sendRequest(rpc.runGet, { runId });
     assert.equal(detail.state, "completed");
     assert.equal(detail.step, 6);
