@@ -32,6 +32,7 @@ import {
   readManifest,
   readRunDetail,
   registerLiveInstance,
+  removeStaleTempFiles,
   unregisterLiveInstance,
   writeManifest,
   METRICS_FILE,
@@ -231,6 +232,10 @@ export class RunManager {
     const state = effectiveState(manifest);
     // Still active after effectiveState means a live owner that is not us (ours are in the map).
     if (ACTIVE_RUN_STATES.includes(state)) throw new RunBusyError(manifest.id, manifest.owner?.pid ?? -1);
+    if (state === "interrupted") {
+      const removed = await removeStaleTempFiles(dir);
+      if (removed.length) this.log("info", `run ${manifest.id}: removed ${removed.length} temp file(s) of writes the crash cut short`, manifest.id);
+    }
     const cfg = await this.engine.loadFrozenConfig(dir);
     const run: Run = {
       id: manifest.id,

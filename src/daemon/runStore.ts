@@ -135,6 +135,23 @@ export class MetricsAppender {
   }
 }
 
+/** Removes temp files of atomic writes that a killed process left behind (`.name.<pid>.<rand>.tmp`,
+ * see core/io/files.ts). Only call it for a run no live process writes to. */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const sub of ["", ...RUN_SUBDIRS]) {
+    const d = path.join(dir, sub);
+    const names = await fs.readdir(d).catch(() => [] as string[]);
+    for (const n of names) {
+      if (n.startsWith(".") && n.endsWith(".tmp")) {
+        await fs.rm(path.join(d, n), { force: true });
+        removed.push(path.join(sub, n));
+      }
+    }
+  }
+  return removed;
+}
+
 // ---------------------------------------------------------------- reading
 
 async function exists(p: string): Promise<boolean> {

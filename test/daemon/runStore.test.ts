@@ -15,6 +15,7 @@ import {
   readRunDetail,
   readRunSummary,
   registerLiveInstance,
+  removeStaleTempFiles,
   summarizeMetrics,
   unregisterLiveInstance,
   writeManifest,
@@ -139,4 +140,15 @@ describe("run store", () => {
     assert.match(a, /^20261126-104455-my-demo-cifar-[0-9a-f]{4}$/);
     assert.match(newRunId("///"), /-run-[0-9a-f]{4}$/);
   });
+});
+
+test("removeStaleTempFiles removes only the temp files of cut-short atomic writes", async () => {
+  const dir = path.join(tempWorkspace(), "r5");
+  await createRunDir(dir, manifest("r5"), {});
+  fs.writeFileSync(path.join(dir, "checkpoints", ".step-4.safetensors.123.ab12.tmp"), "partial");
+  fs.writeFileSync(path.join(dir, ".run.json.123.cd34.tmp"), "{");
+  fs.writeFileSync(path.join(dir, "checkpoints", "step-2.json"), "{}");
+  const removed = await removeStaleTempFiles(dir);
+  assert.deepEqual(removed.sort(), [".run.json.123.cd34.tmp", path.join("checkpoints", ".step-4.safetensors.123.ab12.tmp")].sort());
+  assert.deepEqual(fs.readdirSync(path.join(dir, "checkpoints")), ["step-2.json"]);
 });
