@@ -17,7 +17,7 @@ export interface SessionInfo {
 }
 
 export interface ComputeHost {
-  openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean): Promise<SessionInfo>;
+  openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<SessionInfo>;
   /** One optimizer step; returns the step count after it. */
   runStep(emit: (e: TrainEvent) => void): Promise<SessionInfo>;
   saveCheckpoint(): Promise<string>;
@@ -52,10 +52,10 @@ export class InProcessHost implements ComputeHost {
     return { step: s.step, totalSteps: s.totalSteps };
   }
 
-  async openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean): Promise<SessionInfo> {
+  async openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<SessionInfo> {
     await this.closeSession();
     await selectBackend(cfg.backend);
-    this.session = await this.engine.openSession(runDir, cfg, resume);
+    this.session = await this.engine.openSession(runDir, cfg, resume, onProgress);
     return this.info();
   }
 

@@ -48,8 +48,9 @@ export interface RunEngine {
   loadFrozenConfig(runDir: string): Promise<ResolvedRunConfig>;
   /** Estimated peak memory in bytes for this config; the daemon refuses runs over the limit. */
   estimateMemory(cfg: ResolvedRunConfig): { bytes: number; limitBytes: number; detail: string };
-  /** Opens a session at step 0, or at the latest checkpoint in runDir/checkpoints if `resume`. */
-  openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean): Promise<TrainSession>;
+  /** Opens a session at step 0, or at the latest checkpoint in runDir/checkpoints if `resume`.
+   * Slow preparation (loading data, clean-pretraining a preset) may report through `onProgress`. */
+  openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<TrainSession>;
   merge(
     runDir: string,
     cfg: ResolvedRunConfig,

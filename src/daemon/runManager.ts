@@ -496,7 +496,7 @@ export class RunManager {
     run.host = host;
     try {
       await this.setState(run, "running");
-      const opened = await host.openSession(run.dir, run.cfg, run.resumeFromCheckpoint);
+      const opened = await this.openWithProgress(run, host);
       if (run.resumeFromCheckpoint) {
         await this.appendLines(run, [{ kind: "resume", fromStep: opened.step, time: new Date().toISOString() }]);
         this.log("info", `run ${run.id} resumed from step ${opened.step}`, run.id);
@@ -537,6 +537,25 @@ export class RunManager {
       run.host = undefined;
       run.resumeFromCheckpoint = true;
       await this.releaseHost(host, healthy);
+    }
+  }
+
+  /** Opens the session; slow preparation (e.g. clean-pretraining a preset) shows as progress,
+   * begun only when the engine first reports so quick opens stay quiet. */
+  private async openWithProgress(run: Run, host: ComputeHost): Promise<{ step: number; totalSteps: number }> {
+    const token = `${run.id}/prepare/${++this.progressCounter}`;
+    let begun = false;
+    const onProgress = (p: EngineProgress) => {
+      if (!begun) {
+        begun = true;
+        this.emit({ type: "progress", token, runId: run.id, value: { kind: "begin", title: `Preparing ${run.id}: ${p.title}`, cancellable: false } });
+      }
+      this.emit({ type: "progress", token, runId: run.id, value: { kind: "report", message: p.message ?? p.title, percentage: p.percentage } });
+    };
+    try {
+      return await host.openSession(run.dir, run.cfg, run.resumeFromCheckpoint, onProgress);
+    } finally {
+      if (begun) this.emit({ type: "progress", token, runId: run.id, value: { kind: "end" } });
     }
   }
 

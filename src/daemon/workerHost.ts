@@ -111,8 +111,8 @@ export class WorkerHost implements ComputeHost {
     });
   }
 
-  openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean): Promise<SessionInfo> {
-    return this.call("openSession", [runDir, cfg, resume]);
+  openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<SessionInfo> {
+    return this.call("openSession", [runDir, cfg, resume], { onProgress });
   }
   runStep(emit: (e: TrainEvent) => void): Promise<SessionInfo> {
     return this.call("runStep", [], { onEvent: emit });
@@ -172,7 +172,7 @@ function dispatch(host: InProcessHost, c: HostCall, post: (m: HostReply) => void
   const onProgress = (progress: EngineProgress) => post({ id: c.id, kind: "progress", progress });
   switch (c.method) {
     case "openSession":
-      return host.openSession(a[0] as string, a[1] as ResolvedRunConfig, a[2] as boolean);
+      return host.openSession(a[0] as string, a[1] as ResolvedRunConfig, a[2] as boolean, onProgress);
     case "runStep":
       return host.runStep((event) => post({ id: c.id, kind: "event", event }));
     case "saveCheckpoint":

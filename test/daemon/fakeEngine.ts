@@ -24,6 +24,8 @@ export interface FakeConfig {
   failAtStep?: number;
   /** End the thread (process.exit in a worker) at this step, as a wasm abort would. */
   crashAtStep?: number;
+  /** Progress reports openSession makes (like a clean pretraining would). */
+  prepareSteps?: number;
   /** Must exist (relative to the config file). */
   dataFile?: string;
   /** Reported by estimateMemory against a limit of 1 GiB. */
@@ -60,6 +62,7 @@ function validate(raw: unknown, file: string): FakeConfig {
     nanAtStep: typeof o.nanAtStep === "number" ? o.nanAtStep : undefined,
     failAtStep: typeof o.failAtStep === "number" ? o.failAtStep : undefined,
     nanThrows: o.nanThrows === true,
+    prepareSteps: typeof o.prepareSteps === "number" ? o.prepareSteps : undefined,
     crashAtStep: typeof o.crashAtStep === "number" ? o.crashAtStep : undefined,
     dataFile: typeof o.dataFile === "string" ? o.dataFile : undefined,
     memoryBytes: typeof o.memoryBytes === "number" ? o.memoryBytes : 1000,
@@ -165,8 +168,9 @@ export class FakeEngine implements RunEngine {
     return { bytes: (cfg.raw as FakeConfig).memoryBytes, limitBytes: 2 ** 30, detail: "fake engine" };
   }
 
-  async openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean): Promise<TrainSession> {
+  async openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<TrainSession> {
     const c = cfg.raw as FakeConfig;
+    if (c.prepareSteps) for (let i = 1; i <= c.prepareSteps; i++) onProgress?.({ title: "pretraining", message: `step ${i}/${c.prepareSteps}`, percentage: (100 * i) / c.prepareSteps });
     const ck = resume ? await latestCheckpoint(runDir) : undefined;
     return new FakeSession(runDir, c, ck?.step ?? 0, ck?.x ?? c.seed);
   }

@@ -83,6 +83,19 @@ describe("RunManager with the fake engine (in-process)", () => {
     assert.equal(events.events.some((e) => e.type === "metrics" && e.runId === b), false);
   });
 
+  test("slow session preparation shows as begin/report/end progress; a quick one stays quiet", async () => {
+    const { ws, manager, events } = setup();
+    const slow = await manager.start(writeConfig(ws, "slow", { steps: 1, prepareSteps: 2 }));
+    await events.waitFor(isStatus(slow, "completed"), "completed");
+    const kinds = events.events.filter((e) => e.type === "progress" && e.runId === slow).map((e) => (e as { value: { kind: string } }).value);
+    assert.deepEqual(kinds.map((v) => v.kind), ["begin", "report", "report", "end"]);
+    assert.match((kinds[0] as { title?: string }).title ?? "", /^Preparing .*: pretraining$/);
+    assert.equal((kinds[2] as { percentage?: number }).percentage, 100);
+    const quick = await manager.start(writeConfig(ws, "quick", { steps: 1 }));
+    await events.waitFor(isStatus(quick, "completed"), "completed");
+    assert.equal(events.events.some((e) => e.type === "progress" && e.runId === quick), false);
+  });
+
   test("a NaN loss pauses the run at its last good checkpoint with a message", async () => {
     const { ws, manager, events } = setup();
     const id = await manager.start(writeConfig(ws, "nan", { steps: 8, checkpointEvery: 2, nanAtStep: 5 }));
