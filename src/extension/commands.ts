@@ -8,18 +8,9 @@ import { ResponseError } from "vscode-jsonrpc";
 import * as p from "../protocol";
 import type { RunState, RunSummary } from "../protocol/runs";
 import { Ctx } from "./ctx";
+import { RUN_COMMAND_STATES } from "./runCommandStates";
 
 export type Cmd = (...args: unknown[]) => Promise<unknown>;
-
-/** Which run states each run command applies to (the tree's context menus use the same sets). */
-export const RUN_COMMAND_STATES: Record<"pause" | "resume" | "stop" | "merge" | "evaluate" | "open", readonly RunState[]> = {
-  pause: ["running", "queued"],
-  resume: ["paused", "stopped", "failed", "interrupted"],
-  stop: ["running", "queued", "pausing", "paused"],
-  merge: ["paused", "completed", "stopped"],
-  evaluate: ["paused", "completed", "stopped"],
-  open: ["queued", "running", "pausing", "paused", "merging", "evaluating", "completed", "failed", "stopped", "interrupted"],
-};
 
 /** Human text for an error from the daemon, with its "where" (JSON path, file, run). */
 export function describeError(e: unknown): string {

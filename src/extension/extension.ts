@@ -56,10 +56,12 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     vscode.window.registerTreeDataProvider("hyperat.runs", explorer),
     vscode.languages.registerCodeLensProvider({ pattern: "**/*.hyperat.json" }, lenses),
     ...registerCommands(c),
-    explorer.onDidChangeTreeData(() => {
+    // Decorations re-read the latest run's metrics; during training the tree changes several
+    // times a second, so follow it at most every couple of seconds.
+    explorer.onDidChangeTreeData(throttle(2000, () => {
       decorations.refresh();
       lenses.refresh();
-    }),
+    })),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("hyperat.decorations")) explorer.refresh();
     }),
@@ -68,6 +70,21 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     context.subscriptions.push(daemon, ...wireDaemon(c, daemon));
   }
   return c;
+}
+
+/** Calls `f` at most once per `ms` (trailing call included, so the last change is shown). */
+function throttle(ms: number, f: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let last = 0;
+  return () => {
+    if (timer) return;
+    const wait = Math.max(0, last + ms - Date.now());
+    timer = setTimeout(() => {
+      timer = undefined;
+      last = Date.now();
+      f();
+    }, wait);
+  };
 }
 
 /** Live updates: notifications refresh the tree and feed open dashboards and the status bar. */

@@ -114,6 +114,20 @@ export function defineRunSuite(): void {
       assert.ok(existsSync(merge.modelPath), `${merge.modelPath} exists`);
     });
 
+    it("evaluates the run (quick suite), writes report.json + report.md and lists the report in the tree", async () => {
+      const result = await vscode.commands.executeCommand<{ reportPath: string; records: Array<{ target: string; worstCaseRobustAccuracy: number }> }>("hyperat.evaluateRun", runId, "quick");
+      assert.ok(result, "evaluateRun answered");
+      assert.ok(existsSync(result.reportPath), `${result.reportPath} exists`);
+      assert.ok(existsSync(join(folder(), ".hyperat", "runs", runId, "report.md")), "report.md exists");
+      assert.ok(result.records.length > 0, "at least one evaluated model");
+      for (const r of result.records) assert.ok(r.worstCaseRobustAccuracy >= 0 && r.worstCaseRobustAccuracy <= 1, `${r.target}: ${r.worstCaseRobustAccuracy}`);
+      api.ctx.explorer.refresh();
+      const run = (await api.ctx.explorer.getChildren()).find((n) => n.runId === runId)!;
+      const reports = (await api.ctx.explorer.getChildren(run)).find((g) => g.label === "Reports")!;
+      const files = (await api.ctx.explorer.getChildren(reports)).map((f) => f.label);
+      assert.ok(files.includes("report.md"), files.join(", "));
+    });
+
     it("restarts the daemon when it dies", async () => {
       const daemon = api.ctx.daemon!;
       const pid = daemon.pid;
