@@ -59,13 +59,30 @@ export function patchify(x: tf.Tensor4D, P: number): tf.Tensor2D {
   return tf.reshape(u, [B * gh * gw, C * P * P]);
 }
 
+/** `[B·T, 3D]` → q, k, v as `[B·H, T, Dh]` each (the reference layout change). */
+function splitHeadsPlain(qkv: tf.Tensor2D, B: number, T: number, H: number, Dh: number): tf.Tensor3D[] {
+  // Rank-4 transpose only: wasm's rank-5 transpose is ~40x slower.
+  const r = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, Dh]), [0, 2, 1, 3]); // [B, 3H, T, Dh]
+  return tf.split(r, 3, 1).map((t) => tf.reshape(t, [B * H, T, Dh]) as tf.Tensor3D);
+}
+
+/**
+ * The same result without a strided split: wasm's SplitV/Slice along an inner axis is a scalar
+ * strided copy (~5x a transpose of the same tensor), so q/k/v are moved to the leading axis first,
+ * where the split is three contiguous copies (and its gradient a contiguous concat).
+ */
+function splitHeadsFast(qkv: tf.Tensor2D, B: number, T: number, H: number, Dh: number): tf.Tensor3D[] {
+  const lead = tf.transpose(tf.reshape(qkv, [B, T, 3, H * Dh]), [2, 0, 1, 3]); // [3, B, T, D]
+  return tf.split(lead, 3, 0).map(
+    (t) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, Dh]), [0, 2, 1, 3]), [B * H, T, Dh]) as tf.Tensor3D, // [B·H, T, Dh]
+  );
+}
+
 function attention(x: tf.Tensor2D, c: ViTConfig, p: ParamMap, i: number, B: number, T: number, lora?: LoraSet) {
   const H = c.heads;
   const Dh = c.dim / H;
   const qkv = linear(x, p, modulePath(i, "qkv"), lora); // [B·T, 3D]
-  // Rank-4 transpose only: wasm's rank-5 transpose is ~40x slower.
-  const r = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, Dh]), [0, 2, 1, 3]); // [B, 3H, T, Dh]
-  const [q, k, v] = tf.split(r, 3, 1).map((t) => tf.reshape(t, [B * H, T, Dh]) as tf.Tensor3D);
+  const [q, k, v] = fastPaths ? splitHeadsFast(qkv, B, T, H, Dh) : splitHeadsPlain(qkv, B, T, H, Dh);
   const o = (fastPaths ? scaledDotAttention : plainScaledDotAttention)(q, k, v); // [B·H, T, Dh]
   const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, Dh]), [0, 2, 1, 3]), [B * T, c.dim]);
   return linear(merged as tf.Tensor2D, p, modulePath(i, "proj"), lora);
