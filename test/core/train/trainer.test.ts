@@ -163,14 +163,14 @@ describe("Trainer", () => {
     const trainer = buildTrainer(cfg, vit, p);
     const seq: number[] = [];
     const { x, y } = batch(0);
-    const N = 24;
+    const N = 16;
     for (let i = 0; i < N; i++) seq.push(trainer.trainStep(x, y).defenseIndex);
     tf.dispose([x, y]);
     const counts = [0, 1].map((k) => seq.filter((t) => t === k).length);
     assert.deepEqual(trainer.sampledCounts, counts);
-    // Few (slow) steps: a coarse check, σ = sqrt(0.8·0.2/24) ≈ 0.08; the sequence check below
+    // Few (slow) steps: a coarse check, σ = sqrt(0.8·0.2/16) = 0.1; the sequence check below
     // ties the trainer to the sampler whose frequencies the previous test checks over 4000 draws.
-    assert.ok(Math.abs(counts[1] / N - 0.8) < 0.25, `mart share ${counts[1] / N}`);
+    assert.ok(Math.abs(counts[1] / N - 0.8) < 0.3, `mart share ${counts[1] / N}`);
     // And exactly the categorical draws of one seeded stream (so the frequency test above applies).
     const ref = Rng.fromSeed(cfg.seed, "task-sampling");
     assert.deepEqual(seq, seq.map(() => ref.categorical([1, 4])));
