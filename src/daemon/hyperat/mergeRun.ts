@@ -38,6 +38,12 @@ export async function mergeRun(runDir: string, cfg: RunConfig, session: HyperatS
   const tunable = session.trainer.args.tunable;
   onProgress({ title: `${strategy} merge`, message: "materializing ΔW per defense", percentage: 0 });
   const perDefense: Deltas[] = tunable.method === "full-at" ? [] : cfg.defenses.map((_, t) => tf.tidy(() => adapterDeltas(tunable.lora(t)!)));
+  try {
+    perDefense.forEach((d, t) => assertFinite(d, `defense "${cfg.defenses[t].name}": ΔW`));
+  } catch (e) {
+    for (const d of perDefense) tf.dispose(Object.values(d));
+    throw e;
+  }
   let lambdas = uniformLambdas(K, L);
   try {
     if (strategy === "adaptive" && K > 1 && perDefense.length > 0) {
@@ -62,6 +68,12 @@ export async function mergeRun(runDir: string, cfg: RunConfig, session: HyperatS
       }
     }
     const params = mergedParams(session, perDefense, lambdas);
+    try {
+      assertFinite(params, `${strategy} merge: merged weight`);
+    } catch (e) {
+      disposeMerged(params, tunable.params());
+      throw e;
+    }
     const lambdaRecord = Object.fromEntries(cfg.defenses.map((d, t) => [d.name, lambdas[t]]));
     try {
       const extra = { merge: strategy, lambdas: JSON.stringify(lambdaRecord), step: String(session.step) };
@@ -76,6 +88,14 @@ export async function mergeRun(runDir: string, cfg: RunConfig, session: HyperatS
     }
   } finally {
     for (const d of perDefense) tf.dispose(Object.values(d));
+  }
+}
+
+/** Throws naming the first tensor with a NaN or infinite entry (PEFT checks merges the same way). */
+export function assertFinite(tensors: Record<string, tf.Tensor>, what: string): void {
+  for (const [name, t] of Object.entries(tensors)) {
+    const ok = tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0] === 1);
+    if (!ok) throw new Error(`${what} "${name}" is not finite; the adapter diverged — resume from an earlier checkpoint or lower the learning rate`);
   }
 }
 
