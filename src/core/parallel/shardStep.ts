@@ -3,6 +3,7 @@ import { ViTConfig } from "../model/config";
 import { initParams, ParamMap } from "../model/params";
 import { ModuleType } from "../model/params";
 import { forward } from "../model/vit";
+import type { LoraSet } from "../model/lora";
 import { FullTunable, HyperatTunable, LoraTunable, Tunable } from "../train/tunable";
 
 /**
@@ -69,11 +70,13 @@ function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
  */
 export function pgdFromStart(model: TrainModel, x: tf.Tensor4D, y: tf.Tensor1D, start: tf.Tensor4D, spec: StepSpec): tf.Tensor4D {
   const { vit } = model.setup;
+  // The adapter is fixed during the attack: generate it once (the hypernetwork's forward is a
+  // fixed cost per call that would otherwise be paid every PGD iteration).
+  const lora = tf.tidy(() => model.tunable.lora(spec.defense) as unknown as tf.TensorContainer) as unknown as LoraSet | undefined;
+  const params = model.tunable.params();
   let xa = tf.clone(start);
   for (let k = 0; k < spec.pgdSteps; k++) {
     const next = tf.tidy(() => {
-      const lora = model.tunable.lora(spec.defense);
-      const params = model.tunable.params();
       const g = tf.grad((xi: tf.Tensor) => tf.sum(crossEntropy(forward(vit, params, xi as tf.Tensor4D, { lora }), y)))(xa);
       const stepped = tf.add(xa, tf.mul(tf.sign(g), spec.stepSize));
       return tf.clipByValue(tf.minimum(tf.maximum(stepped, tf.sub(x, spec.eps)), tf.add(x, spec.eps)), 0, 1) as tf.Tensor4D;
@@ -81,6 +84,8 @@ export function pgdFromStart(model: TrainModel, x: tf.Tensor4D, y: tf.Tensor1D, 
     xa.dispose();
     xa = next;
   }
+  // Generated factors are ours to free; LoRA-AT's factors are its variables and stay.
+  for (const f of Object.values(lora?.factors ?? {})) for (const t of [f.a, f.b]) if (!(t instanceof tf.Variable)) t.dispose();
   return xa;
 }
 
