@@ -88,13 +88,13 @@ const extensionPath = join(dirs.extensions, readdirSync(dirs.extensions).find((d
 if (!existsSync(join(extensionPath, "dist", "cli.js"))) throw new Error(`e2e: installed extension at ${extensionPath} lacks dist/cli.js`);
 mark("extension installed");
 
-/** A fresh workspace with the demo config, shortened so a run takes seconds on 2 cores. */
+/** A fresh workspace with examples/demo.hyperat.json, with test/e2e/fixtures/e2e-overrides.json
+ * applied (smaller data, batches and pretraining) so steps take a fraction of a second on 2 cores. */
 function makeWorkspace(name) {
   const ws = join(work, name);
   rmSync(ws, { recursive: true, force: true });
   mkdirSync(ws, { recursive: true });
-  const demoPath = existsSync("examples/demo.hyperat.json") ? "examples/demo.hyperat.json" : "test/e2e/fixtures/demo.hyperat.json";
-  const demo = JSON.parse(readFileSync(demoPath, "utf8"));
+  const demo = JSON.parse(readFileSync("examples/demo.hyperat.json", "utf8"));
   delete demo.$schema;
   const overrides = JSON.parse(readFileSync("test/e2e/fixtures/e2e-overrides.json", "utf8"));
   for (const [k, v] of Object.entries(overrides)) demo[k] = typeof v === "object" && !Array.isArray(v) && demo[k] ? { ...demo[k], ...v } : v;

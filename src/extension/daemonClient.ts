@@ -19,6 +19,8 @@ import type { Settings } from "./settings";
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 5_000;
+/** Loading a native backend (tfjs-node-gpu) can take a while; a daemon silent for this long is stuck. */
+const INITIALIZE_TIMEOUT_MS = 60_000;
 
 export class DaemonClient implements vscode.Disposable {
   private child?: ChildProcess;
@@ -95,10 +97,22 @@ export class DaemonClient implements vscode.Disposable {
     connection.onError(([e]) => this.log.error(`daemon connection: ${e.message}`));
     connection.listen();
     this.connection = connection;
+    let timer: NodeJS.Timeout | undefined;
+    const tooSlow = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the HyperAT daemon did not answer initialize within ${INITIALIZE_TIMEOUT_MS / 1000} s; see HyperAT: Show Logs`)), INITIALIZE_TIMEOUT_MS);
+    });
     const info = await Promise.race([
       connection.sendRequest(p.initialize, { clientName: "vscode", workspaceFolder: this.workspaceFolder }),
       spawnError,
-    ]);
+      tooSlow,
+    ])
+      .catch((e: Error) => {
+        // A daemon that cannot initialize is of no use: end it without the restart loop.
+        this.stopping = true;
+        child.kill("SIGKILL");
+        throw e;
+      })
+      .finally(() => clearTimeout(timer));
     this.info = info;
     this.log.info(`daemon ${info.version} ready: backend ${info.backend}, runs in ${info.runsDir}`);
     this.onRunning.fire(true);
