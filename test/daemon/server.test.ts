@@ -188,6 +188,10 @@ describe("daemon over stdio (fake engine, worker threads)", () => {
 
     const { runId } = await d.conn.sendRequest(rpc.runStart, { configPath: writeConfig(ws, "ok", { steps: 2 }) });
     await d.notes.waitFor(status(runId, "completed"), "a valid run still completes");
+    const nan = (await d.conn.sendRequest(rpc.runStart, { configPath: writeConfig(ws, "nan", { steps: 4, nanAtStep: 2 }) })).runId;
+    await d.notes.waitFor(status(nan, "paused"), "NaN pause");
+    const health = await d.notes.waitFor((n) => n.method === "hyperat/daemon.status" && n.params.health === "warning", "warning health");
+    assert.match(health.params.message as string, new RegExp(`run ${nan}: loss is NaN at step 2`));
     assert.equal(d.child.exitCode, null);
     assert.match(d.stderr(), /\[warn\] hyperat\/run.start failed: invalid config/);
     d.child.stdin!.end(); // the client went away: the daemon shuts down cleanly
