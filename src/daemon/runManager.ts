@@ -237,6 +237,9 @@ export class RunManager {
       if (removed.length) this.log("info", `run ${manifest.id}: removed ${removed.length} temp file(s) of writes the crash cut short`, manifest.id);
     }
     const cfg = await this.engine.loadFrozenConfig(dir);
+    // Two requests may adopt the same run at once; the first one to get here wins.
+    const raced = this.runs.get(manifest.id);
+    if (raced) return raced;
     const run: Run = {
       id: manifest.id,
       dir,

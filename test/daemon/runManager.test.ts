@@ -206,10 +206,12 @@ describe("RunManager with the fake engine (in-process)", () => {
     const freshEvents = new Collector<ManagerEvent>();
     fresh.onEvent(freshEvents.push);
     assert.equal((await fresh.list()).find((r) => r.id === victim)?.state, "interrupted");
-    await fresh.resume(victim);
+    // A double click: two resumes of the not-yet-adopted run must start one training, not two.
+    await Promise.all([fresh.resume(victim), fresh.resume(victim)]);
     const completed = await freshEvents.waitFor(isStatus(victim, "completed"), "resumed after crash");
     assert.equal((completed as { totalSteps: number }).totalSteps, 6);
     assert.deepEqual(await losses(dir), refLosses);
+    assert.equal((await readMetricsLines(dir)).filter((l) => l.kind === "resume").length, 1);
     assert.ok((await readMetricsLines(dir)).some((l) => l.kind === "resume" && l.fromStep === 4));
   });
 });
