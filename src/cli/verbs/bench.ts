@@ -86,9 +86,12 @@ async function runSuite(f: BenchFlags, log: (s: string) => void): Promise<SuiteE
     for (const workers of all > 1 ? [1, all] : [1]) {
       log(`${name}: wasm, ${workers} worker(s)`);
       runs.push(await runBench({ ...common, vit, workers, backend: f.backend as never, log }));
+      // Each result as soon as it exists: a suite cut short still leaves its numbers in the log.
+      log(`${name}: ${JSON.stringify(runs[runs.length - 1])}`);
     }
     log(`${name}: PyTorch, ${all} thread(s)`);
     const pytorch = runPytorch(vit, { ...common, threads: all });
+    log(`${name}: ${JSON.stringify(pytorch)}`);
     entries.push({ name, shape: shapeLabel(vit), batch: common.batch, pgdSteps: common.pgdSteps, runs, pytorch });
   }
   return entries;
