@@ -38,6 +38,8 @@ interface Options {
   work: string;
   cache: string;
   backend: string;
+  /** Run only these matrix keys (hyperat-k3, lora-at-<defense>, hyperat-k1, hyperat-k2); all when unset. */
+  only?: string[];
   /** Summarize finished result files (e.g. one per seed, run in parallel) instead of running. */
   combine?: string[];
 }
@@ -83,6 +85,10 @@ function parseArgs(argv: string[]): Options {
       case "--work": o.work = v ?? ""; break;
       case "--cache": o.cache = v ?? ""; break;
       case "--backend": o.backend = v ?? ""; break;
+      case "--only":
+        o.only = (v ?? "").split(",").filter(Boolean);
+        for (const k of o.only) if (!MATRIX.some((m) => m.key === k)) throw new Error(`--only: unknown run "${k}"; known: ${MATRIX.map((m) => m.key).join(", ")}`);
+        break;
       case "--combine": o.combine = (v ?? "").split(",").filter(Boolean); break;
       default:
         throw new Error(`unknown flag "${flag}"; see the header of bench/claims.ts`);
@@ -434,7 +440,9 @@ async function combine(o: Options, files: string[]): Promise<void> {
   const same = (d: ResultsFile) => ["steps", "batch", "attackSteps", "n", "attacks", "mergeSteps", "lr"].every((k) => JSON.stringify(d.options[k as keyof Options]) === JSON.stringify(first.options[k as keyof Options])) && d.backbone === first.backbone;
   const bad = docs.findIndex((d) => !same(d));
   if (bad >= 0) throw new Error(`--combine: ${files[bad]} was run with other settings or another backbone than ${files[0]}`);
-  const results = docs.flatMap((d) => d.results);
+  // Partial files (interrupted processes, --only) are fine: the last result per (seed, run) wins.
+  const byRun = new Map(docs.flatMap((d) => d.results).map((r) => [`${r.seed}/${r.key}`, r]));
+  const results = [...byRun.values()];
   const seeds = [...new Set(results.map((r) => r.seed))].sort((a, b) => a - b);
   const options: Options = { ...first.options, seeds, out: o.out, write: o.write };
   const wall = Math.max(...docs.map((d) => d.totalSeconds));
@@ -442,6 +450,8 @@ async function combine(o: Options, files: string[]): Promise<void> {
     ...first.meta,
     command: [`# ${docs.length} processes in parallel, then combined:`, ...docs.map((d) => d.meta.command), `npx tsx bench/claims.ts ${process.argv.slice(2).join(" ")}`].join("\n"),
   };
+  const missing = seeds.flatMap((s) => MATRIX.filter((m) => !byRun.has(`${s}/${m.key}`)).map((m) => `seed ${s} ${m.key}`));
+  if (missing.length) throw new Error(`--combine: missing runs: ${missing.join(", ")}`);
   const summary = summarize(results, seeds);
   await writeFileAtomic(path.resolve(o.out), JSON.stringify({ format: "hyperat-claims", version: 1, meta, options, backbone: first.backbone, totalSeconds: wall, combinedFrom: files, summary, results }, null, 1) + "\n");
   const md = markdown(options, summary, meta, wall);
@@ -472,7 +482,7 @@ async function main(): Promise<void> {
     writeFileAtomic(path.resolve(o.out), JSON.stringify({ format: "hyperat-claims", version: 1, meta, options: o, backbone: backbone.path, totalSeconds: (Date.now() - t0) / 1000, summary, results }, null, 1) + "\n");
   try {
     for (const seed of o.seeds) {
-      for (const spec of MATRIX) {
+      for (const spec of MATRIX.filter((m) => !o.only || o.only.includes(m.key))) {
         results.push(await runOne(manager, o, spec, seed, backbone.path));
         await save(); // partial results survive an interrupted run
       }
