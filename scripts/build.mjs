@@ -11,6 +11,7 @@ const nodeEntries = [
   ["src/cli/main.ts", "dist/cli.js"],
   ["src/daemon/trainWorker.ts", "dist/trainWorker.js"],
   ["src/daemon/parallel/gradWorker.ts", "dist/parallelWorker.js"],
+  ["src/daemon/hyperat/evalWorker.ts", "dist/evalWorker.js"],
   ["src/extension/extension.ts", "dist/extension.js"],
 ].filter(([src]) => existsSync(src));
 

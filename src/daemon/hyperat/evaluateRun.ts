@@ -2,10 +2,14 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
 import { Dataset } from "../../core/data/types";
-import { evaluate, EvalResult } from "../../core/evaluate/evaluator";
+import { EvalResult } from "../../core/evaluate/evaluator";
+import { subset } from "../../core/data/types";
+import { ViTConfig } from "../../core/model/config";
+import { evaluateJobs, paramsToJob } from "./evalPool";
+import { EvalJob } from "./evalJob";
+import { resolveWorkers } from "../parallel/dataParallel";
 import { resolveAttackList } from "../../core/evaluate/presets";
 import { loadModelFile } from "../../core/model/checkpoint";
-import { forward, Classifier } from "../../core/model/vit";
 import { ParamMap, disposeParams } from "../../core/model/params";
 import { adapterDeltas, applyDeltas } from "../../core/train/merge";
 import { countTrainableParams } from "../../core/train/paramCount";
@@ -39,8 +43,8 @@ interface Variant {
   target: string;
   checkpoint?: string;
   trainableParams: number;
-  /** Builds the model's parameters (new tensors the caller disposes) and its classifier. */
-  build: () => Promise<{ model: Classifier; own: ParamMap }>;
+  /** Builds the model's parameters; `own` are the new tensors the caller disposes. */
+  build: () => Promise<{ vit: ViTConfig; params: ParamMap; own: ParamMap }>;
 }
 
 /** The models of a run worth comparing, in the order the report lists them. */
@@ -54,7 +58,7 @@ async function variants(runDir: string, cfg: RunConfig, session: HyperatSession)
       target: "pretrained",
       checkpoint: session.backbone.source,
       trainableParams: counted.backbone,
-      build: async () => ({ model: (x) => forward(vit, session.backbone.params, x), own: {} }),
+      build: async () => ({ vit, params: session.backbone.params, own: {} }),
     },
   ];
   const label = tunable.method === "hyperat" ? "hyperat-lora" : tunable.method;
@@ -68,12 +72,12 @@ async function variants(runDir: string, cfg: RunConfig, session: HyperatSession)
           const folded = tf.tidy(() => applyDeltas(tunable.params(), adapterDeltas(tunable.lora(t)!)));
           const base = tunable.params();
           const own = Object.fromEntries(Object.entries(folded).filter(([k, v]) => base[k] !== v));
-          return { model: (x) => forward(vit, folded, x), own };
+          return { vit, params: folded, own };
         },
       }),
     );
   } else {
-    out.push({ name: "full-at", target: "full-at", trainableParams: counted.trainable, build: async () => ({ model: (x) => forward(vit, tunable.params(), x), own: {} }) });
+    out.push({ name: "full-at", target: "full-at", trainableParams: counted.trainable, build: async () => ({ vit, params: tunable.params(), own: {} }) });
   }
   // Merged files are evaluated as the files users get, loaded back from disk.
   for (const file of (await listFiles(path.join(runDir, "merged"), ".safetensors")).sort()) {
@@ -86,7 +90,7 @@ async function variants(runDir: string, cfg: RunConfig, session: HyperatSession)
       trainableParams: counted.trainable,
       build: async () => {
         const loaded = await loadModelFile(file);
-        return { model: (x) => forward(loaded.config, loaded.params, x), own: loaded.params };
+        return { vit: loaded.config, params: loaded.params, own: loaded.params };
       },
     });
   }
@@ -100,37 +104,39 @@ async function variants(runDir: string, cfg: RunConfig, session: HyperatSession)
  */
 export async function evaluateRun(runDir: string, cfg: RunConfig, session: HyperatSession, test: Dataset, attacks: string, onProgress: (p: EngineProgress) => void): Promise<unknown> {
   const list = resolveAttackList(attacks);
-  const models: ModelEvaluation[] = [];
   const all = await variants(runDir, cfg, session);
-  for (const [i, v] of all.entries()) {
-    const { model, own } = await v.build();
+  const n = Math.min(cfg.evaluation.n, test.n);
+  const data = subset(test, Array.from({ length: n }, (_, i) => i));
+  const done = new Array<number>(all.length).fill(0);
+  const jobs = all.map((v) => async (): Promise<EvalJob> => {
+    const { vit, params, own } = await v.build();
     try {
-      const result = await evaluate(model, test, {
-        attacks: list,
-        eps: cfg.attack.eps,
-        seed: cfg.seed,
-        batchSize: cfg.evaluation.batchSize,
-        n: Math.min(cfg.evaluation.n, test.n),
-        backend: activeBackend()?.backend,
-        onProgress: (p) => onProgress({ title: `Evaluating ${v.name}`, message: `${p.attack}: ${p.message}`, percentage: (100 * (i + p.done / Math.max(1, p.total))) / all.length }),
-      });
-      models.push({
-        name: v.name,
-        target: v.target,
-        step: session.step,
-        cleanAccuracy: result.cleanAccuracy,
-        robustAccuracy: result.robustAccuracy,
-        worstCaseRobustAccuracy: result.worstCaseRobustAccuracy,
-        trainableParams: v.trainableParams,
-        seconds: result.seconds,
-        checkpoint: v.checkpoint,
-        warnings: result.warnings,
-        result,
-      });
+      return { vit, params: await paramsToJob(params), attacks: list, eps: cfg.attack.eps, seed: cfg.seed, batchSize: cfg.evaluation.batchSize, n };
     } finally {
       disposeParams(own);
     }
-  }
+  });
+  const results = await evaluateJobs(jobs, data, {
+    workers: resolveWorkers(cfg.training.workers),
+    backend: activeBackend()?.backend ?? cfg.backend,
+    onProgress: (i, p) => {
+      done[i] = p.total > 0 ? p.done / p.total : 0;
+      onProgress({ title: `Evaluating ${all.length} models`, message: `${all[i].name} ${p.attack}: ${p.message}`, percentage: (100 * done.reduce((a, b) => a + b, 0)) / all.length });
+    },
+  });
+  const models: ModelEvaluation[] = results.map((result, i) => ({
+    name: all[i].name,
+    target: all[i].target,
+    step: session.step,
+    cleanAccuracy: result.cleanAccuracy,
+    robustAccuracy: result.robustAccuracy,
+    worstCaseRobustAccuracy: result.worstCaseRobustAccuracy,
+    trainableParams: all[i].trainableParams,
+    seconds: result.seconds,
+    checkpoint: all[i].checkpoint,
+    warnings: result.warnings,
+    result,
+  }));
   const report = {
     format: "hyperat-run-report",
     version: 1,

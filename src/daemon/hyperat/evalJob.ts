@@ -1,0 +1,25 @@
+import type { BackendRequest } from "../../core/backend/names";
+import type { ViTConfig } from "../../core/model/config";
+import type { EvalResult } from "../../core/evaluate/evaluator";
+
+/** One model evaluation, self-contained so a worker thread can run it (plain data only). */
+export interface EvalJob {
+  vit: ViTConfig;
+  /** Engine-layout parameters. */
+  params: Record<string, { shape: number[]; data: Float32Array }>;
+  attacks: string[];
+  eps: string | number;
+  seed: number;
+  batchSize: number;
+  n: number;
+}
+
+export type ToEvalWorker =
+  | { kind: "init"; backend: BackendRequest; fastPaths: boolean; data: { images: Float32Array; labels: Int32Array; n: number; height: number; width: number } }
+  | { kind: "run"; id: number; job: EvalJob };
+
+export type FromEvalWorker =
+  | { kind: "ready" }
+  | { kind: "progress"; id: number; attack: string; done: number; total: number; message: string }
+  | { kind: "result"; id: number; result: EvalResult }
+  | { kind: "error"; id?: number; message: string };
