@@ -75,6 +75,12 @@ interface Run {
   writes: Promise<void>;
   /** Set by pause/stop/shutdown; honoured at the next step boundary. */
   request?: "pause" | "stop";
+  /** Why, when it is not the user's own request (e.g. the daemon shut down). */
+  requestReason?: string;
+  /** The training loop has passed its last step boundary and is pausing, stopping or completing. */
+  leavingLoop?: boolean;
+  /** A resume arrived while leaving the loop: queue the run again once it is paused. */
+  resumeAfterPause?: boolean;
   /** The training loop or the merge/evaluate in progress. */
   task?: Promise<unknown>;
   resumeFromCheckpoint: boolean;
@@ -365,15 +371,17 @@ export class RunManager {
   }
 
   async resume(runId: string): Promise<RunSummary> {
+    if (this.closed) throw new Error("the run manager is shutting down");
     const run = await this.takeRun(runId);
     const state = run.manifest.state;
-    if (state === "pausing") {
-      run.request = undefined;
+    if (state === "pausing" && !run.leavingLoop) {
+      run.request = undefined; // the step boundary has not come yet: just keep training
       await this.setState(run, "running");
+    } else if (state === "pausing") {
+      run.resumeAfterPause = true; // the checkpoint is being written: continue right after it
     } else if (RESUMABLE.includes(state)) {
       await this.settle(run);
       if (run.task || run.manifest.state !== state) throw new InvalidStateError(runId, run.manifest.state, "resume");
-      if (this.closed) throw new Error("the run manager is shutting down");
       run.resumeFromCheckpoint = true;
       this.queue.push(run.id);
       await this.setState(run, "queued");
@@ -442,9 +450,10 @@ export class RunManager {
       if (run) await this.setState(run, "paused", "paused because the daemon shut down while the run was queued");
     }
     for (const run of this.runs.values()) {
-      if (run.manifest.state === "running") {
+      if (run.manifest.state === "running" || run.manifest.state === "pausing") {
         run.request = "pause";
-        await this.setState(run, "pausing");
+        run.requestReason = "paused because the daemon shut down; resume to continue";
+        if (run.manifest.state === "running") await this.setState(run, "pausing");
       }
     }
     await Promise.allSettled([...this.runs.values()].map((r) => r.task));
@@ -513,15 +522,17 @@ export class RunManager {
         await this.step(run, host);
         await nextTick(); // let pause/stop requests (and signals in the CLI) in between steps
       }
-      if (run.request) {
-        const stopping = run.request === "stop";
-        await this.checkpoint(run, host);
-        await this.setState(run, stopping ? "stopped" : "paused");
-      } else {
+      // From here on a pause or stop can no longer be cancelled (see resume()).
+      run.leavingLoop = true;
+      if (run.manifest.step >= run.manifest.totalSteps) {
         await this.checkpoint(run, host);
         const adapters = await host.saveAdapters();
         this.log("info", `run ${run.id} completed; wrote ${adapters.length} adapter file(s)`, run.id);
         await this.setState(run, "completed");
+      } else {
+        const stopping = run.request === "stop";
+        await this.checkpoint(run, host);
+        await this.setState(run, stopping ? "stopped" : "paused", run.requestReason);
       }
     } catch (e) {
       const err = e as Error;
@@ -537,9 +548,18 @@ export class RunManager {
       }
     } finally {
       run.request = undefined;
+      run.requestReason = undefined;
+      run.leavingLoop = false;
       run.host = undefined;
       run.resumeFromCheckpoint = true;
       await this.releaseHost(host, healthy);
+      if (run.resumeAfterPause) {
+        run.resumeAfterPause = false;
+        if (run.manifest.state === "paused" && !this.closed) {
+          this.queue.push(run.id); // scheduled when this task ends
+          await this.setState(run, "queued");
+        }
+      }
     }
   }
 

@@ -96,6 +96,24 @@ describe("RunManager with the fake engine (in-process)", () => {
     assert.equal(events.events.some((e) => e.type === "progress" && e.runId === quick), false);
   });
 
+  test("resume during pausing keeps training; shutdown pauses running runs with a reason", async () => {
+    const { ws, manager, events } = setup();
+    const id = await manager.start(writeConfig(ws, "sd", { steps: 50, stepMs: 10 }));
+    await events.waitFor((e) => e.type === "metrics" && e.runId === id, "first step");
+    await manager.pause(id);
+    // Before the step boundary resume cancels the pause ("running"); once the checkpoint is
+    // being written it continues right after it ("pausing", then queued again).
+    assert.ok(["running", "pausing"].includes((await manager.resume(id)).state));
+    const from = (await manager.get(id)).step;
+    await events.waitFor((e) => e.type === "metrics" && e.runId === id && e.step >= from + 2, "kept training");
+    await manager.shutdown();
+    const detail = await manager.get(id);
+    assert.equal(detail.state, "paused");
+    assert.match(detail.message ?? "", /daemon shut down; resume to continue/);
+    assert.ok(detail.artifacts.checkpoints.includes(`checkpoints/step-${detail.step}.json`));
+    await assert.rejects(manager.resume(id), /shutting down/);
+  });
+
   test("a NaN loss pauses the run at its last good checkpoint with a message", async () => {
     const { ws, manager, events } = setup();
     const id = await manager.start(writeConfig(ws, "nan", { steps: 8, checkpointEvery: 2, nanAtStep: 5 }));
