@@ -530,9 +530,8 @@ export class RunManager {
         this.log("info", `run ${run.id} completed; wrote ${adapters.length} adapter file(s)`, run.id);
         await this.setState(run, "completed");
       } else {
-        const stopping = run.request === "stop";
         await this.checkpoint(run, host);
-        await this.setState(run, stopping ? "stopped" : "paused", run.requestReason);
+        await this.setState(run, run.request === "stop" ? "stopped" : "paused", run.requestReason);
       }
     } catch (e) {
       const err = e as Error;
