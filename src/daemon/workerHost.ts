@@ -51,7 +51,6 @@ export class WorkerHost implements ComputeHost {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private lastMemory?: ComputeMemory;
-  private exitError?: Error;
 
   constructor(private readonly engineModule: EngineModule) {}
 
@@ -73,7 +72,6 @@ export class WorkerHost implements ComputeHost {
   }
 
   private failAll(e: Error): void {
-    this.exitError = e;
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
   }
@@ -103,7 +101,6 @@ export class WorkerHost implements ComputeHost {
 
   private call<T>(method: HostMethod, args: unknown[], extra: Omit<Pending, "resolve" | "reject"> = {}): Promise<T> {
     const w = this.start();
-    this.exitError = undefined;
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...extra });
