@@ -71,7 +71,7 @@ export const runStart = new RequestType<RunStartParams, RunStartResult, void>("h
 export const runPause = new RequestType<RunIdParams, RunSummary, void>("hyperat/run.pause");
 
 /** Client → daemon: continue a paused, stopped, interrupted or failed run from its latest
- * checkpoint (queued first if another run is training). */
+ * checkpoint (queued first if another run is training). While `pausing` it cancels the pause. */
 export const runResume = new RequestType<RunIdParams, RunSummary, void>("hyperat/run.resume");
 
 /** Client → daemon: stop at the next step boundary with a checkpoint; the run stays resumable. */
@@ -171,5 +171,5 @@ export interface ProgressParams {
   runId?: string;
   value: ProgressValue;
 }
-/** Daemon → client: progress of a long operation (merge, evaluate, opening a session). */
+/** Daemon → client: progress of a long operation (merge, evaluate, slow session preparation). */
 export const progress = new NotificationType<ProgressParams>("hyperat/progress");
