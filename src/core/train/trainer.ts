@@ -40,6 +40,17 @@ export interface TrainerState {
   sampledCounts: number[];
 }
 
+/** One step's gradients computed shard by shard (src/core/parallel/trainShard.ts), summed. */
+export interface ShardedGradients {
+  /** Gradients of the batch-mean loss, keyed like `tunable.vars`; the trainer disposes them. */
+  grads: Record<string, tf.Tensor>;
+  /** Batch-mean loss. */
+  loss: number;
+  /** Correctly classified adversarial (and clean, when the loss computes them) samples. */
+  advCorrect: number;
+  cleanCorrect?: number;
+}
+
 export class NonFiniteLossError extends Error {
   constructor(
     readonly step: number,
@@ -135,6 +146,38 @@ export class Trainer {
     this.sampledCounts[t] += 1;
     this.step += 1;
     return { step: this.step, defense: defense.name, defenseIndex: t, loss, cleanAcc, advAcc, lr, gradNorm };
+  }
+
+  /**
+   * trainStep with the craft + loss + backward done elsewhere (data-parallel workers): defense
+   * sampling, the attack stream, the NaN check, the AdamW update (clipping on the summed
+   * gradient) and the metrics stay here, as in trainStep. `gradients` gets the sampled defense
+   * and the attack stream, which it must advance as a full-batch craft would.
+   */
+  async trainStepSharded(x: tf.Tensor4D, y: tf.Tensor1D, gradients: (t: number, attackRng: Rng) => Promise<ShardedGradients>): Promise<StepResult> {
+    const { defenses, optimizer: o, totalSteps } = this.args;
+    const t = this.sampleDefense();
+    const defense = defenses[t];
+    const lr = learningRate(this.step, totalSteps, o.lr, o.warmupSteps, o.minLrRatio);
+    const g = await gradients(t, this.attackRng);
+    if (!Number.isFinite(g.loss)) {
+      tf.dispose(Object.values(g.grads));
+      throw new NonFiniteLossError(this.step, defense.name);
+    }
+    const gradNorm = this.optimizer.apply(g.grads, lr);
+    tf.dispose(Object.values(g.grads));
+    const B = x.shape[0];
+    let cleanAcc: number;
+    if (g.cleanCorrect !== undefined) cleanAcc = g.cleanCorrect / B;
+    else {
+      // As in trainStep: the loss had no clean logits, so measure after the update.
+      const logitsClean = tf.tidy(() => this.model(t)(x));
+      cleanAcc = accuracy(logitsClean, y);
+      logitsClean.dispose();
+    }
+    this.sampledCounts[t] += 1;
+    this.step += 1;
+    return { step: this.step, defense: defense.name, defenseIndex: t, loss: g.loss, cleanAcc, advAcc: g.advCorrect / B, lr, gradNorm };
   }
 
   /** ‖ΔW_tlm‖_F for every defense and adapted module, in `modulePaths()` order. */

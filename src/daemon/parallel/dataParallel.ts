@@ -6,13 +6,11 @@
 // reassociation. The attack is sharded the same way (PGD examples are per-sample).
 import * as tf from "@tensorflow/tfjs";
 import * as os from "node:os";
-import * as path from "node:path";
-import { Worker } from "node:worker_threads";
-import { createRequire } from "node:module";
 import type { BackendRequest } from "../../core/backend/names";
 import { shardGradients, StepSpec, TrainModel } from "../../core/parallel/shardStep";
 import { fastPathsEnabled } from "../../core/model/vit";
 import type { FromWorker, ToWorker } from "./messages";
+import { Helper, spawnHelpers } from "./helpers";
 
 /** `"auto"` = one worker per core. */
 export type WorkersOption = "auto" | number;
@@ -27,60 +25,6 @@ export function resolveWorkers(w: WorkersOption): number {
 export function shardSizes(batch: number, workers: number): number[] {
   const n = Math.min(batch, workers);
   return Array.from({ length: n }, (_, i) => Math.floor(batch / n) + (i < batch % n ? 1 : 0));
-}
-
-/** The bundle next to dist/cli.js, or the .ts source through tsx (tests, dev). */
-function workerEntry(): { script: string; eval: boolean } {
-  if (__filename.endsWith(".ts")) {
-    const tsx = createRequire(__filename).resolve("tsx/cjs/api");
-    const src = path.join(__dirname, "gradWorker.ts");
-    return { script: `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(src)});`, eval: true };
-  }
-  return { script: path.join(__dirname, "parallelWorker.js"), eval: false };
-}
-
-class Helper {
-  private waiting?: { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
-  private failure?: Error;
-
-  constructor(private readonly worker: Worker) {
-    worker.on("message", (m: FromWorker) => this.settle(m));
-    worker.on("error", (e) => this.fail(new Error(`gradient worker crashed: ${e.message}`)));
-    worker.on("exit", (code) => this.fail(new Error(`gradient worker exited with code ${code}`)));
-  }
-
-  private settle(m: FromWorker): void {
-    const w = this.waiting;
-    this.waiting = undefined;
-    if (!w) return;
-    if (m.kind === "error") w.reject(new Error(`gradient worker: ${m.message}`));
-    else w.resolve(m);
-  }
-
-  private fail(e: Error): void {
-    this.failure ??= e;
-    this.waiting?.reject(e);
-    this.waiting = undefined;
-  }
-
-  /** Sends one request and resolves with the worker's single reply to it. */
-  call(m: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
-      try {
-        this.worker.postMessage(m, transfer);
-      } catch (e) {
-        this.waiting = undefined;
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-  }
-
-  async close(): Promise<void> {
-    this.worker.removeAllListeners("exit");
-    await this.worker.terminate();
-  }
 }
 
 export interface DataParallelOptions {
@@ -108,13 +52,7 @@ export class DataParallel {
    */
   static async create(model: TrainModel, opts: DataParallelOptions): Promise<DataParallel> {
     const n = resolveWorkers(opts.workers);
-    const entry = workerEntry();
-    const helpers = Array.from({ length: n - 1 }, () => {
-      // stdout: true keeps worker chatter (tfjs' banner) off our stdout, which may carry JSON.
-      const w = new Worker(entry.script, { eval: entry.eval, stdout: true });
-      w.stdout.pipe(process.stderr);
-      return new Helper(w);
-    });
+    const helpers = spawnHelpers(n - 1);
     const dp = new DataParallel(model, helpers);
     try {
       await Promise.all(helpers.map((h) => h.call({ kind: "init", setup: model.setup, backend: opts.backend, fastPaths: fastPathsEnabled() })));

@@ -7,8 +7,13 @@ import { selectBackend } from "../../core/backend/select";
 import { buildModel, shardGradients, TrainModel } from "../../core/parallel/shardStep";
 import { setFastPaths } from "../../core/model/vit";
 import type { FromWorker, ToWorker } from "./messages";
+import { buildTrainer } from "../../core/train/build";
+import type { Trainer } from "../../core/train/trainer";
+import { shardStep } from "../../core/parallel/trainShard";
+import { Rng } from "../../core/rng";
 
 let model: TrainModel | undefined;
+let trainer: Trainer | undefined;
 const port = parentPort;
 if (!port) throw new Error("gradWorker must run inside a worker thread");
 
@@ -42,6 +47,37 @@ async function handle(m: ToWorker): Promise<void> {
       g.dispose();
     }
     reply({ kind: "grads", grads, lossSum: res.lossSum, ms: performance.now() - t0 }, Object.values(grads).map((g) => g.buffer as ArrayBuffer));
+  } else if (m.kind === "initTrainer") {
+    const info = await selectBackend(m.backend);
+    setFastPaths(m.fastPaths);
+    // The backbone stays alive with the trainer (its frozen tensors are used every step).
+    const backbone = Object.fromEntries(Object.entries(m.backbone).map(([k, t]) => [k, tf.tensor(t.data, t.shape)]));
+    trainer = buildTrainer(m.cfg, m.vit, backbone);
+    reply({ kind: "ready", backend: info.backend });
+  } else if (m.kind === "trainShard") {
+    if (!trainer) throw new Error("gradWorker: trainShard before initTrainer");
+    const vars = trainer.args.tunable.vars;
+    for (const [name, values] of Object.entries(m.vars)) {
+      const v = vars[name];
+      if (!v) throw new Error(`gradWorker: unknown variable "${name}"`);
+      tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
+    }
+    const size = trainer.args.vit.imgSize;
+    const x = tf.tensor4d(m.x, [m.n, size, size, 3]);
+    const y = tf.tensor1d(m.y, "int32");
+    let res;
+    try {
+      res = shardStep(trainer, m.t, x, y, { ...trainer.args.attack, rng: Rng.fromState(m.attackRng) }, m.weight);
+    } finally {
+      tf.dispose([x, y]);
+    }
+    const grads: Record<string, Float32Array> = {};
+    for (const [name, g] of Object.entries(res.grads)) {
+      grads[name] = new Float32Array(g.dataSync()); // an own buffer we can transfer
+      g.dispose();
+    }
+    const { loss, advCorrect, cleanCorrect } = res;
+    reply({ kind: "shard", grads, loss, advCorrect, cleanCorrect }, Object.values(grads).map((g) => g.buffer as ArrayBuffer));
   } else {
     process.exit(0);
   }

@@ -1,0 +1,73 @@
+// Helper threads for data parallelism: one worker_threads Worker each (own tfjs + wasm
+// instance), running gradWorker.ts, answering one reply per request.
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
+import type { FromWorker, ToWorker } from "./messages";
+
+/** The bundle next to dist/cli.js, or the .ts source through tsx (tests, dev). */
+function workerEntry(): { script: string; eval: boolean } {
+  if (__filename.endsWith(".ts")) {
+    const tsx = createRequire(__filename).resolve("tsx/cjs/api");
+    const src = path.join(__dirname, "gradWorker.ts");
+    return { script: `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(src)});`, eval: true };
+  }
+  return { script: path.join(__dirname, "parallelWorker.js"), eval: false };
+}
+
+export class Helper {
+  private waiting?: { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
+  private failure?: Error;
+
+  constructor(private readonly worker: Worker) {
+    worker.on("message", (m: FromWorker) => this.settle(m));
+    worker.on("error", (e) => this.fail(new Error(`gradient worker crashed: ${e.message}`)));
+    worker.on("exit", (code) => this.fail(new Error(`gradient worker exited with code ${code}`)));
+  }
+
+  private settle(m: FromWorker): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    if (!w) return;
+    if (m.kind === "error") w.reject(new Error(`gradient worker: ${m.message}`));
+    else w.resolve(m);
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.waiting?.reject(e);
+    this.waiting = undefined;
+  }
+
+  /** Sends one request and resolves with the worker's single reply to it. */
+  call(m: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      try {
+        this.worker.postMessage(m, transfer);
+      } catch (e) {
+        this.waiting = undefined;
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  }
+
+  /** Terminates the thread; later calls reject instead of waiting for a reply forever. */
+  async close(): Promise<void> {
+    this.failure ??= new Error("gradient worker was closed");
+    this.worker.removeAllListeners("exit");
+    await this.worker.terminate();
+  }
+}
+
+/** Starts `n` helper threads (not yet initialized). */
+export function spawnHelpers(n: number): Helper[] {
+  const entry = workerEntry();
+  return Array.from({ length: n }, () => {
+    // stdout: true keeps worker chatter (tfjs' banner) off our stdout, which may carry JSON.
+    const w = new Worker(entry.script, { eval: entry.eval, stdout: true });
+    w.stdout.pipe(process.stderr);
+    return new Helper(w);
+  });
+}

@@ -1,0 +1,130 @@
+// The run's real training step (Trainer: sampled defense, its craft + loss, AdamW) over
+// `training.workers` threads. The main thread samples the defense, positions the attack stream
+// per shard (so every sample gets the random start it would get in a single-thread run), and
+// computes shard 0 while each helper — the same Trainer rebuilt from the same config and frozen
+// backbone, its tunable variables synced every step — computes one other shard. The weighted
+// shard gradients are summed and the AdamW update is applied here exactly as in trainStep.
+// Result: the single-worker run up to float reassociation.
+import * as tf from "@tensorflow/tfjs";
+import type { BackendRequest } from "../../core/backend/names";
+import type { RunConfig } from "../../core/config/types";
+import type { ViTConfig } from "../../core/model/config";
+import type { ParamMap } from "../../core/model/params";
+import { fastPathsEnabled } from "../../core/model/vit";
+import { Rng } from "../../core/rng";
+import { shardAttackStates, shardStep } from "../../core/parallel/trainShard";
+import type { ShardedGradients, StepResult, Trainer } from "../../core/train/trainer";
+import { shardSizes } from "./dataParallel";
+import { Helper, spawnHelpers } from "./helpers";
+import type { FromWorker, RawTensor } from "./messages";
+
+export interface TrainerWorkersOptions {
+  /** Total threads including this one (≥ 2; 1 means: call trainer.trainStep instead). */
+  workers: number;
+  /** Backend the helpers select (the one active here). */
+  backend: BackendRequest;
+}
+
+export class TrainerWorkers {
+  private constructor(
+    private readonly trainer: Trainer,
+    private readonly helpers: Helper[],
+  ) {}
+
+  /** Starts `workers − 1` helpers, each building `cfg`'s Trainer on a copy of `backbone`. */
+  static async create(cfg: RunConfig, vit: ViTConfig, backbone: ParamMap, trainer: Trainer, opts: TrainerWorkersOptions): Promise<TrainerWorkers> {
+    if (!Number.isInteger(opts.workers) || opts.workers < 2) throw new Error(`TrainerWorkers: workers must be an integer ≥ 2, got ${opts.workers}`);
+    const raw: Record<string, RawTensor> = {};
+    for (const [k, t] of Object.entries(backbone)) raw[k] = { shape: t.shape, data: new Float32Array(t.dataSync()) };
+    const helpers = spawnHelpers(opts.workers - 1);
+    const tw = new TrainerWorkers(trainer, helpers);
+    try {
+      const init = { kind: "initTrainer" as const, cfg, vit, backbone: raw, backend: opts.backend, fastPaths: fastPathsEnabled() };
+      await Promise.all(helpers.map((h) => h.call(init)));
+    } catch (e) {
+      await tw.close();
+      throw e;
+    }
+    return tw;
+  }
+
+  get workers(): number {
+    return this.helpers.length + 1;
+  }
+
+  /** One training step, as `trainer.trainStep(x, y)` computes it, sharded over the workers. */
+  step(x: tf.Tensor4D, y: tf.Tensor1D): Promise<StepResult> {
+    return this.trainer.trainStepSharded(x, y, (t, rng) => this.gradients(t, x, y, rng));
+  }
+
+  private async gradients(t: number, x: tf.Tensor4D, y: tf.Tensor1D, rng: Rng): Promise<ShardedGradients> {
+    const B = x.shape[0];
+    const sizes = shardSizes(B, this.workers);
+    const states = shardAttackStates(this.trainer, t, x, y, sizes, rng);
+    const tunable = this.trainer.args.tunable.vars;
+    const vars = Object.fromEntries(Object.keys(tunable).map((n) => [n, tunable[n].dataSync() as Float32Array]));
+    const pending: Array<Promise<FromWorker>> = [];
+    let offset = sizes[0];
+    for (let i = 1; i < sizes.length; i++) {
+      const n = sizes[i];
+      // Own copies: on the cpu backend dataSync can return a view of a shared buffer, which must
+      // not be transferred (detached) away from the tensor that owns it.
+      const [xs, ys] = tf.tidy(() => [
+        new Float32Array(tf.slice(x, [offset, 0, 0, 0], [n, -1, -1, -1]).dataSync()),
+        new Int32Array(tf.slice(y, [offset], [n]).dataSync()),
+      ]);
+      offset += n;
+      const msg = { kind: "trainShard" as const, vars, x: xs, y: ys, n, t, attackRng: states[i], weight: n / B };
+      pending.push(this.helpers[i - 1].call(msg, [xs.buffer as ArrayBuffer, ys.buffer as ArrayBuffer]));
+    }
+    // Our own shard runs while the helpers work on theirs.
+    const n0 = sizes[0];
+    const xs = tf.slice(x, [0, 0, 0, 0], [n0, -1, -1, -1]);
+    const ys = tf.slice(y, [0], [n0]);
+    let own: ShardedGradients;
+    try {
+      own = shardStep(this.trainer, t, xs, ys, { ...this.trainer.args.attack, rng: Rng.fromState(states[0]) }, n0 / B);
+    } catch (e) {
+      // Let the helpers finish, so no late reply answers a later request.
+      await Promise.allSettled(pending);
+      throw e;
+    } finally {
+      tf.dispose([xs, ys]);
+    }
+    let replies: FromWorker[];
+    try {
+      replies = await Promise.all(pending);
+    } catch (e) {
+      tf.dispose(Object.values(own.grads));
+      throw e;
+    }
+    let { loss, advCorrect } = own;
+    let cleanCorrect = own.cleanCorrect;
+    const grads = tf.tidy(() => {
+      const out: Record<string, tf.Tensor> = {};
+      for (const [name, g] of Object.entries(own.grads)) {
+        const parts = [g];
+        for (const r of replies) {
+          if (r.kind !== "shard") throw new Error(`gradient worker answered "${r.kind}" to a trainShard request`);
+          if (!r.grads[name]) throw new Error(`gradient worker sent no gradient for "${name}"`);
+          parts.push(tf.tensor(r.grads[name], g.shape));
+        }
+        out[name] = tf.addN(parts);
+      }
+      return out;
+    });
+    tf.dispose(Object.values(own.grads));
+    for (const r of replies) {
+      if (r.kind !== "shard") continue;
+      loss += r.loss;
+      advCorrect += r.advCorrect;
+      if (cleanCorrect !== undefined) cleanCorrect += r.cleanCorrect ?? NaN;
+    }
+    return { grads, loss, advCorrect, cleanCorrect };
+  }
+
+  /** Terminates the helper threads. */
+  async close(): Promise<void> {
+    await Promise.all(this.helpers.map((h) => h.close()));
+  }
+}
