@@ -21,7 +21,7 @@ interface BenchFlags {
   pgdSteps: string;
   warmup: string;
   iters: string;
-  workers: string;
+  workers?: string;
   backend: string;
   json?: boolean;
   plain?: boolean;
@@ -79,7 +79,7 @@ async function runSuite(f: BenchFlags, log: (s: string) => void): Promise<SuiteE
     ["depth-6 width-192", benchShape({ preset: "vit-tiny", dim: "192", depth: "6", heads: "3", mlpDim: "768", img: "32", patch: "4" })],
   ];
   const common = { batch: int("batch", f.batch, 1)!, pgdSteps: int("pgd-steps", f.pgdSteps, 0)!, warmup: int("warmup", f.warmup, 0)!, iters: int("iters", f.iters, 1)! };
-  const all = resolveWorkers(parseWorkers(f.workers));
+  const all = resolveWorkers(parseWorkers(f.workers ?? "auto"));
   const entries: SuiteEntry[] = [];
   for (const [name, vit] of shapes) {
     const runs: BenchResult[] = [];
@@ -116,7 +116,7 @@ export function registerBench(program: Command): void {
     .option("--pgd-steps <n>", "PGD iterations of the adversarial steps", "10")
     .option("--warmup <n>", "untimed steps first", "1")
     .option("--iters <n>", "timed steps (median reported)", "3")
-    .option("--workers <n>", "data-parallel workers: auto (one per core) or a number", "1")
+    .option("--workers <n>", "data-parallel workers: auto (one per core) or a number (default 1; --suite: auto)")
     .option("--backend <name>", "auto | tensorflow-gpu | tensorflow | wasm | cpu", "auto")
     .option("--pytorch", "also run bench/pytorch_reference.py (same model and steps) and print ratios")
     .option("--suite <name>", "default: vit-micro and the depth-6/width-192 ViT, 1 and all workers, with PyTorch")
@@ -140,7 +140,7 @@ export function registerBench(program: Command): void {
       const vit = benchShape(f);
       const common = { batch: int("batch", f.batch, 1)!, pgdSteps: int("pgd-steps", f.pgdSteps, 0)!, warmup: int("warmup", f.warmup, 0)!, iters: int("iters", f.iters, 1)! };
       log(`bench: ${shapeLabel(vit)}, batch ${common.batch}, backend ${info.backend}`);
-      const r = await runBench({ ...common, vit, workers: parseWorkers(f.workers), backend: info.backend, log });
+      const r = await runBench({ ...common, vit, workers: parseWorkers(f.workers ?? "1"), backend: info.backend, log });
       const p = f.pytorch ? runPytorch(vit, { ...common, threads: r.workers }) : undefined;
       if (f.json) {
         const { trainStepMs, advStepMs, hyperatStepMs, loraAtStepMs, imagesPerSecond, peakRssBytes, backend, workers } = r;
