@@ -12,6 +12,9 @@ import { NonFiniteLossError } from "../errors";
 import { Backbone } from "./backbone";
 import { validateDuringTraining } from "./validation";
 import { saveAdapterFiles } from "./artifacts";
+import { activeBackend } from "../../core/backend/select";
+import { resolveWorkers } from "../parallel/dataParallel";
+import { TrainerWorkers } from "../parallel/trainerParallel";
 
 const CHECKPOINT_RE = /^step-(\d+)\.json$/;
 
@@ -44,6 +47,9 @@ export async function latestCheckpoint(runDir: string): Promise<{ step: number; 
  * work; the daemon runs sessions in a worker thread so its event loop stays responsive.
  */
 export class HyperatSession implements TrainSession {
+  /** Helper threads when `training.workers` > 1; started by the first step (merge/evaluate never step). */
+  private parallel?: Promise<TrainerWorkers>;
+
   private constructor(
     private readonly runDir: string,
     private readonly cfg: RunConfig,
@@ -93,7 +99,11 @@ export class HyperatSession implements TrainSession {
     const batch = this.batcher.nextBatch();
     let r;
     try {
-      r = this.trainer.trainStep(batch.x, batch.y);
+      const workers = resolveWorkers(this.cfg.training.workers ?? 1);
+      if (workers > 1) {
+        this.parallel ??= TrainerWorkers.create(this.cfg, this.backbone.vit, this.backbone.params, this.trainer, { workers, backend: activeBackend()?.backend ?? this.cfg.backend });
+        r = await (await this.parallel).step(batch.x, batch.y);
+      } else r = this.trainer.trainStep(batch.x, batch.y);
     } catch (e) {
       if (e instanceof CoreNonFinite) throw new NonFiniteLossError(e.step, e.defense);
       throw e;
@@ -136,6 +146,9 @@ export class HyperatSession implements TrainSession {
   }
 
   dispose(): void {
+    // Terminating needs no reply from the helpers; a failed start has nothing to close.
+    void this.parallel?.then((p) => p.close()).catch(() => undefined);
+    this.parallel = undefined;
     this.trainer.dispose();
     this.trainer.args.tunable.dispose();
   }
