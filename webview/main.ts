@@ -3,7 +3,8 @@
 // VS Code's CSS variables. Sends only `ready` and button `action`s back.
 import type { Chart as ChartType, ChartDataset } from "chart.js" with { "resolution-mode": "import" };
 import type { RunDetail } from "../src/protocol/runs";
-import { isHostToWebviewMessage, type HostToWebviewMessage, type WebviewToHostMessage } from "../src/protocol/webview";
+import { isHostToWebviewMessage, type HostToWebviewMessage, type WebviewAction, type WebviewToHostMessage } from "../src/protocol/webview";
+import { actionEnabled } from "./actions";
 import { accuracyCurves, lambdaHeatmap, lossCurves, normsHeatmap, samplingShares, scale01, type Heatmap, type Series } from "./series";
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewToHostMessage): void };
@@ -57,7 +58,7 @@ function layout(): void {
     ["Open report", { type: "action", action: "openReport" }],
   ];
   for (const [label, msg] of buttons) {
-    const b = el("vscode-button", { secondary: "" }, label);
+    const b = el("vscode-button", { secondary: "", "data-action": msg.type === "action" ? msg.action : "" }, label);
     b.addEventListener("click", () => vscode.postMessage(msg));
     actions.append(b);
   }
@@ -159,6 +160,11 @@ function renderHeader(): void {
   document.getElementById("title")!.textContent = `${detail.name} · ${detail.id}`;
   document.getElementById("state")!.textContent = detail.state;
   document.getElementById("progress")!.textContent = `step ${detail.step}/${detail.totalSteps}${detail.message ? ` · ${detail.message}` : ""}`;
+  for (const b of Array.from(document.querySelectorAll<HTMLElement>("vscode-button[data-action]"))) {
+    const on = actionEnabled(b.dataset.action as WebviewAction, detail.state);
+    if (on) b.removeAttribute("disabled");
+    else b.setAttribute("disabled", "");
+  }
 }
 
 function render(): void {
