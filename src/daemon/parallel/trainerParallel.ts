@@ -26,6 +26,8 @@ export interface TrainerWorkersOptions {
 }
 
 export class TrainerWorkers {
+  private closing?: Promise<void>;
+
   private constructor(
     private readonly trainer: Trainer,
     private readonly helpers: Helper[],
@@ -54,6 +56,7 @@ export class TrainerWorkers {
 
   /** One training step, as `trainer.trainStep(x, y)` computes it, sharded over the workers. */
   step(x: tf.Tensor4D, y: tf.Tensor1D): Promise<StepResult> {
+    if (this.closing) return Promise.reject(new Error("TrainerWorkers: step after close (the helper threads are terminated)"));
     return this.trainer.trainStepSharded(x, y, (t, rng) => this.gradients(t, x, y, rng));
   }
 
@@ -123,8 +126,9 @@ export class TrainerWorkers {
     return { grads, loss, advCorrect, cleanCorrect };
   }
 
-  /** Terminates the helper threads. */
-  async close(): Promise<void> {
-    await Promise.all(this.helpers.map((h) => h.close()));
+  /** Terminates the helper threads (idempotent: resolves once every thread has exited). */
+  close(): Promise<void> {
+    this.closing ??= Promise.all(this.helpers.map((h) => h.close())).then(() => undefined);
+    return this.closing;
   }
 }
