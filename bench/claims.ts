@@ -40,6 +40,9 @@ interface Options {
   backend: string;
   /** Run only these matrix keys (hyperat-k3, lora-at-<defense>, hyperat-k1, hyperat-k2); all when unset. */
   only?: string[];
+  /** With --combine: extra result files of other settings (e.g. another lr) shown as a separate
+   * sensitivity table; never mixed into the equal-settings comparison. */
+  supplement?: string[];
   /** Summarize finished result files (e.g. one per seed, run in parallel) instead of running. */
   combine?: string[];
 }
@@ -89,6 +92,7 @@ function parseArgs(argv: string[]): Options {
         o.only = (v ?? "").split(",").filter(Boolean);
         for (const k of o.only) if (!MATRIX.some((m) => m.key === k)) throw new Error(`--only: unknown run "${k}"; known: ${MATRIX.map((m) => m.key).join(", ")}`);
         break;
+      case "--supplement": o.supplement = (v ?? "").split(",").filter(Boolean); break;
       case "--combine": o.combine = (v ?? "").split(",").filter(Boolean); break;
       default:
         throw new Error(`unknown flag "${flag}"; see the header of bench/claims.ts`);
@@ -313,7 +317,7 @@ const pts = (d: Stat) => `${d.mean >= 0 ? "+" : "−"}${Math.abs(100 * d.mean).t
 interface Summary {
   rows: Array<{ label: string; worstCase: Stat; clean: Stat }>;
   params: { hyperat: number; loraAt: number; fullBackbone: number };
-  stepSeconds: { hyperat: Stat; loraAt: Stat; ratio: Stat };
+  stepSeconds: { hyperat: Stat; loraAt: Stat; ratio: Stat; k1: Stat; loraAtPgd: Stat; ratioPgd: Stat };
   claims: Array<{ claim: string; comparison: string; difference: Stat; verdict: string }>;
 }
 
@@ -340,6 +344,11 @@ function summarize(results: RunResult[], seeds: number[]): Summary {
   const hyperStep = stat(seeds.map((s) => k3(s).medianStepSeconds));
   const loraStep = stat(seeds.map((s) => median(loras(s).flatMap((r) => r.stepSeconds))));
   const ratio = stat(seeds.map((s, i) => hyperStep.values[i] / loraStep.values[i]));
+  // Same defense on both sides (pgd-at): the step-cost of the hypernetwork alone.
+  const runOf = (s: number, key: string) => results.find((r) => r.seed === s && r.key === key)!;
+  const k1 = stat(seeds.map((s) => runOf(s, "hyperat-k1").medianStepSeconds));
+  const loraAtPgd = stat(seeds.map((s) => runOf(s, "lora-at-pgd-at").medianStepSeconds));
+  const ratioPgd = stat(seeds.map((s, i) => k1.values[i] / loraAtPgd.values[i]));
   const s0 = seeds[0];
   return {
     rows,
@@ -348,7 +357,7 @@ function summarize(results: RunResult[], seeds: number[]): Summary {
       loraAt: find(results, s0, "lora-at-pgd-at", "lora-at-pgd-at").trainableParams,
       fullBackbone: find(results, s0, "hyperat-k3", "pretrained").trainableParams,
     },
-    stepSeconds: { hyperat: hyperStep, loraAt: loraStep, ratio },
+    stepSeconds: { hyperat: hyperStep, loraAt: loraStep, ratio, k1, loraAtPgd, ratioPgd },
     claims,
   };
 }
@@ -374,11 +383,11 @@ function paragraph(sm: Summary): string {
       `(${(100 * paramRatio).toFixed(1)}% of the ${sm.params.fullBackbone.toLocaleString("en-US")} of full fine-tuning; lora-at: ${sm.params.loraAt.toLocaleString("en-US")}) → ` +
       `**${paramRatio < 0.5 ? "holds" : "does not hold"}** for "≪ full fine-tuning"` +
       `${sm.params.hyperat > sm.params.loraAt ? " (at this tiny width the hypernetwork's heads are larger than one plain LoRA)" : ""}; ` +
-      `median step time ratio HyperAT / lora-at ${r.toFixed(2)} ± ${sm.stepSeconds.ratio.std.toFixed(2)} → **${stepVerdict}** (≤ 1.25 counted as ≈; step times were measured on a shared, loaded machine).`,
+      `median step time ratio HyperAT / lora-at ${r.toFixed(2)} ± ${sm.stepSeconds.ratio.std.toFixed(2)} (same defense, K=1 vs lora-at pgd-at: ${sm.stepSeconds.ratioPgd.mean.toFixed(2)}) → **${stepVerdict}** (≤ 1.25 counted as ≈; step times were measured on a shared, loaded machine).`,
   ].join("\n");
 }
 
-function markdown(o: Options, sm: Summary, meta: Record<string, string>, totalSeconds: number): string {
+function markdown(o: Options, sm: Summary, meta: Record<string, string>, totalSeconds: number, extra: string[] = []): string {
   const lines = [
     START,
     "## Claims check (small scale, synthetic data)",
@@ -402,8 +411,10 @@ function markdown(o: Options, sm: Summary, meta: Record<string, string>, totalSe
     "| cost | HyperAT (K=3) | lora-at | ratio |",
     "|---|---|---|---|",
     `| trainable parameters | ${sm.params.hyperat.toLocaleString("en-US")} | ${sm.params.loraAt.toLocaleString("en-US")} | ${(sm.params.hyperat / sm.params.loraAt).toFixed(2)} (full fine-tuning: ${sm.params.fullBackbone.toLocaleString("en-US")}) |`,
-    `| median step time, s | ${sm.stepSeconds.hyperat.mean.toFixed(3)} ± ${sm.stepSeconds.hyperat.std.toFixed(3)} | ${sm.stepSeconds.loraAt.mean.toFixed(3)} ± ${sm.stepSeconds.loraAt.std.toFixed(3)} | ${sm.stepSeconds.ratio.mean.toFixed(2)} ± ${sm.stepSeconds.ratio.std.toFixed(2)} |`,
+    `| median step time, s (K=3 vs lora-at pooled over its 3 runs) | ${sm.stepSeconds.hyperat.mean.toFixed(3)} ± ${sm.stepSeconds.hyperat.std.toFixed(3)} | ${sm.stepSeconds.loraAt.mean.toFixed(3)} ± ${sm.stepSeconds.loraAt.std.toFixed(3)} | ${sm.stepSeconds.ratio.mean.toFixed(2)} ± ${sm.stepSeconds.ratio.std.toFixed(2)} |`,
+    `| median step time, s (same defense: HyperAT K=1 pgd-at vs lora-at pgd-at) | ${sm.stepSeconds.k1.mean.toFixed(3)} ± ${sm.stepSeconds.k1.std.toFixed(3)} | ${sm.stepSeconds.loraAtPgd.mean.toFixed(3)} ± ${sm.stepSeconds.loraAtPgd.std.toFixed(3)} | ${sm.stepSeconds.ratioPgd.mean.toFixed(2)} ± ${sm.stepSeconds.ratioPgd.std.toFixed(2)} |`,
     "",
+    ...extra,
     "### What this shows",
     "",
     paragraph(sm),
@@ -433,6 +444,35 @@ interface ResultsFile {
   results: RunResult[];
 }
 
+/** Rows of whatever runs the supplement files hold (grouped by the settings that differ from the
+ * main comparison), mean ± std over their seeds. */
+function supplementTable(files: string[], main: Options): string[] {
+  const docs = files.map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as ResultsFile);
+  const groups = new Map<string, RunResult[]>();
+  for (const d of docs) {
+    const diff = (["lr", "steps", "batch", "attackSteps", "mergeSteps", "n", "attacks"] as const).filter((k) => JSON.stringify(d.options[k]) !== JSON.stringify(main[k])).map((k) => `${k} ${String(d.options[k])}`);
+    const label = diff.length ? diff.join(", ") : "same settings";
+    groups.set(label, [...(groups.get(label) ?? []), ...d.results]);
+  }
+  const lines = [
+    "Sensitivity (NOT equal settings; everything else as above):",
+    "",
+    "| settings | model | seeds | worst-case robust % | clean % | median step s |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const [label, rs] of groups) {
+    for (const key of [...new Set(rs.map((r) => r.key))]) {
+      const runs = rs.filter((r) => r.key === key);
+      for (const name of runs[0].models.map((m) => m.name).filter((n) => n !== "pretrained")) {
+        const rows = runs.map((r) => r.models.find((m) => m.name === name)).filter((m): m is ModelRow => !!m);
+        const step = stat(runs.map((r) => r.medianStepSeconds));
+        lines.push(`| ${label} | ${key} → ${name} | ${runs.map((r) => r.seed).join(", ")} | ${pct(stat(rows.map((m) => m.worstCaseRobustAccuracy)))} | ${pct(stat(rows.map((m) => m.cleanAccuracy)))} | ${step.mean.toFixed(2)} |`);
+      }
+    }
+  }
+  return [...lines, ""];
+}
+
 /** Summarizes result files of the same settings (one per seed or seed group) into one. */
 async function combine(o: Options, files: string[]): Promise<void> {
   const docs = files.map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as ResultsFile);
@@ -454,7 +494,8 @@ async function combine(o: Options, files: string[]): Promise<void> {
   if (missing.length) throw new Error(`--combine: missing runs: ${missing.join(", ")}`);
   const summary = summarize(results, seeds);
   await writeFileAtomic(path.resolve(o.out), JSON.stringify({ format: "hyperat-claims", version: 1, meta, options, backbone: first.backbone, totalSeconds: wall, combinedFrom: files, summary, results }, null, 1) + "\n");
-  const md = markdown(options, summary, meta, wall);
+  const supplement = o.supplement ? supplementTable(o.supplement, options) : [];
+  const md = markdown(options, summary, meta, wall, supplement);
   console.log(md);
   if (o.write) writeSection(path.resolve(o.write), md);
 }
