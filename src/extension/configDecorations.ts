@@ -55,13 +55,7 @@ export class ConfigDecorations implements vscode.Disposable {
       // invalid or half-typed config: the schema squiggles it; decorate what we can
     }
     const run = await this.latestRun(doc.uri.fsPath);
-    if (run) {
-      const d = defenseFacts(run);
-      inputs.latestRun = {
-        id: run.id,
-        summary: { lastStep: run.step, defenses: d.map((f) => ({ ...f, sampled: run.sampledCounts[f.name] ?? 0 })), otherTargets: {} },
-      };
-    }
+    if (run) inputs.latestRun = { id: run.id, defenses: defenseFacts(run) };
     if (doc.version !== editor.document.version) return;
     const options = configFacts(text, inputs).map((f) => {
       const line = doc.lineAt(doc.positionAt(f.offset).line);

@@ -5,7 +5,7 @@
 // The ESM build: esbuild cannot bundle the UMD main (it requires "./impl/format" dynamically).
 import { parseTree, findNodeAtLocation, type Node } from "jsonc-parser/lib/esm/main.js";
 import { parseFraction } from "../core/config/fraction";
-import { percent, type MetricsSummary } from "./metricsSummary";
+import { compactCount, percent } from "./format";
 
 export interface ConfigFact {
   /** Offset in the document of the key whose line gets the fact. */
@@ -18,16 +18,8 @@ export interface ConfigFactInputs {
   trainableParams?: number;
   /** Total backbone parameters, to show the trainable share. */
   totalParams?: number;
-  /** Summary of the latest run started from this config. */
-  latestRun?: { id: string; summary: MetricsSummary };
-}
-
-/** 1234567 -> "1.23M", 45210 -> "45.2K". */
-export function compactCount(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toPrecision(3)}B`;
-  if (n >= 1e6) return `${(n / 1e6).toPrecision(3)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toPrecision(3)}K`;
-  return String(n);
+  /** The latest run started from this config: each defense's sampled share and last robust accuracy. */
+  latestRun?: { id: string; defenses: Array<{ name: string; share: number; lastRobustAccuracy?: number }> };
 }
 
 /** The property node's key offset, so the decoration lands on the key's line. */
@@ -68,7 +60,7 @@ function defenseFacts(root: Node, inputs: ConfigFactInputs): ConfigFact[] {
   const out: ConfigFact[] = [{ offset: keyOffset(root, ["defenses"])!, text: `latest run ${run.id}` }];
   (list.children ?? []).forEach((item, i) => {
     const name = findNodeAtLocation(root, ["defenses", i, "name"])?.value;
-    const facts = run.summary.defenses.find((d) => d.name === name);
+    const facts = run.defenses.find((d) => d.name === name);
     if (typeof name !== "string" || !facts) return;
     const robust = facts.lastRobustAccuracy === undefined ? "" : ` · robust ${percent(facts.lastRobustAccuracy)}`;
     // On the "name" line (the item's own line when it is written on one line).

@@ -3,7 +3,7 @@
 // vscode.TreeItems; keeping this pure lets node:test check labels, icons and context values.
 import { join } from "node:path";
 import type { RunDetail, RunState, RunSummary } from "../protocol/runs";
-import { percent } from "./metricsSummary";
+import { percent } from "./format";
 
 export interface TreeNodeModel {
   /** Stable id (VS Code keeps expansion state by it). */

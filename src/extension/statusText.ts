@@ -1,7 +1,7 @@
 // The status bar item's text, pure for tests: daemon health and backend, active run progress.
 import type { DaemonStatusParams } from "../protocol";
 import type { RunSummary } from "../protocol/runs";
-import { percent } from "./metricsSummary";
+import { percent } from "./format";
 
 /** Pure text of the item, for tests. */
 export function statusText(daemon: { running: boolean; backend?: string; health?: DaemonStatusParams["health"] }, active?: Pick<RunSummary, "id" | "step" | "totalSteps" | "bestRobustAccuracy" | "state">): string {

@@ -1,7 +1,8 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { configFacts, compactCount } from "../../src/extension/configFacts";
-import { summarizeMetrics } from "../../src/extension/metricsSummary";
+import { configFacts } from "../../src/extension/configFacts";
+import { compactCount, percent } from "../../src/extension/format";
+import { defenseFacts } from "../../src/extension/runTree";
 
 const doc = `{
   "name": "demo",
@@ -37,17 +38,13 @@ describe("configFacts", () => {
   });
 
   test("each defense entry gets the latest run's sampled share and last robust accuracy", () => {
-    const summary = summarizeMetrics(
-      [
-        { kind: "step", step: 1, defense: "pgd-at" },
-        { kind: "step", step: 2, defense: "trades" },
-        { kind: "step", step: 3, defense: "trades" },
-        { kind: "step", step: 4, defense: "trades" },
-        { kind: "validation", step: 4, target: "trades", worstCaseRobustAccuracy: 0.4123 },
-      ],
-      ["pgd-at", "trades"],
-    );
-    const facts = configFacts(doc, { latestRun: { id: "demo-1", summary } }).filter((f) => /latest run|sampled/.test(f.text));
+    // As the decorations build it from a run folder: 1 of 4 steps sampled pgd-at, 3 trades.
+    const defenses = defenseFacts({
+      defenses: ["pgd-at", "trades"],
+      sampledCounts: { "pgd-at": 1, trades: 3 },
+      evaluations: [{ step: 4, target: "trades", cleanAccuracy: 0.9, robustAccuracy: { "pgd-10": 0.4123 }, worstCaseRobustAccuracy: 0.4123 }],
+    });
+    const facts = configFacts(doc, { latestRun: { id: "demo-1", defenses } }).filter((f) => /latest run|sampled/.test(f.text));
     assert.deepEqual(
       facts.map((f) => [lineOf(f.offset), f.text]),
       [
@@ -62,6 +59,12 @@ describe("configFacts", () => {
     assert.deepEqual(configFacts("[1,2]"), []);
     assert.deepEqual(configFacts('{"attack":{"eps":"8/0"}}'), []);
   });
+});
+
+test("percent formats fractions and unknowns", () => {
+  assert.equal(percent(0.4123), "41.2%");
+  assert.equal(percent(1, 0), "100%");
+  assert.equal(percent(undefined), "–");
 });
 
 test("compactCount", () => {
