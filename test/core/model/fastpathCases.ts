@@ -9,6 +9,7 @@ import { forward, setFastPaths } from "../../../src/core/model/vit";
 import { scaledDotAttention, plainScaledDotAttention } from "../../../src/core/model/attention";
 import { fusedGelu, fusedLayerNorm } from "../../../src/core/model/fusedOps";
 import { batchMatMul } from "../../../src/core/backend/wasmBatchMatMul";
+import { registerWasmZeroCopy } from "../../../src/core/backend/wasmZeroCopy";
 import { Rng } from "../../../src/core/rng";
 
 /** max |a − b| / max |b|: one number per tensor, so a scale-free tolerance works everywhere. */
@@ -62,6 +63,23 @@ export function tinyParams(c: ViTConfig = TINY): ParamMap {
 }
 
 export function fastPathCases(): void {
+  test("shared-buffer Identity/Cast: clones and casts keep their values after the source is freed", () => {
+    registerWasmZeroCopy();
+    const x = tf.tensor([1.5, -2, 3], [3]);
+    const clone = tf.clone(x);
+    const same = tf.cast(x, "float32");
+    const toInt = tf.cast(x, "int32");
+    x.dispose();
+    assert.deepEqual(Array.from(clone.dataSync()), [1.5, -2, 3]);
+    assert.deepEqual(Array.from(same.dataSync()), [1.5, -2, 3]);
+    assert.deepEqual(Array.from(toInt.dataSync()), [1, -2, 3]);
+    const v = tf.variable(tf.tensor([1, 2]));
+    const snapshot = tf.clone(v);
+    v.assign(tf.tensor([7, 8]));
+    assert.deepEqual(Array.from(snapshot.dataSync()), [1, 2], "a clone does not follow a later assign");
+    tf.dispose([clone, same, toInt, v, snapshot]);
+  });
+
   test("batchMatMul equals tf.matMul in value and gradients", () => {
     tf.tidy(() => {
       for (const [n, m, k, p] of [[3, 5, 4, 6], [1, 7, 3, 2], [8, 17, 16, 17]]) {

@@ -1,0 +1,45 @@
+import * as tf from "@tensorflow/tfjs";
+
+/**
+ * On wasm, `Identity` and same-dtype `Cast` copy the whole tensor. tfjs-core calls Identity to
+ * *save every recorded op's inputs for the backward pass* (engine.saveTensorsForBackwardMode →
+ * clone) and Cast in the gradient of every product, so a training step on wasm copies most of its
+ * activations once more. Tensors are immutable (variables re-point their dataId on assign), so the
+ * output can share the input's buffer with a reference count, exactly as the cpu backend and
+ * wasm's own Reshape do.
+ */
+interface RefCountingBackend {
+  incRef(dataId: object): void;
+}
+
+let registered = false;
+
+function share(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
+  (backend as RefCountingBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/** Replaces wasm's copying Identity and same-dtype Cast with buffer sharing; idempotent. */
+export function registerWasmZeroCopy(): void {
+  if (registered) return;
+  registered = true;
+  const cast = tf.getKernel(tf.Cast, "wasm");
+  if (!cast || !tf.getKernel(tf.Identity, "wasm")) return; // wasm not registered in this process
+  tf.unregisterKernel(tf.Identity, "wasm");
+  tf.registerKernel({
+    kernelName: tf.Identity,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend }) => share((inputs as { x: tf.TensorInfo }).x, backend),
+  });
+  tf.unregisterKernel(tf.Cast, "wasm");
+  tf.registerKernel({
+    kernelName: tf.Cast,
+    backendName: "wasm",
+    setupFunc: cast.setupFunc,
+    kernelFunc: (args) => {
+      const x = (args.inputs as { x: tf.TensorInfo }).x;
+      if (x.dtype !== "string" && x.dtype === (args.attrs as { dtype: string }).dtype) return share(x, args.backend);
+      return cast.kernelFunc(args);
+    },
+  });
+}
