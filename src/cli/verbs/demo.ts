@@ -6,6 +6,7 @@ import { RunManager } from "../../daemon/runManager";
 import { HyperatEngine } from "../../daemon/hyperat/engine";
 import { loadConfigFile } from "../../daemon/hyperat/configFile";
 import { writeFileAtomic } from "../../core/io/files";
+import { disposeParams } from "../../core/model/params";
 import { activeBackend } from "../../core/backend/select";
 import { isBackendRequest } from "../../core/backend/names";
 import { DemoModelRow, renderDemoTable, DEMO_ATTACKS } from "./demoReport";
@@ -55,6 +56,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   const pre0 = Date.now();
   const prepared = await engine.prepare(cfg, (p) => bar.update(p.title, p.percentage ?? 0, p.message ?? ""));
   bar.done(`pretrained model: ${prepared.backbone.notes.join("; ")}`);
+  disposeParams(prepared.backbone.params); // the run loads its own copy from the cache
   const pretrainSeconds = (Date.now() - pre0) / 1000;
   console.log(`backend: ${activeBackend()?.backend}`);
 

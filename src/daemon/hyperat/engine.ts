@@ -61,9 +61,9 @@ export class HyperatEngine implements RunEngine {
     return { backbone, train, val };
   }
 
-  async openSession(runDir: string, rc: ResolvedRunConfig, resume: boolean): Promise<TrainSession> {
+  async openSession(runDir: string, rc: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<TrainSession> {
     const cfg = rc.raw as RunConfig;
-    const { backbone, train, val } = await this.prepare(cfg);
+    const { backbone, train, val } = await this.prepare(cfg, onProgress);
     return HyperatSession.open(runDir, cfg, backbone, train, val, resume);
   }
 

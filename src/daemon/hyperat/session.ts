@@ -2,6 +2,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
+import { disposeParams } from "../../core/model/params";
 import { Dataset } from "../../core/data/types";
 import { Batcher } from "../../core/data/batcher";
 import { Trainer, TrainerState, NonFiniteLossError as CoreNonFinite } from "../../core/train/trainer";
@@ -151,6 +152,8 @@ export class HyperatSession implements TrainSession {
     this.parallel = undefined;
     this.trainer.dispose();
     this.trainer.args.tunable.dispose();
+    // The session owns its backbone (each openSession loads its own copy).
+    disposeParams(this.backbone.params);
   }
 }
 
