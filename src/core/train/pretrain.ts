@@ -38,3 +38,37 @@ export function pretrainClean(a: PretrainArgs): ParamMap {
     opt.dispose();
   }
 }
+
+/** Gradients of the batch-mean clean CE, keyed like the parameters, computed elsewhere (workers). */
+export type CleanGradients = (vars: Record<string, tf.Variable>, x: tf.Tensor4D, y: tf.Tensor1D) => Promise<{ grads: Record<string, tf.Tensor>; loss: number }>;
+
+/**
+ * pretrainClean with the forward and backward passes done by `gradients` (data-parallel
+ * workers); the schedule, the Adam update and the divergence check are the same. The result
+ * equals pretrainClean's up to float reassociation.
+ */
+export async function pretrainCleanSharded(a: PretrainArgs, gradients: CleanGradients): Promise<ParamMap> {
+  const vars = tf.tidy(() => Object.fromEntries(Object.entries(a.init).map(([k, t]) => [k, tf.variable(tf.clone(t), true)])));
+  const opt = tf.train.adam(a.lr);
+  try {
+    for (let s = 0; s < a.steps; s++) {
+      (opt as unknown as { learningRate: number }).learningRate = learningRate(s, a.steps, a.lr, Math.min(20, a.steps / 10), 0.02);
+      const { x, y } = a.nextBatch();
+      let g;
+      try {
+        g = await gradients(vars, x, y);
+      } finally {
+        tf.dispose([x, y]);
+      }
+      const v = g.loss;
+      if (Number.isFinite(v)) opt.applyGradients(Object.entries(g.grads).map(([k, tensor]) => ({ name: vars[k].name, tensor })));
+      tf.dispose(Object.values(g.grads));
+      if (!Number.isFinite(v)) throw new Error(`clean pretraining diverged at step ${s + 1} (loss ${v}); lower pretrain.lr`);
+      a.onStep?.(s + 1, v);
+    }
+    return tf.tidy(() => Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, tf.clone(v)])));
+  } finally {
+    for (const v of Object.values(vars)) v.dispose();
+    opt.dispose();
+  }
+}

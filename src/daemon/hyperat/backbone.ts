@@ -8,6 +8,9 @@ import { loadModelFile, saveModelFile } from "../../core/model/checkpoint";
 import { pretrainClean } from "../../core/train/pretrain";
 import { Dataset } from "../../core/data/types";
 import { Batcher } from "../../core/data/batcher";
+import { activeBackend } from "../../core/backend/select";
+import { resolveWorkers } from "../parallel/dataParallel";
+import { pretrainCleanParallel } from "../parallel/pretrainParallel";
 
 export interface Backbone {
   vit: ViTConfig;
@@ -83,7 +86,8 @@ export async function resolveBackbone(cfg: RunConfig, train: Dataset, onProgress
   const init = initParams(vit, cfg.seed);
   const batcher = new Batcher(train, { batchSize: p.batchSize, seed: cfg.seed, augment: cfg.data.augment, stream: "pretrain-data" });
   const t0 = Date.now();
-  const params = pretrainClean({
+  const workers = resolveWorkers(cfg.training.workers ?? 1);
+  const args = {
     vit,
     init,
     steps: p.steps,
@@ -92,8 +96,10 @@ export async function resolveBackbone(cfg: RunConfig, train: Dataset, onProgress
       const b = batcher.nextBatch();
       return { x: b.x, y: b.y };
     },
-    onStep: (step, loss) => onProgress?.({ title: "clean pretraining", step, total: p.steps, loss }),
-  });
+    onStep: (step: number, loss: number) => onProgress?.({ title: "clean pretraining", step, total: p.steps, loss }),
+  };
+  // training.workers > 1 uses the other cores here too (same result up to float reassociation).
+  const params = workers > 1 ? await pretrainCleanParallel(args, { workers, backend: activeBackend()?.backend ?? cfg.backend }) : pretrainClean(args);
   disposeParams(init);
   await saveModelFile(cache, vit, params, {
     provenance: `clean-pretrained ${cfg.model.preset} on ${cfg.data.train}, ${p.steps} steps, lr ${p.lr}, seed ${cfg.seed}`,

@@ -11,9 +11,12 @@ import { buildTrainer } from "../../core/train/build";
 import type { Trainer } from "../../core/train/trainer";
 import { shardStep } from "../../core/parallel/trainShard";
 import { Rng } from "../../core/rng";
+import { cleanShardGradients } from "../../core/parallel/cleanShard";
+import type { ViTConfig } from "../../core/model/config";
 
 let model: TrainModel | undefined;
 let trainer: Trainer | undefined;
+let pretrain: { vit: ViTConfig; vars: Record<string, tf.Variable> } | undefined;
 const port = parentPort;
 if (!port) throw new Error("gradWorker must run inside a worker thread");
 
@@ -78,6 +81,34 @@ async function handle(m: ToWorker): Promise<void> {
     }
     const { loss, advCorrect, cleanCorrect } = res;
     reply({ kind: "shard", grads, loss, advCorrect, cleanCorrect }, Object.values(grads).map((g) => g.buffer as ArrayBuffer));
+  } else if (m.kind === "initPretrain") {
+    const info = await selectBackend(m.backend);
+    setFastPaths(m.fastPaths);
+    const vars = Object.fromEntries(Object.entries(m.init).map(([k, t]) => [k, tf.variable(tf.tensor(t.data, t.shape), true)]));
+    pretrain = { vit: m.vit, vars };
+    reply({ kind: "ready", backend: info.backend });
+  } else if (m.kind === "cleanShard") {
+    if (!pretrain) throw new Error("gradWorker: cleanShard before initPretrain");
+    const { vit, vars } = pretrain;
+    for (const [name, values] of Object.entries(m.vars)) {
+      const v = vars[name];
+      if (!v) throw new Error(`gradWorker: unknown variable "${name}"`);
+      tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
+    }
+    const x = tf.tensor4d(m.x, [m.n, vit.imgSize, vit.imgSize, 3]);
+    const y = tf.tensor1d(m.y, "int32");
+    let res;
+    try {
+      res = cleanShardGradients(vit, vars, x, y, m.weight);
+    } finally {
+      tf.dispose([x, y]);
+    }
+    const grads: Record<string, Float32Array> = {};
+    for (const [name, g] of Object.entries(res.grads)) {
+      grads[name] = new Float32Array(g.dataSync());
+      g.dispose();
+    }
+    reply({ kind: "cleanShard", grads, loss: res.loss }, Object.values(grads).map((g) => g.buffer as ArrayBuffer));
   } else {
     process.exit(0);
   }

@@ -1,6 +1,7 @@
 // Helper threads for data parallelism: one worker_threads Worker each (own tfjs + wasm
 // instance), running gradWorker.ts, answering one reply per request.
 import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import type { FromWorker, ToWorker } from "./messages";
@@ -70,4 +71,15 @@ export function spawnHelpers(n: number): Helper[] {
     w.stdout.pipe(process.stderr);
     return new Helper(w);
   });
+}
+
+/**
+ * Samples [offset, offset + n) of a batch as own buffers: on the cpu backend dataSync can return
+ * a view of a shared buffer, which must not be transferred (detached) away from its tensor.
+ */
+export function shardData(x: tf.Tensor4D, y: tf.Tensor1D, offset: number, n: number): { x: Float32Array; y: Int32Array } {
+  return tf.tidy(() => ({
+    x: new Float32Array(tf.slice(x, [offset, 0, 0, 0], [n, -1, -1, -1]).dataSync()),
+    y: new Int32Array(tf.slice(y, [offset], [n]).dataSync()),
+  }));
 }

@@ -46,6 +46,23 @@ export type ToWorker =
       /** n / B: the shard's share of the batch-mean loss. */
       weight: number;
     }
+  | {
+      /** Hold variables for clean pretraining (values arrive with every cleanShard request). */
+      kind: "initPretrain";
+      vit: ViTConfig;
+      init: Record<string, RawTensor>;
+      backend: BackendRequest;
+      fastPaths: boolean;
+    }
+  | {
+      /** Clean CE gradients on a shard (src/core/parallel/cleanShard.ts). */
+      kind: "cleanShard";
+      vars: Record<string, Float32Array>;
+      x: Float32Array;
+      y: Int32Array;
+      n: number;
+      weight: number;
+    }
   | { kind: "close" };
 
 /** Gradient worker → main thread. */
@@ -53,4 +70,5 @@ export type FromWorker =
   | { kind: "ready"; backend: string }
   | { kind: "grads"; grads: Record<string, Float32Array>; lossSum: number; ms: number }
   | { kind: "shard"; grads: Record<string, Float32Array>; loss: number; advCorrect: number; cleanCorrect?: number }
+  | { kind: "cleanShard"; grads: Record<string, Float32Array>; loss: number }
   | { kind: "error"; message: string };

@@ -15,7 +15,7 @@ import { Rng } from "../../core/rng";
 import { shardAttackStates, shardStep } from "../../core/parallel/trainShard";
 import type { ShardedGradients, StepResult, Trainer } from "../../core/train/trainer";
 import { shardSizes } from "./dataParallel";
-import { Helper, spawnHelpers } from "./helpers";
+import { Helper, shardData, spawnHelpers } from "./helpers";
 import type { FromWorker, RawTensor } from "./messages";
 
 export interface TrainerWorkersOptions {
@@ -70,12 +70,7 @@ export class TrainerWorkers {
     let offset = sizes[0];
     for (let i = 1; i < sizes.length; i++) {
       const n = sizes[i];
-      // Own copies: on the cpu backend dataSync can return a view of a shared buffer, which must
-      // not be transferred (detached) away from the tensor that owns it.
-      const [xs, ys] = tf.tidy(() => [
-        new Float32Array(tf.slice(x, [offset, 0, 0, 0], [n, -1, -1, -1]).dataSync()),
-        new Int32Array(tf.slice(y, [offset], [n]).dataSync()),
-      ]);
+      const { x: xs, y: ys } = shardData(x, y, offset, n);
       offset += n;
       const msg = { kind: "trainShard" as const, vars, x: xs, y: ys, n, t, attackRng: states[i], weight: n / B };
       pending.push(this.helpers[i - 1].call(msg, [xs.buffer as ArrayBuffer, ys.buffer as ArrayBuffer]));

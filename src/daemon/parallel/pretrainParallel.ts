@@ -1,0 +1,71 @@
+// Clean pretraining (src/core/train/pretrain.ts) over `workers` threads: each step the batch is
+// split, this thread computes shard 0 while each helper computes one other shard with the
+// current weights, and the weighted shard gradients are summed before the same Adam update.
+// Result: pretrainClean's up to float reassociation.
+import * as tf from "@tensorflow/tfjs";
+import type { BackendRequest } from "../../core/backend/names";
+import type { ParamMap } from "../../core/model/params";
+import { fastPathsEnabled } from "../../core/model/vit";
+import { cleanShardGradients } from "../../core/parallel/cleanShard";
+import { PretrainArgs, pretrainCleanSharded } from "../../core/train/pretrain";
+import { shardSizes } from "./dataParallel";
+import { shardData, spawnHelpers } from "./helpers";
+import type { FromWorker, RawTensor } from "./messages";
+
+export async function pretrainCleanParallel(a: PretrainArgs, opts: { workers: number; backend: BackendRequest }): Promise<ParamMap> {
+  if (!Number.isInteger(opts.workers) || opts.workers < 2) throw new Error(`pretrainCleanParallel: workers must be an integer ≥ 2, got ${opts.workers}`);
+  const init: Record<string, RawTensor> = {};
+  for (const [k, t] of Object.entries(a.init)) init[k] = { shape: t.shape, data: new Float32Array(t.dataSync()) };
+  const helpers = spawnHelpers(opts.workers - 1);
+  try {
+    await Promise.all(helpers.map((h) => h.call({ kind: "initPretrain", vit: a.vit, init, backend: opts.backend, fastPaths: fastPathsEnabled() })));
+    return await pretrainCleanSharded(a, async (vars, x, y) => {
+      const B = x.shape[0];
+      const sizes = shardSizes(B, opts.workers);
+      const values = Object.fromEntries(Object.keys(vars).map((n) => [n, vars[n].dataSync() as Float32Array]));
+      const pending: Array<Promise<FromWorker>> = [];
+      let offset = sizes[0];
+      for (let i = 1; i < sizes.length; i++) {
+        const { x: xs, y: ys } = shardData(x, y, offset, sizes[i]);
+        pending.push(helpers[i - 1].call({ kind: "cleanShard", vars: values, x: xs, y: ys, n: sizes[i], weight: sizes[i] / B }, [xs.buffer as ArrayBuffer, ys.buffer as ArrayBuffer]));
+        offset += sizes[i];
+      }
+      const xs = tf.slice(x, [0, 0, 0, 0], [sizes[0], -1, -1, -1]);
+      const ys = tf.slice(y, [0], [sizes[0]]);
+      let own;
+      try {
+        own = cleanShardGradients(a.vit, vars, xs, ys, sizes[0] / B);
+      } catch (e) {
+        await Promise.allSettled(pending); // no late reply may answer a later request
+        throw e;
+      } finally {
+        tf.dispose([xs, ys]);
+      }
+      let replies: FromWorker[];
+      try {
+        replies = await Promise.all(pending);
+      } catch (e) {
+        tf.dispose(Object.values(own.grads));
+        throw e;
+      }
+      let loss = own.loss;
+      const grads = tf.tidy(() => {
+        const out: Record<string, tf.Tensor> = {};
+        for (const [name, g] of Object.entries(own.grads)) {
+          const parts = [g];
+          for (const r of replies) {
+            if (r.kind !== "cleanShard") throw new Error(`gradient worker answered "${r.kind}" to a cleanShard request`);
+            parts.push(tf.tensor(r.grads[name], g.shape));
+          }
+          out[name] = tf.addN(parts);
+        }
+        return out;
+      });
+      tf.dispose(Object.values(own.grads));
+      for (const r of replies) if (r.kind === "cleanShard") loss += r.loss;
+      return { grads, loss };
+    });
+  } finally {
+    await Promise.all(helpers.map((h) => h.close()));
+  }
+}
