@@ -43,6 +43,8 @@ interface Options {
   /** With --combine: extra result files of other settings (e.g. another lr) shown as a separate
    * sensitivity table; never mixed into the equal-settings comparison. */
   supplement?: string[];
+  /** Hand-written remarks appended under "What this shows" (repeatable; e.g. the machine's load). */
+  notes: string[];
   /** Summarize finished result files (e.g. one per seed, run in parallel) instead of running. */
   combine?: string[];
 }
@@ -61,6 +63,7 @@ function parseArgs(argv: string[]): Options {
     work: ".hyperat/claims",
     cache: ".hyperat/cache",
     backend: "auto",
+    notes: [],
   };
   const num = (flag: string, v: string | undefined): number => {
     const x = Number(v);
@@ -92,6 +95,7 @@ function parseArgs(argv: string[]): Options {
         o.only = (v ?? "").split(",").filter(Boolean);
         for (const k of o.only) if (!MATRIX.some((m) => m.key === k)) throw new Error(`--only: unknown run "${k}"; known: ${MATRIX.map((m) => m.key).join(", ")}`);
         break;
+      case "--note": o.notes.push(v ?? ""); break;
       case "--supplement": o.supplement = (v ?? "").split(",").filter(Boolean); break;
       case "--combine": o.combine = (v ?? "").split(",").filter(Boolean); break;
       default:
@@ -418,6 +422,7 @@ function markdown(o: Options, sm: Summary, meta: Record<string, string>, totalSe
     "### What this shows",
     "",
     paragraph(sm),
+    ...(o.notes.length ? ["", ...o.notes.map((n) => `- ${n}`)] : []),
     END,
   ];
   return lines.join("\n");
@@ -484,7 +489,7 @@ async function combine(o: Options, files: string[]): Promise<void> {
   const byRun = new Map(docs.flatMap((d) => d.results).map((r) => [`${r.seed}/${r.key}`, r]));
   const results = [...byRun.values()];
   const seeds = [...new Set(results.map((r) => r.seed))].sort((a, b) => a - b);
-  const options: Options = { ...first.options, seeds, out: o.out, write: o.write };
+  const options: Options = { ...first.options, seeds, out: o.out, write: o.write, notes: o.notes, supplement: o.supplement };
   const wall = Math.max(...docs.map((d) => d.totalSeconds));
   const meta = {
     ...first.meta,
