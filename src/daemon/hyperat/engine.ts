@@ -15,8 +15,23 @@ import { evaluateRun } from "./evaluateRun";
 /** wasm's heap stops near 3.9 GiB and corrupts tensors before it errors; stay well below. */
 const WASM_LIMIT = 3.2 * 2 ** 30;
 
-async function loadSplit(cfg: RunConfig, split: "train" | "val" | "test"): Promise<Dataset> {
-  return loadDataSpec(cfg.data[split], { split: split === "train" ? "train" : "test" });
+/**
+ * Datasets by spec, kept for the life of the engine: one process opens a session, merges and
+ * evaluates the same run in a row (the CLI, the demo), and the synthetic generator or a CIFAR
+ * parse should run once, not once per operation.
+ */
+const loaded = new Map<string, Promise<Dataset>>();
+
+function loadSplit(cfg: RunConfig, split: "train" | "val" | "test"): Promise<Dataset> {
+  const which = split === "train" ? "train" : "test";
+  const key = `${which}\u0000${cfg.data[split]}`;
+  let ds = loaded.get(key);
+  if (!ds) {
+    ds = loadDataSpec(cfg.data[split], { split: which });
+    ds.catch(() => loaded.delete(key));
+    loaded.set(key, ds);
+  }
+  return ds;
 }
 
 /** The RunEngine the daemon drives: src/core training wired to files in a run folder. */
