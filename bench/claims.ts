@@ -449,6 +449,12 @@ interface ResultsFile {
   results: RunResult[];
 }
 
+/** This process's arguments for the record, hand-written --note texts elided (they are printed below). */
+function commandArgs(): string {
+  const a = process.argv.slice(2);
+  return a.map((x, i) => (a[i - 1] === "--note" ? '"…"' : x)).join(" ");
+}
+
 /** Rows of whatever runs the supplement files hold (grouped by the settings that differ from the
  * main comparison), mean ± std over their seeds. */
 function supplementTable(files: string[], main: Options): string[] {
@@ -493,7 +499,13 @@ async function combine(o: Options, files: string[]): Promise<void> {
   const wall = Math.max(...docs.map((d) => d.totalSeconds));
   const meta = {
     ...first.meta,
-    command: [`# ${docs.length} processes in parallel, then combined:`, ...docs.map((d) => d.meta.command), `npx tsx bench/claims.ts ${process.argv.slice(2).join(" ")}`].join("\n"),
+    command: [
+      `# ${docs.length} processes in parallel, then combined:`,
+      ...docs.map((d) => d.meta.command),
+      ...(o.supplement?.length ? ["# sensitivity runs (--supplement):", ...o.supplement.map((f) => (JSON.parse(fs.readFileSync(f, "utf8")) as ResultsFile).meta.command)] : []),
+      "# summary:",
+      `npx tsx bench/claims.ts ${commandArgs()}`,
+    ].join("\n"),
   };
   const missing = seeds.flatMap((s) => MATRIX.filter((m) => !byRun.has(`${s}/${m.key}`)).map((m) => `seed ${s} ${m.key}`));
   if (missing.length) throw new Error(`--combine: missing runs: ${missing.join(", ")}`);
