@@ -1,19 +1,13 @@
 // Helper threads for data parallelism: one worker_threads Worker each (own tfjs + wasm
 // instance), running gradWorker.ts, answering one reply per request.
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { Worker } from "node:worker_threads";
-import { createRequire } from "node:module";
 import type { FromWorker, ToWorker } from "./messages";
+import { workerScript } from "../workerScript";
 
 /** The bundle next to dist/cli.js, or the .ts source through tsx (tests, dev). */
 function workerEntry(): { script: string; eval: boolean } {
-  if (__filename.endsWith(".ts")) {
-    const tsx = createRequire(__filename).resolve("tsx/cjs/api");
-    const src = path.join(__dirname, "gradWorker.ts");
-    return { script: `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(src)});`, eval: true };
-  }
-  return { script: path.join(__dirname, "parallelWorker.js"), eval: false };
+  return workerScript(__dirname, __filename, "gradWorker.ts", "parallelWorker.js");
 }
 
 export class Helper {
