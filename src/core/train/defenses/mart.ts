@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { pgd } from "../../attacks/pgd";
+import { craftPgdCe } from "./pgdAt";
 import { crossEntropy, klDivergence } from "../../attacks/losses";
 import { Defense } from "./types";
 
@@ -13,8 +13,7 @@ export function mart(beta: number): Defense {
   return {
     name: "mart",
     citation: "Wang et al., ICLR 2020",
-    craft: (model, x, y, a) =>
-      pgd(model, x, y, { eps: a.eps, stepSize: a.stepSize, steps: a.steps, randomStart: true, restarts: 1, loss: "ce", keep: "last", rng: a.rng }),
+    craft: craftPgdCe,
     loss: (model, x, xAdv, y) => {
       const logitsClean = model(x);
       const logitsAdv = model(xAdv);
