@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ViTConfig } from "../model/config";
 import { forward, Classifier } from "../model/vit";
+import type { ParamMap } from "../model/params";
 import { deltaW } from "../model/lora";
 import { Rng, RngState } from "../rng";
 import { AdamW, learningRate } from "./adamw";
@@ -97,10 +98,19 @@ export class Trainer {
    * Equal to `model(t)` up to float reassociation. Call inside tidy.
    */
   attackModel(t: number): Classifier {
-    const { vit, tunable } = this.args;
+    const params = this.foldedParams(t);
+    return (x) => forward(this.args.vit, params, x);
+  }
+
+  /**
+   * Parameters of defense t's model with its LoRA folded into the weights (W0 + ΔW_t): what the
+   * attack, validation and evaluation run. New tensors only for the adapted weights; the rest
+   * are the backbone's/head's own. Call inside tidy, or dispose the entries not in `params()`.
+   */
+  foldedParams(t: number): ParamMap {
+    const { tunable } = this.args;
     const lora = tunable.lora(t);
-    const params = lora ? applyDeltas(tunable.params(), adapterDeltas(lora)) : tunable.params();
-    return (x) => forward(vit, params, x);
+    return lora ? applyDeltas(tunable.params(), adapterDeltas(lora)) : tunable.params();
   }
 
   /** Samples the defense for the next step (uniform or configured weights). */

@@ -11,7 +11,6 @@ import { resolveWorkers } from "../parallel/dataParallel";
 import { resolveAttackList } from "../../core/evaluate/presets";
 import { loadModelFile } from "../../core/model/checkpoint";
 import { ParamMap, disposeParams } from "../../core/model/params";
-import { adapterDeltas, applyDeltas } from "../../core/train/merge";
 import { countTrainableParams } from "../../core/train/paramCount";
 import { activeBackend } from "../../core/backend/select";
 import { writeFileAtomic } from "../../core/io/files";
@@ -69,7 +68,7 @@ async function variants(runDir: string, cfg: RunConfig, session: HyperatSession)
         target: d.name,
         trainableParams: counted.trainable,
         build: async () => {
-          const folded = tf.tidy(() => applyDeltas(tunable.params(), adapterDeltas(tunable.lora(t)!)));
+          const folded = tf.tidy(() => session.trainer.foldedParams(t));
           const base = tunable.params();
           const own = Object.fromEntries(Object.entries(folded).filter(([k, v]) => base[k] !== v));
           return { vit, params: folded, own };

@@ -19,13 +19,13 @@ export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone,
   const K = cfg.defenses.length;
   const targets: Array<{ target: string; params: () => ParamMap }> = [];
   if (tunable.method === "hyperat") {
-    cfg.defenses.forEach((d, t) => targets.push({ target: d.name, params: () => applyDeltas(tunable.params(), adapterDeltas(tunable.lora(t)!)) }));
+    cfg.defenses.forEach((d, t) => targets.push({ target: d.name, params: () => trainer.foldedParams(t) }));
     targets.push({
       target: "uniform",
       params: () => applyDeltas(tunable.params(), combineDeltas(cfg.defenses.map((_, t) => adapterDeltas(tunable.lora(t)!)), uniformLambdas(K, backbone.vit.depth))),
     });
   } else if (tunable.method === "lora-at") {
-    targets.push({ target: cfg.defenses[0].name, params: () => applyDeltas(tunable.params(), adapterDeltas(tunable.lora(0)!)) });
+    targets.push({ target: cfg.defenses[0].name, params: () => trainer.foldedParams(0) });
   } else {
     targets.push({ target: "full-at", params: () => ({ ...tunable.params() }) });
   }
