@@ -1,4 +1,4 @@
-import type { ModuleType } from "../model/params";
+import type { ModuleType } from "../model/shapes";
 import type { BackendRequest } from "../backend/names";
 
 /** A `*.hyperat.json` after schema validation with every default filled in. */

@@ -1,6 +1,6 @@
 import { RunConfig } from "../config/types";
 import { ViTConfig, presetConfig } from "../model/config";
-import { moduleDims, paramShapes } from "../model/params";
+import { moduleDims, paramShapes } from "../model/shapes";
 
 export interface TrainableCount {
   /** Scalars the optimizer updates. */
