@@ -28,11 +28,24 @@ export interface BackboneProgress {
 /** Hash of everything the pretrained weights depend on, the training data's bytes included
  * (a changed generator or file must not hit a stale cache). */
 function pretrainKey(cfg: RunConfig, vit: ViTConfig, train: Dataset): string {
-  const key = JSON.stringify({ vit, pretrain: { ...cfg.model.pretrain, cacheDir: undefined }, augment: cfg.data.augment, seed: cfg.seed });
-  const h = createHash("sha256").update(key);
-  h.update(new Uint8Array(train.images.buffer, train.images.byteOffset, train.images.byteLength));
-  h.update(new Uint8Array(train.labels.buffer, train.labels.byteOffset, train.labels.byteLength));
-  return h.digest("hex").slice(0, 16);
+  const key = JSON.stringify({ vit, pretrain: { ...cfg.model.pretrain, cacheDir: undefined }, augment: cfg.data.augment, seed: cfg.seed, data: dataHash(train) });
+  return createHash("sha256").update(key).digest("hex").slice(0, 16);
+}
+
+/** Datasets are loaded once per process (engine.ts) and every session, merge and evaluation
+ * asks for the cache key: hash each one's bytes (~250 MB for the demo's) once. */
+const dataHashes = new WeakMap<Dataset, string>();
+
+function dataHash(ds: Dataset): string {
+  let h = dataHashes.get(ds);
+  if (!h) {
+    const sha = createHash("sha256");
+    sha.update(new Uint8Array(ds.images.buffer, ds.images.byteOffset, ds.images.byteLength));
+    sha.update(new Uint8Array(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
+    h = sha.digest("hex");
+    dataHashes.set(ds, h);
+  }
+  return h;
 }
 
 /** Path of the cached clean-pretrained model for this config (presets with `model.pretrain`). */
