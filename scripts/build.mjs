@@ -3,7 +3,7 @@
 // native tfjs-node bindings stay external (optional, loaded at run time when installed), and
 // the wasm binaries are copied next to the bundles (see src/core/backend/select.ts).
 import * as esbuild from "esbuild";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, chmodSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const watch = process.argv.includes("--watch");
@@ -57,4 +57,13 @@ if (existsSync("dist/cli.js")) chmodSync("dist/cli.js", 0o755);
 mkdirSync("dist/webview", { recursive: true });
 copyFileSync("node_modules/@vscode-elements/elements/dist/bundled.js", "dist/webview/vscode-elements.js");
 for (const f of ["codicon.css", "codicon.ttf"]) copyFileSync(join("node_modules/@vscode/codicons/dist", f), join("dist/webview", f));
+// koffi (optional: the FFI that reaches a system BLAS, src/core/backend/blas.ts) is a native
+// package and cannot be bundled; copy it and its prebuilt binary package next to the bundles so
+// a packaged extension finds it too. Absent (optional install failed): wasm keeps XNNPACK.
+rmSync("dist/node_modules", { recursive: true, force: true });
+if (existsSync("node_modules/koffi")) {
+  cpSync("node_modules/koffi", "dist/node_modules/koffi", { recursive: true });
+  const scope = "node_modules/@koromix";
+  for (const f of existsSync(scope) ? readdirSync(scope) : []) cpSync(join(scope, f), join("dist/node_modules/@koromix", f), { recursive: true });
+}
 if (watch) console.log("watch mode is not supported; rerun npm run build");

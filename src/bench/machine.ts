@@ -1,5 +1,6 @@
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
+import { activeBackend } from "../core/backend/select";
 
 /** Where and with what a benchmark ran, for RESULTS.md. */
 export interface MachineInfo {
@@ -11,6 +12,8 @@ export interface MachineInfo {
   node: string;
   tfjs: string;
   platform: string;
+  /** What runs the matMuls: a native BLAS behind wasm, XNNPACK, or the backend's own kernels. */
+  matMul: string;
 }
 
 export function machineInfo(): MachineInfo {
@@ -23,5 +26,13 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     tfjs: tf.version.tfjs,
     platform: `${os.platform()} ${os.arch()}`,
+    matMul: matMulEngine(),
   };
+}
+
+function matMulEngine(): string {
+  const b = activeBackend();
+  if (!b) return tf.getBackend();
+  if (b.backend !== "wasm") return `${b.backend} backend kernels`;
+  return b.blas ? `native BLAS: ${b.blas}` : `XNNPACK (${b.blasUnavailable})`;
 }

@@ -54,7 +54,7 @@ export function suiteMarkdown(entries: SuiteEntry[], m: MachineInfo, command: st
     `- date: ${date.toISOString()}`,
     `- command: \`${command}\``,
     `- machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}; load average at start ${m.loadAverage}`,
-    `- versions: node ${m.node}, tfjs ${m.tfjs}`,
+    `- versions: node ${m.node}, tfjs ${m.tfjs}; matMul on ${m.matMul}`,
     "- times are medians of wall-clock ms per step after warm-up; GFLOP/s from analytic matmul FLOPs (src/bench/flops.ts)",
     "",
     ...entries.map(entryMarkdown),

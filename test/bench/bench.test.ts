@@ -48,12 +48,13 @@ describe("bench", () => {
       name: "vit-micro", shape: "depth 4", batch: 32, pgdSteps: 10, runs: [run(ms)],
       pytorch: { ok: true, python: "python3", result: { ...run(ms / 2), backend: "pytorch-cpu" } },
     });
-    const m = { cpuModel: "Test CPU", cores: 2, memoryGiB: 8, loadAverage: 0.5, node: "v20", tfjs: "4.22.0", platform: "linux x64" };
+    const m = { cpuModel: "Test CPU", cores: 2, memoryGiB: 8, loadAverage: 0.5, node: "v20", tfjs: "4.22.0", platform: "linux x64", matMul: "native BLAS: openblas (libopenblas.so.0)" };
     writeSection(file, suiteMarkdown([entry(100)], m, "hyperat bench --suite default", new Date(0)));
     writeSection(file, suiteMarkdown([entry(200)], m, "hyperat bench --suite default", new Date(0)));
     const text = fs.readFileSync(file, "utf8");
     assert.equal(text.split("hyperat-bench:start").length, 2, "exactly one tool section");
     assert.ok(text.includes("hand-written notes"));
+    assert.ok(text.includes("matMul on native BLAS: openblas"), "which matMul engine ran is recorded");
     assert.ok(text.includes("| 2000 (2) |"), "the second run's adversarial step (wasm ms (GFLOP/s))");
     assert.ok(text.includes("2.00×"), "ratio to PyTorch");
     assert.ok(!text.includes("| 1000 (2) |"), "the first run was replaced");

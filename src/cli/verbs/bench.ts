@@ -139,12 +139,12 @@ export function registerBench(program: Command): void {
       }
       const vit = benchShape(f);
       const common = { batch: int("batch", f.batch, 1)!, pgdSteps: int("pgd-steps", f.pgdSteps, 0)!, warmup: int("warmup", f.warmup, 0)!, iters: int("iters", f.iters, 1)! };
-      log(`bench: ${shapeLabel(vit)}, batch ${common.batch}, backend ${info.backend}`);
+      log(`bench: ${shapeLabel(vit)}, batch ${common.batch}, backend ${info.backend}, matMul on ${machineInfo().matMul}`);
       const r = await runBench({ ...common, vit, workers: parseWorkers(f.workers ?? "1"), backend: info.backend, log });
       const p = f.pytorch ? runPytorch(vit, { ...common, threads: r.workers }) : undefined;
       if (f.json) {
         const { trainStepMs, advStepMs, hyperatStepMs, loraAtStepMs, imagesPerSecond, peakRssBytes, backend, workers } = r;
-        const out = { trainStepMs, advStepMs, hyperatStepMs, loraAtStepMs, imagesPerSecond, peakRssBytes, backend, workers, cpuMs: r.cpuMs, gflops: r.gflops };
+        const out = { trainStepMs, advStepMs, hyperatStepMs, loraAtStepMs, imagesPerSecond, peakRssBytes, backend, workers, matMul: machineInfo().matMul, cpuMs: r.cpuMs, gflops: r.gflops };
         console.log(JSON.stringify(p ? { ...out, pytorch: p.ok ? p.result : { skipped: p.reason }, ratios: ratios(r, p) } : out));
       } else printHuman(r, p);
     });

@@ -2,8 +2,11 @@ import * as tf from "@tensorflow/tfjs";
 import * as path from "node:path";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
+import { isMainThread } from "node:worker_threads";
 import { BACKEND_ORDER, BackendName, BackendRequest, TFJS_BACKEND_NAME } from "./names";
 import { registerFastMatMulGradient } from "./matmulGradient";
+import { loadBlas } from "./blas";
+import { installWasmBlas, shareBlasThreads, wasmBlas } from "./wasmBlasMatMul";
 
 export interface BackendAttempt {
   backend: BackendName;
@@ -20,6 +23,10 @@ export interface BackendInfo {
   tfjsVersion: string;
   simd?: boolean;
   threads?: boolean;
+  /** wasm only: the native BLAS that runs matMul, e.g. "openblas (libopenblas.so.0)". */
+  blas?: string;
+  /** wasm only: why matMul stays on XNNPACK (no koffi, no BLAS library, HYPERAT_BLAS=off). */
+  blasUnavailable?: string;
 }
 
 export class BackendUnavailableError extends Error {
@@ -121,7 +128,11 @@ export async function selectBackend(requested: BackendRequest = "auto"): Promise
         attempts,
         tfjsVersion: tf.version.tfjs,
         ...(name === "wasm"
-          ? { simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"), threads: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT") }
+          ? {
+            simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"),
+            threads: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT"),
+            ...attachBlas(),
+          }
           : {}),
       };
       return active;
@@ -133,6 +144,27 @@ export async function selectBackend(requested: BackendRequest = "auto"): Promise
     }
   }
   throw new Error(`no compute backend could load: ${attempts.map((a) => `${a.backend}: ${a.reason}`).join("; ")}`);
+}
+
+/**
+ * Puts a system BLAS behind wasm's matMul (blas.ts, wasmBlasMatMul.ts). `HYPERAT_BLAS=off`
+ * keeps XNNPACK; unset or `auto` searches; any other value names the library, which must load.
+ */
+function attachBlas(): { blas?: string; blasUnavailable?: string } {
+  const want = process.env.HYPERAT_BLAS?.trim();
+  if (want === "off" || want === "0" || want === "false") return { blasUnavailable: "disabled by HYPERAT_BLAS=off" };
+  if (!wasmBlas()) {
+    const named = want && want !== "auto" ? want : undefined;
+    const r = loadBlas(named);
+    // A library the user named must load: silently falling back would cost them several-fold.
+    if (!r.ok && named) throw new Error(`HYPERAT_BLAS=${named}: ${r.reason}`);
+    if (!r.ok) return { blasUnavailable: r.reason };
+    if (!installWasmBlas(r.blas)) return { blasUnavailable: "the wasm backend has no BatchMatMul kernel registered" };
+  }
+  // A worker thread computes beside others (one BLAS thread each); the main thread alone gets
+  // every core. The setting is per process, so pools restore it when they close.
+  shareBlasThreads(isMainThread ? 1 : Number.MAX_SAFE_INTEGER);
+  return { blas: wasmBlas()!.name };
 }
 
 /** For tests: selects the plain cpu backend unless HYPERAT_TEST_BACKEND says otherwise. */

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { wasmBlas } from "./wasmBlasMatMul";
 
 /**
  * A batched matmul `[N, M, K] × [N, K, N2] → [N, M, N2]` that runs every batch item on
@@ -96,7 +97,8 @@ export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   if (a.rank !== 3 || b.rank !== 3 || a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
     throw new Error(`batchMatMul: shapes [${a.shape}] and [${b.shape}] are not [N,M,K] and [N,K,P]`);
   }
-  if (tf.getBackend() !== "wasm") return tf.matMul(a, b);
+  // A native BLAS behind wasm's matMul already runs batches well (wasmBlasMatMul.ts).
+  if (tf.getBackend() !== "wasm" || wasmBlas()) return tf.matMul(a, b);
   registerFastBatchMatMul();
   return tf.engine().runKernel(FAST_BATCH_MATMUL, { a, b }, {}) as tf.Tensor3D;
 }

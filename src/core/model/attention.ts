@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { batchMatMul } from "../backend/wasmBatchMatMul";
+import { wasmBlas } from "../backend/wasmBlasMatMul";
 
 /**
  * Scaled dot-product attention over `[B·H, T, Dh]` heads (Vaswani et al. 2017, eq. 1):
@@ -9,8 +10,13 @@ import { batchMatMul } from "../backend/wasmBatchMatMul";
  */
 export function scaledDotAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D): tf.Tensor3D {
   const Dh = q.shape[2];
+  const qs = tf.mul(q, 1 / Math.sqrt(Dh)) as tf.Tensor3D;
+  if (wasmBlas()) {
+    // sgemm takes the transpose flag for free: no transposed copy of K.
+    return tf.matMul(tf.softmax(tf.matMul(qs, k, false, true), -1) as tf.Tensor3D, v);
+  }
   const kT = tf.transpose(k, [0, 2, 1]) as tf.Tensor3D; // [B·H, Dh, T]
-  const scores = batchMatMul(tf.mul(q, 1 / Math.sqrt(Dh)) as tf.Tensor3D, kT); // [B·H, T, T]
+  const scores = batchMatMul(qs, kT); // [B·H, T, T]
   return batchMatMul(tf.softmax(scores, -1) as tf.Tensor3D, v); // [B·H, T, Dh]
 }
 

@@ -6,6 +6,7 @@ import { evaluate, EvalProgress, EvalResult } from "../../core/evaluate/evaluato
 import { fastPathsEnabled, forward } from "../../core/model/vit";
 import { workerScript } from "../workerScript";
 import type { EvalJob, FromEvalWorker, ToEvalWorker } from "./evalJob";
+import { shareBlasThreads } from "../../core/backend/wasmBlasMatMul";
 
 export interface PoolOptions {
   /** Threads to use; 1 evaluates in this thread. */
@@ -76,6 +77,7 @@ export async function evaluateJobs(factories: JobFactory[], data: Dataset, opts:
     );
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
+    shareBlasThreads(1); // the workers had the process's BLAS at one thread each
   }
   return results;
 }

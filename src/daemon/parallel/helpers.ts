@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Worker } from "node:worker_threads";
 import type { FromWorker, ToWorker } from "./messages";
 import { workerScript } from "../workerScript";
+import { shareBlasThreads } from "../../core/backend/wasmBlasMatMul";
 
 /** The bundle next to dist/cli.js, or the .ts source through tsx (tests, dev). */
 function workerEntry(): { script: string; eval: boolean } {
@@ -53,6 +54,7 @@ export class Helper {
     this.failure ??= new Error("gradient worker was closed");
     this.worker.removeAllListeners("exit");
     await this.worker.terminate();
+    shareBlasThreads(1); // workers set the process's BLAS to one thread each; the main thread is alone again
   }
 }
 
