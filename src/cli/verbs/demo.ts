@@ -7,7 +7,7 @@ import { HyperatEngine } from "../../daemon/hyperat/engine";
 import { loadConfigFile } from "../../daemon/hyperat/configFile";
 import { writeFileAtomic } from "../../core/io/files";
 import { disposeParams } from "../../core/model/params";
-import { activeBackend } from "../../core/backend/select";
+import { activeBackend, describeBackend } from "../../core/backend/select";
 import { isBackendRequest } from "../../core/backend/names";
 import { DemoModelRow, renderDemoTable, DEMO_ATTACKS } from "./demoReport";
 import { ProgressLine } from "../progress";
@@ -58,7 +58,8 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   bar.done(`pretrained model: ${prepared.backbone.notes.join("; ")}`);
   disposeParams(prepared.backbone.params); // the run loads its own copy from the cache
   const pretrainSeconds = (Date.now() - pre0) / 1000;
-  console.log(`backend: ${activeBackend()?.backend}`);
+  const backend = activeBackend();
+  console.log(`backend: ${backend ? describeBackend(backend) : "none"}`);
 
   const manager = new RunManager({ runsDir: path.join(out, "runs"), useWorkers: false });
   manager.onEvent((e) => {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import * as os from "node:os";
-import { selectBackend } from "../../core/backend/select";
+import { describeBackend, selectBackend } from "../../core/backend/select";
 import { isBackendRequest } from "../../core/backend/names";
 
 export function registerDoctor(program: Command): void {
@@ -26,12 +26,7 @@ export function registerDoctor(program: Command): void {
       console.log(`backend:   ${info.backend} (requested ${info.requested})`);
       for (const a of info.attempts) console.log(`  ${a.ok ? "ok  " : "no  "} ${a.backend}${a.reason ? `: ${a.reason}` : ""}`);
       if (info.backend === "wasm") console.log(`wasm:      SIMD ${info.simd ? "yes" : "no"}, threads ${info.threads ? "yes" : "no"} (tfjs has no wasm threads in Node)`);
-      if (info.backend === "wasm") {
-        console.log(info.blas
-          ? `matMul:    native BLAS, ${info.blas}`
-          : `matMul:    XNNPACK in wasm (no native BLAS: ${info.blasUnavailable}); installing OpenBLAS ` +
-            `(Debian/Ubuntu: apt-get install libopenblas0) makes training several times faster`);
-      }
+      if (info.backend === "wasm") console.log(`compute:   ${describeBackend(info)}`);
       console.log(`tfjs:      ${info.tfjsVersion}`);
       console.log(`node:      ${process.version} on ${report.platform}, ${report.cpus} CPUs, ${(report.memoryBytes / 2 ** 30).toFixed(1)} GiB`);
     });

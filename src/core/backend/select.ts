@@ -146,6 +146,14 @@ export async function selectBackend(requested: BackendRequest = "auto"): Promise
   throw new Error(`no compute backend could load: ${attempts.map((a) => `${a.backend}: ${a.reason}`).join("; ")}`);
 }
 
+/** One line for people: the backend and, on wasm, what runs its matMuls and how to speed it up. */
+export function describeBackend(info: BackendInfo): string {
+  if (info.backend !== "wasm") return info.backend;
+  if (info.blas) return `wasm, matMul on native BLAS ${info.blas}`;
+  return `wasm, matMul on XNNPACK (no native BLAS: ${info.blasUnavailable}); installing OpenBLAS ` +
+    `(Debian/Ubuntu: apt-get install libopenblas0) makes training several times faster`;
+}
+
 /**
  * Puts a system BLAS behind wasm's matMul (blas.ts, wasmBlasMatMul.ts). `HYPERAT_BLAS=off`
  * keeps XNNPACK; unset or `auto` searches; any other value names the library, which must load.

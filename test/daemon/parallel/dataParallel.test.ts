@@ -6,6 +6,18 @@ import { validateConfig, HALF } from "../../../src/core/model/config";
 import { buildModel, disposeModel, ModelSetup, StepSpec, TrainModel } from "../../../src/core/parallel/shardStep";
 import { DataParallel, resolveWorkers, shardSizes } from "../../../src/daemon/parallel/dataParallel";
 import { Rng } from "../../../src/core/rng";
+import { loadBlas } from "../../../src/core/backend/blas";
+
+// cpu, and wasm with a native BLAS behind matMul: there the helper threads call the process's one
+// BLAS concurrently (one thread each), which these equalities also check. Without a BLAS the wasm
+// suite is skipped saying why, except in CI (CI=true), which installs one.
+const blasProbe = loadBlas();
+const blasRequired = process.env.HYPERAT_REQUIRE_BLAS === "1" || process.env.CI === "true";
+const SUITES: { backend: "cpu" | "wasm"; skip: string | false }[] = [
+  { backend: "cpu", skip: false },
+  { backend: "wasm", skip: !blasProbe.ok && !blasRequired ? `no system BLAS here: ${blasProbe.ok ? "" : blasProbe.reason}` : false },
+];
+let backend: "cpu" | "wasm" = "cpu";
 
 const setup = (method: ModelSetup["method"]): ModelSetup => ({
   vit: validateConfig({ imgSize: 8, patchSize: 4, inChans: 3, numClasses: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32, mean: HALF, std: HALF }),
@@ -33,7 +45,7 @@ async function train(method: ModelSetup["method"], workers: number, spec: StepSp
   const model: TrainModel = buildModel(setup(method));
   // The head starts at zero; a nonzero head gives every backbone gradient signal at step 1.
   tf.tidy(() => model.tunable.vars["head.weight"].assign(tf.randomNormal(model.tunable.vars["head.weight"].shape, 0, 0.5, "float32", 9)));
-  const dp = await DataParallel.create(model, { workers, backend: "cpu" });
+  const dp = await DataParallel.create(model, { workers, backend });
   try {
     for (let s = 0; s < steps; s++) {
       const { x, y, start } = batch(s, 5, spec.eps);
@@ -62,9 +74,11 @@ function assertClose(a: Record<string, Float32Array>, b: Record<string, Float32A
   return moved;
 }
 
-describe("data-parallel workers", () => {
+for (const suite of SUITES) describe(`data-parallel workers (${suite.backend})`, { skip: suite.skip }, () => {
   before(async () => {
-    await selectBackend("cpu");
+    backend = suite.backend;
+    const info = await selectBackend(backend);
+    if (backend === "wasm" && !info.blas) throw new Error(`wasm matMul is not on a native BLAS: ${info.blasUnavailable}`);
   });
 
   test("shard sizes cover the batch evenly; workers option validates", () => {
@@ -107,7 +121,7 @@ describe("data-parallel workers", () => {
 
   test("does not leak tensors in the main thread across steps", async () => {
     const model = buildModel(setup("lora-at"));
-    const dp = await DataParallel.create(model, { workers: 2, backend: "cpu" });
+    const dp = await DataParallel.create(model, { workers: 2, backend });
     const spec: StepSpec = { pgdSteps: 1, eps: 8 / 255, stepSize: 2 / 255, defense: 0 };
     const step = async () => {
       const { x, y, start } = batch(0, 4, spec.eps);
