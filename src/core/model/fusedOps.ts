@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { geluWithDerivative, wasmGeluAvailable } from "../backend/wasmGelu";
 
 /**
  * LayerNorm and exact GELU with hand-written gradients. The forward math equals the stock ops;
@@ -39,8 +40,17 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /**
  * Exact GELU (Hendrycks & Gimpel 2016): y = x · Φ(x), Φ(x) = ½(1 + erf(x/√2)).
  * Gradient: dx = dy · (Φ(x) + x · φ(x)), φ(x) = exp(−x²/2) / √(2π).
+ * On wasm one SIMD kernel computes y and the derivative together (backend/wasmGelu.ts).
  */
 export function fusedGelu(x: tf.Tensor): tf.Tensor {
+  if (x.dtype === "float32" && wasmGeluAvailable()) {
+    const op = tf.customGrad((xi, save) => {
+      const [y, d] = geluWithDerivative(xi as tf.Tensor);
+      (save as tf.GradSaveFunc)([d]);
+      return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, saved[0])] };
+    });
+    return op(x);
+  }
   const op = tf.customGrad((xi, save) => {
     const input = xi as tf.Tensor;
     const cdf = tf.mul(tf.add(tf.erf(tf.mul(input, Math.SQRT1_2)), 1), 0.5);

@@ -4,6 +4,7 @@ import { ParamMap, ModuleType, modulePath } from "./params";
 import { LoraSet } from "./lora";
 import { fusedGelu, fusedLayerNorm } from "./fusedOps";
 import { registerWasmZeroCopy } from "../backend/wasmZeroCopy";
+import { registerWasmFastSplit } from "../backend/wasmSplit";
 import { scaledDotAttention, plainScaledDotAttention } from "./attention";
 
 // Fast kernels (wasm XNNPACK attention, fused passes) are on by default; tests and benchmarks
@@ -96,7 +97,10 @@ function mlp(x: tf.Tensor2D, p: ParamMap, i: number, lora?: LoraSet): tf.Tensor2
 
 /** Token features before the head: `[B, H, W, 3]` → normalized class-token features `[B, D]`. */
 export function features(c: ViTConfig, p: ParamMap, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
-  if (fastPaths && tf.getBackend() === "wasm") registerWasmZeroCopy();
+  if (fastPaths && tf.getBackend() === "wasm") {
+    registerWasmZeroCopy();
+    registerWasmFastSplit();
+  }
   const [B, Hh, Ww, C] = x.shape;
   if (Hh !== c.imgSize || Ww !== c.imgSize || C !== c.inChans) {
     throw new Error(`model expects input [B, ${c.imgSize}, ${c.imgSize}, ${c.inChans}], got [${x.shape}]`);
