@@ -10,7 +10,7 @@ import {
 } from "vscode-jsonrpc/node";
 import * as protocol from "../protocol/methods";
 import type { DaemonStatusParams } from "../protocol/methods";
-import { selectBackend, type BackendInfo } from "../core/backend/select";
+import { describeBackend, selectBackend, type BackendInfo } from "../core/backend/select";
 import type { BackendRequest } from "../core/backend/names";
 import { RunManager, type ManagerEvent } from "./runManager";
 import { runsDirOf } from "./runStore";
@@ -128,6 +128,7 @@ class Daemon {
       return {
         version: this.opts.version,
         backend: backend.backend,
+        compute: describeBackend(backend),
         runsDir: mgr.runsDir,
         capabilities: { maxConcurrentRuns: mgr.maxConcurrentRuns, mergeStrategies: ["uniform", "adaptive"], workerThreads: mgr.useWorkers },
       };

@@ -96,7 +96,7 @@ function wireDaemon(c: Ctx, daemon: DaemonClient): vscode.Disposable[] {
   };
   return [
     daemon.onRunning.event((running) => {
-      statusBar.setDaemon({ running, backend: daemon.info?.backend });
+      statusBar.setDaemon({ running, backend: daemon.info?.backend, compute: daemon.info?.compute });
       explorer.scheduleRefresh();
     }),
     daemon.onDaemonStatus.event((s) => statusBar.setDaemon({ backend: s.backend, health: s.health, message: s.message })),

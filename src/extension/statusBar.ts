@@ -7,7 +7,7 @@ import { statusText } from "./statusText";
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("hyperat.status", vscode.StatusBarAlignment.Left, 10);
-  private daemon: { running: boolean; backend?: string; health?: DaemonStatusParams["health"]; message?: string } = { running: false };
+  private daemon: { running: boolean; backend?: string; compute?: string; health?: DaemonStatusParams["health"]; message?: string } = { running: false };
   private active?: RunSummary;
 
   constructor() {
@@ -29,7 +29,8 @@ export class StatusBar implements vscode.Disposable {
   private render(): void {
     this.item.text = statusText(this.daemon, this.active);
     this.item.tooltip = this.daemon.running
-      ? `HyperAT daemon: backend ${this.daemon.backend ?? "?"}, health ${this.daemon.health ?? "ok"}${this.daemon.message ? `\n${this.daemon.message}` : ""}`
+      ? `HyperAT daemon: backend ${this.daemon.backend ?? "?"}, health ${this.daemon.health ?? "ok"}` +
+        `${this.daemon.compute ? `\n${this.daemon.compute}` : ""}${this.daemon.message ? `\n${this.daemon.message}` : ""}`
       : "HyperAT daemon not running (it starts when a run needs it)";
     this.item.command = this.active ? { command: "hyperat.openDashboard", title: "Open Dashboard", arguments: [this.active.id] } : "hyperat.showLogs";
   }

@@ -27,6 +27,8 @@ export interface InitializeResult {
   version: string;
   /** Compute backend the daemon chose at start ("wasm", "cpu", ...). */
   backend: string;
+  /** One line for people: the backend and, on wasm, what runs its matMuls (native BLAS or XNNPACK). */
+  compute?: string;
   runsDir: string;
   capabilities: {
     /** Runs that may train at the same time; later ones wait as `queued`. */

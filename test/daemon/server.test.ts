@@ -66,6 +66,7 @@ describe("daemon over stdio (fake engine, worker threads)", () => {
     const d = start(ws);
     const init = await d.conn.sendRequest(rpc.initialize, { clientName: "test" });
     assert.equal(init.backend, "cpu");
+    assert.equal(init.compute, "cpu", "the human-readable compute line names the backend");
     assert.equal(init.runsDir, path.join(ws, ".hyperat", "runs"));
     assert.equal(init.capabilities.workerThreads, true);
 

@@ -151,7 +151,7 @@ export function describeBackend(info: BackendInfo): string {
   if (info.backend !== "wasm") return info.backend;
   if (info.blas) return `wasm, matMul on native BLAS ${info.blas}`;
   return `wasm, matMul on XNNPACK (no native BLAS: ${info.blasUnavailable}); installing OpenBLAS ` +
-    `(Debian/Ubuntu: apt-get install libopenblas0) makes training several times faster`;
+    `(Debian/Ubuntu: apt-get install libopenblas0) makes wider models train several times faster`;
 }
 
 /**
