@@ -7,8 +7,10 @@ import { isHostToWebviewMessage, type HostToWebviewMessage, type WebviewAction, 
 import { actionEnabled } from "./actions";
 import { accuracyCurves, lambdaHeatmap, lossCurves, normsHeatmap, samplingShares, scale01, type Heatmap, type Series } from "./series";
 
-declare function acquireVsCodeApi(): { postMessage(m: WebviewToHostMessage): void };
+declare function acquireVsCodeApi(): { postMessage(m: WebviewToHostMessage): void; setState(s: { runId: string }): void };
 const vscode = acquireVsCodeApi();
+// Saved with the page so VS Code can restore this dashboard after a window reload (dashboardState.ts).
+if (document.body.dataset.runId) vscode.setState({ runId: document.body.dataset.runId });
 
 let detail: RunDetail | undefined;
 const charts = new Map<string, ChartType>();

@@ -1,14 +1,19 @@
 // One dashboard WebviewPanel per run. The host sends a `snapshot` (the run folder read from disk)
 // when the page says `ready` and whenever the run changes state, and forwards the daemon's
 // metrics, LoRA norms and evaluations for that run as they arrive. Every message from the page
-// is validated (src/protocol/webview.ts) before it can trigger a command.
+// is validated (src/protocol/webview.ts) before it can trigger a command. After a window reload
+// VS Code hands the pages back through the serializer (`restore`), keyed by the run id each page
+// saved with setState.
 import * as vscode from "vscode";
+import { parseDashboardState } from "./dashboardState";
 import type { HostToWebviewMessage } from "../protocol/webview";
 import { isWebviewToHostMessage } from "../protocol/webview";
 import { ACTION_COMMANDS, dashboardHtml } from "./dashboardHtml";
 import type { RunReader } from "./runExplorer";
 
-export class DashboardPanels implements vscode.Disposable {
+export const DASHBOARD_VIEW_TYPE = "hyperat.dashboard";
+
+export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
   private readonly panels = new Map<string, vscode.WebviewPanel>();
 
   constructor(
@@ -27,12 +32,33 @@ export class DashboardPanels implements vscode.Disposable {
       existing.reveal();
       return;
     }
-    const root = vscode.Uri.joinPath(this.extensionUri, "dist", "webview");
-    const panel = vscode.window.createWebviewPanel("hyperat.dashboard", `HyperAT: ${runId}`, vscode.ViewColumn.Active, {
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, `HyperAT: ${runId}`, vscode.ViewColumn.Active, {
       enableScripts: true,
       retainContextWhenHidden: true,
-      localResourceRoots: [root],
+      localResourceRoots: [this.webviewRoot()],
     });
+    this.adopt(runId, panel);
+  }
+
+  /** VS Code restoring a dashboard after a reload: same run, fresh page and data. */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const restored = parseDashboardState(state);
+    if (!restored || this.panels.has(restored.runId) || !(await this.reader.readRun(restored.runId).catch(() => undefined))) {
+      this.log.info(`dashboard not restored: ${restored ? `run ${restored.runId} is gone or already open` : "no run id in its saved state"}`);
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = { enableScripts: true, localResourceRoots: [this.webviewRoot()] };
+    this.adopt(restored.runId, panel);
+  }
+
+  private webviewRoot(): vscode.Uri {
+    return vscode.Uri.joinPath(this.extensionUri, "dist", "webview");
+  }
+
+  private adopt(runId: string, panel: vscode.WebviewPanel): void {
+    const root = this.webviewRoot();
+    panel.title = `HyperAT: ${runId}`;
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, "media", "activity.svg");
     const w = panel.webview;
     w.html = dashboardHtml({

@@ -8,7 +8,7 @@ import { ConfigDecorations } from "./configDecorations";
 import { ConfigDiagnostics } from "./configDiagnostics";
 import { Ctx } from "./ctx";
 import { DaemonClient } from "./daemonClient";
-import { DashboardPanels } from "./dashboardPanel";
+import { DASHBOARD_VIEW_TYPE, DashboardPanels } from "./dashboardPanel";
 import { RunExplorer } from "./runExplorer";
 import { diskRunReader } from "./runReader";
 import { settingsFrom } from "./settings";
@@ -54,6 +54,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     decorations,
     new ConfigDiagnostics(),
     vscode.window.registerTreeDataProvider("hyperat.runs", explorer),
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, dashboards),
     vscode.languages.registerCodeLensProvider({ pattern: "**/*.hyperat.json" }, lenses),
     ...registerCommands(c),
     // Decorations re-read the latest run's metrics; during training the tree changes several

@@ -166,4 +166,21 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
     assert.ok(texts.some((s) => /trainable: [\d.]+K params/.test(s)), texts.join(" | "));
     await page.locator(".part.editor").screenshot({ path: join(shots, "config.png") });
   });
+
+  step("after a window reload the dashboard comes back with its data", async () => {
+    const reloaded = page.waitForEvent("load", { timeout: 90_000 });
+    await runCommand(page, "Developer: Reload Window");
+    await reloaded;
+    await page.locator(".statusbar-item", { hasText: "HyperAT" }).first().waitFor({ timeout: 90_000 });
+    // The restored dashboard is a background tab (the config editor is in front): bring it up.
+    const tab = page.locator(".tabs-container .tab", { hasText: `HyperAT: ${runId}` });
+    await tab.waitFor({ timeout: 60_000 });
+    await tab.click();
+    const frame = await dashboardFrame(page);
+    const stats = await waitFor("the restored loss chart to have data", async () => {
+      const s = await canvasStats(frame, "loss");
+      return s.points > 0 ? s : undefined;
+    }, 60_000);
+    assert.ok(stats.points > 0, `loss chart: ${stats.points} points`);
+  });
 });
