@@ -5,6 +5,8 @@ import { ModuleType } from "../model/params";
 import { forward } from "../model/vit";
 import type { LoraSet } from "../model/lora";
 import { FullTunable, HyperatTunable, LoraTunable, Tunable } from "../train/tunable";
+import { crossEntropy } from "../attacks/losses";
+import { signedGradientAscent } from "../attacks/ascent";
 
 /**
  * One data-parallel training step, split so every shard of the batch is computed independently:
@@ -57,12 +59,6 @@ export function disposeModel(m: TrainModel): void {
   for (const t of Object.values(m.backbone)) t.dispose();
 }
 
-/** Per-sample cross-entropy `[B]` from logits `[B, C]` and integer labels `[B]`. */
-function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
-  const onehot = tf.oneHot(y, logits.shape[1]);
-  return tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), -1)) as tf.Tensor1D;
-}
-
 /**
  * PGD-AT's inner maximization (Madry et al. 2018) from a given start (the caller draws the
  * random start for the whole batch, so sharding does not change it): `steps` signed-gradient
@@ -74,16 +70,8 @@ export function pgdFromStart(model: TrainModel, x: tf.Tensor4D, y: tf.Tensor1D, 
   // fixed cost per call that would otherwise be paid every PGD iteration).
   const lora = tf.tidy(() => model.tunable.lora(spec.defense) as unknown as tf.TensorContainer) as unknown as LoraSet | undefined;
   const params = model.tunable.params();
-  let xa = tf.clone(start);
-  for (let k = 0; k < spec.pgdSteps; k++) {
-    const next = tf.tidy(() => {
-      const g = tf.grad((xi: tf.Tensor) => tf.sum(crossEntropy(forward(vit, params, xi as tf.Tensor4D, { lora }), y)))(xa);
-      const stepped = tf.add(xa, tf.mul(tf.sign(g), spec.stepSize));
-      return tf.clipByValue(tf.minimum(tf.maximum(stepped, tf.sub(x, spec.eps)), tf.add(x, spec.eps)), 0, 1) as tf.Tensor4D;
-    });
-    xa.dispose();
-    xa = next;
-  }
+  const classify = (xi: tf.Tensor4D) => forward(vit, params, xi, { lora });
+  const xa = signedGradientAscent(classify, x, y, start, crossEntropy, { eps: spec.eps, stepSize: spec.stepSize, steps: spec.pgdSteps });
   // Generated factors are ours to free; LoRA-AT's factors are its variables and stay.
   for (const f of Object.values(lora?.factors ?? {})) for (const t of [f.a, f.b]) if (!(t instanceof tf.Variable)) t.dispose();
   return xa;

@@ -10,7 +10,7 @@ import type { BackendRequest } from "../../core/backend/names";
 import { shardGradients, StepSpec, TrainModel } from "../../core/parallel/shardStep";
 import { fastPathsEnabled } from "../../core/model/vit";
 import type { FromWorker, ToWorker } from "./messages";
-import { Helper, spawnHelpers } from "./helpers";
+import { Helper, ownShardAndReplies, spawnHelpers, sumShardGradients, tidyResult } from "./helpers";
 
 /** `"auto"` = one worker per core. */
 export type WorkersOption = "auto" | number;
@@ -90,37 +90,17 @@ export class DataParallel {
     }
     // Our own shard runs while the helpers work on theirs.
     const n0 = sizes[0];
-    const own = tf.tidy(() => {
-      const xs = sizes.length > 1 ? tf.slice(x, [0, 0, 0, 0], [n0, -1, -1, -1]) : x;
-      const ys = sizes.length > 1 ? tf.slice(y, [0], [n0]) : y;
-      const ss = sizes.length > 1 ? tf.slice(start, [0, 0, 0, 0], [n0, -1, -1, -1]) : start;
-      const r = shardGradients(this.model, xs, ys, ss, spec);
-      return { grads: r.grads, lossSum: tf.scalar(r.lossSum) };
-    });
-    let lossSum = own.lossSum.dataSync()[0];
-    own.lossSum.dispose();
-    let replies: FromWorker[];
-    try {
-      replies = await Promise.all(pending);
-    } catch (e) {
-      tf.dispose(Object.values(own.grads));
-      throw e;
-    }
-    const grads = tf.tidy(() => {
-      const out: Record<string, tf.Tensor> = {};
-      for (const [name, g] of Object.entries(own.grads)) {
-        const parts = [g];
-        for (const r of replies) {
-          if (r.kind !== "grads") continue;
-          if (!r.grads[name]) throw new Error(`gradient worker sent no gradient for "${name}"`);
-          parts.push(tf.tensor(r.grads[name], g.shape));
-        }
-        out[name] = tf.div(parts.length > 1 ? tf.addN(parts) : g, B);
-      }
-      return out;
-    });
-    tf.dispose(Object.values(own.grads));
-    for (const r of replies) if (r.kind === "grads") lossSum += r.lossSum;
+    const { own, replies } = await ownShardAndReplies(pending, () =>
+      tidyResult(() => {
+        const xs = sizes.length > 1 ? tf.slice(x, [0, 0, 0, 0], [n0, -1, -1, -1]) : x;
+        const ys = sizes.length > 1 ? tf.slice(y, [0], [n0]) : y;
+        const ss = sizes.length > 1 ? tf.slice(start, [0, 0, 0, 0], [n0, -1, -1, -1]) : start;
+        return shardGradients(this.model, xs, ys, ss, spec);
+      }),
+    );
+    const summed = sumShardGradients(own.grads, replies, "grads", B);
+    const grads = summed.grads;
+    const lossSum = summed.replies.reduce((l, r) => l + r.lossSum, own.lossSum);
     return { grads, loss: lossSum / B };
   }
 

@@ -79,3 +79,66 @@ export function shardData(x: tf.Tensor4D, y: tf.Tensor1D, offset: number, n: num
     y: new Int32Array(tf.slice(y, [offset], [n]).dataSync()),
   }));
 }
+
+/** `tf.tidy` for a function returning a plain result object: its tensors are kept, the rest freed. */
+export function tidyResult<T extends object>(f: () => T): T {
+  return tf.tidy(() => f() as unknown as tf.TensorContainer) as unknown as T;
+}
+
+/**
+ * Computes the main thread's shard while the helpers compute theirs (`pending`), then collects
+ * their replies. If our shard throws we still wait for the helpers, so no late reply can answer a
+ * later request; if a helper fails, our gradients are freed.
+ */
+export async function ownShardAndReplies<T extends { grads: Record<string, tf.Tensor> }>(
+  pending: Promise<FromWorker>[],
+  computeOwn: () => T,
+): Promise<{ own: T; replies: FromWorker[] }> {
+  let own: T;
+  try {
+    own = computeOwn();
+  } catch (e) {
+    await Promise.allSettled(pending);
+    throw e;
+  }
+  try {
+    return { own, replies: await Promise.all(pending) };
+  } catch (e) {
+    tf.dispose(Object.values(own.grads));
+    throw e;
+  }
+}
+
+type GradReply = Extract<FromWorker, { grads: Record<string, Float32Array> }>;
+
+/**
+ * Our shard's gradients plus every helper's, per variable (then divided by `divisor`, e.g. the
+ * batch size for summed losses). Each reply must be `kind` and carry every gradient. Frees ours.
+ */
+export function sumShardGradients<K extends GradReply["kind"]>(
+  own: Record<string, tf.Tensor>,
+  replies: FromWorker[],
+  kind: K,
+  divisor = 1,
+): { grads: Record<string, tf.Tensor>; replies: Extract<FromWorker, { kind: K }>[] } {
+  const typed = replies.map((r) => {
+    if (r.kind !== kind) throw new Error(`gradient worker answered "${r.kind}" to a ${kind} request`);
+    return r as Extract<FromWorker, { kind: K }>;
+  });
+  const grads = tf.tidy(() => {
+    const out: Record<string, tf.Tensor> = {};
+    for (const [name, g] of Object.entries(own)) {
+      const parts = [g];
+      for (const r of typed) {
+        const data = (r as GradReply).grads[name];
+        if (!data) throw new Error(`gradient worker sent no gradient for "${name}"`);
+        parts.push(tf.tensor(data, g.shape));
+      }
+      const sum = parts.length > 1 ? tf.addN(parts) : tf.clone(g);
+      out[name] = divisor === 1 ? sum : tf.div(sum, divisor);
+    }
+    return out;
+  });
+  tf.dispose(Object.values(own));
+  return { grads, replies: typed };
+}

@@ -9,7 +9,7 @@ import { fastPathsEnabled } from "../../core/model/vit";
 import { cleanShardGradients } from "../../core/parallel/cleanShard";
 import { PretrainArgs, pretrainCleanSharded } from "../../core/train/pretrain";
 import { shardSizes } from "./dataParallel";
-import { shardData, spawnHelpers } from "./helpers";
+import { ownShardAndReplies, shardData, spawnHelpers, sumShardGradients } from "./helpers";
 import type { FromWorker, RawTensor } from "./messages";
 
 export async function pretrainCleanParallel(a: PretrainArgs, opts: { workers: number; backend: BackendRequest }): Promise<ParamMap> {
@@ -30,40 +30,16 @@ export async function pretrainCleanParallel(a: PretrainArgs, opts: { workers: nu
         pending.push(helpers[i - 1].call({ kind: "cleanShard", vars: values, x: xs, y: ys, n: sizes[i], weight: sizes[i] / B }, [xs.buffer as ArrayBuffer, ys.buffer as ArrayBuffer]));
         offset += sizes[i];
       }
-      const xs = tf.slice(x, [0, 0, 0, 0], [sizes[0], -1, -1, -1]);
-      const ys = tf.slice(y, [0], [sizes[0]]);
-      let own;
-      try {
-        own = cleanShardGradients(a.vit, vars, xs, ys, sizes[0] / B);
-      } catch (e) {
-        await Promise.allSettled(pending); // no late reply may answer a later request
-        throw e;
-      } finally {
-        tf.dispose([xs, ys]);
-      }
-      let replies: FromWorker[];
-      try {
-        replies = await Promise.all(pending);
-      } catch (e) {
-        tf.dispose(Object.values(own.grads));
-        throw e;
-      }
-      let loss = own.loss;
-      const grads = tf.tidy(() => {
-        const out: Record<string, tf.Tensor> = {};
-        for (const [name, g] of Object.entries(own.grads)) {
-          const parts = [g];
-          for (const r of replies) {
-            if (r.kind !== "cleanShard") throw new Error(`gradient worker answered "${r.kind}" to a cleanShard request`);
-            parts.push(tf.tensor(r.grads[name], g.shape));
-          }
-          out[name] = tf.addN(parts);
+      const { own, replies } = await ownShardAndReplies(pending, () => {
+        const [xs, ys] = [tf.slice(x, [0, 0, 0, 0], [sizes[0], -1, -1, -1]), tf.slice(y, [0], [sizes[0]])];
+        try {
+          return cleanShardGradients(a.vit, vars, xs, ys, sizes[0] / B);
+        } finally {
+          tf.dispose([xs, ys]);
         }
-        return out;
       });
-      tf.dispose(Object.values(own.grads));
-      for (const r of replies) if (r.kind === "cleanShard") loss += r.loss;
-      return { grads, loss };
+      const summed = sumShardGradients(own.grads, replies, "cleanShard");
+      return { grads: summed.grads, loss: summed.replies.reduce((l, r) => l + r.loss, own.loss) };
     });
   } finally {
     await Promise.all(helpers.map((h) => h.close()));

@@ -15,7 +15,7 @@ import { Rng } from "../../core/rng";
 import { shardAttackStates, shardStep } from "../../core/parallel/trainShard";
 import type { ShardedGradients, StepResult, Trainer } from "../../core/train/trainer";
 import { shardSizes } from "./dataParallel";
-import { Helper, shardData, spawnHelpers } from "./helpers";
+import { Helper, shardData, ownShardAndReplies, spawnHelpers, sumShardGradients } from "./helpers";
 import type { FromWorker, RawTensor } from "./messages";
 
 export interface TrainerWorkersOptions {
@@ -77,43 +77,18 @@ export class TrainerWorkers {
     }
     // Our own shard runs while the helpers work on theirs.
     const n0 = sizes[0];
-    const xs = tf.slice(x, [0, 0, 0, 0], [n0, -1, -1, -1]);
-    const ys = tf.slice(y, [0], [n0]);
-    let own: ShardedGradients;
-    try {
-      own = shardStep(this.trainer, t, xs, ys, { ...this.trainer.args.attack, rng: Rng.fromState(states[0]) }, n0 / B);
-    } catch (e) {
-      // Let the helpers finish, so no late reply answers a later request.
-      await Promise.allSettled(pending);
-      throw e;
-    } finally {
-      tf.dispose([xs, ys]);
-    }
-    let replies: FromWorker[];
-    try {
-      replies = await Promise.all(pending);
-    } catch (e) {
-      tf.dispose(Object.values(own.grads));
-      throw e;
-    }
-    let { loss, advCorrect } = own;
-    let cleanCorrect = own.cleanCorrect;
-    const grads = tf.tidy(() => {
-      const out: Record<string, tf.Tensor> = {};
-      for (const [name, g] of Object.entries(own.grads)) {
-        const parts = [g];
-        for (const r of replies) {
-          if (r.kind !== "shard") throw new Error(`gradient worker answered "${r.kind}" to a trainShard request`);
-          if (!r.grads[name]) throw new Error(`gradient worker sent no gradient for "${name}"`);
-          parts.push(tf.tensor(r.grads[name], g.shape));
-        }
-        out[name] = tf.addN(parts);
+    const { own, replies } = await ownShardAndReplies(pending, () => {
+      const [xs, ys] = [tf.slice(x, [0, 0, 0, 0], [n0, -1, -1, -1]), tf.slice(y, [0], [n0])];
+      try {
+        return shardStep(this.trainer, t, xs, ys, { ...this.trainer.args.attack, rng: Rng.fromState(states[0]) }, n0 / B);
+      } finally {
+        tf.dispose([xs, ys]);
       }
-      return out;
     });
-    tf.dispose(Object.values(own.grads));
-    for (const r of replies) {
-      if (r.kind !== "shard") continue;
+    const summed = sumShardGradients(own.grads, replies, "shard");
+    const grads = summed.grads;
+    let { loss, advCorrect, cleanCorrect } = own;
+    for (const r of summed.replies) {
       loss += r.loss;
       advCorrect += r.advCorrect;
       if (cleanCorrect !== undefined) cleanCorrect += r.cleanCorrect ?? NaN;
