@@ -120,28 +120,31 @@ export async function selectBackend(requested: BackendRequest = "auto"): Promise
     }
     try {
       await tryLoad(name);
-      attempts.push({ backend: name, ok: true });
-      registerFastMatMulGradient();
-      active = {
-        backend: name,
-        requested,
-        attempts,
-        tfjsVersion: tf.version.tfjs,
-        ...(name === "wasm"
-          ? {
-            simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"),
-            threads: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT"),
-            ...attachBlas(),
-          }
-          : {}),
-      };
-      return active;
     } catch (e) {
       // A package that is simply absent left nothing behind; one that half-loaded did.
       if (native && !isNotInstalled(e, NATIVE_PACKAGE[name]!)) nativeFailed = true;
       attempts.push({ backend: name, ok: false, reason: firstLine(e) });
       if (requested !== "auto") throw new BackendUnavailableError(name, firstLine(e));
+      continue;
     }
+    attempts.push({ backend: name, ok: true });
+    registerFastMatMulGradient();
+    // Outside the try: a BLAS the user named that cannot load is their error to see, not a
+    // reason to fall through to the next (slower) backend.
+    active = {
+      backend: name,
+      requested,
+      attempts,
+      tfjsVersion: tf.version.tfjs,
+      ...(name === "wasm"
+        ? {
+          simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"),
+          threads: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT"),
+          ...attachBlas(),
+        }
+        : {}),
+    };
+    return active;
   }
   throw new Error(`no compute backend could load: ${attempts.map((a) => `${a.backend}: ${a.reason}`).join("; ")}`);
 }
