@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { GELU_WASM_BASE64 } from "./kernels/geluWasm";
+import { heapOffset, kernelExports, type WasmKernelBackend } from "./wasmKernelModule";
 
 /**
  * Exact GELU and its derivative in one SIMD pass over the wasm heap (kernels/gelu.wat). On wasm
@@ -10,27 +11,9 @@ import { GELU_WASM_BASE64 } from "./kernels/geluWasm";
  */
 export const GELU_WITH_DERIVATIVE = "HyperatGeluWithDerivative";
 
-interface WasmGeluBackend {
-  wasm: { asm: { memory: WebAssembly.Memory }; HEAPF32: Float32Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
-}
-
 type GeluFn = (x: number, y: number, d: number, n: number) => void;
 
-// One instance per wasm heap: each worker thread has its own tfjs module and memory.
-const instances = new WeakMap<WebAssembly.Memory, GeluFn>();
 let registered = false;
-
-function geluFor(memory: WebAssembly.Memory): GeluFn {
-  let f = instances.get(memory);
-  if (!f) {
-    const module = new WebAssembly.Module(Buffer.from(GELU_WASM_BASE64, "base64"));
-    f = new WebAssembly.Instance(module, { env: { memory } }).exports.gelu as GeluFn;
-    instances.set(memory, f);
-  }
-  return f;
-}
 
 const ERF_P = 0.3275911;
 const ERF_A = [0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429];
@@ -48,15 +31,14 @@ function geluScalar(heap: Float32Array, x: number, y: number, d: number): void {
 }
 
 function geluKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
-  const backend = args.backend as WasmGeluBackend;
+  const backend = args.backend as WasmKernelBackend;
   const x = (args.inputs as { x: tf.TensorInfo }).x;
   if (x.dtype !== "float32") throw new Error(`${GELU_WITH_DERIVATIVE}: expected float32, got ${x.dtype} [${x.shape}]`);
   const n = tf.util.sizeFromShape(x.shape);
-  const y = backend.makeOutput(x.shape, "float32");
-  const d = backend.makeOutput(x.shape, "float32");
-  const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
-  const [ox, oy, od] = [offset(x), offset(y), offset(d)];
-  geluFor(backend.wasm.asm.memory)(ox, oy, od, n);
+  const y = backend.makeOutput(x.shape, "float32") as tf.TensorInfo;
+  const d = backend.makeOutput(x.shape, "float32") as tf.TensorInfo;
+  const [ox, oy, od] = [heapOffset(backend, x), heapOffset(backend, y), heapOffset(backend, d)];
+  (kernelExports(backend, GELU_WASM_BASE64).gelu as GeluFn)(ox, oy, od, n);
   const heap = backend.wasm.HEAPF32;
   for (let i = n - (n % 4); i < n; i++) geluScalar(heap, ox / 4 + i, oy / 4 + i, od / 4 + i);
   return [y, d];

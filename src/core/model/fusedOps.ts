@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { geluWithDerivative, wasmGeluAvailable } from "../backend/wasmGelu";
+import { layerNormBackward, layerNormForward, wasmLayerNormAvailable } from "../backend/wasmLayerNorm";
 
 /**
  * LayerNorm and exact GELU with hand-written gradients. The forward math equals the stock ops;
@@ -14,6 +15,18 @@ import { geluWithDerivative, wasmGeluAvailable } from "../backend/wasmGelu";
  *   dx = (g − mean(g) − x̂ · mean(g · x̂)) / √(σ² + eps),  dγ = Σ dy · x̂,  dβ = Σ dy.
  */
 export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  if (x.dtype === "float32" && gamma.rank === 1 && wasmLayerNormAvailable()) {
+    // On wasm: the same math as two SIMD kernels (backend/wasmLayerNorm.ts).
+    const op = tf.customGrad((xi, g, b, save) => {
+      const [y, xhat, rstd] = layerNormForward(xi as tf.Tensor, g as tf.Tensor, b as tf.Tensor, eps);
+      (save as tf.GradSaveFunc)([xhat, rstd, g as tf.Tensor]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => layerNormBackward(dy, saved[0], saved[1], saved[2]),
+      };
+    });
+    return op(x, gamma, beta);
+  }
   const op = tf.customGrad((xi, g, b, save) => {
     const input = xi as tf.Tensor;
     const mean = tf.mean(input, -1, true);
