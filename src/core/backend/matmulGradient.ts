@@ -41,12 +41,12 @@ type Grads = { a: () => tf.Tensor; b: () => tf.Tensor };
 
 /** A batch dimension that was broadcast (size 1 against N) gets its N per-item gradients summed. */
 function unbroadcast(g: Grads, a: tf.Tensor, b: tf.Tensor): Grads {
-  const fit = (grad: tf.Tensor, shape: number[]): tf.Tensor => {
+  const toInputShape = (grad: tf.Tensor, shape: number[]): tf.Tensor => {
     if (tf.util.arraysEqual(grad.shape, shape)) return grad;
     const axes = tf.broadcast_util.getReductionAxes(shape.slice(0, -2), grad.shape.slice(0, -2));
     return tf.reshape(axes.length ? tf.sum(grad, axes) : grad, shape);
   };
-  return { a: () => fit(g.a(), a.shape), b: () => fit(g.b(), b.shape) };
+  return { a: () => toInputShape(g.a(), a.shape), b: () => toInputShape(g.b(), b.shape) };
 }
 
 /** tfjs-core's own form: the same products, expressed with transpose flags. */

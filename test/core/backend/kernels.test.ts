@@ -18,7 +18,7 @@ describe("hand-written wasm kernels", () => {
       const bytes: Buffer = await assemble(path.join(dir, wat));
       const committed = fs.readFileSync(path.join(dir, `${name}Wasm.ts`), "utf8");
       assert.equal(committed, moduleSource(name, bytes), `run \`npm run build:kernels\` after editing ${wat}`);
-      assert.ok(WebAssembly.validate(bytes), `${wat} assembles to a valid module`);
+      assert.ok(WebAssembly.validate(new Uint8Array(bytes)), `${wat} assembles to a valid module`);
     });
   }
 });
