@@ -89,8 +89,9 @@ if (!existsSync(join(extensionPath, "dist", "cli.js"))) throw new Error(`e2e: in
 mark("extension installed");
 
 /** A fresh workspace with examples/demo.hyperat.json, with test/e2e/fixtures/e2e-overrides.json
- * applied (smaller data, batches and pretraining) so steps take a fraction of a second on 2 cores. */
-function makeWorkspace(name) {
+ * applied (smaller data, batches and pretraining) so steps take a fraction of a second on 2 cores.
+ * `trainingSteps` lengthens the run where a test must catch it still running. */
+function makeWorkspace(name, trainingSteps) {
   const ws = join(work, name);
   rmSync(ws, { recursive: true, force: true });
   mkdirSync(ws, { recursive: true });
@@ -99,6 +100,7 @@ function makeWorkspace(name) {
   const overrides = JSON.parse(readFileSync("test/e2e/fixtures/e2e-overrides.json", "utf8"));
   for (const [k, v] of Object.entries(overrides)) demo[k] = typeof v === "object" && !Array.isArray(v) && demo[k] ? { ...demo[k], ...v } : v;
   if (demo.model?.pretrain && overrides.model?.pretrain) demo.model.pretrain = { ...demo.model.pretrain, ...overrides.model.pretrain };
+  if (trainingSteps) demo.training.steps = trainingSteps;
   writeFileSync(join(ws, "demo.hyperat.json"), compactJson(demo));
   return ws;
 }
@@ -126,7 +128,10 @@ const logFile = join(work, "code-server.log");
 rmSync(logFile, { force: true });
 const resultsFile = join(work, "exthost-results.json");
 rmSync(resultsFile, { force: true });
-const server = await startCodeServer({ entry, dirs, workspace: makeWorkspace("ws-ui"), port, logFile, env: { HYPERAT_E2E_RESULTS: resultsFile } });
+// The UI flow pauses the run as a person would, after seeing its step advance: with the native
+// BLAS the override's 200 steps can finish (~35 s) before that, so its run is 2000 steps; the
+// flow pauses it for good before the merge and never waits for it to end.
+const server = await startCodeServer({ entry, dirs, workspace: makeWorkspace("ws-ui", 2000), port, logFile, env: { HYPERAT_E2E_RESULTS: resultsFile } });
 mark(`code-server listening on ${server.url}`);
 
 let passed = 0;
