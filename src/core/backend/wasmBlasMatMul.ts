@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import * as os from "node:os";
 import type { Blas } from "./blas";
+import { heapOffset, type WasmKernelBackend } from "./wasmKernelModule";
 
 /**
  * Runs the wasm backend's `BatchMatMul` on a native BLAS, reading and writing the wasm heap in
@@ -10,12 +11,6 @@ import type { Blas } from "./blas";
  * active. Shapes the BLAS path does not cover (non-float32, mixed batch broadcasting) fall back to
  * the original XNNPACK kernel.
  */
-interface WasmHeapBackend {
-  wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
-}
-
 let active: Blas | undefined;
 let original: tf.KernelConfig | undefined;
 
@@ -24,13 +19,13 @@ export function wasmBlas(): Blas | undefined {
   return active;
 }
 
-function view(backend: WasmHeapBackend, t: tf.TensorInfo, heap: Float32Array, size: number): Float32Array {
-  return new Float32Array(heap.buffer, backend.dataIdMap.get(t.dataId).memoryOffset, size);
+function view(backend: WasmKernelBackend, t: tf.TensorInfo, heap: Float32Array, size: number): Float32Array {
+  return new Float32Array(heap.buffer, heapOffset(backend, t), size);
 }
 
 function blasBatchMatMul(blas: Blas, args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }):
   tf.TensorInfo | undefined {
-  const backend = args.backend as WasmHeapBackend;
+  const backend = args.backend as WasmKernelBackend;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
   if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2) return undefined;
@@ -50,7 +45,7 @@ function blasBatchMatMul(blas: Blas, args: { inputs: tf.NamedTensorInfoMap; back
   const batchB = tf.util.sizeFromShape(outerB);
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) return undefined;
   const outShape = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB).concat([m, n]);
-  const out = backend.makeOutput(outShape, "float32");
+  const out = backend.makeOutput(outShape, "float32") as tf.TensorInfo;
   // Read the heap only after makeOutput: an allocation may grow (and so replace) the buffer.
   const heap = backend.wasm.HEAPF32;
   const batch = Math.max(batchA, batchB);

@@ -1,10 +1,12 @@
 /**
- * Our hand-written wasm SIMD kernels (kernels/*.wat) run on tfjs-backend-wasm's own heap: each
- * module imports that memory, so kernels read and write tensors in place. One instance per
- * (module, heap): every worker thread has its own tfjs module and memory.
+ * Our kernels on tfjs-backend-wasm's own heap: the hand-written wasm SIMD modules (kernels/*.wat)
+ * import that memory, and the BLAS and block-copy kernels view it from JavaScript, so all of them
+ * read and write tensors in place. One module instance per (module, heap): every worker thread has
+ * its own tfjs module and memory.
  */
 export interface WasmKernelBackend {
-  wasm: { asm: { memory: WebAssembly.Memory }; HEAPF32: Float32Array };
+  /** The heap views: read them after allocating, an allocation may grow (and replace) the buffer. */
+  wasm: { asm: { memory: WebAssembly.Memory }; HEAPF32: Float32Array; HEAP32: Int32Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: string): { dataId: object; shape: number[]; dtype: string };
 }

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { heapOffset, type WasmKernelBackend } from "./wasmKernelModule";
 
 /**
  * wasm's SplitV runs one strided Slice per piece, element by element: splitting the depth-6
@@ -7,11 +8,6 @@ import * as tf from "@tensorflow/tfjs";
  * block per index of the axes before `axis` — so this kernel copies them with the heap's native
  * `copyWithin`. Pieces with tiny blocks (many short copies) keep the original kernel.
  */
-interface WasmHeapBackend {
-  wasm: { HEAP32: Int32Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
-}
 
 /** Below this many elements per copied block, per-block calls cost more than the slice loop. */
 const MIN_BLOCK = 64;
@@ -21,7 +17,7 @@ function splitContiguous(
   args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
   fallback: tf.KernelFunc,
 ): tf.TensorInfo[] {
-  const backend = args.backend as WasmHeapBackend;
+  const backend = args.backend as WasmKernelBackend;
   const x = (args.inputs as { x: tf.TensorInfo }).x;
   const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
   const ax = tf.util.parseAxisParam(axis, x.shape)[0];
@@ -32,13 +28,13 @@ function splitContiguous(
     return fallback(args as never) as tf.TensorInfo[];
   }
   const rowLen = x.shape[ax] * inner;
-  const outs = sizes.map((s) => backend.makeOutput([...x.shape.slice(0, ax), s, ...x.shape.slice(ax + 1)], x.dtype));
+  const outs = sizes.map((s) => backend.makeOutput([...x.shape.slice(0, ax), s, ...x.shape.slice(ax + 1)], x.dtype) as tf.TensorInfo);
   // Read the heap after allocating: an allocation may grow (and replace) its buffer.
   const heap = backend.wasm.HEAP32; // 4-byte elements either way: copies are bit-exact
-  const src = backend.dataIdMap.get(x.dataId).memoryOffset / 4;
+  const src = heapOffset(backend, x) / 4;
   let start = 0;
   sizes.forEach((s, p) => {
-    const dst = backend.dataIdMap.get(outs[p].dataId).memoryOffset / 4;
+    const dst = heapOffset(backend, outs[p]) / 4;
     const block = s * inner;
     for (let o = 0; o < outer; o++) {
       const from = src + o * rowLen + start * inner;

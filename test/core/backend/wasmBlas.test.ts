@@ -3,13 +3,12 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend, type BackendInfo } from "../../../src/core/backend/select";
 import { loadBlas } from "../../../src/core/backend/blas";
+import { blasSuiteSkip } from "../../blasSkip";
 import { installWasmBlas, uninstallWasmBlas, wasmBlas } from "../../../src/core/backend/wasmBlasMatMul";
 
 // A system BLAS behind wasm's BatchMatMul. Where none is installed the suite says so and skips,
 // except under CI=true or HYPERAT_REQUIRE_BLAS=1 (.ci/run installs OpenBLAS), where it fails.
-const required = process.env.HYPERAT_REQUIRE_BLAS === "1" || process.env.CI === "true";
-const probe = loadBlas();
-const skip = !probe.ok && !required ? `no system BLAS here: ${probe.ok ? "" : probe.reason}` : false;
+const skip = blasSuiteSkip();
 
 function rand(shape: number[], seed: number): tf.Tensor {
   return tf.randomUniform(shape, -1, 1, "float32", seed);

@@ -6,16 +6,14 @@ import { validateConfig, HALF } from "../../../src/core/model/config";
 import { buildModel, disposeModel, ModelSetup, StepSpec, TrainModel } from "../../../src/core/parallel/shardStep";
 import { DataParallel, resolveWorkers, shardSizes } from "../../../src/daemon/parallel/dataParallel";
 import { Rng } from "../../../src/core/rng";
-import { loadBlas } from "../../../src/core/backend/blas";
+import { blasSuiteSkip } from "../../blasSkip";
 
 // cpu, and wasm with a native BLAS behind matMul: there the helper threads call the process's one
 // BLAS concurrently (one thread each), which these equalities also check. Without a BLAS the wasm
 // suite is skipped saying why, except in CI (CI=true), which installs one.
-const blasProbe = loadBlas();
-const blasRequired = process.env.HYPERAT_REQUIRE_BLAS === "1" || process.env.CI === "true";
 const SUITES: { backend: "cpu" | "wasm"; skip: string | false }[] = [
   { backend: "cpu", skip: false },
-  { backend: "wasm", skip: !blasProbe.ok && !blasRequired ? `no system BLAS here: ${blasProbe.ok ? "" : blasProbe.reason}` : false },
+  { backend: "wasm", skip: blasSuiteSkip() },
 ];
 let backend: "cpu" | "wasm" = "cpu";
 
