@@ -10,9 +10,11 @@ import { Ctx } from "./ctx";
 import { DaemonClient } from "./daemonClient";
 import { DASHBOARD_VIEW_TYPE, DashboardPanels } from "./dashboardPanel";
 import { RunExplorer } from "./runExplorer";
+import { LiveRuns, liveRunReader } from "./liveRuns";
 import { diskRunReader } from "./runReader";
 import { settingsFrom } from "./settings";
 import { StatusBar } from "./statusBar";
+import { throttle } from "./throttle";
 
 let ctx: Ctx | undefined;
 
@@ -39,7 +41,8 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const settings = () => settingsFrom((k) => vscode.workspace.getConfiguration("hyperat").get(k));
   const runsDir = () => (ctx ? ctx.runsDir : undefined);
-  const reader = diskRunReader(runsDir, (dir, e) => log.warn(`unreadable run folder ${dir}: ${e.message}`));
+  const live = new LiveRuns();
+  const reader = liveRunReader(diskRunReader(runsDir, (dir, e) => log.warn(`unreadable run folder ${dir}: ${e.message}`)), live);
   const explorer = new RunExplorer(reader);
   const statusBar = new StatusBar();
   const dashboards = new DashboardPanels(context.extensionUri, reader, log);
@@ -68,48 +71,40 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     }),
   );
   if (daemon) {
-    context.subscriptions.push(daemon, ...wireDaemon(c, daemon));
+    context.subscriptions.push(daemon, ...wireDaemon(c, daemon, live));
   }
   return c;
 }
 
-/** Calls `f` at most once per `ms` (trailing call included, so the last change is shown). */
-function throttle(ms: number, f: () => void): () => void {
-  let timer: NodeJS.Timeout | undefined;
-  let last = 0;
-  return () => {
-    if (timer) return;
-    const wait = Math.max(0, last + ms - Date.now());
-    timer = setTimeout(() => {
-      timer = undefined;
-      last = Date.now();
-      f();
-    }, wait);
-  };
-}
 
 /** Live updates: notifications refresh the tree and feed open dashboards and the status bar. */
-function wireDaemon(c: Ctx, daemon: DaemonClient): vscode.Disposable[] {
+function wireDaemon(c: Ctx, daemon: DaemonClient, live: LiveRuns): vscode.Disposable[] {
   const { explorer, dashboards, statusBar } = c;
-  const updateActive = async () => {
-    const runs = await explorer.reader.listRuns().catch(() => []);
-    statusBar.setActiveRun(runs.find((r) => ["running", "pausing", "merging", "evaluating", "queued"].includes(r.state)));
-  };
+  // Re-reads every run.json: once per step would be wasted work on a workspace with many runs.
+  const updateActive = throttle(300, () => {
+    void explorer.reader.listRuns().catch(() => []).then((runs) =>
+      statusBar.setActiveRun(runs.find((r) => ["running", "pausing", "merging", "evaluating", "queued"].includes(r.state))),
+    );
+  });
   return [
+    { dispose: () => updateActive.cancel() },
     daemon.onRunning.event((running) => {
+      if (!running) live.clear();
       statusBar.setDaemon({ running, backend: daemon.info?.backend, compute: daemon.info?.compute });
       explorer.scheduleRefresh();
     }),
     daemon.onDaemonStatus.event((s) => statusBar.setDaemon({ backend: s.backend, health: s.health, message: s.message })),
     daemon.onRunStatus.event((s) => {
+      live.status(s);
       explorer.scheduleRefresh();
-      void updateActive();
+      updateActive();
       dashboards.post(s.runId, { type: "status", state: s.state, step: s.step, totalSteps: s.totalSteps, message: s.message });
       void dashboards.sendSnapshot(s.runId);
     }),
     daemon.onRunMetrics.event(({ runId, ...metric }) => {
+      live.step(runId, metric.step);
       explorer.scheduleRefresh();
-      void updateActive();
+      updateActive();
       dashboards.post(runId, { type: "metrics", metric });
     }),
     daemon.onRunLoraNorms.event(({ runId, ...snapshot }) => dashboards.post(runId, { type: "loraNorms", snapshot })),

@@ -1,7 +1,8 @@
 // The "Runs" tree (view hyperat.runs). It reads run folders from disk (the daemon may be down)
-// and refreshes, debounced, when the daemon reports a status, metric or evaluation.
+// and refreshes, throttled, when the daemon reports a status, metric or evaluation.
 import * as vscode from "vscode";
 import type { RunDetail, RunSummary } from "../protocol/runs";
+import { throttle } from "./throttle";
 import { groupChildren, runGroups, runNode, type GroupKey, type TreeNodeModel } from "./runTree";
 
 /** Reads run folders; runStore.ts's pure readers in production, fakes in tests. */
@@ -10,23 +11,20 @@ export interface RunReader {
   readRun(runId: string): Promise<RunDetail | undefined>;
 }
 
-const REFRESH_DEBOUNCE_MS = 300;
+const REFRESH_EVERY_MS = 300;
 
 export class RunExplorer implements vscode.TreeDataProvider<TreeNodeModel>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TreeNodeModel | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private timer?: NodeJS.Timeout;
   private details = new Map<string, RunDetail>();
   /** The latest list, for commands that pick a run. */
   runs: RunSummary[] = [];
 
   constructor(readonly reader: RunReader) {}
 
-  /** Coalesces bursts of notifications (one per step) into one re-read. */
-  scheduleRefresh(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.refresh(), REFRESH_DEBOUNCE_MS);
-  }
+  /** Coalesces notifications (one per step) into at most one re-read per 300 ms. A debounce
+   * here starved: with steps under 300 ms apart the tree never refreshed while training. */
+  readonly scheduleRefresh = throttle(REFRESH_EVERY_MS, () => this.refresh());
 
   refresh(): void {
     this.details.clear();
@@ -70,7 +68,7 @@ export class RunExplorer implements vscode.TreeDataProvider<TreeNodeModel>, vsco
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.scheduleRefresh.cancel();
     this.changed.dispose();
   }
 }

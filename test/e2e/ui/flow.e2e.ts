@@ -90,8 +90,9 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
     const pausedAt = stepOf(paused)!;
     await runCommand(page, "HyperAT: Resume Run");
     await waitFor("the row to say running again (or completed)", async () => /running|completed/.test((await runRowText(page, runId)) ?? ""), TRAIN_TIMEOUT);
-    const after = await waitFor("training to continue past the pause", async () => {
-      const t = await runRowText(page, runId);
+    let seen: string | undefined;
+    const after = await waitFor(() => `training to continue past the pause at step ${pausedAt} (the row last said "${seen}")`, async () => {
+      const t = (seen = await runRowText(page, runId));
       const s = stepOf(t);
       return s !== undefined && (s > pausedAt || t?.includes("completed")) ? s : undefined;
     }, TRAIN_TIMEOUT, 500);
@@ -99,6 +100,8 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
   });
 
   step("the Runs tree shows defenses with sampled shares (screenshot)", async () => {
+    // The dashboard's accuracy chart (later) needs a validation: wait for the row's "best N%".
+    await waitFor("a validation (the row's best robust accuracy)", async () => /best \d/.test((await runRowText(page, runId)) ?? ""), TRAIN_TIMEOUT, 500);
     await runCommand(page, "HyperAT: Pause Run").catch(() => undefined);
     await waitFor("paused or completed", async () => /paused|completed/.test((await runRowText(page, runId)) ?? ""), TRAIN_TIMEOUT);
     // Expand with the twisties: clicking a run row opens its dashboard (the row's command).

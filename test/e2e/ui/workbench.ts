@@ -4,8 +4,9 @@ import type { Frame, Page } from "playwright-core";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `probe` until it returns a truthy value; the error names what we waited for. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 60_000, everyMs = 300): Promise<T> {
+/** Polls `probe` until it returns a truthy value; the error names what we waited for (a function
+ * is called at the timeout, so the message can say what was last seen). */
+export async function waitFor<T>(what: string | (() => string), probe: () => Promise<T | undefined | false | null>, timeoutMs = 60_000, everyMs = 300): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -17,7 +18,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     }
     await sleep(everyMs);
   }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${typeof what === "function" ? what() : what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
 }
 
 export async function openWorkbench(page: Page, serverUrl: string, folder: string): Promise<void> {
