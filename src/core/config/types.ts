@@ -45,6 +45,7 @@ export interface RunConfig {
   merge: {
     strategy: "uniform" | "adaptive";
     objective: "adversarial-ce" | "entropy";
+    lambdas: "simplex" | "free";
     steps: number;
     lr: number;
     batchSize: number;

@@ -61,6 +61,10 @@ export interface AdaptiveMergeArgs {
   x: tf.Tensor4D;
   y: tf.Tensor1D;
   objective: "adversarial-ce" | "entropy";
+  /** "simplex": λ[·][l] = softmax over defenses of free logits, so each block's coefficients
+   * stay a convex combination (Σ_t λ_tl = 1) and the merge can reweight the defenses but not
+   * shrink ΔW as a whole. "free": λ unconstrained (AdaMerging's task-arithmetic form). */
+  lambdas: "simplex" | "free";
   steps: number;
   lr: number;
   batchSize: number;
@@ -71,7 +75,8 @@ export interface AdaptiveMergeArgs {
 
 /**
  * Adaptive merging (HyperAT journal version; the exact rule is not public, this is our design,
- * HYPERAT.md): coefficients λ[t][l] start at 1/K and are trained with Adam on a held-out split.
+ * HYPERAT.md): coefficients λ[t][l] start at 1/K and are trained with Adam on a held-out split,
+ * either on the simplex (a convex combination per block) or unconstrained.
  * adversarial-ce: each step regenerates PGD examples against the *merged* model and minimizes
  * their CE; entropy: minimizes the merged model's prediction entropy on clean inputs, label-free
  * as in AdaMerging (Yang et al., ICLR 2024). Returns λ as nested numbers `[K][L]`.
@@ -79,8 +84,11 @@ export interface AdaptiveMergeArgs {
 export function adaptiveMerge(a: AdaptiveMergeArgs): number[][] {
   const K = a.perDefense.length;
   const L = a.vit.depth;
+  const simplex = a.lambdas === "simplex";
+  // The trained variable: λ itself, or logits whose softmax over defenses is λ (zeros ⇒ 1/K).
   // tidy frees the initial value (a variable keeps its own reference to the data).
-  const lambda = tf.tidy(() => tf.variable(tf.tensor2d(uniformLambdas(K, L)), true));
+  const theta = tf.tidy(() => tf.variable(simplex ? tf.zeros([K, L]) : tf.tensor2d(uniformLambdas(K, L)), true)) as tf.Variable<tf.Rank.R2>;
+  const lambdaOf = (): tf.Tensor2D => (simplex ? tf.softmax(theta.transpose()).transpose() : theta);
   const opt = tf.train.adam(a.lr);
   const rng = Rng.fromSeed(a.seed, "adaptive-merge");
   const n = a.x.shape[0];
@@ -94,26 +102,30 @@ export function adaptiveMerge(a: AdaptiveMergeArgs): number[][] {
       const xIn =
         a.objective === "adversarial-ce"
           ? tf.tidy(() => {
-              const p = merged(lambda);
+              const p = merged(lambdaOf());
               return pgd((x) => forward(a.vit, p, x), xb, yb, { ...a.attack, randomStart: true, restarts: 1, loss: "ce", keep: "last", rng });
             })
           : xb;
       const loss = opt.minimize(() => {
-        const logits = forward(a.vit, merged(lambda), xIn);
+        const logits = forward(a.vit, merged(lambdaOf()), xIn);
         if (a.objective === "entropy") {
           const logp = tf.logSoftmax(logits);
           return tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logp), logp), 1))) as tf.Scalar;
         }
         return tf.mean(crossEntropy(logits, yb)) as tf.Scalar;
-      }, true, [lambda]);
+      }, true, [theta]);
       const v = loss ? loss.dataSync()[0] : NaN;
       tf.dispose([loss ?? undefined, xb, yb]);
       if (xIn !== xb) xIn.dispose();
       a.onStep?.(s + 1, v);
     }
-    return lambda.arraySync();
-  } finally {
+    if (!simplex) return theta.arraySync();
+    const lambda = tf.tidy(lambdaOf);
+    const out = lambda.arraySync();
     lambda.dispose();
+    return out;
+  } finally {
+    theta.dispose();
     opt.dispose();
   }
 }

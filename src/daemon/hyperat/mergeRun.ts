@@ -56,6 +56,7 @@ export async function mergeRun(runDir: string, cfg: RunConfig, session: HyperatS
           x: val.x,
           y: val.y,
           objective: cfg.merge.objective,
+          lambdas: cfg.merge.lambdas,
           steps: cfg.merge.steps,
           lr: cfg.merge.lr,
           batchSize: cfg.merge.batchSize,

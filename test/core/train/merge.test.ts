@@ -107,12 +107,12 @@ describe("merging defense-specific LoRAs", () => {
   });
 
   const objectives = ["adversarial-ce", "entropy"] as const;
-  for (const objective of objectives) {
-    test(`adaptiveMerge (${objective}): λ is [K][L], finite, ≈ 1/K with a tiny lr and moves with a real one`, () => {
+  for (const objective of objectives) for (const lambdas of ["simplex", "free"] as const) {
+    test(`adaptiveMerge (${objective}, ${lambdas}): λ is [K][L], finite, ≈ 1/K with a tiny lr and moves with a real one`, () => {
       const params = randomParams(vit, 3);
       const x = randomImages(vit, 6, 11);
       const y = randomLabels(6, vit.numClasses, 12);
-      const common = { vit, params, perDefense, x, y, objective, steps: 2, batchSize: 4, attack: { eps: 8 / 255, stepSize: 4 / 255, steps: 1 }, seed: 1 };
+      const common = { vit, params, perDefense, x, y, objective, lambdas, steps: 2, batchSize: 4, attack: { eps: 8 / 255, stepSize: 4 / 255, steps: 1 }, seed: 1 };
       const seen: Array<[number, number]> = [];
       const before = tf.memory().numTensors;
       const tiny = adaptiveMerge({ ...common, lr: 1e-7, onStep: (s, l) => seen.push([s, l]) });
@@ -124,11 +124,19 @@ describe("merging defense-specific LoRAs", () => {
       }
       assert.deepEqual(seen.map(([s]) => s), [1, 2]);
       assert.ok(seen.every(([, l]) => Number.isFinite(l) && l >= 0), `losses ${seen}`);
-      const moved = adaptiveMerge({ ...common, lr: 0.05 });
+      const moved = adaptiveMerge({ ...common, lr: lambdas === "simplex" ? 0.2 : 0.05 });
       assert.ok(moved.flat().some((v) => Math.abs(v - 1 / K) > 0.01), `λ did not move: ${moved}`);
       assert.ok(moved.flat().every(Number.isFinite));
+      if (lambdas === "simplex") {
+        // Per block a convex combination: positive, summing to 1 over the defenses.
+        for (let l = 0; l < vit.depth; l++) {
+          const column = moved.map((row) => row[l]);
+          assert.ok(column.every((v) => v > 0), `block ${l}: λ ${column}`);
+          assert.ok(Math.abs(column.reduce((a, b) => a + b, 0) - 1) < 1e-6, `block ${l}: Σλ = ${column.reduce((a, b) => a + b, 0)}`);
+        }
+      }
       // Same seed, same data, same λ (deterministic, also the PGD random start).
-      assert.deepEqual(adaptiveMerge({ ...common, lr: 0.05 }), moved);
+      assert.deepEqual(adaptiveMerge({ ...common, lr: lambdas === "simplex" ? 0.2 : 0.05 }), moved);
       tf.dispose([x, y]);
       disposeParams(params);
     });
