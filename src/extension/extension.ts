@@ -76,7 +76,6 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
   return c;
 }
 
-
 /** Live updates: notifications refresh the tree and feed open dashboards and the status bar. */
 function wireDaemon(c: Ctx, daemon: DaemonClient, live: LiveRuns): vscode.Disposable[] {
   const { explorer, dashboards, statusBar } = c;
