@@ -2,6 +2,7 @@
 // decorations/diagnostics/CodeLens and the commands. A failure here is caught and shown (VS Code
 // would otherwise only log it), and the commands that did register still explain themselves.
 import * as vscode from "vscode";
+import { ACTIVE_RUN_STATES } from "../protocol/runs";
 import { ConfigCodeLens } from "./codeLens";
 import { registerCommands } from "./commands";
 import { ConfigDecorations } from "./configDecorations";
@@ -50,6 +51,12 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
   const c = new Ctx(context, log, folder, daemon, explorer, statusBar, dashboards);
   const decorations = new ConfigDecorations(reader, () => c.settings.decorationsEnabled);
   const lenses = new ConfigCodeLens(reader);
+  // Decorations re-read the latest run's metrics; during training the tree changes several
+  // times a second, so follow it at most every couple of seconds.
+  const followTree = throttle(2000, () => {
+    decorations.refresh();
+    lenses.refresh();
+  });
   context.subscriptions.push(
     explorer,
     statusBar,
@@ -60,12 +67,8 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, dashboards),
     vscode.languages.registerCodeLensProvider({ pattern: "**/*.hyperat.json" }, lenses),
     ...registerCommands(c),
-    // Decorations re-read the latest run's metrics; during training the tree changes several
-    // times a second, so follow it at most every couple of seconds.
-    explorer.onDidChangeTreeData(throttle(2000, () => {
-      decorations.refresh();
-      lenses.refresh();
-    })),
+    explorer.onDidChangeTreeData(followTree),
+    { dispose: () => followTree.cancel() },
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("hyperat.decorations")) explorer.refresh();
     }),
@@ -82,7 +85,7 @@ function wireDaemon(c: Ctx, daemon: DaemonClient, live: LiveRuns): vscode.Dispos
   // Re-reads every run.json: once per step would be wasted work on a workspace with many runs.
   const updateActive = throttle(300, () => {
     void explorer.reader.listRuns().catch(() => []).then((runs) =>
-      statusBar.setActiveRun(runs.find((r) => ["running", "pausing", "merging", "evaluating", "queued"].includes(r.state))),
+      statusBar.setActiveRun(runs.find((r) => ACTIVE_RUN_STATES.includes(r.state))),
     );
   });
   return [

@@ -16,6 +16,7 @@ import { forward } from "../../../src/core/model/vit";
 import { disposeParams } from "../../../src/core/model/params";
 import { crossEntropy } from "../../../src/core/attacks/losses";
 import { readSafetensorsFile } from "../../../src/core/io/files";
+import { relErr } from "./fastpathCases";
 
 const dir = join(__dirname, "..", "..", "fixtures", "timm-vit");
 const fixture = JSON.parse(readFileSync(join(dir, "fixture.json"), "utf8")) as {
@@ -30,19 +31,6 @@ const fixture = JSON.parse(readFileSync(join(dir, "fixture.json"), "utf8")) as {
   std: [number, number, number];
   n: number;
 };
-
-/** max |a − b| / max |b|: float32 sums in another order differ by ~1e-6 of the scale. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  assert.ok(scale > 0, "the reference is all zeros");
-  return diff / scale;
-}
 
 for (const backend of ["cpu", "wasm"] as const) {
   describe(`timm's VisionTransformer reproduced on ${backend}`, () => {
@@ -59,18 +47,18 @@ for (const backend of ["cpu", "wasm"] as const) {
       const y = tf.tensor1d(Int32Array.from(expected.y.data), "int32"); // safetensors data is read as float32
       const logits = tf.tidy(() => forward(c, model.params, x));
       const grad = tf.tidy(() => tf.grad((xi: tf.Tensor) => tf.sum(crossEntropy(forward(c, model.params, xi as tf.Tensor4D), y)))(x));
-      assert.deepEqual(logits.shape, expected.logits.shape);
-      assert.deepEqual(grad.shape, expected.grad.shape);
-      const logitErr = relErr((await logits.data()) as Float32Array, expected.logits.data as Float32Array);
-      const gradErr = relErr((await grad.data()) as Float32Array, expected.grad.data as Float32Array);
+      const timmLogits = tf.tensor(expected.logits.data, expected.logits.shape);
+      const timmGrad = tf.tensor(expected.grad.data, expected.grad.shape);
+      const logitErr = relErr(logits, timmLogits);
+      const gradErr = relErr(grad, timmGrad);
       t.diagnostic(`relative difference from timm: logits ${logitErr.toExponential(2)}, input gradient ${gradErr.toExponential(2)}`);
       assert.ok(logitErr < 1e-4, `logits differ from timm's by ${logitErr.toExponential(2)} (relative)`);
       assert.ok(gradErr < 1e-4, `input gradients differ from timm's by ${gradErr.toExponential(2)} (relative)`);
       // Same predictions: a difference in a model file's layout would change them wholesale.
-      const ours = (await tf.argMax(logits, 1).data()) as Int32Array;
-      const theirs = tf.argMax(tf.tensor2d(expected.logits.data as Float32Array, expected.logits.shape as [number, number]), 1).dataSync();
+      const ours = tf.tidy(() => tf.argMax(logits, 1).dataSync());
+      const theirs = tf.tidy(() => tf.argMax(timmLogits, 1).dataSync());
       assert.deepEqual(Array.from(ours), Array.from(theirs));
-      tf.dispose([x, y, logits, grad]);
+      tf.dispose([x, y, logits, grad, timmLogits, timmGrad]);
       disposeParams(model.params);
     });
   });
