@@ -1,5 +1,5 @@
 /** The compute backends HyperAT knows, in the order `auto` tries them. */
-export const BACKEND_ORDER = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+export const BACKEND_ORDER = ["tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
 export type BackendRequest = BackendName | "auto";
 
@@ -10,6 +10,7 @@ export function isBackendRequest(v: unknown): v is BackendRequest {
 /** tfjs' own name for the backend each of ours registers. */
 export const TFJS_BACKEND_NAME: Record<BackendName, string> = {
   "tensorflow-gpu": "tensorflow",
+  webgpu: "webgpu",
   tensorflow: "tensorflow",
   wasm: "wasm",
   cpu: "cpu",

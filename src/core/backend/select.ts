@@ -15,6 +15,20 @@ export interface BackendAttempt {
   reason?: string;
 }
 
+/** What a WebGPU adapter says about itself (GPUAdapterInfo + the limits memory planning needs). */
+export interface GpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** lavapipe, llvmpipe, SwiftShader: a CPU pretending to be a GPU. */
+  software: boolean;
+  /** GPUSupportedLimits.maxBufferSize: the largest single tensor the device can hold. */
+  maxBufferSize: number;
+  /** GPUSupportedLimits.maxStorageBufferBindingSize: the largest tensor one kernel can bind. */
+  maxStorageBufferBindingSize: number;
+}
+
 export interface BackendInfo {
   /** The backend that is active now. */
   backend: BackendName;
@@ -27,6 +41,10 @@ export interface BackendInfo {
   blas?: string;
   /** wasm only: why matMul stays on XNNPACK (no koffi, no BLAS library, HYPERAT_BLAS=off). */
   blasUnavailable?: string;
+  /** webgpu only: the adapter in use. */
+  gpu?: GpuAdapterInfo;
+  /** tensorflow-gpu only: whether libtensorflow registered a GPU device (false = it runs on the CPU). */
+  gpuDeviceInUse?: boolean;
 }
 
 export class BackendUnavailableError extends Error {
@@ -92,6 +110,9 @@ async function tryLoad(name: BackendName): Promise<void> {
       if (dir) wasm.setWasmPaths(dir);
       break;
     }
+    case "webgpu":
+      // Placeholder until the Dawn-backed loader lands (issue 11): never selected.
+      throw new Error("the webgpu backend is not built yet");
     case "cpu":
       break;
   }
