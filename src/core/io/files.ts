@@ -2,6 +2,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { parseSafetensors, serializeSafetensors, SafetensorsContents, TensorToWrite } from "./safetensors";
+import { readRegularFile } from "./regularFile";
 
 /**
  * Writes `data` so that readers see either the old file or the complete new one, never a torn
@@ -46,13 +47,8 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 export async function readSafetensorsFile(file: string): Promise<SafetensorsContents> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (e) {
-    throw new Error(`cannot read safetensors file ${file}: ${(e as Error).message}`);
-  }
-  return parseSafetensors(bytes, file);
+  // Regular files only: a FIFO or /dev/zero would block or never end (core/io/regularFile.ts).
+  return parseSafetensors(await readRegularFile(file, { what: "safetensors file" }), file);
 }
 
 export async function writeSafetensorsFile(

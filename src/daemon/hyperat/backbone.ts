@@ -40,6 +40,8 @@ function dataHash(ds: Dataset): string {
   let h = dataHashes.get(ds);
   if (!h) {
     const sha = createHash("sha256");
+    // uint8 pixels (image folders) hash with a tag, so they never collide with float32 bytes.
+    if (ds.images instanceof Uint8Array) sha.update("uint8 pixels\u0000");
     sha.update(new Uint8Array(ds.images.buffer, ds.images.byteOffset, ds.images.byteLength));
     sha.update(new Uint8Array(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
     h = sha.digest("hex");
