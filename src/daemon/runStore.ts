@@ -6,6 +6,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeFileAtomic } from "../core/io/files";
+import { makeDirs } from "../core/io/dirs";
 import {
   ACTIVE_RUN_STATES,
   EvaluationRecord,
@@ -88,8 +89,7 @@ export function effectiveState(m: RunManifest): RunState {
  * without it is an unfinished creation that readers skip. */
 export async function createRunDir(dir: string, manifest: RunManifest, frozenConfig: unknown): Promise<void> {
   if (await exists(path.join(dir, MANIFEST_FILE))) throw new Error(`run folder ${dir} already holds a run (run.json exists)`);
-  await fs.mkdir(dir, { recursive: true });
-  for (const sub of RUN_SUBDIRS) await fs.mkdir(path.join(dir, sub), { recursive: true });
+  for (const sub of RUN_SUBDIRS) await makeDirs(path.join(dir, sub)); // not fs.mkdir recursive: spins below /proc
   await writeFileAtomic(path.join(dir, CONFIG_FILE), JSON.stringify(frozenConfig, null, 2) + "\n");
   await fs.writeFile(path.join(dir, METRICS_FILE), "", { flag: "a" });
   await writeManifest(dir, manifest);

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { parseSafetensors, serializeSafetensors, SafetensorsContents, TensorToWrite } from "./safetensors";
 import { readRegularFile } from "./regularFile";
+import { makeDirs } from "./dirs";
 
 /**
  * Writes `data` so that readers see either the old file or the complete new one, never a torn
@@ -11,7 +12,7 @@ import { readRegularFile } from "./regularFile";
  */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
+  await makeDirs(dir); // not fs.mkdir({ recursive }): that spins forever below /proc (dirs.ts)
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   const handle = await fs.open(tmp, "w");
   try {
