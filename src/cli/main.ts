@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { VERBS } from "./verbs";
+import { explainError } from "../core/engineErrors";
 
 // Each verb lives in src/cli/verbs/<verb>.ts and registers itself on the program; the list is
 // in verbs/index.ts so adding a verb is one file plus one line.
@@ -13,8 +14,9 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv).catch((e: unknown) => {
-  const err = e as Error;
-  console.error(`hyperat: ${err?.message ?? String(e)}`);
+  // Out-of-memory engine errors become a message saying what to lower (core/engineErrors.ts).
+  const err = explainError(e);
+  console.error(`hyperat: ${err.message}`);
   if (process.env.HYPERAT_DEBUG) console.error(err?.stack);
   process.exit(1);
 });

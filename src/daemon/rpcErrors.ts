@@ -2,9 +2,11 @@
 // says what and whose data says where.
 import { ErrorCodes as RpcCodes, ResponseError } from "vscode-jsonrpc";
 import { ErrorCodes, type HyperatErrorData } from "../protocol/errors";
+import { explainError, quote } from "../core/engineErrors";
 
 type Props = Record<string, unknown>;
-const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+/** Request fields echoed back are capped: a 50 MB run id must not come back (and be logged) whole. */
+const str = (v: unknown) => (typeof v === "string" ? quote(v, 1000) : undefined);
 const num = (v: unknown) => (typeof v === "number" ? v : undefined);
 
 /** Drops undefined fields so the JSON stays small. */
@@ -14,8 +16,13 @@ function data(d: HyperatErrorData): HyperatErrorData {
 
 export function toResponseError(e: unknown): ResponseError<HyperatErrorData | undefined> {
   if (e instanceof ResponseError) return e;
-  const err = e instanceof Error ? e : new Error(String(e));
+  const err = explainError(e);
   const p = err as unknown as Props;
+  const re = byName(err, p);
+  return re.message.length > 4000 ? new ResponseError(re.code, quote(re.message, 4000), re.data) : re;
+}
+
+function byName(err: Error, p: Props): ResponseError<HyperatErrorData | undefined> {
   switch (err.name) {
     case "ConfigError":
       return new ResponseError(ErrorCodes.InvalidConfig, `invalid config: ${err.message}`, data({ jsonPath: str(p.jsonPath) ?? "", file: str(p.file) }));
@@ -25,6 +32,8 @@ export function toResponseError(e: unknown): ResponseError<HyperatErrorData | un
       return new ResponseError(ErrorCodes.BackendUnavailable, err.message, data({ backend: str(p.requested) }));
     case "MemoryLimitError":
       return new ResponseError(ErrorCodes.MemoryLimit, err.message, data({ bytes: num(p.bytes), limitBytes: num(p.limitBytes) }));
+    case "ResourceExhaustedError":
+      return new ResponseError(ErrorCodes.MemoryLimit, err.message, data({}));
     case "UnknownRunError":
       return new ResponseError(ErrorCodes.UnknownRun, err.message, data({ runId: str(p.runId) }));
     case "InvalidStateError":

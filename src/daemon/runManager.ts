@@ -40,6 +40,7 @@ import {
 import { extractEvaluationRecords, renderReportMarkdown } from "./report";
 
 import type { LogLevel } from "./logger";
+import { explainError } from "../core/engineErrors";
 export type { LogLevel };
 
 /** What the manager tells its listeners; the RPC server forwards each as a notification. */
@@ -534,7 +535,7 @@ export class RunManager {
         await this.setState(run, run.request === "stop" ? "stopped" : "paused", run.requestReason);
       }
     } catch (e) {
-      const err = e as Error;
+      const err = explainError(e); // an out-of-memory abort says what to lower (core/engineErrors.ts)
       if (err.name === "NonFiniteLossError") {
         // Train no further on garbage: keep the last good checkpoint and let the user decide.
         run.manifest.step = run.lastCheckpointStep;
@@ -660,7 +661,7 @@ export class RunManager {
         return result;
       } catch (e) {
         healthy = false;
-        const msg = `${state === "merging" ? "merge" : "evaluation"} failed: ${(e as Error).message}`;
+        const msg = `${state === "merging" ? "merge" : "evaluation"} failed: ${explainError(e).message}`;
         this.emit({ type: "progress", token, runId: run.id, value: { kind: "end", message: msg } });
         await this.setState(run, back, msg);
         throw e;

@@ -6,6 +6,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeFileAtomic } from "../core/io/files";
+import { makeDirs } from "../core/io/dirs";
 import {
   ACTIVE_RUN_STATES,
   EvaluationRecord,
@@ -88,8 +89,7 @@ export function effectiveState(m: RunManifest): RunState {
  * without it is an unfinished creation that readers skip. */
 export async function createRunDir(dir: string, manifest: RunManifest, frozenConfig: unknown): Promise<void> {
   if (await exists(path.join(dir, MANIFEST_FILE))) throw new Error(`run folder ${dir} already holds a run (run.json exists)`);
-  await fs.mkdir(dir, { recursive: true });
-  for (const sub of RUN_SUBDIRS) await fs.mkdir(path.join(dir, sub), { recursive: true });
+  for (const sub of RUN_SUBDIRS) await makeDirs(path.join(dir, sub)); // not fs.mkdir recursive: spins below /proc
   await writeFileAtomic(path.join(dir, CONFIG_FILE), JSON.stringify(frozenConfig, null, 2) + "\n");
   await fs.writeFile(path.join(dir, METRICS_FILE), "", { flag: "a" });
   await writeManifest(dir, manifest);
@@ -100,8 +100,10 @@ export async function writeManifest(dir: string, manifest: RunManifest): Promise
 }
 
 /**
- * Appends metrics lines. On open it terminates a torn last line left by a crash, so the torn
- * fragment stays one unparseable line (skipped by readers) instead of corrupting the next one.
+ * Appends metrics lines. The first append (a new writer: a resumed or adopted run) first cuts a
+ * torn last line left by a crash back to the last complete line and records a `tornLine`
+ * event, so torn fragments never end up in the middle of the file (issue 15: they did, at
+ * lines 106 and 118 of 132). Readers still skip a torn *last* line.
  */
 export class MetricsAppender {
   private checked = false;
@@ -110,28 +112,46 @@ export class MetricsAppender {
   async append(lines: MetricsLine[]): Promise<void> {
     if (lines.length === 0) return;
     if (!this.checked) {
-      await this.terminateTornLine();
+      const droppedBytes = await cutTornTail(this.file);
       this.checked = true;
+      if (droppedBytes > 0) lines = [{ kind: "tornLine", droppedBytes, time: new Date().toISOString() }, ...lines];
     }
     await fs.appendFile(this.file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
   }
+}
 
-  private async terminateTornLine(): Promise<void> {
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(this.file, "r");
-    } catch {
-      return; // no file yet: appendFile creates it
+/**
+ * Truncates `file` after its last newline (fsync'd, so the cut survives a crash) and returns
+ * how many bytes of unterminated tail it dropped; 0 when the file ends in a newline or is absent.
+ */
+export async function cutTornTail(file: string): Promise<number> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, "r+");
+  } catch {
+    return 0; // no file yet: appendFile creates it
+  }
+  try {
+    const { size } = await handle.stat();
+    const chunk = Buffer.alloc(Math.min(size, 64 * 1024));
+    let end = size;
+    let cut = 0; // no newline at all: the whole file is one torn line
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      await handle.read(chunk, 0, end - start, start);
+      const nl = chunk.subarray(0, end - start).lastIndexOf(0x0a);
+      if (nl >= 0) {
+        cut = start + nl + 1;
+        break;
+      }
+      end = start;
     }
-    try {
-      const { size } = await handle.stat();
-      if (size === 0) return;
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) await fs.appendFile(this.file, "\n");
-    } finally {
-      await handle.close();
-    }
+    if (cut === size) return 0;
+    await handle.truncate(cut);
+    await handle.sync();
+    return size - cut;
+  } finally {
+    await handle.close();
   }
 }
 

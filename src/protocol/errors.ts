@@ -10,7 +10,8 @@ export const ErrorCodes = {
   MissingFile: -32003,
   /** The requested compute backend cannot load. data: {backend} */
   BackendUnavailable: -32004,
-  /** The run's estimated peak memory is over the backend's limit. data: {bytes, limitBytes} */
+  /** The run's estimated peak memory is over the backend's limit (data: {bytes, limitBytes}),
+   * or the engine ran out of memory while working (data: {}). */
   MemoryLimit: -32005,
   /** The run is in a state that does not allow this (e.g. merge while running). data: {runId, state} */
   InvalidState: -32006,

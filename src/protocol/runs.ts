@@ -83,6 +83,9 @@ export type MetricsLine = { time: string } & (
   /** The run restarted from the checkpoint at `fromStep`: step events after it, written
    * before this line, belong to a lost attempt and are superseded. */
   | { kind: "resume"; fromStep: number }
+  /** Before appending, the writer cut `droppedBytes` of an unterminated last line (the torn
+   * tail of a crash) so no torn fragment is left in the middle of the file. */
+  | { kind: "tornLine"; droppedBytes: number }
   | ({ kind: "merge" } & MergeRecord)
   | { kind: "evaluationReport"; reportPath: string; records: EvaluationRecord[] }
 );

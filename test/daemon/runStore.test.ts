@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import {
   MetricsAppender,
+  cutTornTail,
   RunManifest,
   createRunDir,
   effectiveState,
@@ -75,17 +76,45 @@ describe("run store", () => {
     await assert.rejects(readManifest(dir), /not valid JSON/);
   });
 
-  test("a torn last metrics line is ignored, and the next append starts on a fresh line", async () => {
+  test("a torn last metrics line is ignored by readers, then cut by the next writer, which records it", async () => {
     const dir = path.join(tempWorkspace(), "r4");
     await createRunDir(dir, manifest("r4"), {});
     const file = path.join(dir, "metrics.jsonl");
     await new MetricsAppender(file).append([step(1, "trades"), step(2, "pgd-at")]);
-    fs.appendFileSync(file, '{"kind":"step","step":3,"defe'); // crash mid-write
+    const torn = '{"kind":"step","step":3,"defe';
+    fs.appendFileSync(file, torn); // crash mid-write
     assert.deepEqual((await readMetricsLines(dir)).map((l) => l.kind === "step" && l.step), [1, 2]);
     await new MetricsAppender(file).append([step(3, "trades")]);
+    // Every line parses: the fragment is gone, not left in the middle.
+    const raw = fs.readFileSync(file, "utf8");
+    assert.ok(raw.endsWith("\n"));
+    const parsed = raw.trimEnd().split("\n").map((l) => JSON.parse(l) as MetricsLine);
+    assert.deepEqual(parsed.map((l) => l.kind), ["step", "step", "tornLine", "step"]);
+    assert.equal((parsed[2] as { droppedBytes: number }).droppedBytes, Buffer.byteLength(torn));
     const lines = await readMetricsLines(dir);
-    assert.deepEqual(lines.map((l) => l.kind === "step" && l.step), [1, 2, 3]);
+    assert.deepEqual(lines.filter((l) => l.kind === "step").map((l) => l.kind === "step" && l.step), [1, 2, 3]);
     assert.equal((await readRunDetail(dir)).sampledCounts.trades, 2);
+  });
+
+  test("cutTornTail: hand-checked cuts, including a file with no newline and tails longer than one read chunk", async () => {
+    const dir = tempWorkspace();
+    const f = path.join(dir, "m.jsonl");
+    assert.equal(await cutTornTail(f), 0, "absent file");
+    fs.writeFileSync(f, "");
+    assert.equal(await cutTornTail(f), 0, "empty file");
+    fs.writeFileSync(f, "a\nbc\n");
+    assert.equal(await cutTornTail(f), 0);
+    assert.equal(fs.readFileSync(f, "utf8"), "a\nbc\n");
+    fs.writeFileSync(f, "a\nbc\nde");
+    assert.equal(await cutTornTail(f), 2);
+    assert.equal(fs.readFileSync(f, "utf8"), "a\nbc\n");
+    fs.writeFileSync(f, "no newline at all");
+    assert.equal(await cutTornTail(f), 17);
+    assert.equal(fs.statSync(f).size, 0);
+    const long = "x".repeat(200_000); // spans four 64 KiB reads backwards
+    fs.writeFileSync(f, `{"kind":"log"}\n${long}`);
+    assert.equal(await cutTornTail(f), long.length);
+    assert.equal(fs.readFileSync(f, "utf8"), '{"kind":"log"}\n');
   });
 
   test("summarizeMetrics drops steps past a resume point and counts defenses of the kept trajectory", () => {

@@ -38,11 +38,14 @@ async function rpcError(p: Promise<unknown>): Promise<ResponseError<Record<strin
 }
 
 /** Every file a run folder holds parses: run.json, config.json, metrics.jsonl (except a torn
- * last line), checkpoint JSON and every safetensors file. */
+ * last line, unless `allowTempFiles` is false: then every line, the last included, must parse),
+ * checkpoint JSON and every safetensors file. */
 async function assertRunFolderParses(dir: string, allowTempFiles = false): Promise<void> {
   await readManifest(dir);
   JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
-  const lines = fs.readFileSync(path.join(dir, "metrics.jsonl"), "utf8").split("\n");
+  const text = fs.readFileSync(path.join(dir, "metrics.jsonl"), "utf8");
+  if (!allowTempFiles) assert.ok(text === "" || text.endsWith("\n"), "metrics.jsonl ends with a complete line");
+  const lines = text.split("\n");
   lines.slice(0, -1).forEach((l, i) => {
     if (l.trim()) assert.doesNotThrow(() => JSON.parse(l), `metrics.jsonl line ${i + 1}`);
   });
@@ -129,6 +132,9 @@ describe("daemon over stdio (fake engine, worker threads)", () => {
     const crashed = await readManifest(dir);
     assert.equal(crashed.state, "running");
     assert.ok(crashed.step >= 6, `run.json step ${crashed.step}`);
+    // A write the kill cut mid-line (joins the torn tail the kill itself may have left).
+    const metricsFile = path.join(dir, "metrics.jsonl");
+    fs.appendFileSync(metricsFile, '{"kind":"step","step":8,"defen');
 
     const d2 = start(ws);
     await d2.conn.sendRequest(rpc.initialize, {});
@@ -142,6 +148,9 @@ describe("daemon over stdio (fake engine, worker threads)", () => {
     assert.deepEqual(detail.recentMetrics.map((m) => m.step), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     assert.deepEqual(detail.recentMetrics.map((m) => m.loss), fakeLosses(11, 12));
     await assertRunFolderParses(dir);
+    // The resumed writer cut the torn tail (every line parses) and said so once.
+    const kinds = fs.readFileSync(metricsFile, "utf8").trimEnd().split("\n").map((l) => (JSON.parse(l) as { kind: string }).kind);
+    assert.equal(kinds.filter((k) => k === "tornLine").length, 1);
     await d2.conn.sendRequest(rpc.shutdown);
     assert.equal((await d2.exited).code, 0);
   });

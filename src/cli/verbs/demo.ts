@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import demoConfig from "../../../examples/demo.hyperat.json";
 import { RunManager } from "../../daemon/runManager";
 import { HyperatEngine } from "../../daemon/hyperat/engine";
 import { loadConfigFile } from "../../daemon/hyperat/configFile";
 import { writeFileAtomic } from "../../core/io/files";
+import { makeDirs } from "../../core/io/dirs";
 import { disposeParams } from "../../core/model/params";
 import { activeBackend, describeBackend } from "../../core/backend/select";
 import { isBackendRequest } from "../../core/backend/names";
@@ -40,7 +40,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   if (!isBackendRequest(opts.backend)) throw new Error(`--backend: unknown backend "${opts.backend}"`);
   const t0 = Date.now();
   const out = path.resolve(opts.out);
-  await fs.mkdir(out, { recursive: true });
+  await makeDirs(out); // not fs.mkdir recursive: spins below /proc
   const cfgJson = structuredClone(demoConfig) as Record<string, unknown> & { model: { pretrain: Record<string, unknown> }; training: Record<string, unknown> };
   delete cfgJson.$schema;
   cfgJson.backend = opts.backend;

@@ -11,6 +11,8 @@ import { resolveAttackList } from "../../core/evaluate/presets";
 import { evaluate } from "../../core/evaluate/evaluator";
 import { buildReport, formatTable, reportMarkdown } from "../../core/evaluate/report";
 import { ProgressLine } from "../progress";
+import { backendMemoryLimit, checkAttackBatch } from "../../core/evaluate/batchMemory";
+import * as os from "node:os";
 import { version } from "../../../package.json";
 
 interface EvalFlags {
@@ -69,6 +71,13 @@ export function registerEval(program: Command): void {
       const c = loaded.config;
       if (c.numClasses !== data.numClasses) {
         throw new Error(`--model ${opts.model} has ${c.numClasses} classes but --data ${opts.data} has ${data.numClasses}; evaluate on matching data`);
+      }
+      try {
+        // Refused before it runs: an oversize batch died at the wasm heap's end (issue 15).
+        checkAttackBatch(c, Math.min(batchSize, n ?? data.n, data.n), backendMemoryLimit(info.backend, os.totalmem()), "--batch", info.backend);
+      } catch (e) {
+        for (const t of Object.values(loaded.params)) t.dispose();
+        throw e;
       }
       const progress = new ProgressLine();
       for (const note of loaded.notes) progress.log(`model: ${note}`);

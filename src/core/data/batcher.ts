@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng, RngState } from "../rng";
-import { Dataset, imageSize, subset } from "./types";
+import { Dataset, copyPixels, imageSize, subset } from "./types";
 
 /**
  * Mini-batches with seeded per-epoch shuffling and the standard CIFAR augmentation (random crop
@@ -104,7 +104,7 @@ function gatherImages(ds: Dataset, indices: ArrayLike<number>): Float32Array {
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k];
     if (!(i >= 0 && i < ds.n)) throw new Error(`dataset ${ds.source}: index ${i} is outside [0, ${ds.n})`);
-    out.set(ds.images.subarray(i * size, (i + 1) * size), k * size);
+    copyPixels(ds.images, i * size, (i + 1) * size, out, k * size);
   }
   return out;
 }

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Dataset } from "./types";
 import { writeFileAtomic } from "../io/files";
+import { readRegularFile, readRegularText } from "../io/regularFile";
 
 /**
  * CIFAR-10 / CIFAR-100 "binary version" (https://www.cs.toronto.edu/~kriz/cifar.html).
@@ -61,10 +62,14 @@ export function parseCifarBinary(bytes: Uint8Array, where: string, opts: CifarFi
   return { images, labels, n };
 }
 
+/** A CIFAR batch file is 30 MB (CIFAR-10) or 150 MB (CIFAR-100 train); refuse far larger ones. */
+const MAX_CIFAR_FILE_BYTES = 2 ** 30;
+
 /** Class names from a meta text file (one per line) if present. */
-function readNames(file: string, count: number): string[] {
+async function readNames(file: string, count: number): Promise<string[]> {
   if (fs.existsSync(file)) {
-    const names = fs.readFileSync(file, "utf8").split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    const text = await readRegularText(file, { what: "CIFAR class-name file", maxBytes: 2 ** 20 });
+    const names = text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
     if (names.length === count) return names;
   }
   return Array.from({ length: count }, (_, i) => `class_${i}`);
@@ -95,7 +100,7 @@ export function detectCifarDir(dir: string): { kind: CifarKind; dir: string } | 
 }
 
 /** Loads a CIFAR split from a directory of binary files. */
-export function loadCifarDir(dir: string, split: "train" | "test", opts: { labels?: "fine" | "coarse" } = {}): Dataset {
+export async function loadCifarDir(dir: string, split: "train" | "test", opts: { labels?: "fine" | "coarse" } = {}): Promise<Dataset> {
   const found = detectCifarDir(dir);
   if (!found) throw new Error(`${dir}: no CIFAR binary files (data_batch_*.bin / test_batch.bin or train.bin / test.bin)`);
   const names = fs.readdirSync(found.dir).sort();
@@ -110,11 +115,13 @@ export function loadCifarDir(dir: string, split: "train" | "test", opts: { label
 }
 
 /** Loads and concatenates binary CIFAR files (class names from the meta file next to them). */
-export function loadCifarFiles(files: string[], opts: CifarFileOptions, source: string): Dataset {
-  const parts = files.map((f) => {
+export async function loadCifarFiles(files: string[], opts: CifarFileOptions, source: string): Promise<Dataset> {
+  const parts = [];
+  for (const f of files) {
     if (!f.endsWith(".bin") && /(data_batch_\d+|test_batch)$/.test(f)) throw pickleError(f);
-    return parseCifarBinary(fs.readFileSync(f), f, opts);
-  });
+    // Regular files only: a FIFO named test_batch.bin blocked forever (core/io/regularFile.ts).
+    parts.push(parseCifarBinary(await readRegularFile(f, { what: "CIFAR binary file", maxBytes: MAX_CIFAR_FILE_BYTES }), f, opts));
+  }
   const n = parts.reduce((a, p) => a + p.n, 0);
   const images = new Float32Array(n * PIXELS);
   const labels = new Int32Array(n);
@@ -128,9 +135,9 @@ export function loadCifarFiles(files: string[], opts: CifarFileOptions, source: 
   const numClasses = opts.kind === "cifar10" ? 10 : opts.labels === "coarse" ? 20 : 100;
   let classNames: string[];
   if (opts.kind === "cifar10") {
-    classNames = fs.existsSync(path.join(dir, "batches.meta.txt")) ? readNames(path.join(dir, "batches.meta.txt"), 10) : [...CIFAR10_CLASSES];
+    classNames = fs.existsSync(path.join(dir, "batches.meta.txt")) ? await readNames(path.join(dir, "batches.meta.txt"), 10) : [...CIFAR10_CLASSES];
   } else {
-    classNames = readNames(path.join(dir, opts.labels === "coarse" ? "coarse_label_names.txt" : "fine_label_names.txt"), numClasses);
+    classNames = await readNames(path.join(dir, opts.labels === "coarse" ? "coarse_label_names.txt" : "fine_label_names.txt"), numClasses);
   }
   return { images, labels, n, height: CIFAR_SIDE, width: CIFAR_SIDE, numClasses, classNames, source };
 }

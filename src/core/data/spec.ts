@@ -4,6 +4,7 @@ import { Dataset, subset } from "./types";
 import { shapes10 } from "./synthetic";
 import { detectCifarDir, loadCifarDir, loadCifarFiles, pickleError } from "./cifar";
 import { loadImageFolder } from "./imageFolder";
+import { fileKind } from "../io/regularFile";
 
 /**
  * Data specs, as written in configs and on the command line:
@@ -11,8 +12,9 @@ import { loadImageFolder } from "./imageFolder";
  *   path/to/cifar-10-batches-bin                 CIFAR-10 / CIFAR-100 binary directory
  *   path/to/data_batch_1.bin                     one CIFAR binary file (train.bin/test.bin: CIFAR-100)
  *   path/to/images                               root/<class>/*.png|jpg (or root/{train,test}/<class>/...)
- * Paths may carry `?n=N` (keep the first N samples), `?labels=coarse` (CIFAR-100) and
- * `?size=S` (image folders). Relative paths resolve against `baseDir` (the config's folder).
+ * Paths may carry `?n=N` (keep the first N samples), `?labels=coarse` (CIFAR-100),
+ * `?size=S` and `?maxPixels=P` (image folders: output side; largest image accepted, width·height,
+ * default 40 M). Relative paths resolve against `baseDir` (the config's folder).
  */
 export interface DataSpecOptions {
   baseDir?: string;
@@ -28,7 +30,7 @@ export interface ParsedSpec {
 
 const SYNTHETIC_DEFAULT_N = { train: 2000, test: 1000 };
 const SYNTHETIC_PARAMS = new Set(["n", "seed", "offset"]);
-const PATH_PARAMS = new Set(["n", "labels", "size"]);
+const PATH_PARAMS = new Set(["n", "labels", "size", "maxPixels"]);
 
 export function parseDataSpec(spec: string): ParsedSpec {
   const q = spec.indexOf("?");
@@ -78,8 +80,13 @@ export async function loadDataSpec(spec: string, opts: DataSpecOptions = {}): Pr
   const labels = p.labels;
   if (labels !== undefined && labels !== "fine" && labels !== "coarse") throw new Error(`data spec "${spec}": labels must be "fine" or "coarse", got "${labels}"`);
   const size = intParam(spec, p, "size", 1);
+  const maxPixels = intParam(spec, p, "maxPixels", 1);
   const resolved = path.resolve(opts.baseDir ?? process.cwd(), parsed.target);
   if (!fs.existsSync(resolved)) throw new Error(`data spec "${spec}": ${resolved} does not exist`);
+  const st = fs.statSync(resolved);
+  if (!st.isFile() && !st.isDirectory()) {
+    throw new Error(`data spec "${spec}": ${resolved} is a ${fileKind(st)}; data must be a regular file or a directory`);
+  }
   const cap = (ds: Dataset) => (limit !== undefined && limit < ds.n ? subset(ds, Array.from({ length: limit }, (_, i) => i)) : ds);
   const wrap = async <T>(load: () => T | Promise<T>): Promise<T> => {
     try {
@@ -89,7 +96,7 @@ export async function loadDataSpec(spec: string, opts: DataSpecOptions = {}): Pr
     }
   };
 
-  if (fs.statSync(resolved).isFile()) {
+  if (st.isFile()) {
     const base = path.basename(resolved);
     if (!base.endsWith(".bin")) {
       if (/^(data_batch_\d+|test_batch|train|test)$/.test(base)) throw new Error(`data spec "${spec}": ${pickleError(resolved).message}`);
@@ -104,7 +111,7 @@ export async function loadDataSpec(spec: string, opts: DataSpecOptions = {}): Pr
   const splitDir = path.join(resolved, split);
   const hasSplits = fs.existsSync(path.join(resolved, "train")) && fs.existsSync(path.join(resolved, "test"));
   const root = hasSplits ? splitDir : resolved;
-  return wrap(() => loadImageFolder(root, { size: size ?? 32, limit }));
+  return wrap(() => loadImageFolder(root, { size: size ?? 32, limit, maxPixels }));
 }
 
 /** The file-system path a spec names (query removed), or undefined for a synthetic spec. */

@@ -16,11 +16,12 @@ import type { Classifier } from "../attacks/types";
 import { Rng } from "../rng";
 import { AttackRunner, resolveAttack } from "../attacks/registry";
 import { Eps, parseEps } from "./eps";
+import { PixelArray, copyPixels } from "../data/types";
 import { blackBoxBeatsWhiteBoxWarning, probabilityOutputsWarning, randomnessWarning, zeroGradientWarning } from "./checks";
 
-/** Labelled images, NHWC float32 in [0,1] (a `Dataset` fits). */
+/** Labelled images, NHWC in [0,1] (float32, or uint8 of value·255; a `Dataset` fits). */
 export interface EvalData {
-  images: Float32Array;
+  images: PixelArray;
   labels: Int32Array;
   n: number;
   height: number;
@@ -259,8 +260,8 @@ function* chunks<T>(items: T[], size: number): Generator<T[]> {
   for (let s = 0; s < items.length; s += size) yield items.slice(s, s + size);
 }
 
-function gatherImages(images: Float32Array, idx: number[], size: number): Float32Array {
+function gatherImages(images: PixelArray, idx: number[], size: number): Float32Array {
   const out = new Float32Array(idx.length * size);
-  idx.forEach((i, k) => out.set(images.subarray(i * size, (i + 1) * size), k * size));
+  idx.forEach((i, k) => copyPixels(images, i * size, (i + 1) * size, out, k * size));
   return out;
 }

@@ -2,6 +2,8 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { parseSafetensors, serializeSafetensors, SafetensorsContents, TensorToWrite } from "./safetensors";
+import { readRegularFile } from "./regularFile";
+import { makeDirs } from "./dirs";
 
 /**
  * Writes `data` so that readers see either the old file or the complete new one, never a torn
@@ -10,7 +12,7 @@ import { parseSafetensors, serializeSafetensors, SafetensorsContents, TensorToWr
  */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
+  await makeDirs(dir); // not fs.mkdir({ recursive }): that spins forever below /proc (dirs.ts)
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   const handle = await fs.open(tmp, "w");
   try {
@@ -46,13 +48,8 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 export async function readSafetensorsFile(file: string): Promise<SafetensorsContents> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (e) {
-    throw new Error(`cannot read safetensors file ${file}: ${(e as Error).message}`);
-  }
-  return parseSafetensors(bytes, file);
+  // Regular files only: a FIFO or /dev/zero would block or never end (core/io/regularFile.ts).
+  return parseSafetensors(await readRegularFile(file, { what: "safetensors file" }), file);
 }
 
 export async function writeSafetensorsFile(

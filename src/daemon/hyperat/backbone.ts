@@ -11,6 +11,7 @@ import { Batcher } from "../../core/data/batcher";
 import { activeBackend } from "../../core/backend/select";
 import { resolveWorkers } from "../parallel/dataParallel";
 import { pretrainCleanParallel } from "../parallel/pretrainParallel";
+import { assertWritableDir } from "../../core/io/dirs";
 
 export interface Backbone {
   vit: ViTConfig;
@@ -40,6 +41,8 @@ function dataHash(ds: Dataset): string {
   let h = dataHashes.get(ds);
   if (!h) {
     const sha = createHash("sha256");
+    // uint8 pixels (image folders) hash with a tag, so they never collide with float32 bytes.
+    if (ds.images instanceof Uint8Array) sha.update("uint8 pixels\u0000");
     sha.update(new Uint8Array(ds.images.buffer, ds.images.byteOffset, ds.images.byteLength));
     sha.update(new Uint8Array(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
     h = sha.digest("hex");
@@ -96,6 +99,8 @@ export async function resolveBackbone(cfg: RunConfig, train: Dataset, onProgress
     return { vit: loaded.config, params: loaded.params, source: cache, notes: ["clean-pretrained model from cache"] };
   }
   const p = cfg.model.pretrain!;
+  // Pretraining's only output is the cache file: an unwritable folder must fail now, not after it.
+  await assertWritableDir(path.dirname(cache), "model.pretrain.cacheDir");
   const init = initParams(vit, cfg.seed);
   const batcher = new Batcher(train, { batchSize: p.batchSize, seed: cfg.seed, augment: cfg.data.augment, stream: "pretrain-data" });
   const t0 = Date.now();

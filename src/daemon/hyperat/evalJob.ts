@@ -1,6 +1,6 @@
 import type { BackendRequest } from "../../core/backend/names";
 import type { ViTConfig } from "../../core/model/config";
-import type { EvalResult } from "../../core/evaluate/evaluator";
+import type { EvalData, EvalResult } from "../../core/evaluate/evaluator";
 
 /** One model evaluation, self-contained so a worker thread can run it (plain data only). */
 export interface EvalJob {
@@ -15,7 +15,7 @@ export interface EvalJob {
 }
 
 export type ToEvalWorker =
-  | { kind: "init"; backend: BackendRequest; fastPaths: boolean; data: { images: Float32Array; labels: Int32Array; n: number; height: number; width: number } }
+  | { kind: "init"; backend: BackendRequest; fastPaths: boolean; data: EvalData }
   | { kind: "run"; id: number; job: EvalJob };
 
 export type FromEvalWorker =

@@ -1,3 +1,4 @@
+import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
@@ -17,6 +18,7 @@ import { writeFileAtomic } from "../../core/io/files";
 import { EngineProgress } from "../engine";
 import { HyperatSession } from "./session";
 import { listFiles } from "./files";
+import { backendMemoryLimit, checkAttackBatch } from "../../core/evaluate/batchMemory";
 
 /** One evaluated model of a run (report.json `models`). */
 export interface ModelEvaluation {
@@ -105,6 +107,9 @@ export async function evaluateRun(runDir: string, cfg: RunConfig, session: Hyper
   const list = resolveAttackList(attacks);
   const all = await variants(runDir, cfg, session);
   const n = Math.min(cfg.evaluation.n, test.n);
+  const backend = activeBackend()?.backend ?? cfg.backend;
+  // Every variant shares the backbone's shape: one check before any model is built.
+  checkAttackBatch(session.backbone.vit, Math.min(cfg.evaluation.batchSize, n), backendMemoryLimit(backend, os.totalmem()), "evaluation.batchSize", backend);
   const data = subset(test, Array.from({ length: n }, (_, i) => i));
   const done = new Array<number>(all.length).fill(0);
   const jobs = all.map((v) => async (): Promise<EvalJob> => {

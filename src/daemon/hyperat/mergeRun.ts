@@ -2,7 +2,7 @@ import * as path from "node:path";
 import * as fs from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
-import { Dataset } from "../../core/data/types";
+import { Dataset, copyPixels } from "../../core/data/types";
 import { adapterDeltas, adaptiveMerge, applyDeltas, combineDeltas, Deltas, uniformLambdas } from "../../core/train/merge";
 import { attackSettings } from "../../core/train/build";
 import { ParamMap } from "../../core/model/params";
@@ -14,8 +14,10 @@ import { saveAdapterFiles, saveMergedModel } from "./artifacts";
 export function datasetTensors(ds: Dataset, n = ds.n): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const m = Math.min(n, ds.n);
   const size = ds.height * ds.width * 3;
+  const pixels = new Float32Array(m * size);
+  copyPixels(ds.images, 0, m * size, pixels, 0);
   return {
-    x: tf.tensor4d(ds.images.subarray(0, m * size), [m, ds.height, ds.width, 3]),
+    x: tf.tensor4d(pixels, [m, ds.height, ds.width, 3]),
     y: tf.tensor1d(ds.labels.subarray(0, m), "int32"),
   };
 }

@@ -27,7 +27,7 @@ describe("CIFAR binary", () => {
     await writeCifarBinary(path.join(d, "test_batch.bin"), test);
     await writeCifarMeta(d, train.classNames);
     assert.equal(fs.statSync(path.join(d, "data_batch_1.bin")).size, 30 * 3073);
-    const back = loadCifarDir(d, "train");
+    const back = await loadCifarDir(d, "train");
     assert.equal(back.n, 30);
     assert.deepEqual(back.labels, train.labels);
     assert.deepEqual(back.classNames, train.classNames);

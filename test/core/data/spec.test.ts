@@ -71,8 +71,10 @@ describe("data specs", () => {
     assert.deepEqual(ds.classNames, ["apple", "zebra"]);
     assert.deepEqual([...ds.labels], [0, 1]);
     assert.equal(ds.height, 2);
-    assert.deepEqual([...ds.images.subarray(0, 3)], [0, 0, 1]);
-    assert.deepEqual([...ds.images.subarray(12, 15)], [1, 0, 0]);
+    // Image folders stay uint8 (value·255) until a batch is formed.
+    assert.ok(ds.images instanceof Uint8Array);
+    assert.deepEqual([...ds.images.subarray(0, 3)], [0, 0, 255]);
+    assert.deepEqual([...ds.images.subarray(12, 15)], [255, 0, 0]);
     const resized = await loadImageFolder(root); // default 32x32
     assert.equal(resized.images.length, 2 * 32 * 32 * 3);
   });
@@ -95,6 +97,6 @@ describe("data specs", () => {
     const broken = path.join(dir, "broken");
     fs.mkdirSync(path.join(broken, "x"), { recursive: true });
     fs.writeFileSync(path.join(broken, "x", "bad.png"), "not a png");
-    await assert.rejects(loadDataSpec(broken), /bad\.png: cannot decode image/);
+    await assert.rejects(loadDataSpec(broken), /bad\.png: not a PNG or JPEG file/);
   });
 });
