@@ -2,6 +2,7 @@
 // says what and whose data says where.
 import { ErrorCodes as RpcCodes, ResponseError } from "vscode-jsonrpc";
 import { ErrorCodes, type HyperatErrorData } from "../protocol/errors";
+import type { CheckpointRef } from "../protocol/runs";
 
 type Props = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
@@ -63,4 +64,11 @@ export function requireStrings<K extends string>(
     if (o[f] !== undefined && typeof o[f] !== "string") throw new InvalidParamsError(`${method}: params.${f} must be a string when given`);
   }
   return o as Record<K, string>;
+}
+
+/** An optional `from` checkpoint param: "latest" when absent, else "best", "latest" or "step-<n>". */
+export function checkpointParam(method: string, v: unknown): CheckpointRef {
+  if (v === undefined) return "latest";
+  if (typeof v === "string" && (v === "best" || v === "latest" || /^step-\d+$/.test(v))) return v as CheckpointRef;
+  throw new InvalidParamsError(`${method}: params.from must be "best", "latest" or "step-<n>", got ${JSON.stringify(v)}`);
 }

@@ -11,6 +11,8 @@ import { HyperatSession } from "./session";
 import { mergeRun } from "./mergeRun";
 import { evaluateRun } from "./evaluateRun";
 import { loadSplit, loadTrainVal, recordDataSplit } from "./runData";
+import { CheckpointRef } from "../../protocol/runs";
+import { defaultSuite } from "./evaluateRun";
 
 /** wasm's heap stops near 3.9 GiB and corrupts tensors before it errors; stay well below. */
 const WASM_LIMIT = 3.2 * 2 ** 30;
@@ -56,7 +58,7 @@ export class HyperatEngine implements RunEngine {
     return { backbone, train, val, valIndices };
   }
 
-  async openSession(runDir: string, rc: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<TrainSession> {
+  async openSession(runDir: string, rc: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void, from?: CheckpointRef): Promise<TrainSession> {
     const cfg = rc.raw as RunConfig;
     const { backbone, train, val, valIndices } = await this.prepare(cfg, onProgress);
     try {
@@ -65,24 +67,24 @@ export class HyperatEngine implements RunEngine {
       disposeParams(backbone.params);
       throw e;
     }
-    return HyperatSession.open(runDir, cfg, backbone, train, val, resume);
+    return HyperatSession.open(runDir, cfg, backbone, train, val, resume, from);
   }
 
-  async merge(runDir: string, rc: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void): Promise<MergeOutcome> {
-    const session = (await this.openSession(runDir, rc, true)) as HyperatSession;
+  async merge(runDir: string, rc: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest"): Promise<MergeOutcome> {
+    const session = (await this.openSession(runDir, rc, true, undefined, from)) as HyperatSession;
     try {
-      return await mergeRun(runDir, rc.raw as RunConfig, session, strategy, onProgress);
+      return await mergeRun(runDir, rc.raw as RunConfig, session, strategy, onProgress, from);
     } finally {
       session.dispose();
     }
   }
 
-  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void): Promise<unknown> {
+  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest"): Promise<unknown> {
     const cfg = rc.raw as RunConfig;
-    const session = (await this.openSession(runDir, rc, true)) as HyperatSession;
+    const session = (await this.openSession(runDir, rc, true, undefined, from)) as HyperatSession;
     try {
       const test = await loadSplit(cfg, "test");
-      return await evaluateRun(runDir, cfg, session, test, attacks ?? cfg.evaluation.attacks, onProgress);
+      return await evaluateRun(runDir, cfg, session, test, attacks === undefined || attacks === "auto" ? defaultSuite(cfg) : attacks, onProgress, from);
     } finally {
       session.dispose();
     }
