@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../core/backend/select";
 import type { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "./engine";
+import type { CheckpointRef } from "../protocol/runs";
 
 export interface ComputeMemory {
   backend: string;
@@ -23,8 +24,8 @@ export interface ComputeHost {
   saveCheckpoint(): Promise<string>;
   saveAdapters(): Promise<string[]>;
   closeSession(): Promise<void>;
-  merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void): Promise<MergeOutcome>;
-  evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void): Promise<unknown>;
+  merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<MergeOutcome>;
+  evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<unknown>;
   /** Memory of the compute thread as of the last call (tf.memory()). */
   memory(): ComputeMemory | undefined;
   /** Releases the session and, for a worker, the thread. */
@@ -78,14 +79,14 @@ export class InProcessHost implements ComputeHost {
     s?.dispose();
   }
 
-  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void): Promise<MergeOutcome> {
+  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<MergeOutcome> {
     await selectBackend(cfg.backend);
-    return this.engine.merge(runDir, cfg, strategy, onProgress);
+    return this.engine.merge(runDir, cfg, strategy, onProgress, from);
   }
 
-  async evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void): Promise<unknown> {
+  async evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<unknown> {
     await selectBackend(cfg.backend);
-    return this.engine.evaluate(runDir, cfg, attacks, onProgress);
+    return this.engine.evaluate(runDir, cfg, attacks, onProgress, from);
   }
 
   memory(): ComputeMemory {

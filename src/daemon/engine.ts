@@ -2,7 +2,7 @@
 // training engine (src/core/train via src/daemon/hyperatEngine.ts). The daemon never touches
 // tensors; it drives a TrainSession one step at a time and persists what it emits.
 import type { BackendRequest } from "../core/backend/names";
-import type { LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
+import type { CheckpointRef, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
 
 /** What a session reports while it trains; each event becomes one metrics.jsonl line. */
 export type TrainEvent =
@@ -38,6 +38,8 @@ export interface MergeOutcome {
   /** Adaptive merging's λ: one value per layer for each defense. */
   lambdas?: Record<string, number[]>;
   evaluation?: unknown;
+  /** The training step of the checkpoint merged. */
+  step?: number;
 }
 
 export interface RunEngine {
@@ -56,6 +58,8 @@ export interface RunEngine {
     cfg: ResolvedRunConfig,
     strategy: "uniform" | "adaptive",
     onProgress: (p: EngineProgress) => void,
+    /** The checkpoint to merge (default "latest"). */
+    from?: CheckpointRef,
   ): Promise<MergeOutcome>;
   /** Evaluates the run's models; returns the report JSON (the daemon writes report.json and
    * extracts EvaluationRecords from a `models` or `records` array when present). The engine may
@@ -65,6 +69,8 @@ export interface RunEngine {
     cfg: ResolvedRunConfig,
     attacks: string | undefined,
     onProgress: (p: EngineProgress) => void,
+    /** The checkpoint whose LoRAs are evaluated (default "latest"). */
+    from?: CheckpointRef,
   ): Promise<unknown>;
 }
 

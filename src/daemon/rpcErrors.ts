@@ -3,6 +3,7 @@
 import { ErrorCodes as RpcCodes, ResponseError } from "vscode-jsonrpc";
 import { ErrorCodes, type HyperatErrorData } from "../protocol/errors";
 import { explainError, quote } from "../core/engineErrors";
+import type { CheckpointRef } from "../protocol/runs";
 
 type Props = Record<string, unknown>;
 /** Request fields echoed back are capped: a 50 MB run id must not come back (and be logged) whole. */
@@ -72,4 +73,11 @@ export function requireStrings<K extends string>(
     if (o[f] !== undefined && typeof o[f] !== "string") throw new InvalidParamsError(`${method}: params.${f} must be a string when given`);
   }
   return o as Record<K, string>;
+}
+
+/** An optional `from` checkpoint param: "latest" when absent, else "best", "latest" or "step-<n>". */
+export function checkpointParam(method: string, v: unknown): CheckpointRef {
+  if (v === undefined) return "latest";
+  if (typeof v === "string" && (v === "best" || v === "latest" || /^step-\d+$/.test(v))) return v as CheckpointRef;
+  throw new InvalidParamsError(`${method}: params.from must be "best", "latest" or "step-<n>", got ${JSON.stringify(v)}`);
 }

@@ -11,11 +11,12 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeFileAtomic } from "../core/io/files";
-import { ACTIVE_RUN_STATES, type EvaluationRecord, type MergeRecord, type MetricsLine, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
+import { ACTIVE_RUN_STATES, type CheckpointRef, type EvaluationRecord, type MergeRecord, type MetricsLine, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
 import type { ProgressParams, RunEvaluateResult, RunEvaluationParams, RunLoraNormsParams, RunMetricsParams, RunStatusParams } from "../protocol/methods";
 import type { EngineProgress, ResolvedRunConfig, RunEngine, TrainEvent } from "./engine";
 import type { ComputeHost, ComputeMemory } from "./computeHost";
 import { InProcessHost, tfMemory } from "./computeHost";
+import { nextBest, selectionTarget } from "./best";
 import { selectBackend } from "../core/backend/select";
 import { WorkerHost } from "./workerHost";
 import { loadEngine, type EngineModule } from "./engineLoader";
@@ -417,27 +418,34 @@ export class RunManager {
     return this.summaryOf(run);
   }
 
-  async merge(runId: string, strategy: "uniform" | "adaptive"): Promise<MergeRecord> {
-    return this.withOperation(runId, "merging", `Merging ${runId} (${strategy})`, async (run, host, onProgress) => {
-      const out = await host.merge(run.dir, run.cfg, strategy, onProgress);
-      const record: MergeRecord = { strategy, modelPath: out.modelPath, ...(out.lambdas ? { lambdas: out.lambdas } : {}), time: new Date().toISOString() };
+  async merge(runId: string, strategy: "uniform" | "adaptive", from: CheckpointRef = "latest"): Promise<MergeRecord> {
+    return this.withOperation(runId, "merging", `Merging ${runId} (${strategy}, ${from})`, async (run, host, onProgress) => {
+      const out = await host.merge(run.dir, run.cfg, strategy, onProgress, from);
+      const record: MergeRecord = {
+        strategy,
+        modelPath: out.modelPath,
+        ...(out.lambdas ? { lambdas: out.lambdas } : {}),
+        from,
+        ...(out.step !== undefined ? { step: out.step } : {}),
+        time: new Date().toISOString(),
+      };
       await this.appendLines(run, [{ kind: "merge", ...record }]);
       return record;
     });
   }
 
-  async evaluate(runId: string, attacks?: string): Promise<RunEvaluateResult> {
-    return this.withOperation(runId, "evaluating", `Evaluating ${runId}`, async (run, host, onProgress) => {
+  async evaluate(runId: string, attacks?: string, from: CheckpointRef = "latest"): Promise<RunEvaluateResult> {
+    return this.withOperation(runId, "evaluating", `Evaluating ${runId} (${from})`, async (run, host, onProgress) => {
       const mdFile = path.join(run.dir, "report.md");
       const mdBefore = await fs.stat(mdFile).then((s) => s.mtimeMs, () => -1);
-      const report = await host.evaluate(run.dir, run.cfg, attacks, onProgress);
+      const report = await host.evaluate(run.dir, run.cfg, attacks, onProgress, from);
       const reportPath = path.join(run.dir, "report.json");
       const records = extractEvaluationRecords(report, run.manifest.step);
       await writeFileAtomic(reportPath, JSON.stringify(report ?? null, null, 2) + "\n");
       const mdAfter = await fs.stat(mdFile).then((s) => s.mtimeMs, () => -1);
       if (mdAfter === mdBefore) await writeFileAtomic(mdFile, renderReportMarkdown(run.manifest, records));
       await this.appendLines(run, [{ kind: "evaluationReport", reportPath, records, time: new Date().toISOString() }]);
-      for (const r of records) this.recordEvaluation(run, r);
+      for (const r of records) this.recordEvaluation(run, { ...r, split: "test" });
       return { reportPath, records, report };
     });
   }
@@ -617,7 +625,7 @@ export class RunManager {
       }
       case "validation": {
         const { kind: _k, ...r } = e;
-        this.recordEvaluation(run, r);
+        this.recordEvaluation(run, { ...r, split: "val" });
         break;
       }
       case "log":
@@ -626,9 +634,11 @@ export class RunManager {
     }
   }
 
+  /** Emits a record; a validation record may become the run's best (the rule of checkpoints/best). */
   private recordEvaluation(run: Run, r: EvaluationRecord): void {
-    if (Number.isFinite(r.worstCaseRobustAccuracy) && !(r.worstCaseRobustAccuracy <= (run.manifest.bestRobustAccuracy ?? -1))) {
-      run.manifest.bestRobustAccuracy = r.worstCaseRobustAccuracy;
+    if (r.split === "val") {
+      run.manifest.best = nextBest(run.manifest.best, r, selectionTarget(run.manifest.method, run.manifest.defenses));
+      run.manifest.bestRobustAccuracy = run.manifest.best?.worstCaseRobustAccuracy;
     }
     this.emit({ type: "evaluation", runId: run.id, ...r });
   }

@@ -7,8 +7,10 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeFileAtomic } from "../core/io/files";
 import { makeDirs } from "../core/io/dirs";
+import { nextBest, selectionTarget } from "./best";
 import {
   ACTIVE_RUN_STATES,
+  BestRecord,
   EvaluationRecord,
   LoraNormsSnapshot,
   MergeRecord,
@@ -241,7 +243,8 @@ export interface MetricsSummary {
   evaluations: EvaluationRecord[];
   merges: MergeRecord[];
   sampledCounts: Record<string, number>;
-  bestRobustAccuracy?: number;
+  /** The best validation record of `target` (test numbers never count: they would select on test). */
+  best?: BestRecord;
 }
 
 /**
@@ -249,7 +252,7 @@ export interface MetricsSummary {
  * written before it (they belong to an attempt that crashed before its next checkpoint), so
  * sampled counts and curves describe the trajectory the run actually kept.
  */
-export function summarizeMetrics(lines: MetricsLine[]): MetricsSummary {
+export function summarizeMetrics(lines: MetricsLine[], target = "uniform"): MetricsSummary {
   let steps: StepMetric[] = [];
   let norms: LoraNormsSnapshot[] = [];
   let validations: EvaluationRecord[] = [];
@@ -285,15 +288,16 @@ export function summarizeMetrics(lines: MetricsLine[]): MetricsSummary {
   }
   const sampledCounts: Record<string, number> = {};
   for (const s of steps) sampledCounts[s.defense] = (sampledCounts[s.defense] ?? 0) + 1;
-  const evaluations = [...validations, ...evaluated];
-  const robust = evaluations.map((e) => e.worstCaseRobustAccuracy).filter((x) => Number.isFinite(x));
+  const evaluations = [...validations.map((v) => ({ ...v, split: "val" as const })), ...evaluated.map((e) => ({ split: "test" as const, ...e }))];
+  let best: BestRecord | undefined;
+  for (const v of validations) best = nextBest(best, v, target);
   return {
     recentMetrics: steps.slice(-RECENT_LIMITS.metrics),
     loraNorms: norms.slice(-RECENT_LIMITS.loraNorms),
     evaluations: evaluations.slice(-RECENT_LIMITS.evaluations),
     merges,
     sampledCounts,
-    bestRobustAccuracy: robust.length ? Math.max(...robust) : undefined,
+    best,
   };
 }
 
@@ -308,21 +312,43 @@ async function listFiles(dir: string): Promise<string[]> {
   }
 }
 
-/** Artifact files of a run, relative to its folder (temp files of atomic writes excluded). */
+async function listDirs(dir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && !e.name.startsWith("."))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Artifact files of a run, relative to its folder (temp files of atomic writes excluded).
+ * checkpoints/ lists the newest N and checkpoints/best/; adapters/ and merged/ list each
+ * folder's weights (adapters/<defense>/adapter_model.safetensors, merged/<strategy>/
+ * model.safetensors) and the flat files of runs from before that layout.
+ */
 export async function listArtifacts(dir: string): Promise<RunArtifacts> {
-  const rel = (sub: string) => async () => (await listFiles(path.join(dir, sub))).map((f) => `${sub}/${f}`);
+  const rel = async (sub: string) => (await listFiles(path.join(dir, sub))).map((f) => `${sub}/${f}`);
+  const weightsIn = async (sub: string, weights: string) => {
+    const out: string[] = [];
+    for (const d of await listDirs(path.join(dir, sub))) if ((await listFiles(path.join(dir, sub, d))).includes(weights)) out.push(`${sub}/${d}/${weights}`);
+    return out;
+  };
   const top = await listFiles(dir);
   return {
-    checkpoints: await rel("checkpoints")(),
-    adapters: await rel("adapters")(),
-    merged: await rel("merged")(),
-    reports: top.filter((f) => f === "report.json" || f === "report.md"),
+    checkpoints: [...(await rel("checkpoints")), ...(await rel("checkpoints/best"))],
+    adapters: [...(await rel("adapters")), ...(await weightsIn("adapters", "adapter_model.safetensors"))],
+    merged: [...(await rel("merged")), ...(await weightsIn("merged", "model.safetensors"))],
+    reports: top.filter((f) => f === "report.json" || f === "report.md" || f === "robustbench.json"),
   };
 }
 
 function toSummary(dir: string, m: RunManifest): RunSummary {
   const { version: _v, owner: _o, ...rest } = m;
-  return { ...rest, dir: path.resolve(dir), state: effectiveState(m) };
+  // A best without its record (manifests before issue 12 mixed validation and test) is not shown.
+  return { ...rest, bestRobustAccuracy: m.best?.worstCaseRobustAccuracy, dir: path.resolve(dir), state: effectiveState(m) };
 }
 
 /** The summary of the run in `dir`, with `interrupted` derived from a dead owner. */
@@ -340,10 +366,13 @@ export async function readRunDetail(dir: string): Promise<RunDetail> {
   } catch {
     /* a run is still readable without its frozen config; the field stays null */
   }
-  const metrics = summarizeMetrics(await readMetricsLines(dir));
+  const metrics = summarizeMetrics(await readMetricsLines(dir), selectionTarget(summary.method, summary.defenses));
+  // Older runs' manifests hold a best over every record (validation and test alike): drop it.
+  const best = metrics.best;
   return {
     ...summary,
-    bestRobustAccuracy: metrics.bestRobustAccuracy ?? summary.bestRobustAccuracy,
+    best,
+    bestRobustAccuracy: best?.worstCaseRobustAccuracy,
     config,
     recentMetrics: metrics.recentMetrics,
     loraNorms: metrics.loraNorms,

@@ -16,7 +16,7 @@ import { RunManager, type ManagerEvent } from "./runManager";
 import { runsDirOf } from "./runStore";
 import type { EngineModule } from "./engineLoader";
 import type { Logger } from "./logger";
-import { InvalidParamsError, requireStrings, toResponseError } from "./rpcErrors";
+import { InvalidParamsError, checkpointParam, requireStrings, toResponseError } from "./rpcErrors";
 
 export interface DaemonOptions {
   workspace: string;
@@ -151,13 +151,13 @@ class Daemon {
     }));
     c.onRequest(protocol.runStop, this.handle("hyperat/run.stop", (p) => this.managerFor().stop(requireStrings("hyperat/run.stop", p, ["runId"]).runId)));
     c.onRequest(protocol.runMerge, this.handle("hyperat/run.merge", async (p) => {
-      const { runId, strategy } = requireStrings("hyperat/run.merge", p, ["runId", "strategy"]);
+      const { runId, strategy } = requireStrings("hyperat/run.merge", p, ["runId", "strategy"], ["from"]);
       if (strategy !== "uniform" && strategy !== "adaptive") throw new InvalidParamsError(`hyperat/run.merge: params.strategy must be "uniform" or "adaptive", got "${strategy}"`);
-      return this.managerFor().merge(runId, strategy);
+      return this.managerFor().merge(runId, strategy, checkpointParam("hyperat/run.merge", p.from));
     }));
     c.onRequest(protocol.runEvaluate, this.handle("hyperat/run.evaluate", async (p) => {
-      const { runId } = requireStrings("hyperat/run.evaluate", p, ["runId"], ["attacks"]);
-      return this.managerFor().evaluate(runId, p.attacks);
+      const { runId } = requireStrings("hyperat/run.evaluate", p, ["runId"], ["attacks", "from"]);
+      return this.managerFor().evaluate(runId, p.attacks, checkpointParam("hyperat/run.evaluate", p.from));
     }));
     c.onRequest(protocol.runGet, this.handle("hyperat/run.get", (p) => this.managerFor().get(requireStrings("hyperat/run.get", p, ["runId"]).runId)));
   }

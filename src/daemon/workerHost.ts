@@ -5,6 +5,7 @@ import { Worker, type MessagePort } from "node:worker_threads";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import type { EngineProgress, MergeOutcome, ResolvedRunConfig, TrainEvent } from "./engine";
+import type { CheckpointRef } from "../protocol/runs";
 import type { ComputeHost, ComputeMemory, SessionInfo } from "./computeHost";
 import { InProcessHost } from "./computeHost";
 import { reviveError, serializeError, type SerializedError } from "./errors";
@@ -123,11 +124,11 @@ export class WorkerHost implements ComputeHost {
   closeSession(): Promise<void> {
     return this.worker ? this.call("closeSession", []) : Promise.resolve();
   }
-  merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void): Promise<MergeOutcome> {
-    return this.call("merge", [runDir, cfg, strategy], { onProgress });
+  merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<MergeOutcome> {
+    return this.call("merge", [runDir, cfg, strategy, from], { onProgress });
   }
-  evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void): Promise<unknown> {
-    return this.call("evaluate", [runDir, cfg, attacks], { onProgress });
+  evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<unknown> {
+    return this.call("evaluate", [runDir, cfg, attacks, from], { onProgress });
   }
   memory(): ComputeMemory | undefined {
     return this.lastMemory;
@@ -179,8 +180,8 @@ function dispatch(host: InProcessHost, c: HostCall, post: (m: HostReply) => void
     case "closeSession":
       return host.closeSession();
     case "merge":
-      return host.merge(a[0] as string, a[1] as ResolvedRunConfig, a[2] as "uniform" | "adaptive", onProgress);
+      return host.merge(a[0] as string, a[1] as ResolvedRunConfig, a[2] as "uniform" | "adaptive", onProgress, a[3] as CheckpointRef | undefined);
     case "evaluate":
-      return host.evaluate(a[0] as string, a[1] as ResolvedRunConfig, a[2] as string | undefined, onProgress);
+      return host.evaluate(a[0] as string, a[1] as ResolvedRunConfig, a[2] as string | undefined, onProgress, a[3] as CheckpointRef | undefined);
   }
 }

@@ -2,7 +2,7 @@
 // from disk so the tree works while the daemon is down). runExplorer.ts turns these into
 // vscode.TreeItems; keeping this pure lets node:test check labels, icons and context values.
 import { join } from "node:path";
-import type { RunDetail, RunState, RunSummary } from "../protocol/runs";
+import { describeBest, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
 import { percent } from "./format";
 
 export interface TreeNodeModel {
@@ -36,10 +36,10 @@ const STATE_ICONS: Record<RunState, [string, string?]> = {
   interrupted: ["warning", "charts.orange"],
 };
 
-/** "step 40/200 · best 41.2%" */
-export function runDescription(run: Pick<RunSummary, "state" | "step" | "totalSteps" | "bestRobustAccuracy">): string {
+/** "step 40/200 · best 41.2% (uniform, val pgd-10, step 40)": a best always says what it is. */
+export function runDescription(run: Pick<RunSummary, "state" | "step" | "totalSteps" | "best">): string {
   const parts = [run.state, `step ${run.step}/${run.totalSteps}`];
-  if (run.bestRobustAccuracy !== undefined) parts.push(`best ${percent(run.bestRobustAccuracy)}`);
+  if (run.best) parts.push(`best ${describeBest(run.best)}`);
   return parts.join(" · ");
 }
 

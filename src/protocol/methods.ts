@@ -4,6 +4,7 @@
 // (test/protocol/docs.test.ts checks that it names every constant exported here).
 import { NotificationType, RequestType, RequestType0 } from "vscode-jsonrpc";
 import type {
+  CheckpointRef,
   EvaluationRecord,
   LoraNormsSnapshot,
   MergeRecord,
@@ -81,6 +82,8 @@ export const runStop = new RequestType<RunIdParams, RunSummary, void>("hyperat/r
 
 export interface RunMergeParams extends RunIdParams {
   strategy: MergeStrategy;
+  /** Which checkpoint's LoRAs: "latest" (default), "best" (checkpoints/best/) or "step-<n>". */
+  from?: CheckpointRef;
 }
 export type RunMergeResult = MergeRecord;
 /** Client → daemon: merge the per-defense LoRAs of a paused, stopped or completed run into
@@ -90,6 +93,8 @@ export const runMerge = new RequestType<RunMergeParams, RunMergeResult, void>("h
 export interface RunEvaluateParams extends RunIdParams {
   /** Attack suite name or comma-separated attack list; the config's suite when omitted. */
   attacks?: string;
+  /** Which checkpoint's LoRAs: "latest" (default), "best" or "step-<n>"; merged models are evaluated as merged. */
+  from?: CheckpointRef;
 }
 export interface RunEvaluateResult {
   /** Path of report.json in the run folder. */

@@ -58,6 +58,31 @@ export interface EvaluationRecord {
   robustAccuracy: Record<string, number>;
   /** Per-sample worst case over the attack suite (a sample is robust only if every attack fails). */
   worstCaseRobustAccuracy: number;
+  /** Which data: "val" (periodic validation) or "test" (the final evaluation). Older lines lack it. */
+  split?: "val" | "test";
+}
+
+/**
+ * What a run's "best" is: the validation record its best checkpoint (checkpoints/best/) was
+ * chosen by — the worst case over the validation attack of the model that gets merged
+ * ("uniform" for HyperAT, the one adapter for lora-at, "full-at"), ties going to the later step.
+ */
+export interface BestRecord {
+  target: string;
+  split: "val";
+  /** The validation attack(s), as named in the config (e.g. "pgd-10"). */
+  attack: string;
+  step: number;
+  worstCaseRobustAccuracy: number;
+  cleanAccuracy: number;
+}
+
+/** Which checkpoint merge/evaluate start from: "best", "latest" (default) or "step-<n>". */
+export type CheckpointRef = "best" | "latest" | `step-${number}`;
+
+/** The run's best as one line: "41.2% (uniform, val pgd-10, step 400)". */
+export function describeBest(b: BestRecord): string {
+  return `${(100 * b.worstCaseRobustAccuracy).toFixed(1)}% (${b.target}, ${b.split} ${b.attack}, step ${b.step})`;
 }
 
 /** One merge of the per-defense LoRAs into a plain ViT. */
@@ -67,6 +92,9 @@ export interface MergeRecord {
   modelPath: string;
   /** Adaptive merging's λ per defense, one value per layer. */
   lambdas?: Record<string, number[]>;
+  /** The checkpoint merged ("latest", "best", "step-N") and its training step. */
+  from?: CheckpointRef;
+  step?: number;
   time: string;
 }
 
@@ -104,8 +132,10 @@ export interface RunSummary {
   /** "hyperat" | "lora-at" | "full-at". */
   method: string;
   defenses: string[];
-  /** Best worst-case robust accuracy seen in validation or evaluation. */
+  /** `best.worstCaseRobustAccuracy`; kept for readers of older clients. */
   bestRobustAccuracy?: number;
+  /** The best validation record (what checkpoints/best/ holds); absent before the first validation. */
+  best?: BestRecord;
   /** Compute backend the run last trained on. */
   backend?: string;
   createdAt: string;

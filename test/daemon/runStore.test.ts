@@ -130,7 +130,7 @@ describe("run store", () => {
     assert.deepEqual(s.recentMetrics.map((m) => `${m.step}${m.defense}`), ["1a", "2b", "3b", "4b"]);
     assert.deepEqual(s.sampledCounts, { a: 1, b: 3 });
     assert.deepEqual(s.evaluations.map((e) => e.step), [4]); // the lost attempt's validation is gone
-    assert.equal(s.bestRobustAccuracy, 0.4);
+    assert.deepEqual(s.best, { target: "uniform", split: "val", attack: "pgd", step: 4, worstCaseRobustAccuracy: 0.4, cleanAccuracy: 0.9 });
     assert.equal(s.merges.length, 1);
   });
 

@@ -193,7 +193,7 @@ describe("daemon over stdio (fake engine, worker threads)", () => {
     const params = await rpcError(d.conn.sendRequest("hyperat/run.pause", { runId: 42 }));
     assert.equal(params.code, -32602);
     assert.match(params.message, /params.runId must be a non-empty string/);
-    const strategy = await rpcError(d.conn.sendRequest(rpc.runMerge, { runId: "x", strategy: "median" }));
+    const strategy = await rpcError(d.conn.sendRequest("hyperat/run.merge", { runId: "x", strategy: "median" }));
     assert.equal(strategy.code, -32602);
 
     const { runId } = await d.conn.sendRequest(rpc.runStart, { configPath: writeConfig(ws, "ok", { steps: 2 }) });

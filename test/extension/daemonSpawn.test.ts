@@ -59,8 +59,8 @@ describe("statusText", () => {
     assert.equal(statusText({ running: false }), "$(circle-slash) HyperAT");
     assert.equal(statusText({ running: true, backend: "wasm" }), "$(shield) HyperAT wasm");
     assert.equal(
-      statusText({ running: true, backend: "wasm", health: "ok" }, { id: "r1", state: "running", step: 3, totalSteps: 10, bestRobustAccuracy: 0.25 }),
-      "$(sync~spin) HyperAT wasm · r1 3/10 · rob 25.0%",
+      statusText({ running: true, backend: "wasm", health: "ok" }, { id: "r1", state: "running", step: 3, totalSteps: 10, best: { target: "uniform", split: "val", attack: "pgd-10", step: 2, worstCaseRobustAccuracy: 0.25, cleanAccuracy: 0.5 } }),
+      "$(sync~spin) HyperAT wasm · r1 3/10 · best 25.0% (uniform, val pgd-10, step 2)",
     );
     assert.match(statusText({ running: true, backend: "cpu", health: "error" }), /^\$\(error\)/);
   });

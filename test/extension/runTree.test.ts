@@ -14,6 +14,7 @@ const summary: RunSummary = {
   method: "hyperat",
   defenses: ["pgd-at", "trades", "mart"],
   bestRobustAccuracy: 0.4123,
+  best: { target: "uniform", split: "val", attack: "pgd-10", step: 40, worstCaseRobustAccuracy: 0.4123, cleanAccuracy: 0.6 },
   createdAt: "2026-11-26T10:44:55Z",
   updatedAt: "2026-11-26T10:50:00Z",
 };
@@ -37,7 +38,7 @@ describe("runTree", () => {
   test("a run row: id as label (it embeds the name), state, step/total and best robust accuracy", () => {
     const n = runNode(summary);
     assert.equal(n.label, summary.id);
-    assert.equal(n.description, "paused · step 40/200 · best 41.2%");
+    assert.equal(n.description, "paused · step 40/200 · best 41.2% (uniform, val pgd-10, step 40)");
     assert.equal(n.contextValue, "hyperat.run.paused");
     assert.equal(n.icon, "debug-pause");
     assert.equal(n.collapsible, "collapsed");
@@ -45,7 +46,7 @@ describe("runTree", () => {
   });
 
   test("a name the id does not contain is shown with the id; unknown best is omitted", () => {
-    const n = runNode({ ...summary, name: "My Run", bestRobustAccuracy: undefined, state: "interrupted" });
+    const n = runNode({ ...summary, name: "My Run", bestRobustAccuracy: undefined, best: undefined, state: "interrupted" });
     assert.equal(n.label, `My Run · ${summary.id}`);
     assert.equal(runDescription({ state: "running", step: 0, totalSteps: 5 }), "running · step 0/5");
     assert.equal(n.icon, "warning");

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { openManager } from "../runSession";
-import type { RunSummary } from "../../protocol/runs";
+import { describeBest, type RunSummary } from "../../protocol/runs";
 
 function row(r: RunSummary): string[] {
   return [
@@ -9,7 +9,7 @@ function row(r: RunSummary): string[] {
     `${r.step}/${r.totalSteps}`,
     r.method,
     r.defenses.join(","),
-    r.bestRobustAccuracy === undefined ? "—" : `${(100 * r.bestRobustAccuracy).toFixed(1)}%`,
+    r.best === undefined ? "—" : describeBest(r.best),
     r.message ?? "",
   ];
 }
@@ -38,7 +38,7 @@ export function registerRuns(program: Command): void {
           console.log(`no runs in ${manager.runsDir}`);
           return;
         }
-        console.log(formatTable([["ID", "STATE", "STEP", "METHOD", "DEFENSES", "BEST ROBUST", "MESSAGE"], ...runs.map(row)]));
+        console.log(formatTable([["ID", "STATE", "STEP", "METHOD", "DEFENSES", "BEST (VAL)", "MESSAGE"], ...runs.map(row)]));
       } finally {
         await close();
       }

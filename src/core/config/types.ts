@@ -1,5 +1,6 @@
 import type { ModuleType } from "../model/shapes";
 import type { BackendRequest } from "../backend/names";
+import type { ValSpec } from "../data/heldOut";
 
 /** A `*.hyperat.json` after schema validation with every default filled in. */
 export interface RunConfig {
@@ -18,7 +19,8 @@ export interface RunConfig {
     std?: [number, number, number];
     pretrain?: { steps: number; lr: number; batchSize: number; cacheDir?: string };
   };
-  data: { train: string; val: string; test: string; augment: boolean };
+  /** `val` is a data spec or `{ from: "train", n }` (images held out of `train`). */
+  data: { train: string; val: ValSpec; test: string; augment: boolean };
   defenses: DefenseConfig[];
   lora: { targets: ModuleType[]; rank: number; alpha: number };
   hypernet: { embedDim: number; hiddenDim: number; latentDim: number };

@@ -12,6 +12,8 @@ import { readRegularFile, readRegularText } from "../io/regularFile";
  */
 export const CIFAR_SIDE = 32;
 const PIXELS = CIFAR_SIDE * CIFAR_SIDE * 3;
+/** Bytes of one CIFAR-10 record (label + pixels). */
+export const CIFAR10_RECORD = 1 + PIXELS;
 
 export const CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 
@@ -99,19 +101,25 @@ export function detectCifarDir(dir: string): { kind: CifarKind; dir: string } | 
   return undefined;
 }
 
-/** Loads a CIFAR split from a directory of binary files. */
-export async function loadCifarDir(dir: string, split: "train" | "test", opts: { labels?: "fine" | "coarse" } = {}): Promise<Dataset> {
-  const found = detectCifarDir(dir);
-  if (!found) throw new Error(`${dir}: no CIFAR binary files (data_batch_*.bin / test_batch.bin or train.bin / test.bin)`);
-  const names = fs.readdirSync(found.dir).sort();
-  let files: string[];
-  if (found.kind === "cifar10") {
-    files = split === "train" ? names.filter((n) => /^data_batch_\d+\.bin$/.test(n)) : names.filter((n) => n === "test_batch.bin");
-  } else {
-    files = names.filter((n) => n === `${split}.bin`);
-  }
-  if (files.length === 0) throw new Error(`${found.dir}: no ${split} files for ${found.kind} (expected ${found.kind === "cifar10" ? (split === "train" ? "data_batch_*.bin" : "test_batch.bin") : `${split}.bin`})`);
-  return loadCifarFiles(files.map((f) => path.join(found.dir, f)), { kind: found.kind, labels: opts.labels }, `${found.dir} (${split})`);
+/**
+ * Loads a CIFAR split from a directory of binary files. `kind` overrides the guess from file
+ * names (e.g. CIFAR-10 records saved as train.bin/test.bin).
+ */
+export async function loadCifarDir(dir: string, split: "train" | "test", opts: { labels?: "fine" | "coarse"; kind?: CifarKind } = {}): Promise<Dataset> {
+  const detected = detectCifarDir(dir);
+  if (!detected) throw new Error(`${dir}: no CIFAR binary files (data_batch_*.bin / test_batch.bin or train.bin / test.bin)`);
+  // File names follow the layout found; records are parsed as `kind` when it is given.
+  const names = fs.readdirSync(detected.dir).sort();
+  const layout = detected.kind;
+  const files =
+    layout === "cifar10"
+      ? split === "train"
+        ? names.filter((n) => /^data_batch_\d+\.bin$/.test(n))
+        : names.filter((n) => n === "test_batch.bin")
+      : names.filter((n) => n === `${split}.bin`);
+  if (files.length === 0) throw new Error(`${detected.dir}: no ${split} files for ${layout} (expected ${layout === "cifar10" ? (split === "train" ? "data_batch_*.bin" : "test_batch.bin") : `${split}.bin`})`);
+  const kind = opts.kind ?? layout;
+  return loadCifarFiles(files.map((f) => path.join(detected.dir, f)), { kind, labels: opts.labels }, `${detected.dir} (${split})`);
 }
 
 /** Loads and concatenates binary CIFAR files (class names from the meta file next to them). */

@@ -1,17 +1,18 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { parseConfigText, validateConfig } from "../../core/config/validate";
+import { ConfigError, parseConfigText, validateConfig } from "../../core/config/validate";
 import { RunConfig } from "../../core/config/types";
 import { ResolvedRunConfig } from "../engine";
 import { MissingFileError } from "../errors";
 import { dataSpecPath, resolveDataSpec } from "../../core/data/spec";
+import { checkDisjointSplits, DataSpecError } from "../../core/data/overlap";
 
 /**
  * Makes every path in the config absolute (relative to the config file's folder), so the frozen
  * copy in a run folder means the same thing wherever the daemon runs, and checks that the files
- * exist — naming the JSON path of the one that does not.
+ * exist — naming the JSON path of the one that does not — and that the splits share no samples.
  */
-async function resolvePaths(cfg: RunConfig, baseDir: string): Promise<RunConfig> {
+async function resolvePaths(cfg: RunConfig, baseDir: string, configFile?: string): Promise<RunConfig> {
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
   const must = async (p: string, jsonPath: string) => {
     try {
@@ -25,9 +26,17 @@ async function resolvePaths(cfg: RunConfig, baseDir: string): Promise<RunConfig>
     await must(cfg.model.path, "/model/path");
   }
   for (const split of ["train", "val", "test"] as const) {
-    cfg.data[split] = resolveDataSpec(cfg.data[split], baseDir);
-    const file = dataSpecPath(cfg.data[split]);
+    const spec = cfg.data[split];
+    if (typeof spec !== "string") continue; // { from: "train", n }: drawn from data.train
+    cfg.data[split] = resolveDataSpec(spec, baseDir);
+    const file = dataSpecPath(cfg.data[split] as string);
     if (file !== undefined) await must(file, `/data/${split}`);
+  }
+  try {
+    checkDisjointSplits(cfg.data);
+  } catch (e) {
+    if (e instanceof DataSpecError) throw new ConfigError(e.jsonPath, e.detail, configFile);
+    throw e;
   }
   if (cfg.model.pretrain) cfg.model.pretrain.cacheDir = abs(cfg.model.pretrain.cacheDir ?? path.join(".hyperat", "cache"));
   return cfg;
@@ -54,7 +63,7 @@ export async function loadConfigFile(configPath: string): Promise<RunConfig> {
     throw new MissingFileError(configPath);
   }
   const cfg = parseConfigText(text, configPath);
-  return resolvePaths(cfg, path.dirname(path.resolve(configPath)));
+  return resolvePaths(cfg, path.dirname(path.resolve(configPath)), configPath);
 }
 
 /** The frozen copy in a run folder (already resolved when the run started). */

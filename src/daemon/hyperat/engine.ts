@@ -1,9 +1,8 @@
 import { RunConfig } from "../../core/config/types";
 import { selectBackend, activeBackend } from "../../core/backend/select";
-import { loadDataSpec } from "../../core/data/spec";
 import { Dataset } from "../../core/data/types";
 import { numTokens } from "../../core/model/config";
-import { paramShapes } from "../../core/model/params";
+import { disposeParams, paramShapes } from "../../core/model/params";
 import { presetConfig } from "../../core/model/config";
 import { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainSession } from "../engine";
 import { loadConfigFile, loadFrozenConfigFile, toResolved } from "./configFile";
@@ -11,28 +10,12 @@ import { resolveBackbone, Backbone } from "./backbone";
 import { HyperatSession } from "./session";
 import { mergeRun } from "./mergeRun";
 import { evaluateRun } from "./evaluateRun";
+import { loadSplit, loadTrainVal, recordDataSplit } from "./runData";
+import { CheckpointRef } from "../../protocol/runs";
+import { defaultSuite } from "./evaluateRun";
 
 /** wasm's heap stops near 3.9 GiB and corrupts tensors before it errors; stay well below. */
 const WASM_LIMIT = 3.2 * 2 ** 30;
-
-/**
- * Datasets by spec, kept for the life of the engine: one process opens a session, merges and
- * evaluates the same run in a row (the CLI, the demo), and the synthetic generator or a CIFAR
- * parse should run once, not once per operation.
- */
-const loaded = new Map<string, Promise<Dataset>>();
-
-function loadSplit(cfg: RunConfig, split: "train" | "val" | "test"): Promise<Dataset> {
-  const which = split === "train" ? "train" : "test";
-  const key = `${which}\u0000${cfg.data[split]}`;
-  let ds = loaded.get(key);
-  if (!ds) {
-    ds = loadDataSpec(cfg.data[split], { split: which });
-    ds.catch(() => loaded.delete(key));
-    loaded.set(key, ds);
-  }
-  return ds;
-}
 
 /** The RunEngine the daemon drives: src/core training wired to files in a run folder. */
 export class HyperatEngine implements RunEngine {
@@ -66,37 +49,42 @@ export class HyperatEngine implements RunEngine {
   }
 
   /** Backbone + data for a config (pretraining on first use of a preset with `model.pretrain`). */
-  async prepare(cfg: RunConfig, onProgress?: (p: EngineProgress) => void): Promise<{ backbone: Backbone; train: Dataset; val: Dataset }> {
+  async prepare(cfg: RunConfig, onProgress?: (p: EngineProgress) => void): Promise<{ backbone: Backbone; train: Dataset; val: Dataset; valIndices?: number[] }> {
     await selectBackend(cfg.backend);
-    const train = await loadSplit(cfg, "train");
-    const val = await loadSplit(cfg, "val");
+    const { train, val, valIndices } = await loadTrainVal(cfg);
     const backbone = await resolveBackbone(cfg, train, (p) =>
       onProgress?.({ title: p.title, message: `step ${p.step}/${p.total}${p.loss !== undefined ? `, loss ${p.loss.toFixed(3)}` : ""}`, percentage: (100 * p.step) / p.total }),
     );
-    return { backbone, train, val };
+    return { backbone, train, val, valIndices };
   }
 
-  async openSession(runDir: string, rc: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<TrainSession> {
+  async openSession(runDir: string, rc: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void, from?: CheckpointRef): Promise<TrainSession> {
     const cfg = rc.raw as RunConfig;
-    const { backbone, train, val } = await this.prepare(cfg, onProgress);
-    return HyperatSession.open(runDir, cfg, backbone, train, val, resume);
+    const { backbone, train, val, valIndices } = await this.prepare(cfg, onProgress);
+    try {
+      await recordDataSplit(runDir, cfg, { train, val, valIndices });
+    } catch (e) {
+      disposeParams(backbone.params);
+      throw e;
+    }
+    return HyperatSession.open(runDir, cfg, backbone, train, val, resume, from);
   }
 
-  async merge(runDir: string, rc: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void): Promise<MergeOutcome> {
-    const session = (await this.openSession(runDir, rc, true)) as HyperatSession;
+  async merge(runDir: string, rc: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest"): Promise<MergeOutcome> {
+    const session = (await this.openSession(runDir, rc, true, undefined, from)) as HyperatSession;
     try {
-      return await mergeRun(runDir, rc.raw as RunConfig, session, strategy, onProgress);
+      return await mergeRun(runDir, rc.raw as RunConfig, session, strategy, onProgress, from);
     } finally {
       session.dispose();
     }
   }
 
-  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void): Promise<unknown> {
+  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest"): Promise<unknown> {
     const cfg = rc.raw as RunConfig;
-    const session = (await this.openSession(runDir, rc, true)) as HyperatSession;
+    const session = (await this.openSession(runDir, rc, true, undefined, from)) as HyperatSession;
     try {
       const test = await loadSplit(cfg, "test");
-      return await evaluateRun(runDir, cfg, session, test, attacks ?? cfg.evaluation.attacks, onProgress);
+      return await evaluateRun(runDir, cfg, session, test, attacks === undefined || attacks === "auto" ? defaultSuite(cfg) : attacks, onProgress, from);
     } finally {
       session.dispose();
     }

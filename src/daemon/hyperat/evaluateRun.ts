@@ -17,8 +17,10 @@ import { activeBackend } from "../../core/backend/select";
 import { writeFileAtomic } from "../../core/io/files";
 import { EngineProgress } from "../engine";
 import { HyperatSession } from "./session";
-import { listFiles } from "./files";
 import { backendMemoryLimit, checkAttackBatch } from "../../core/evaluate/batchMemory";
+import { listMergedModels, refreshModelCards } from "./exports";
+import { robustbenchEntry } from "./robustbench";
+import { CheckpointRef } from "../../protocol/runs";
 
 /** One evaluated model of a run (report.json `models`). */
 export interface ModelEvaluation {
@@ -80,13 +82,11 @@ async function variants(runDir: string, cfg: RunConfig, session: HyperatSession)
   } else {
     out.push({ name: "full-at", target: "full-at", trainableParams: counted.trainable, build: async () => ({ vit, params: tunable.params(), own: {} }) });
   }
-  // Merged files are evaluated as the files users get, loaded back from disk.
-  for (const file of (await listFiles(path.join(runDir, "merged"), ".safetensors")).sort()) {
-    const m = /^model-(\w+)\.safetensors$/.exec(path.basename(file));
-    if (!m) continue;
+  // Merged models are evaluated as the files users get, loaded back from disk (both layouts).
+  for (const { strategy, file } of await listMergedModels(runDir)) {
     out.push({
-      name: `${tunable.method === "hyperat" ? "hyperat" : tunable.method}-${m[1]}`,
-      target: m[1],
+      name: `${tunable.method === "hyperat" ? "hyperat" : tunable.method}-${strategy}`,
+      target: strategy,
       checkpoint: file,
       trainableParams: counted.trainable,
       build: async () => {
@@ -99,11 +99,28 @@ async function variants(runDir: string, cfg: RunConfig, session: HyperatSession)
 }
 
 /**
+ * The suite a run's final report uses when the call names none: the config's, where "auto"
+ * (the default) is `standard` (AutoAttack's standard version) from n = 1000 test images up and
+ * `quick` below, where a report is a preview rather than a robustness claim.
+ */
+export function defaultSuite(cfg: RunConfig): string {
+  const a = cfg.evaluation.attacks;
+  if (a !== "auto") return a;
+  return cfg.evaluation.n >= 1000 ? "standard" : "quick";
+}
+
+/** The report's note on what its suite can claim. */
+export function suiteNote(attacks: string): string | undefined {
+  if (attacks.trim() === "quick") return "quick suite (PGD-20, CW-20): a preview, not a robustness claim; use the standard suite (AutoAttack's standard version) with n >= 1000 for that";
+  return undefined;
+}
+
+/**
  * Evaluates every model of a run on the test split with one attack suite (each attack on the
  * survivors of the previous ones, per-sample worst case) and writes report.md. Returns the
  * report.json document: `{ models: ModelEvaluation[], ... }`.
  */
-export async function evaluateRun(runDir: string, cfg: RunConfig, session: HyperatSession, test: Dataset, attacks: string, onProgress: (p: EngineProgress) => void): Promise<unknown> {
+export async function evaluateRun(runDir: string, cfg: RunConfig, session: HyperatSession, test: Dataset, attacks: string, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest"): Promise<unknown> {
   const list = resolveAttackList(attacks);
   const all = await variants(runDir, cfg, session);
   const n = Math.min(cfg.evaluation.n, test.n);
@@ -149,23 +166,34 @@ export async function evaluateRun(runDir: string, cfg: RunConfig, session: Hyper
     method: cfg.method,
     defenses: cfg.defenses.map((d) => d.name),
     step: session.step,
+    /** The checkpoint the LoRAs were evaluated at ("latest", "best", "step-N"). */
+    from,
     data: cfg.data.test,
     threatModel: { norm: "Linf", eps: String(cfg.attack.eps) },
+    suite: attacks,
     attacks: list,
+    ...(suiteNote(attacks) ? { note: suiteNote(attacks) } : {}),
     backend: activeBackend()?.backend,
     models,
   };
   await writeFileAtomic(path.join(runDir, "report.md"), renderRunReport(report));
+  await refreshModelCards(
+    runDir,
+    models.map((m) => ({ target: m.target, ev: { n: m.result.n, attacks: list, cleanAccuracy: m.cleanAccuracy, robustAccuracy: m.robustAccuracy, worstCaseRobustAccuracy: m.worstCaseRobustAccuracy, suite: attacks, note: suiteNote(attacks), step: session.step } })),
+  );
+  const rb = robustbenchEntry(cfg, report.suite, list, models, session.backbone.vit);
+  if (rb) await writeFileAtomic(path.join(runDir, "robustbench.json"), JSON.stringify(rb, null, 2) + "\n");
   return report;
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
-function renderRunReport(r: { run: string; method: string; step: number; data: string; threatModel: { eps: string }; attacks: string[]; backend?: string; models: ModelEvaluation[] }): string {
+function renderRunReport(r: { run: string; method: string; step: number; from: string; data: string; threatModel: { eps: string }; attacks: string[]; note?: string; backend?: string; models: ModelEvaluation[] }): string {
   const lines = [
     `# ${r.run}: robust evaluation`,
     "",
-    `Method ${r.method}, step ${r.step}. Threat model L-inf, eps ${r.threatModel.eps}. Data ${r.data}. Attacks ${r.attacks.join(" → ")} (each on the survivors of the previous; worst case per sample). Backend ${r.backend}.`,
+    ...(r.note ? [`> Note: ${r.note}.`, ""] : []),
+    `Method ${r.method}, LoRAs at step ${r.step} (checkpoint ${r.from}). Threat model L-inf, eps ${r.threatModel.eps}. Data ${r.data}. Attacks ${r.attacks.join(" → ")} (each on the survivors of the previous; worst case per sample). Backend ${r.backend}.`,
     "",
     `| model | clean | ${r.attacks.join(" | ")} | worst case | trainable params | n |`,
     `|---|---|${r.attacks.map(() => "---").join("|")}|---|---|---|`,

@@ -1,5 +1,4 @@
 import * as path from "node:path";
-import * as fs from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
 import { Dataset, copyPixels } from "../../core/data/types";
@@ -8,7 +7,8 @@ import { attackSettings } from "../../core/train/build";
 import { ParamMap } from "../../core/model/params";
 import { EngineProgress, MergeOutcome } from "../engine";
 import { HyperatSession } from "./session";
-import { saveAdapterFiles, saveMergedModel } from "./artifacts";
+import { writeAdapterFolders, writeMergedFolder } from "./exports";
+import { CheckpointRef } from "../../protocol/runs";
 
 /** x/y tensors for the first n samples of a dataset. */
 export function datasetTensors(ds: Dataset, n = ds.n): { x: tf.Tensor4D; y: tf.Tensor1D } {
@@ -30,11 +30,11 @@ function mergedParams(session: HyperatSession, perDefense: Deltas[], lambdas: nu
 }
 
 /**
- * Merges the defense-specific LoRAs of a run into one plain ViT (W0 + ΔW) and writes it to
- * merged/model-<strategy>.safetensors (and merged/model.safetensors, the latest merge), with
- * the adapters next to it. λ is returned per defense, one value per block.
+ * Merges the defense-specific LoRAs of a run (at the checkpoint `from` names) into one plain
+ * ViT (W0 + ΔW) and writes the timm local-dir merged/<strategy>/ (exports.ts), with the PEFT
+ * adapters of the same step in adapters/. λ is returned per defense, one value per block.
  */
-export async function mergeRun(runDir: string, cfg: RunConfig, session: HyperatSession, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void): Promise<MergeOutcome> {
+export async function mergeRun(runDir: string, cfg: RunConfig, session: HyperatSession, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest"): Promise<MergeOutcome> {
   const K = cfg.defenses.length;
   const L = session.backbone.vit.depth;
   const tunable = session.trainer.args.tunable;
@@ -79,13 +79,21 @@ export async function mergeRun(runDir: string, cfg: RunConfig, session: HyperatS
     }
     const lambdaRecord = Object.fromEntries(cfg.defenses.map((d, t) => [d.name, lambdas[t]]));
     try {
-      const extra = { merge: strategy, lambdas: JSON.stringify(lambdaRecord), step: String(session.step) };
-      const modelPath = await saveMergedModel(runDir, `model-${strategy}`, cfg, session.backbone, params, extra);
-      await fs.copyFile(modelPath, path.join(runDir, "merged", "model.safetensors.tmp"));
-      await fs.rename(path.join(runDir, "merged", "model.safetensors.tmp"), path.join(runDir, "merged", "model.safetensors"));
-      await saveAdapterFiles(runDir, cfg, session.backbone, session.trainer);
-      onProgress({ title: `${strategy} merge`, message: `wrote ${path.basename(modelPath)}`, percentage: 100 });
-      return { modelPath, lambdas: lambdaRecord };
+      const modelPath = await writeMergedFolder({
+        runDir,
+        cfg,
+        backbone: session.backbone,
+        vit: session.backbone.vit,
+        params,
+        strategy,
+        lambdas: lambdaRecord,
+        step: session.step,
+        from,
+        classNames: session.val.classNames,
+      });
+      await writeAdapterFolders(runDir, cfg, session.backbone, session.trainer);
+      onProgress({ title: `${strategy} merge`, message: `wrote ${path.relative(runDir, path.dirname(modelPath))}/ (step ${session.step}, ${from})`, percentage: 100 });
+      return { modelPath, lambdas: lambdaRecord, step: session.step };
     } finally {
       disposeMerged(params, tunable.params());
     }

@@ -12,12 +12,13 @@ import { TrainEvent, TrainSession } from "../engine";
 import { NonFiniteLossError } from "../errors";
 import { Backbone } from "./backbone";
 import { validateDuringTraining } from "./validation";
-import { saveAdapterFiles } from "./artifacts";
+import { writeAdapterFolders } from "./exports";
 import { activeBackend } from "../../core/backend/select";
 import { resolveWorkers } from "../parallel/dataParallel";
 import { TrainerWorkers } from "../parallel/trainerParallel";
-
-const CHECKPOINT_RE = /^step-(\d+)\.json$/;
+import { BestRecord, CheckpointRef, EvaluationRecord } from "../../protocol/runs";
+import { nextBest, selectionTarget } from "../best";
+import { BEST_DIR, CheckpointFiles, newestIn, pruneCheckpoints, readBestRecord, resolveCheckpoint } from "./checkpoints";
 
 /** JSON half of a checkpoint; the tensors are in the .safetensors file of the same name. */
 interface CheckpointJson {
@@ -28,19 +29,13 @@ interface CheckpointJson {
   batcher: unknown;
   method: string;
   defenses: string[];
+  /** checkpoints/best/ only: the validation record it was chosen by. */
+  best?: BestRecord;
 }
 
-/** The newest complete checkpoint (its .json is written last, so its presence means complete). */
-export async function latestCheckpoint(runDir: string): Promise<{ step: number; json: string; tensors: string } | undefined> {
-  const dir = path.join(runDir, "checkpoints");
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  let best: number | undefined;
-  for (const n of names) {
-    const m = CHECKPOINT_RE.exec(n);
-    if (m && names.includes(`step-${m[1]}.safetensors`) && (best === undefined || Number(m[1]) > best)) best = Number(m[1]);
-  }
-  if (best === undefined) return undefined;
-  return { step: best, json: path.join(dir, `step-${best}.json`), tensors: path.join(dir, `step-${best}.safetensors`) };
+/** The newest complete checkpoint of a run (checkpoints/step-N; the best's folder aside). */
+export async function latestCheckpoint(runDir: string): Promise<CheckpointFiles | undefined> {
+  return newestIn(path.join(runDir, "checkpoints"));
 }
 
 /**
@@ -60,12 +55,13 @@ export class HyperatSession implements TrainSession {
     readonly val: Dataset,
   ) {}
 
-  static async open(runDir: string, cfg: RunConfig, backbone: Backbone, train: Dataset, val: Dataset, resume: boolean): Promise<HyperatSession> {
+  /** `resume` restores a checkpoint: `from` (default "latest"); a missing "best"/"step-N" is an error. */
+  static async open(runDir: string, cfg: RunConfig, backbone: Backbone, train: Dataset, val: Dataset, resume: boolean, from?: CheckpointRef): Promise<HyperatSession> {
     const trainer = buildTrainer(cfg, backbone.vit, backbone.params);
     const batcher = new Batcher(train, { batchSize: cfg.training.batchSize, seed: cfg.seed, augment: cfg.data.augment, stream: "train-data" });
     const session = new HyperatSession(runDir, cfg, backbone, trainer, batcher, val);
     if (resume) {
-      const ck = await latestCheckpoint(runDir);
+      const ck = from === undefined || from === "latest" ? await latestCheckpoint(runDir) : await resolveCheckpoint(runDir, from);
       if (ck) await session.restore(ck.json, ck.tensors);
     }
     return session;
@@ -117,12 +113,36 @@ export class HyperatSession implements TrainSession {
       emit({ kind: "loraNorms", step: r.step, ...this.trainer.loraNorms() });
     }
     if ((t.validateEvery > 0 && r.step % t.validateEvery === 0) || r.step === this.totalSteps) {
-      for (const rec of await validateDuringTraining(this.cfg, this.backbone, this.trainer, this.val)) emit({ kind: "validation", ...rec });
+      const records = await validateDuringTraining(this.cfg, this.backbone, this.trainer, this.val);
+      for (const rec of records) emit({ kind: "validation", ...rec });
+      await this.keepIfBest(records);
     }
+  }
+
+  /**
+   * Saves checkpoints/best/step-N when this validation is at least as good as the best so far
+   * (ties → later), so an early stop at the most robust step survives pruning (Rice et al.,
+   * ICML 2020: robust overfitting). The new one is complete before the old one is removed.
+   */
+  private async keepIfBest(records: EvaluationRecord[]): Promise<void> {
+    const target = selectionTarget(this.cfg.method, this.cfg.defenses.map((d) => d.name));
+    const prev = await readBestRecord(this.runDir);
+    let next = prev;
+    for (const r of records) next = nextBest(next, r, target);
+    if (next === prev || !next) return;
+    await this.writeCheckpoint(path.join(this.runDir, "checkpoints", BEST_DIR), next);
+    await pruneCheckpoints(path.join(this.runDir, "checkpoints", BEST_DIR), 1);
   }
 
   async saveCheckpoint(): Promise<string> {
     const dir = path.join(this.runDir, "checkpoints");
+    const file = await this.writeCheckpoint(dir);
+    await pruneCheckpoints(dir, 3);
+    return file;
+  }
+
+  /** Writes `dir`/step-N.safetensors, then its .json (last: marks the checkpoint complete). */
+  private async writeCheckpoint(dir: string, best?: BestRecord): Promise<string> {
     const { json, tensors } = this.trainer.state();
     const raw: Record<string, { shape: number[]; data: Float32Array }> = {};
     for (const [k, t] of Object.entries(tensors)) raw[k] = { shape: t.shape, data: (await t.data()) as Float32Array };
@@ -136,14 +156,14 @@ export class HyperatSession implements TrainSession {
       batcher: this.batcher.state(),
       method: this.cfg.method,
       defenses: this.cfg.defenses.map((d) => d.name),
+      ...(best ? { best } : {}),
     };
     await writeFileAtomic(`${base}.json`, JSON.stringify(doc, null, 1)); // last: marks the checkpoint complete
-    await pruneCheckpoints(dir, 3);
     return `${base}.safetensors`;
   }
 
   async saveAdapters(): Promise<string[]> {
-    return saveAdapterFiles(this.runDir, this.cfg, this.backbone, this.trainer);
+    return writeAdapterFolders(this.runDir, this.cfg, this.backbone, this.trainer);
   }
 
   dispose(): void {
@@ -154,15 +174,5 @@ export class HyperatSession implements TrainSession {
     this.trainer.args.tunable.dispose();
     // The session owns its backbone (each openSession loads its own copy).
     disposeParams(this.backbone.params);
-  }
-}
-
-/** Keeps the newest `keep` checkpoints: a resume needs one; a few guard against a bad write. */
-async function pruneCheckpoints(dir: string, keep: number): Promise<void> {
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  const steps = names.map((n) => CHECKPOINT_RE.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])).sort((a, b) => b - a);
-  for (const s of steps.slice(keep)) {
-    await fs.rm(path.join(dir, `step-${s}.json`), { force: true });
-    await fs.rm(path.join(dir, `step-${s}.safetensors`), { force: true });
   }
 }

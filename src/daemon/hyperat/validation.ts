@@ -8,6 +8,7 @@ import { forward } from "../../core/model/vit";
 import { ParamMap } from "../../core/model/params";
 import { EvaluationRecord } from "../../protocol/runs";
 import { Backbone } from "./backbone";
+import { resolveAttackList } from "../../core/evaluate/presets";
 
 /**
  * Periodic validation during training (issue 4): robust accuracy of each defense's LoRA and of
@@ -35,14 +36,14 @@ export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone,
     const p = tf.tidy(params);
     try {
       const r = await evaluate((x) => forward(backbone.vit, p, x), val, {
-        attacks: [cfg.training.validationAttack],
+        attacks: resolveAttackList(cfg.training.validationAttack), // one attack, a list or a preset: worst case over it
         eps: cfg.attack.eps,
         seed: cfg.seed,
         n: Math.min(cfg.training.validationN, val.n),
         batchSize: cfg.evaluation.batchSize,
         checks: false,
       });
-      out.push({ step: trainer.step, target, cleanAccuracy: r.cleanAccuracy, robustAccuracy: r.robustAccuracy, worstCaseRobustAccuracy: r.worstCaseRobustAccuracy });
+      out.push({ step: trainer.step, target, split: "val", cleanAccuracy: r.cleanAccuracy, robustAccuracy: r.robustAccuracy, worstCaseRobustAccuracy: r.worstCaseRobustAccuracy });
     } finally {
       for (const [k, v] of Object.entries(p)) if (base[k] !== v) v.dispose();
     }
