@@ -147,7 +147,9 @@ class Daemon {
     c.onRequest(protocol.runPause, this.handle("hyperat/run.pause", (p) => this.managerFor().pause(requireStrings("hyperat/run.pause", p, ["runId"]).runId)));
     c.onRequest(protocol.runResume, this.handle("hyperat/run.resume", async (p) => {
       const { runId } = requireStrings("hyperat/run.resume", p, ["runId"]);
-      return this.managerFor().resume(runId);
+      const force = (p as { force?: unknown }).force;
+      if (force !== undefined && typeof force !== "boolean") throw new InvalidParamsError(`hyperat/run.resume: params.force must be a boolean when given, got ${JSON.stringify(force)}`);
+      return this.managerFor().resume(runId, { force: force === true });
     }));
     c.onRequest(protocol.runStop, this.handle("hyperat/run.stop", (p) => this.managerFor().stop(requireStrings("hyperat/run.stop", p, ["runId"]).runId)));
     c.onRequest(protocol.runMerge, this.handle("hyperat/run.merge", async (p) => {
