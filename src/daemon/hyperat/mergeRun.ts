@@ -1,5 +1,4 @@
 import * as path from "node:path";
-import * as fs from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
 import { Dataset } from "../../core/data/types";
@@ -9,6 +8,7 @@ import { ParamMap } from "../../core/model/params";
 import { EngineProgress, MergeOutcome } from "../engine";
 import { HyperatSession } from "./session";
 import { saveAdapterFiles, saveMergedModel } from "./artifacts";
+import { copyFileAtomic } from "../../core/io/files";
 
 /** x/y tensors for the first n samples of a dataset. */
 export function datasetTensors(ds: Dataset, n = ds.n): { x: tf.Tensor4D; y: tf.Tensor1D } {
@@ -79,8 +79,8 @@ export async function mergeRun(runDir: string, cfg: RunConfig, session: HyperatS
     try {
       const extra = { merge: strategy, lambdas: JSON.stringify(lambdaRecord), step: String(session.step) };
       const modelPath = await saveMergedModel(runDir, `model-${strategy}`, cfg, session.backbone, params, extra);
-      await fs.copyFile(modelPath, path.join(runDir, "merged", "model.safetensors.tmp"));
-      await fs.rename(path.join(runDir, "merged", "model.safetensors.tmp"), path.join(runDir, "merged", "model.safetensors"));
+      // Atomic, with a dot-prefixed temp name: a kill here leaves nothing a listing shows.
+      await copyFileAtomic(modelPath, path.join(runDir, "merged", "model.safetensors"));
       await saveAdapterFiles(runDir, cfg, session.backbone, session.trainer);
       onProgress({ title: `${strategy} merge`, message: `wrote ${path.basename(modelPath)}`, percentage: 100 });
       return { modelPath, lambdas: lambdaRecord };

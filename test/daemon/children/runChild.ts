@@ -13,14 +13,15 @@ import { FAKE_ENGINE } from "../helpers";
 const [dir, action] = process.argv.slice(2);
 const force = process.argv.includes("--force");
 const killAt = process.env.HYPERAT_TEST_KILL_AT;
+/** Durable steps of atomic writes during the action, as "phase file" (reported when not killed). */
+const phases: string[] = [];
+let acting = false;
 const seam = (files as { setAtomicWriteHook?: (h: (phase: string, file: string) => void) => void }).setAtomicWriteHook;
-if (killAt && seam) {
-  const [phase, n] = killAt.split(":");
-  let seen = 0;
-  seam((p) => {
-    if (p === phase && ++seen === Number(n)) process.kill(process.pid, "SIGKILL");
-  });
-}
+seam?.((phase, file) => {
+  if (!acting) return;
+  phases.push(`${phase} ${file}`);
+  if (killAt === `${phase}:${phases.filter((p) => p.startsWith(`${phase} `)).length}`) process.kill(process.pid, "SIGKILL");
+});
 
 async function act(manager: RunManager): Promise<Record<string, unknown>> {
   const id = await manager.adopt(dir, { force });
@@ -40,7 +41,10 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => readline.createInterface({ input: process.stdin }).once("line", () => resolve()));
   let out: Record<string, unknown>;
   try {
+    acting = true;
     out = { ok: true, pid: process.pid, ...(await act(manager)) };
+    acting = false;
+    out.phases = phases;
   } catch (e) {
     out = { ok: false, pid: process.pid, name: (e as Error).name, message: (e as Error).message };
   }
