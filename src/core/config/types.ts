@@ -16,6 +16,8 @@ export interface RunConfig {
     heads?: number;
     mean?: [number, number, number];
     std?: [number, number, number];
+    /** Load a `path` checkpoint that holds NaN/Inf weights (research); refused otherwise. */
+    allowNonFinite?: boolean;
     pretrain?: { steps: number; lr: number; batchSize: number; cacheDir?: string };
   };
   data: { train: string; val: string; test: string; augment: boolean };
