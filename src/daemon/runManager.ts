@@ -32,6 +32,7 @@ import {
   newRunId,
   readManifest,
   readRunDetail,
+  readRunSummary,
   registerLiveInstance,
   removeStaleTempFiles,
   unregisterLiveInstance,
@@ -116,6 +117,9 @@ export class RunManager {
   private readonly runs = new Map<string, Run>();
   /** Adoptions in progress, so two requests for one run share one lock. */
   private readonly adopting = new Map<string, Promise<Run>>();
+  /** Run folders outside runsDir this manager worked on (`train --run-dir`, `resume DIR`), so
+   * list() still shows them after their lock is released. */
+  private readonly outsideDirs = new Map<string, string>();
   /** Lock releases under way (shutdown waits for them). */
   private readonly releasing = new Set<Promise<void>>();
   private readonly queue: string[] = [];
@@ -351,6 +355,7 @@ export class RunManager {
     await run.writes;
     if (busy() || this.runs.get(run.id) !== run) return;
     this.runs.delete(run.id);
+    if (path.dirname(run.dir) !== this.runsDir) this.outsideDirs.set(run.id, run.dir);
     const released = run.lock.release();
     this.releasing.add(released);
     await released;
@@ -362,6 +367,9 @@ export class RunManager {
   async list(): Promise<RunSummary[]> {
     const onDisk = await listRunSummaries(this.runsDir, (d, e) => this.log("warn", `skipping unreadable run folder ${d}: ${e.message}`));
     const byId = new Map(onDisk.map((s) => [s.id, s]));
+    for (const [id, dir] of this.outsideDirs) {
+      if (!byId.has(id)) await readRunSummary(dir).then((s) => byId.set(id, s), () => {});
+    }
     for (const run of this.runs.values()) byId.set(run.id, this.summaryOf(run));
     return [...byId.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
