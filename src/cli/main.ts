@@ -1,10 +1,12 @@
 import { Command } from "commander";
 import { VERBS } from "./verbs";
 import { explainError } from "../core/engineErrors";
+import { survivePipeCloseOnStdio } from "./stdio";
 
 // Each verb lives in src/cli/verbs/<verb>.ts and registers itself on the program; the list is
 // in verbs/index.ts so adding a verb is one file plus one line.
 async function main(argv: string[]): Promise<void> {
+  survivePipeCloseOnStdio();
   const program = new Command()
     .name("hyperat")
     .description("Hyper adversarial tuning for pretrained Vision Transformers")

@@ -39,8 +39,8 @@ export class NonFiniteLossError extends Error {
 }
 
 export class UnknownRunError extends Error {
-  constructor(readonly runId: string) {
-    super(`unknown run "${runId}"`);
+  constructor(readonly runId: string, why?: string) {
+    super(`unknown run "${runId}"${why ? `: ${why}` : ""}`);
     this.name = "UnknownRunError";
   }
 }
@@ -53,10 +53,14 @@ export class InvalidStateError extends Error {
   }
 }
 
-/** Another live process (a CLI or another daemon) owns the run. */
+/** Another live process (a CLI or another daemon) owns the run; `owner` says who and why it
+ * counts as alive (see runLock.ts). */
 export class RunBusyError extends Error {
-  constructor(readonly runId: string, readonly pid: number) {
-    super(`run "${runId}" is owned by another live process (pid ${pid})`);
+  constructor(readonly runId: string, readonly pid: number, readonly owner = `pid ${pid}`) {
+    super(
+      `run "${runId}" is owned by another live process: ${owner}. ` +
+        `To take it over anyway (that process stops writing to it at its next heartbeat): hyperat resume --force, or "HyperAT: Take Over Run"`,
+    );
     this.name = "RunBusyError";
   }
 }

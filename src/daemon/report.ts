@@ -1,6 +1,7 @@
 // Turning an engine's evaluation report into protocol records and a readable report.md.
 import type { EvaluationRecord } from "../protocol/runs";
 import type { RunManifest } from "./runStore";
+import { escapeMarkdown as md } from "../core/markdown";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -34,13 +35,13 @@ const pct = (x: number | undefined) => (x === undefined ? "—" : `${(100 * x).t
 export function renderReportMarkdown(run: Pick<RunManifest, "id" | "name" | "method" | "defenses" | "step" | "totalSteps">, records: EvaluationRecord[]): string {
   const attacks = [...new Set(records.flatMap((r) => Object.keys(r.robustAccuracy)))];
   const lines = [
-    `# Evaluation of run ${run.id}`,
+    `# Evaluation of run ${md(run.id)}`,
     "",
-    `${run.name}: method ${run.method}, defenses ${run.defenses.join(", ")}, step ${run.step}/${run.totalSteps}.`,
+    `${md(run.name)}: method ${md(run.method)}, defenses ${run.defenses.map(md).join(", ")}, step ${run.step}/${run.totalSteps}.`,
     "",
-    `| model | clean | ${attacks.join(" | ")}${attacks.length ? " | " : ""}worst case |`,
+    `| model | clean | ${attacks.map(md).join(" | ")}${attacks.length ? " | " : ""}worst case |`,
     `|---|---|${attacks.map(() => "---|").join("")}---|`,
-    ...records.map((r) => `| ${r.target} | ${pct(r.cleanAccuracy)} | ${attacks.map((a) => pct(r.robustAccuracy[a])).join(" | ")}${attacks.length ? " | " : ""}${pct(r.worstCaseRobustAccuracy)} |`),
+    ...records.map((r) => `| ${md(r.target)} | ${pct(r.cleanAccuracy)} | ${attacks.map((a) => pct(r.robustAccuracy[a])).join(" | ")}${attacks.length ? " | " : ""}${pct(r.worstCaseRobustAccuracy)} |`),
     "",
   ];
   return lines.join("\n");

@@ -11,7 +11,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeFileAtomic } from "../core/io/files";
-import { ACTIVE_RUN_STATES, type CheckpointRef, type EvaluationRecord, type MergeRecord, type MetricsLine, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
+import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE, type CheckpointRef, type EvaluationRecord, type MergeRecord, type MetricsLine, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
 import type { ProgressParams, RunEvaluateResult, RunEvaluationParams, RunLoraNormsParams, RunMetricsParams, RunStatusParams } from "../protocol/methods";
 import type { EngineProgress, ResolvedRunConfig, RunEngine, TrainEvent } from "./engine";
 import type { ComputeHost, ComputeMemory } from "./computeHost";
@@ -27,11 +27,13 @@ import {
   RunManifest,
   RunOwner,
   createRunDir,
-  effectiveState,
+  effectiveManifest,
+  liveInstancesView,
   listRunSummaries,
   newRunId,
   readManifest,
   readRunDetail,
+  readRunSummary,
   registerLiveInstance,
   removeStaleTempFiles,
   unregisterLiveInstance,
@@ -39,6 +41,9 @@ import {
   METRICS_FILE,
 } from "./runStore";
 import { extractEvaluationRecords, renderReportMarkdown } from "./report";
+import { RunLock, describeHolder, type LockHolder } from "./runLock";
+import { assertNoSymlinks, resolveRunDir } from "./runPaths";
+import { currentProcess } from "./processIdentity";
 
 import type { LogLevel } from "./logger";
 import { explainError } from "../core/engineErrors";
@@ -88,6 +93,15 @@ interface Run {
   resumeFromCheckpoint: boolean;
   lastCheckpointStep: number;
   host?: ComputeHost;
+  /** The run folder's lock (runLock.ts): a run is in `runs` exactly while this manager holds it. */
+  lock: RunLock;
+  /** Commands working on the run right now; the lock is kept while any is. */
+  users: number;
+}
+
+export interface TakeOptions {
+  /** Take the run even from a live owner (the user asked to take it over). */
+  force?: boolean;
 }
 
 const RESUMABLE: RunState[] = ["paused", "stopped", "interrupted", "failed"];
@@ -103,6 +117,13 @@ export class RunManager {
   private engineInstance?: RunEngine;
   private readonly owner: RunOwner;
   private readonly runs = new Map<string, Run>();
+  /** Adoptions in progress, so two requests for one run share one lock. */
+  private readonly adopting = new Map<string, Promise<Run>>();
+  /** Run folders outside runsDir this manager worked on (`train --run-dir`, `resume DIR`), so
+   * list() still shows them after their lock is released. */
+  private readonly outsideDirs = new Map<string, string>();
+  /** Lock releases under way (shutdown waits for them). */
+  private readonly releasing = new Set<Promise<void>>();
   private readonly queue: string[] = [];
   private readonly listeners = new Set<(e: ManagerEvent) => void>();
   private progressCounter = 0;
@@ -117,7 +138,11 @@ export class RunManager {
     this.useWorkers = opts.useWorkers ?? true;
     this.maxConcurrentRuns = Math.max(1, opts.maxConcurrentRuns ?? 1);
     this.idleWorkerMs = opts.idleWorkerMs ?? 30_000;
-    this.owner = { pid: process.pid, instance: randomBytes(8).toString("hex"), startedAt: new Date().toISOString() };
+    const me = currentProcess();
+    this.owner = {
+      pid: me.pid, instance: randomBytes(8).toString("hex"), startedAt: new Date().toISOString(),
+      startTime: me.startTime, bootId: me.bootId, pidNamespace: me.pidNamespace, hostname: me.hostname,
+    };
     registerLiveInstance(this.owner.instance);
   }
 
@@ -178,7 +203,11 @@ export class RunManager {
   // ------------------------------------------------------------ persistence
 
   private enqueueWrite(run: Run, write: () => Promise<void>): Promise<void> {
-    run.writes = run.writes.then(write).catch((e: Error) => this.log("error", `writing run folder ${run.dir} failed: ${e.message}`, run.id));
+    // Once another process has taken the run over, it is theirs: write nothing more.
+    const guarded = async () => {
+      if (await run.lock.verify()) await write();
+    };
+    run.writes = run.writes.then(guarded).catch((e: Error) => this.log("error", `writing run folder ${run.dir} failed: ${e.message}`, run.id));
     return run.writes;
   }
 
@@ -214,52 +243,125 @@ export class RunManager {
 
   // ------------------------------------------------------------ lookup
 
-  /** A run this manager controls: already live, or adopted from its folder (taking ownership). */
-  private async takeRun(runId: string): Promise<Run> {
+  /** A run this manager controls: already live, or adopted from its folder (taking its lock). */
+  private async takeRun(runId: string, opts: TakeOptions = {}): Promise<Run> {
     const live = this.runs.get(runId);
     if (live) return live;
-    if (!/^[A-Za-z0-9._-]+$/.test(runId) || runId.startsWith(".")) throw new UnknownRunError(runId);
-    return this.adoptDir(path.join(this.runsDir, runId), runId);
+    return this.adoptDir(await resolveRunDir(this.runsDir, runId), runId, opts);
   }
 
-  /** Loads the run in `dir` (e.g. `hyperat resume DIR`); returns its id. */
-  async adopt(dir: string): Promise<string> {
-    return (await this.adoptDir(path.resolve(dir))).id;
-  }
-
-  private async adoptDir(dir: string, requestedId?: string): Promise<Run> {
-    let manifest: RunManifest;
+  /** Runs `fn` on the run, keeping its lock while it works; releases the lock after if the run
+   * has nothing left to do here. */
+  private async withRun<T>(runId: string, fn: (run: Run) => Promise<T>, opts: TakeOptions = {}): Promise<T> {
+    const run = await this.takeRun(runId, opts);
+    run.users++;
     try {
-      manifest = await readManifest(dir);
+      return await fn(run);
+    } finally {
+      run.users--;
+      await this.releaseIfIdle(run);
+    }
+  }
+
+  /** Loads the run in `dir` (e.g. `hyperat resume DIR`) and takes its lock; returns its id. */
+  async adopt(dir: string, opts: TakeOptions = {}): Promise<string> {
+    const real = await fs.realpath(path.resolve(dir)).catch(() => path.resolve(dir));
+    const id = path.basename(real);
+    if (!isValidRunId(id)) throw new Error(`${real}: the folder name "${id}" is not a run id (${RUN_ID_RULE})`);
+    return (await this.adoptDir(real, undefined, opts)).id;
+  }
+
+  private async adoptDir(dir: string, requestedId: string | undefined, opts: TakeOptions): Promise<Run> {
+    const id = requestedId ?? path.basename(dir);
+    const existing = this.runs.get(id);
+    if (existing) return existing;
+    // Two requests may adopt the same run at once; they share one adoption (and one lock).
+    const pending = this.adopting.get(id);
+    if (pending) return pending;
+    const adoption = this.lockAndLoad(dir, id, requestedId !== undefined, opts);
+    this.adopting.set(id, adoption);
+    try {
+      return await adoption;
+    } finally {
+      this.adopting.delete(id);
+    }
+  }
+
+  private async lockAndLoad(dir: string, id: string, byId: boolean, opts: TakeOptions): Promise<Run> {
+    if (this.closed) throw new Error("the run manager is shutting down");
+    await assertNoSymlinks(dir);
+    let run: Run | undefined;
+    const lock = await RunLock.acquire(dir, id, {
+      instance: this.owner.instance,
+      force: opts.force,
+      liveInstances: liveInstancesView(),
+      onLost: (by) => this.onLockLost(id, by),
+    });
+    try {
+      let manifest: RunManifest;
+      try {
+        manifest = await readManifest(dir);
+      } catch (e) {
+        if (byId) throw new UnknownRunError(id, (e as Error).message);
+        throw e;
+      }
+      const shown = effectiveManifest(manifest);
+      // The lock is ours, yet run.json names a live owner: a process from before run locks.
+      if (ACTIVE_RUN_STATES.includes(shown.state) && !opts.force) {
+        throw new RunBusyError(id, manifest.owner?.pid ?? -1, `pid ${manifest.owner?.pid} per run.json (state ${manifest.state})`);
+      }
+      const state = ACTIVE_RUN_STATES.includes(shown.state) ? "interrupted" : shown.state;
+      // Nobody else writes to the run while we hold its lock: leftovers of a killed writer go.
+      const removed = await removeStaleTempFiles(dir);
+      if (removed.length) this.log("info", `run ${id}: removed ${removed.length} temp file(s) of writes a killed process cut short`, id);
+      const cfg = await this.engine.loadFrozenConfig(dir);
+      run = {
+        id,
+        dir,
+        manifest: { ...shown, state },
+        cfg,
+        metrics: new MetricsAppender(path.join(dir, METRICS_FILE)),
+        writes: Promise.resolve(),
+        resumeFromCheckpoint: true,
+        lastCheckpointStep: manifest.step,
+        lock,
+        users: 0,
+      };
+      this.runs.set(id, run);
+      if (shown.operation?.interrupted && manifest.state !== state) {
+        // A merge/evaluation was killed: record that the run is back where it was.
+        await this.setState(run, state, shown.message);
+      }
+      if (opts.force && ACTIVE_RUN_STATES.includes(shown.state)) this.log("warn", `run ${id}: taken over from ${describeOwner(manifest)}`, id);
+      return run;
     } catch (e) {
-      if (requestedId) throw new UnknownRunError(requestedId);
+      if (run) this.runs.delete(id);
+      await lock.release();
       throw e;
     }
-    const existing = this.runs.get(manifest.id);
-    if (existing) return existing;
-    const state = effectiveState(manifest);
-    // Still active after effectiveState means a live owner that is not us (ours are in the map).
-    if (ACTIVE_RUN_STATES.includes(state)) throw new RunBusyError(manifest.id, manifest.owner?.pid ?? -1);
-    if (state === "interrupted") {
-      const removed = await removeStaleTempFiles(dir);
-      if (removed.length) this.log("info", `run ${manifest.id}: removed ${removed.length} temp file(s) of writes the crash cut short`, manifest.id);
-    }
-    const cfg = await this.engine.loadFrozenConfig(dir);
-    // Two requests may adopt the same run at once; the first one to get here wins.
-    const raced = this.runs.get(manifest.id);
-    if (raced) return raced;
-    const run: Run = {
-      id: manifest.id,
-      dir,
-      manifest: { ...manifest, state },
-      cfg,
-      metrics: new MetricsAppender(path.join(dir, METRICS_FILE)),
-      writes: Promise.resolve(),
-      resumeFromCheckpoint: true,
-      lastCheckpointStep: manifest.step,
-    };
-    this.runs.set(run.id, run);
-    return run;
+  }
+
+  /** Another process forced the run away from us: stop working on it, write nothing more. */
+  private onLockLost(id: string, by: LockHolder | undefined): void {
+    const run = this.runs.get(id);
+    if (!run) return;
+    run.request = "pause";
+    this.log("error", `run ${id} was taken over by ${describeHolder(by)}; this process stops working on it and writes nothing more to it`, id);
+    void this.releaseIfIdle(run);
+  }
+
+  /** Gives the lock back (and forgets the run) once nothing here works on it any more. */
+  private async releaseIfIdle(run: Run): Promise<void> {
+    const busy = () => run.users > 0 || !!run.task || this.queue.includes(run.id) || (!run.lock.lost && ACTIVE_RUN_STATES.includes(run.manifest.state));
+    if (busy() || this.runs.get(run.id) !== run) return;
+    await run.writes;
+    if (busy() || this.runs.get(run.id) !== run) return;
+    this.runs.delete(run.id);
+    if (path.dirname(run.dir) !== this.runsDir) this.outsideDirs.set(run.id, run.dir);
+    const released = run.lock.release();
+    this.releasing.add(released);
+    await released;
+    this.releasing.delete(released);
   }
 
   // ------------------------------------------------------------ queries
@@ -267,6 +369,9 @@ export class RunManager {
   async list(): Promise<RunSummary[]> {
     const onDisk = await listRunSummaries(this.runsDir, (d, e) => this.log("warn", `skipping unreadable run folder ${d}: ${e.message}`));
     const byId = new Map(onDisk.map((s) => [s.id, s]));
+    for (const [id, dir] of this.outsideDirs) {
+      if (!byId.has(id)) await readRunSummary(dir).then((s) => byId.set(id, s), () => {});
+    }
     for (const run of this.runs.values()) byId.set(run.id, this.summaryOf(run));
     return [...byId.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
@@ -277,11 +382,11 @@ export class RunManager {
       await live.writes;
       return { ...(await readRunDetail(live.dir)), ...this.summaryOf(live) };
     }
-    if (!/^[A-Za-z0-9._-]+$/.test(runId) || runId.startsWith(".")) throw new UnknownRunError(runId);
+    const dir = await resolveRunDir(this.runsDir, runId);
     try {
-      return await readRunDetail(path.join(this.runsDir, runId));
-    } catch {
-      throw new UnknownRunError(runId);
+      return await readRunDetail(dir);
+    } catch (e) {
+      throw new UnknownRunError(runId, (e as Error).message);
     }
   }
 
@@ -319,8 +424,14 @@ export class RunManager {
     const mem = this.engine.estimateMemory(cfg);
     if (mem.bytes > mem.limitBytes) throw new MemoryLimitError(mem.bytes, mem.limitBytes, mem.detail);
     const id = opts.runDir ? path.basename(path.resolve(opts.runDir)) : newRunId(cfg.name);
+    if (!isValidRunId(id)) throw new Error(`--run-dir ${opts.runDir}: the folder name "${id}" is not a run id (${RUN_ID_RULE})`);
     const dir = opts.runDir ? path.resolve(opts.runDir) : path.join(this.runsDir, id);
     if (this.runs.has(id)) throw new Error(`a run with id "${id}" is already open`);
+    await fs.mkdir(dir, { recursive: true });
+    if (!opts.runDir) await resolveRunDir(this.runsDir, id); // the new folder is a real one inside runsDir
+    await assertNoSymlinks(dir);
+    // The lock comes before the first write: a second `train --run-dir` on the folder gets RunBusy.
+    const lock = await RunLock.acquire(dir, id, { instance: this.owner.instance, liveInstances: liveInstancesView(), onLost: (by) => this.onLockLost(id, by) });
     const now = new Date().toISOString();
     const manifest: RunManifest = {
       version: MANIFEST_VERSION,
@@ -336,13 +447,20 @@ export class RunManager {
       updatedAt: now,
       owner: this.owner,
     };
-    await createRunDir(dir, manifest, cfg.raw);
+    try {
+      await createRunDir(dir, manifest, cfg.raw);
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
     const run: Run = {
       id, dir, manifest, cfg,
       metrics: new MetricsAppender(path.join(dir, METRICS_FILE)),
       writes: Promise.resolve(),
       resumeFromCheckpoint: false,
       lastCheckpointStep: 0,
+      lock,
+      users: 0,
     };
     this.runs.set(id, run);
     this.log("info", `run ${id} created from ${file}`, id);
@@ -353,7 +471,11 @@ export class RunManager {
   }
 
   async pause(runId: string): Promise<RunSummary> {
-    const run = await this.takeRun(runId);
+    return this.withRun(runId, (run) => this.pauseRun(run));
+  }
+
+  private async pauseRun(run: Run): Promise<RunSummary> {
+    const runId = run.id;
     switch (run.manifest.state) {
       case "queued":
         this.dequeue(run);
@@ -372,9 +494,15 @@ export class RunManager {
     return this.summaryOf(run);
   }
 
-  async resume(runId: string): Promise<RunSummary> {
+  /** Queues a resumable run again. `force` takes it over from a live owner first (RunBusy
+   * otherwise): that owner finds at its next heartbeat that it lost the run and stops writing. */
+  async resume(runId: string, opts: TakeOptions = {}): Promise<RunSummary> {
     if (this.closed) throw new Error("the run manager is shutting down");
-    const run = await this.takeRun(runId);
+    return this.withRun(runId, (run) => this.resumeRun(run), opts);
+  }
+
+  private async resumeRun(run: Run): Promise<RunSummary> {
+    const runId = run.id;
     const state = run.manifest.state;
     if (state === "pausing" && !run.leavingLoop) {
       run.request = undefined; // the step boundary has not come yet: just keep training
@@ -383,6 +511,7 @@ export class RunManager {
       run.resumeAfterPause = true; // the checkpoint is being written: continue right after it
     } else if (RESUMABLE.includes(state)) {
       await this.settle(run);
+      if (run.manifest.state === "queued" || run.manifest.state === "running") return this.summaryOf(run); // a concurrent resume won
       if (run.task || run.manifest.state !== state) throw new InvalidStateError(runId, run.manifest.state, "resume");
       run.resumeFromCheckpoint = true;
       this.queue.push(run.id);
@@ -395,7 +524,11 @@ export class RunManager {
   }
 
   async stop(runId: string): Promise<RunSummary> {
-    const run = await this.takeRun(runId);
+    return this.withRun(runId, (run) => this.stopRun(run));
+  }
+
+  private async stopRun(run: Run): Promise<RunSummary> {
+    const runId = run.id;
     switch (run.manifest.state) {
       case "queued":
         this.dequeue(run);
@@ -468,6 +601,9 @@ export class RunManager {
     await Promise.allSettled([...this.runs.values()].map((r) => r.task));
     await Promise.allSettled([...this.runs.values()].map((r) => r.writes));
     await this.endIdleHosts();
+    await Promise.allSettled([...this.runs.values()].map((r) => r.lock.release()));
+    this.runs.clear();
+    await Promise.allSettled([...this.releasing]);
     unregisterLiveInstance(this.owner.instance);
   }
 
@@ -503,6 +639,7 @@ export class RunManager {
       void task.finally(() => {
         if (run.task === task) run.task = undefined;
         this.schedule();
+        void this.releaseIfIdle(run);
       });
     }
   }
@@ -527,12 +664,13 @@ export class RunManager {
       run.manifest.backend = host.memory()?.backend ?? run.manifest.backend;
       run.lastCheckpointStep = opened.step;
       await this.persistManifest(run);
-      while (run.manifest.step < run.manifest.totalSteps && !run.request) {
+      while (run.manifest.step < run.manifest.totalSteps && !run.request && !run.lock.lost) {
         await this.step(run, host);
         await nextTick(); // let pause/stop requests (and signals in the CLI) in between steps
       }
       // From here on a pause or stop can no longer be cancelled (see resume()).
       run.leavingLoop = true;
+      if (run.lock.lost) return; // taken over: the new owner continues from the last checkpoint
       if (run.manifest.step >= run.manifest.totalSteps) {
         await this.checkpoint(run, host);
         const adapters = await host.saveAdapters();
@@ -602,6 +740,7 @@ export class RunManager {
   }
 
   private async checkpoint(run: Run, host: ComputeHost): Promise<void> {
+    if (!(await run.lock.verify())) return;
     if (run.manifest.step === run.lastCheckpointStep && run.manifest.step !== 0) return;
     const file = await host.saveCheckpoint();
     run.lastCheckpointStep = run.manifest.step;
@@ -643,47 +782,56 @@ export class RunManager {
     this.emit({ type: "evaluation", runId: run.id, ...r });
   }
 
-  /** Merge/evaluate: allowed on finished or paused runs; the run shows `state` meanwhile and
-   * returns to where it was; progress in LSP's begin/report/end shape. */
+  /** Merge/evaluate: allowed on finished or paused runs; the run shows `state` meanwhile, with
+   * the state it came from kept in `operation` (so readers fall back to it if this process dies),
+   * and returns to where it was; progress in LSP's begin/report/end shape. */
   private async withOperation<T>(
     runId: string,
     state: "merging" | "evaluating",
     title: string,
     op: (run: Run, host: ComputeHost, onProgress: (p: EngineProgress) => void) => Promise<T>,
   ): Promise<T> {
-    const run = await this.takeRun(runId);
-    await this.settle(run);
-    const before = run.manifest.state;
-    if (!FINISHED_FOR_MERGE.includes(before) || run.task) throw new InvalidStateError(runId, before, state === "merging" ? "merge" : "evaluate");
-    const back: RunState = before === "interrupted" ? "stopped" : before;
-    const token = `${run.id}/${state}/${++this.progressCounter}`;
-    const host = this.acquireHost();
-    let healthy = true;
-    const work = (async () => {
-      await this.setState(run, state);
-      this.emit({ type: "progress", token, runId: run.id, value: { kind: "begin", title, cancellable: false } });
+    return this.withRun(runId, async (run) => {
+      await this.settle(run);
+      const before = run.manifest.state;
+      if (!FINISHED_FOR_MERGE.includes(before) || run.task) throw new InvalidStateError(runId, before, state === "merging" ? "merge" : "evaluate");
+      const back: RunState = before === "interrupted" ? "stopped" : before;
+      const token = `${run.id}/${state}/${++this.progressCounter}`;
+      const host = this.acquireHost();
+      let healthy = true;
+      const work = (async () => {
+        run.manifest.operation = { kind: state, previousState: back, startedAt: new Date().toISOString() };
+        await this.setState(run, state);
+        this.emit({ type: "progress", token, runId: run.id, value: { kind: "begin", title, cancellable: false } });
+        try {
+          const result = await op(run, host, (p) =>
+            this.emit({ type: "progress", token, runId: run.id, value: { kind: "report", message: p.message ?? p.title, percentage: p.percentage } }),
+          );
+          this.emit({ type: "progress", token, runId: run.id, value: { kind: "end", message: "done" } });
+          run.manifest.operation = undefined;
+          await this.setState(run, back, run.manifest.message);
+          return result;
+        } catch (e) {
+          healthy = false;
+          const msg = `${state === "merging" ? "merge" : "evaluation"} failed: ${explainError(e).message}`;
+          this.emit({ type: "progress", token, runId: run.id, value: { kind: "end", message: msg } });
+          run.manifest.operation = undefined;
+          await this.setState(run, back, msg);
+          throw e;
+        } finally {
+          await this.releaseHost(host, healthy);
+        }
+      })();
+      run.task = work;
       try {
-        const result = await op(run, host, (p) =>
-          this.emit({ type: "progress", token, runId: run.id, value: { kind: "report", message: p.message ?? p.title, percentage: p.percentage } }),
-        );
-        this.emit({ type: "progress", token, runId: run.id, value: { kind: "end", message: "done" } });
-        await this.setState(run, back, run.manifest.message);
-        return result;
-      } catch (e) {
-        healthy = false;
-        const msg = `${state === "merging" ? "merge" : "evaluation"} failed: ${explainError(e).message}`;
-        this.emit({ type: "progress", token, runId: run.id, value: { kind: "end", message: msg } });
-        await this.setState(run, back, msg);
-        throw e;
+        return await work;
       } finally {
-        await this.releaseHost(host, healthy);
+        if (run.task === work) run.task = undefined;
       }
-    })();
-    run.task = work;
-    try {
-      return await work;
-    } finally {
-      if (run.task === work) run.task = undefined;
-    }
+    });
   }
+}
+
+function describeOwner(m: RunManifest): string {
+  return m.owner ? `pid ${m.owner.pid}${m.owner.hostname ? ` on ${m.owner.hostname}` : ""} (since ${m.owner.startedAt})` : "an unknown process";
 }

@@ -5,9 +5,11 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
+import { constants as fsConstants } from "node:fs";
 import { writeFileAtomic } from "../core/io/files";
 import { makeDirs } from "../core/io/dirs";
 import { nextBest, selectionTarget } from "./best";
+import { currentProcess, liveness, pidExists, type ProcessIdentity } from "./processIdentity";
 import {
   ACTIVE_RUN_STATES,
   BestRecord,
@@ -18,6 +20,7 @@ import {
   RUN_STATES,
   RunArtifacts,
   RunDetail,
+  isValidRunId,
   RunState,
   RunSummary,
   StepMetric,
@@ -29,8 +32,9 @@ export const CONFIG_FILE = "config.json";
 export const METRICS_FILE = "metrics.jsonl";
 export const RUN_SUBDIRS = ["checkpoints", "adapters", "merged"] as const;
 
-/** Which process works on a run. `instance` tells apart several managers in one process. */
-export interface RunOwner {
+/** Which process works on a run. `instance` tells apart several managers in one process; the
+ * start time, boot id and pid namespace tell a live owner from a reused pid (processIdentity.ts). */
+export interface RunOwner extends Partial<Omit<ProcessIdentity, "pid">> {
   pid: number;
   instance: string;
   startedAt: string;
@@ -67,22 +71,35 @@ export function unregisterLiveInstance(instance: string): void {
   liveInstances.delete(instance);
 }
 
-/** Whether the process (and, in this process, the manager) that owns a run still lives. */
-export function isOwnerAlive(owner: RunOwner | undefined): boolean {
-  if (!owner) return false;
-  if (owner.pid === process.pid) return liveInstances.has(owner.instance);
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** The live managers of this process, for the run lock (runLock.ts). */
+export function liveInstancesView(): ReadonlySet<string> {
+  return liveInstances;
 }
 
-/** The state to show: an active state whose owner is gone means the run was interrupted. */
+/** Whether the process (and, in this process, the manager) that owns a run still lives. An owner
+ * recorded with its start time is gone once its pid is dead or belongs to another process. */
+export function isOwnerAlive(owner: RunOwner | undefined): boolean {
+  if (!owner) return false;
+  const me = currentProcess();
+  if (owner.pid === me.pid && (owner.startTime === undefined || owner.startTime === me.startTime)) return liveInstances.has(owner.instance);
+  if (owner.hostname === undefined) return pidExists(owner.pid); // written before start times were recorded
+  return liveness({ ...owner, hostname: owner.hostname }, me) !== "gone";
+}
+
+/** The state to show: an active state whose owner is gone means the run was interrupted, except
+ * for a merge/evaluation of a settled run, which returns to the state before it. */
 export function effectiveState(m: RunManifest): RunState {
-  return ACTIVE_RUN_STATES.includes(m.state) && !isOwnerAlive(m.owner) ? "interrupted" : m.state;
+  if (!ACTIVE_RUN_STATES.includes(m.state) || isOwnerAlive(m.owner)) return m.state;
+  return m.operation && m.operation.kind === m.state ? m.operation.previousState : "interrupted";
+}
+
+/** The manifest as readers should see it: effective state, and an operation the owner's death
+ * cut short marked `interrupted`. */
+export function effectiveManifest(m: RunManifest): RunManifest {
+  const state = effectiveState(m);
+  if (state === m.state || !m.operation || m.operation.kind !== m.state) return { ...m, state };
+  const verb = m.operation.kind === "merging" ? "merge" : "evaluation";
+  return { ...m, state, operation: { ...m.operation, interrupted: true }, message: `${verb} interrupted: the process ended during it (started ${m.operation.startedAt})` };
 }
 
 // ---------------------------------------------------------------- writing
@@ -101,6 +118,10 @@ export async function writeManifest(dir: string, manifest: RunManifest): Promise
   await writeFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
 }
 
+/** Append, create if missing, and never through a symlink (it would carry the run's metrics
+ * into a file outside its folder). */
+const APPEND_NO_FOLLOW = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW;
+
 /**
  * Appends metrics lines. The first append (a new writer: a resumed or adopted run) first cuts a
  * torn last line left by a crash back to the last complete line and records a `tornLine`
@@ -118,7 +139,7 @@ export class MetricsAppender {
       this.checked = true;
       if (droppedBytes > 0) lines = [{ kind: "tornLine", droppedBytes, time: new Date().toISOString() }, ...lines];
     }
-    await fs.appendFile(this.file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    await fs.appendFile(this.file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n", { flag: APPEND_NO_FOLLOW });
   }
 }
 
@@ -157,17 +178,18 @@ export async function cutTornTail(file: string): Promise<number> {
   }
 }
 
-/** Removes temp files of atomic writes that a killed process left behind (`.name.<pid>.<rand>.tmp`,
- * see core/io/files.ts). Only call it for a run no live process writes to. */
+/** Removes temp files that a killed process left behind: those of atomic writes
+ * (`.name.<pid>.<rand>.tmp`, see core/io/files.ts) and any other `*.tmp` (older versions wrote
+ * `merged/model.safetensors.tmp`). Only call it while holding the run's lock (runLock.ts). */
 export async function removeStaleTempFiles(dir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const sub of ["", ...RUN_SUBDIRS]) {
     const d = path.join(dir, sub);
-    const names = await fs.readdir(d).catch(() => [] as string[]);
-    for (const n of names) {
-      if (n.startsWith(".") && n.endsWith(".tmp")) {
-        await fs.rm(path.join(d, n), { force: true });
-        removed.push(path.join(sub, n));
+    const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => [] as import("node:fs").Dirent[]);
+    for (const e of entries) {
+      if (e.isFile() && e.name.endsWith(".tmp")) {
+        await fs.rm(path.join(d, e.name), { force: true });
+        removed.push(path.join(sub, e.name));
       }
     }
   }
@@ -206,6 +228,8 @@ export async function readManifest(dir: string): Promise<RunManifest> {
   const o = m as Record<string, unknown>;
   check(typeof o === "object" && o !== null, "", "an object");
   check(typeof o.id === "string", "id", "a string");
+  // The id is shown and sent back in requests; it must be this folder's own name, never a path.
+  check(isValidRunId(o.id) && o.id === path.basename(path.resolve(dir)), "id", `the run folder's name "${path.basename(path.resolve(dir))}"`);
   check((RUN_STATES as readonly unknown[]).includes(o.state), "state", `one of ${RUN_STATES.join(", ")}`);
   check(Number.isInteger(o.step) && (o.step as number) >= 0, "step", "a non-negative integer");
   check(Number.isInteger(o.totalSteps), "totalSteps", "an integer");
@@ -346,9 +370,9 @@ export async function listArtifacts(dir: string): Promise<RunArtifacts> {
 }
 
 function toSummary(dir: string, m: RunManifest): RunSummary {
-  const { version: _v, owner: _o, ...rest } = m;
+  const { version: _v, owner: _o, ...rest } = effectiveManifest(m);
   // A best without its record (manifests before issue 12 mixed validation and test) is not shown.
-  return { ...rest, bestRobustAccuracy: m.best?.worstCaseRobustAccuracy, dir: path.resolve(dir), state: effectiveState(m) };
+  return { ...rest, bestRobustAccuracy: m.best?.worstCaseRobustAccuracy, dir: path.resolve(dir) };
 }
 
 /** The summary of the run in `dir`, with `interrupted` derived from a dead owner. */
@@ -394,7 +418,8 @@ export async function listRunDirs(runsDir: string): Promise<string[]> {
   const dirs: string[] = [];
   for (const e of entries) {
     const d = path.join(runsDir, e.name);
-    if (e.isDirectory() && (await exists(path.join(d, MANIFEST_FILE)))) dirs.push(d);
+    // Dirent.isDirectory() is false for a symlink: links out of the runs folder are not runs.
+    if (e.isDirectory() && isValidRunId(e.name) && (await exists(path.join(d, MANIFEST_FILE)))) dirs.push(d);
   }
   return dirs.sort();
 }

@@ -7,7 +7,9 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
   type MessageConnection,
+  type ResponseMessage,
 } from "vscode-jsonrpc/node";
+import { FrameGuard } from "./frameGuard";
 import * as protocol from "../protocol/methods";
 import type { DaemonStatusParams } from "../protocol/methods";
 import { describeBackend, selectBackend, type BackendInfo } from "../core/backend/select";
@@ -35,15 +37,24 @@ export interface DaemonOptions {
 export interface DaemonHandle {
   /** Resolves after `shutdown`, the end of the input, or `stop`, once every run is checkpointed. */
   done: Promise<void>;
+  /** The process exit code once `done`: 0, or 2 after a malformed message header. */
+  exitCode(): number;
   /** Graceful stop (e.g. on SIGTERM): training runs pause at their next step boundary. */
   stop(reason: string): Promise<void>;
 }
 
 export function startDaemon(opts: DaemonOptions): DaemonHandle {
-  const conn = createMessageConnection(new StreamMessageReader(opts.input), new StreamMessageWriter(opts.output));
-  const daemon = new Daemon(conn, opts);
-  return { done: daemon.run(), stop: (reason) => daemon.stop(reason) };
+  // vscode-jsonrpc frames the stream; the guard in front only stops at a header it cannot trust.
+  const guard = new FrameGuard((problem) => void daemon.badFrame(problem));
+  opts.input.pipe(guard);
+  const writer = new StreamMessageWriter(opts.output);
+  const conn = createMessageConnection(new StreamMessageReader(guard), writer);
+  const daemon: Daemon = new Daemon(conn, opts, writer);
+  return { done: daemon.run(), stop: (reason) => daemon.stop(reason), exitCode: () => daemon.exitCode };
 }
+
+/** JSON-RPC 2.0 §5.1: invalid JSON was received. */
+const PARSE_ERROR = -32700;
 
 class Daemon {
   private manager?: RunManager;
@@ -52,13 +63,33 @@ class Daemon {
   private lastProblem?: { health: "warning" | "error"; message: string };
   private finished!: () => void;
   private stopping?: Promise<void>;
+  exitCode = 0;
 
-  constructor(private readonly conn: MessageConnection, private readonly opts: DaemonOptions) {}
+  constructor(private readonly conn: MessageConnection, private readonly opts: DaemonOptions, private readonly writer: StreamMessageWriter) {}
+
+  /** A request the reader could not decode gets a parse error (id null: its id is unknown). */
+  private answerParseError(message: string): Promise<void> {
+    return this.writer.write({ jsonrpc: "2.0", id: null, error: { code: PARSE_ERROR, message } } as ResponseMessage).catch(() => {});
+  }
+
+  /** A header the stream cannot be resynchronised after: answer, checkpoint the runs and exit
+   * with code 2 so the extension starts a fresh daemon. */
+  async badFrame(problem: string): Promise<void> {
+    this.opts.log("error", `malformed message header from the client: ${problem}; exiting so the client restarts the daemon`);
+    this.exitCode = 2;
+    await this.answerParseError(`Parse error: ${problem}. The daemon exits; the client restarts it.`);
+    await this.stop(`malformed message header: ${problem}`);
+  }
 
   run(): Promise<void> {
     const done = new Promise<void>((r) => (this.finished = r));
     this.registerHandlers();
-    this.conn.onError(([err]) => this.opts.log("warn", `protocol error: ${err.message}`));
+    // With the frame guard in front, a reader error is a well-framed body that is not a JSON-RPC
+    // message: the stream is still in step, so answer and go on.
+    this.conn.onError(([err]) => {
+      this.opts.log("warn", `protocol error: ${err.message}`);
+      if (!this.stopping) void this.answerParseError(`Parse error: ${err.message.split("\n")[0]}`);
+    });
     this.conn.onClose(() => void this.stop("the client closed the connection"));
     this.conn.listen();
     this.opts.log("info", `daemon started (pid ${process.pid}, workspace ${this.opts.workspace}, ${this.opts.useWorkers ? "worker threads" : "in-process"})`);
@@ -147,7 +178,9 @@ class Daemon {
     c.onRequest(protocol.runPause, this.handle("hyperat/run.pause", (p) => this.managerFor().pause(requireStrings("hyperat/run.pause", p, ["runId"]).runId)));
     c.onRequest(protocol.runResume, this.handle("hyperat/run.resume", async (p) => {
       const { runId } = requireStrings("hyperat/run.resume", p, ["runId"]);
-      return this.managerFor().resume(runId);
+      const force = (p as { force?: unknown }).force;
+      if (force !== undefined && typeof force !== "boolean") throw new InvalidParamsError(`hyperat/run.resume: params.force must be a boolean when given, got ${JSON.stringify(force)}`);
+      return this.managerFor().resume(runId, { force: force === true });
     }));
     c.onRequest(protocol.runStop, this.handle("hyperat/run.stop", (p) => this.managerFor().stop(requireStrings("hyperat/run.stop", p, ["runId"]).runId)));
     c.onRequest(protocol.runMerge, this.handle("hyperat/run.merge", async (p) => {

@@ -39,9 +39,9 @@ function needWorkspace(ctx: Ctx): ctx is Ctx & { workspaceFolder: string; daemon
   return false;
 }
 
-function needTrust(what: string): boolean {
+function needTrust(what: string, why = "runs training code"): boolean {
   if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(`${what} runs training code, which needs a trusted workspace. Browsing runs and reports works untrusted.`, "Manage Workspace Trust")
+  void vscode.window.showWarningMessage(`${what} ${why}, which needs a trusted workspace. Browsing runs and reports works untrusted.`, "Manage Workspace Trust")
     .then((pick) => pick && vscode.commands.executeCommand("workbench.trust.manage"));
   return false;
 }
@@ -104,7 +104,8 @@ export const startRun = (ctx: Ctx): Cmd => async (arg) => {
 const control = (method: typeof p.runPause | typeof p.runResume | typeof p.runStop, states: readonly RunState[], verb: string) =>
   (ctx: Ctx): Cmd => async (arg) => {
     if (!needWorkspace(ctx)) return undefined;
-    if (verb === "resume" && !needTrust("Resuming a run")) return undefined;
+    // Every control writes to the run folder (run.json, metrics.jsonl); resume also trains.
+    if (verb === "resume" ? !needTrust("Resuming a run") : !needTrust(`${verb === "pause" ? "Pausing" : "Stopping"} a run`, "writes to the run folder")) return undefined;
     const run = await pickRun(ctx, arg, states, verb);
     if (!run) return undefined;
     const summary = await ctx.daemon.request(method, { runId: run.id });
@@ -115,6 +116,28 @@ const control = (method: typeof p.runPause | typeof p.runResume | typeof p.runSt
 export const pauseRun = control(p.runPause, RUN_COMMAND_STATES.pause, "pause");
 export const resumeRun = control(p.runResume, RUN_COMMAND_STATES.resume, "resume");
 export const stopRun = control(p.runStop, RUN_COMMAND_STATES.stop, "stop");
+
+/** Resumes a run that another live process (a daemon of another window, a CLI) owns, after
+ * saying what that does; the daemon answers RunBusy to a plain resume of such a run. */
+export const takeOverRun = (ctx: Ctx): Cmd => async (arg) => {
+  if (!needWorkspace(ctx) || !needTrust("Taking over a run")) return undefined;
+  const run = await pickRun(ctx, arg, RUN_COMMAND_STATES.open, "take over");
+  if (!run) return undefined;
+  const go = await vscode.window.showWarningMessage(
+    `Take over run ${run.id}?`,
+    {
+      modal: true,
+      detail: "The process that owns it now (another window's daemon or a hyperat CLI) stops writing to it before its next write; " +
+        "this window's daemon then resumes it from its latest checkpoint. Steps after that checkpoint are trained again. " +
+        "Use this when the owner is hung or you know it is gone.",
+    },
+    "Take Over",
+  );
+  if (go !== "Take Over") return undefined;
+  const summary = await ctx.daemon.request(p.runResume, { runId: run.id, force: true });
+  ctx.explorer.scheduleRefresh();
+  return summary;
+};
 
 export const mergeRun = (ctx: Ctx): Cmd => async (arg, strategyArg) => {
   if (!needWorkspace(ctx) || !needTrust("Merging a run")) return undefined;
@@ -196,7 +219,8 @@ export const revealRunFolder = (ctx: Ctx): Cmd => async (arg) => {
 export const refreshRuns = (ctx: Ctx): Cmd => async () => ctx.explorer.refresh();
 
 export const restartDaemon = (ctx: Ctx): Cmd => async () => {
-  if (!needWorkspace(ctx)) return undefined;
+  // Restarting pauses the runs it trains (writes checkpoints) and starts a configured program.
+  if (!needWorkspace(ctx) || !needTrust("Restarting the daemon", "pauses its runs and starts the configured daemon program")) return undefined;
   await ctx.daemon.restart();
   void vscode.window.showInformationMessage(`HyperAT: daemon restarted (backend ${ctx.daemon.info?.backend ?? "?"}).`);
   return undefined;
@@ -206,7 +230,7 @@ export const showLogs = (ctx: Ctx): Cmd => async () => ctx.log.show(true);
 
 /** Command id (without "hyperat.") -> factory; extension.ts registers them all. */
 export const COMMANDS: Record<string, (ctx: Ctx) => Cmd> = {
-  selectConfig, startRun, pauseRun, resumeRun, stopRun, mergeRun, evaluateRun,
+  selectConfig, startRun, pauseRun, resumeRun, stopRun, takeOverRun, mergeRun, evaluateRun,
   openDashboard, openReport, revealRunFolder, refreshRuns, restartDaemon, showLogs,
 };
 

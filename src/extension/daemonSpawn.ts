@@ -24,11 +24,23 @@ function expandHome(p: string, home: string | undefined): string {
   return home && (p === "~" || p.startsWith("~/")) ? join(home, p.slice(1)) : p;
 }
 
+/**
+ * The executables come from machine-scoped settings and are never resolved against the workspace
+ * (nor is the spawn's cwd used for them): a folder someone else wrote must not pick the program
+ * the extension runs. A relative path is refused; a bare command name is looked up on PATH.
+ */
 export function daemonSpawnPlan(settings: Settings, extensionPath: string, workspaceFolder: string, host: HostRuntime): SpawnPlan {
   const home = host.env.HOME ?? host.env.USERPROFILE;
   const daemonPath = expandHome(settings.daemonPath, home);
-  const cli = daemonPath ? (isAbsolute(daemonPath) ? daemonPath : join(workspaceFolder, daemonPath)) : join(extensionPath, "dist", "cli.js");
-  const command = expandHome(settings.nodePath, home) || host.execPath;
+  if (daemonPath && !isAbsolute(daemonPath)) {
+    throw new Error(`hyperat.daemon.path must be an absolute path or start with ~/, got "${settings.daemonPath}" (it is never resolved against the workspace folder)`);
+  }
+  const nodePath = expandHome(settings.nodePath, home);
+  if (nodePath && !isAbsolute(nodePath) && /[\\/]/.test(nodePath)) {
+    throw new Error(`hyperat.daemon.nodePath must be an absolute path, ~/..., or a command name on PATH, got "${settings.nodePath}" (it is never resolved against the workspace folder)`);
+  }
+  const cli = daemonPath || join(extensionPath, "dist", "cli.js");
+  const command = nodePath || host.execPath;
   const env: Record<string, string | undefined> = { ...host.env, HYPERAT_BACKEND: settings.backend };
   // Only our own runtime is Electron; a user-chosen node binary must not see the flag.
   if (!settings.nodePath && host.electronVersion) env.ELECTRON_RUN_AS_NODE = "1";

@@ -73,9 +73,16 @@ export const runStart = new RequestType<RunStartParams, RunStartResult, void>("h
  * `pausing`, then a `hyperat/run.status` with `paused` after the checkpoint is written. */
 export const runPause = new RequestType<RunIdParams, RunSummary, void>("hyperat/run.pause");
 
+export interface RunResumeParams extends RunIdParams {
+  /** Take the run over from the live process that owns it ("Take Over Run"): that process finds
+   * it lost the run before its next write and stops working on it. Without it such a run
+   * answers RunBusy naming its owner. */
+  force?: boolean;
+}
+
 /** Client → daemon: continue a paused, stopped, interrupted or failed run from its latest
  * checkpoint (queued first if another run is training). While `pausing` it cancels the pause. */
-export const runResume = new RequestType<RunIdParams, RunSummary, void>("hyperat/run.resume");
+export const runResume = new RequestType<RunResumeParams, RunSummary, void>("hyperat/run.resume");
 
 /** Client → daemon: stop at the next step boundary with a checkpoint; the run stays resumable. */
 export const runStop = new RequestType<RunIdParams, RunSummary, void>("hyperat/run.stop");

@@ -22,6 +22,15 @@ export const RUN_STATES: readonly RunState[] = [
 /** States in which some process is working on the run (so it needs a live owner). */
 export const ACTIVE_RUN_STATES: readonly RunState[] = ["queued", "running", "pausing", "merging", "evaluating"];
 
+/** A run id is a folder name inside `.hyperat/runs`: letters, digits, `.`, `_`, `-`, starting
+ * with a letter or digit (so never `.`, `..` or a hidden name), at most 128 characters. */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const RUN_ID_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128 characters";
+
+export function isValidRunId(id: unknown): id is string {
+  return typeof id === "string" && RUN_ID.test(id);
+}
+
 export type MergeStrategy = "uniform" | "adaptive";
 
 /** One optimizer step: which defense was sampled and how the batch went. */
@@ -118,6 +127,17 @@ export type MetricsLine = { time: string } & (
   | { kind: "evaluationReport"; reportPath: string; records: EvaluationRecord[] }
 );
 
+/** A merge or evaluation of a run that had already settled (e.g. completed). While it runs the
+ * run shows `merging`/`evaluating`; if the process dies meanwhile, readers show
+ * `previousState` again with `interrupted: true`, so a finished run stays finished. */
+export interface RunOperation {
+  kind: "merging" | "evaluating";
+  previousState: RunState;
+  startedAt: string;
+  /** The process ended during the operation; its outputs (if any) are incomplete. */
+  interrupted?: boolean;
+}
+
 /** What a run list shows. */
 export interface RunSummary {
   id: string;
@@ -142,6 +162,8 @@ export interface RunSummary {
   updatedAt: string;
   /** Why the run is in its state (error, NaN loss, interrupted, ...). */
   message?: string;
+  /** The merge/evaluation in progress, or the last one if the process died during it. */
+  operation?: RunOperation;
 }
 
 /** Files in a run folder, as paths relative to it. */

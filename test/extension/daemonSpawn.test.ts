@@ -1,5 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { daemonSpawnPlan } from "../../src/extension/daemonSpawn";
 import { DEFAULT_SETTINGS, settingsFrom } from "../../src/extension/settings";
 import { statusText } from "../../src/extension/statusText";
@@ -21,15 +23,26 @@ describe("daemonSpawnPlan", () => {
     assert.equal(p.env.ELECTRON_RUN_AS_NODE, undefined);
   });
 
-  test("a user-chosen node and a workspace-relative CLI; the flag is removed even if inherited", () => {
-    const p = daemonSpawnPlan({ ...DEFAULT_SETTINGS, nodePath: "/gpu/node", daemonPath: "tools/cli.js" }, "/ext", "/ws", {
+  test("a user-chosen node and CLI; the flag is removed even if inherited", () => {
+    const p = daemonSpawnPlan({ ...DEFAULT_SETTINGS, nodePath: "/gpu/node", daemonPath: "/opt/hyperat/cli.js" }, "/ext", "/ws", {
       ...host,
       electronVersion: "34.0.0",
       env: { ELECTRON_RUN_AS_NODE: "1" },
     });
     assert.equal(p.command, "/gpu/node");
-    assert.equal(p.args[0], "/ws/tools/cli.js");
+    assert.equal(p.args[0], "/opt/hyperat/cli.js");
     assert.equal("ELECTRON_RUN_AS_NODE" in p.env, false);
+  });
+
+  test("executables are never resolved against the workspace: relative paths are refused, bare names go to PATH", () => {
+    assert.throws(() => daemonSpawnPlan({ ...DEFAULT_SETTINGS, daemonPath: "tools/cli.js" }, "/ext", "/ws", host), /hyperat\.daemon\.path must be an absolute path.*"tools\/cli\.js"/);
+    assert.throws(() => daemonSpawnPlan({ ...DEFAULT_SETTINGS, nodePath: "./bin/node" }, "/ext", "/ws", host), /hyperat\.daemon\.nodePath .*"\.\/bin\/node"/);
+    assert.equal(daemonSpawnPlan({ ...DEFAULT_SETTINGS, nodePath: "node" }, "/ext", "/ws", host).command, "node");
+  });
+
+  test("the manifest makes the executable settings machine-scoped", () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, "../../package.json"), "utf8")) as { contributes: { configuration: { properties: Record<string, { scope?: string }> } } };
+    for (const key of ["hyperat.daemon.path", "hyperat.daemon.nodePath"]) assert.equal(pkg.contributes.configuration.properties[key].scope, "machine", key);
   });
 });
 

@@ -48,6 +48,6 @@ export function registerDaemon(program: Command): void {
       });
       for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => void daemon.stop(`received ${sig}`));
       await daemon.done;
-      process.exit(0);
+      process.exit(daemon.exitCode());
     });
 }

@@ -1,3 +1,5 @@
+import { escapeMarkdown as md } from "../../core/markdown";
+
 /** The demo's suite: the `quick` preset (PGD-20, CW-20) plus APGD-CE with 50 iterations (half AutoAttack's 100, named so in every report) to fit the CPU time budget. */
 export const DEMO_ATTACKS = "pgd-20,cw-20,apgd-ce-50";
 
@@ -18,11 +20,11 @@ export function renderDemoTable(rows: DemoModelRow[]): string {
   const attacks = [...new Set(rows.flatMap((r) => Object.keys(r.robustAccuracy)))];
   const head = ["model", "clean", ...attacks, "worst case", "trainable params", "eval s"];
   const lines = [
-    `| ${head.join(" | ")} |`,
+    `| ${head.map(md).join(" | ")} |`,
     `|${head.map(() => "---").join("|")}|`,
     ...rows.map(
       (r) =>
-        `| ${[r.name, pct(r.cleanAccuracy), ...attacks.map((a) => (a in r.robustAccuracy ? pct(r.robustAccuracy[a]) : "–")), `**${pct(r.worstCaseRobustAccuracy)}**`, r.trainableParams.toLocaleString("en-US"), r.seconds.toFixed(1)].join(" | ")} |`,
+        `| ${[md(r.name), pct(r.cleanAccuracy), ...attacks.map((a) => (a in r.robustAccuracy ? pct(r.robustAccuracy[a]) : "–")), `**${pct(r.worstCaseRobustAccuracy)}**`, r.trainableParams.toLocaleString("en-US"), r.seconds.toFixed(1)].join(" | ")} |`,
     ),
   ];
   return lines.join("\n");

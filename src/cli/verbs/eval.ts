@@ -30,6 +30,7 @@ interface EvalFlags {
   markdown?: string;
   backend: string;
   json?: boolean;
+  allowNonfinite?: boolean;
 }
 
 function intFlag(flag: string, v: string, min: number): number {
@@ -56,6 +57,7 @@ export function registerEval(program: Command): void {
     .option("--markdown <file>", "write a markdown report (RobustBench fields) here")
     .option("--backend <name>", "auto | tensorflow-gpu | tensorflow | wasm | cpu", "auto")
     .option("--json", "print the JSON report instead of the table")
+    .option("--allow-nonfinite", "load the model even if some weights are NaN or infinite (research); refused otherwise, naming the tensor")
     .action(async (opts: EvalFlags) => {
       // Validate everything cheap before loading anything heavy.
       if (!isBackendRequest(opts.backend)) throw new Error(`--backend: unknown backend "${opts.backend}"`);
@@ -68,7 +70,7 @@ export function registerEval(program: Command): void {
       const info = await selectBackend(opts.backend);
       const data = await loadDataSpec(opts.data, { split: "test", baseDir: process.cwd() });
       if (data.height !== data.width) throw new Error(`--data ${opts.data}: images are ${data.height}x${data.width}; the ViT needs square images`);
-      const loaded = await loadModelFile(modelFileOf(path.resolve(opts.model)), { imgSize: data.height });
+      const loaded = await loadModelFile(modelFileOf(path.resolve(opts.model)), { imgSize: data.height, allowNonFinite: opts.allowNonfinite === true });
       const c = loaded.config;
       if (c.numClasses !== data.numClasses) {
         throw new Error(`--model ${opts.model} has ${c.numClasses} classes but --data ${opts.data} has ${data.numClasses}; evaluate on matching data`);

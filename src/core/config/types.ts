@@ -17,6 +17,8 @@ export interface RunConfig {
     heads?: number;
     mean?: [number, number, number];
     std?: [number, number, number];
+    /** Load a `path` checkpoint that holds NaN/Inf weights (research); refused otherwise. */
+    allowNonFinite?: boolean;
     pretrain?: { steps: number; lr: number; batchSize: number; cacheDir?: string };
   };
   /** `val` is a data spec or `{ from: "train", n }` (images held out of `train`). */

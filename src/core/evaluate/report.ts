@@ -5,6 +5,7 @@
  * into a model card or compared with robustbench.github.io entries.
  */
 import type { EvalResult } from "./evaluator";
+import { escapeMarkdown as md, markdownCode } from "../markdown";
 
 export interface ReportSubject {
   /** Model file or run that was evaluated. */
@@ -66,27 +67,27 @@ export function reportMarkdown(rep: EvalReport): string {
     "",
     "| Field | Value |",
     "|---|---|",
-    `| Architecture | ${rep.model.architecture ?? "unknown"} |`,
-    `| Threat model | ${rep.threatModel.norm} |`,
-    `| eps | ${rep.threatModel.eps} |`,
+    `| Architecture | ${md(rep.model.architecture ?? "unknown")} |`,
+    `| Threat model | ${md(rep.threatModel.norm)} |`,
+    `| eps | ${md(String(rep.threatModel.eps))} |`,
     `| Clean accuracy | ${pct(rep.cleanAccuracy)} |`,
     `| Robust accuracy | ${pct(rep.worstCaseRobustAccuracy)} |`,
-    `| Evaluation method | ${evaluationMethod(rep)} |`,
+    `| Evaluation method | ${md(evaluationMethod(rep))} |`,
     `| n | ${rep.n} |`,
-    `| Checkpoint | ${rep.model.checkpoint ?? "unknown"} |`,
-    `| Data | ${rep.data ?? "unknown"} |`,
-    `| Backend | ${rep.backend} (${Object.entries(rep.versions).map(([k, v]) => `${k} ${v}`).join(", ")}) |`,
+    `| Checkpoint | ${md(rep.model.checkpoint ?? "unknown")} |`,
+    `| Data | ${md(rep.data ?? "unknown")} |`,
+    `| Backend | ${md(`${rep.backend} (${Object.entries(rep.versions).map(([k, v]) => `${k} ${v}`).join(", ")})`)} |`,
     "",
     "## Robust accuracy after each attack (cumulative)",
     "",
     "| Attack | Settings | Robust accuracy | Broken / attacked | Seconds |",
     "|---|---|---|---|---|",
     ...rep.attacks.map(
-      (a) => `| ${a.name} | ${a.description} | ${pct(rep.robustAccuracy[a.name])} | ${a.broken} / ${a.attacked} | ${a.seconds.toFixed(1)} |`,
+      (a) => `| ${md(a.name)} | ${md(a.description)} | ${pct(rep.robustAccuracy[a.name])} | ${a.broken} / ${a.attacked} | ${a.seconds.toFixed(1)} |`,
     ),
     "",
-    `Generated ${rep.generatedAt} in ${rep.seconds.toFixed(1)} s${rep.command ? ` by \`${rep.command}\`` : ""}.`,
+    `Generated ${md(rep.generatedAt)} in ${rep.seconds.toFixed(1)} s${rep.command ? ` by ${markdownCode(rep.command)}` : ""}.`,
   ];
-  if (rep.warnings.length > 0) lines.push("", "## Warnings", "", ...rep.warnings.map((w) => `- ${w}`));
+  if (rep.warnings.length > 0) lines.push("", "## Warnings", "", ...rep.warnings.map((w) => `- ${md(w)}`));
   return lines.join("\n") + "\n";
 }

@@ -5,6 +5,7 @@
  * to the start of the data region. Files are untrusted input: every field is checked before a
  * byte of tensor data is read, and every error names the file and the tensor.
  */
+import { duplicateJsonKey } from "./jsonKeys";
 
 export interface SafeTensor {
   /** dtype as stored in the file (F32, F16, BF16, ...); `data` is always float32. */
@@ -137,12 +138,17 @@ function parseHeader(bytes: Uint8Array, where: string): { entries: Entry[]; meta
     fail(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes): truncated or not safetensors`);
   }
   let json: unknown;
+  let text = "";
   try {
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
     json = JSON.parse(text);
   } catch (e) {
     fail(`header is not valid UTF-8 JSON (${(e as Error).message.split("\n")[0]})`);
   }
+  // JSON.parse would keep the last of two equal keys (e.g. a second "__metadata__" changing
+  // num_heads); the reference implementation refuses them, and so do we.
+  const dup = duplicateJsonKey(text);
+  if (dup !== undefined) fail(`header has the key ${JSON.stringify(dup)} (JSON pointer) twice; a file with duplicate keys is ambiguous`);
   if (!isPlainObject(json)) fail("header must be a JSON object");
   const header = json as Record<string, unknown>;
   const dataStart = 8 + headerLen;

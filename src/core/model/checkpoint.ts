@@ -26,6 +26,9 @@ export interface LoadOverrides {
   /** Pixel normalization; overrides the file's metadata (default 0.5). */
   mean?: [number, number, number];
   std?: [number, number, number];
+  /** Load weights that hold NaN or ±Inf (deliberate research on broken models) instead of
+   * refusing the file; a warning naming each such tensor goes into `notes`. Default false. */
+  allowNonFinite?: boolean;
 }
 
 export interface LoadedModel {
@@ -79,6 +82,26 @@ export async function loadModelFile(file: string, overrides: LoadOverrides = {})
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * A model with NaN/Inf weights evaluates to chance and trains to NaN, with symptoms that point
+ * elsewhere (issue 17): refuse it naming the tensor, unless the caller allows it on purpose.
+ */
+export function checkFinite(tensors: Record<string, RawTensor>, where: string, allow: boolean, notes: string[]): void {
+  for (const [name, t] of Object.entries(tensors)) {
+    let count = 0;
+    let first = -1;
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i])) {
+        if (count++ === 0) first = i;
+      }
+    }
+    if (count === 0) continue;
+    const what = `tensor "${name}" [${t.shape}] has ${count} non-finite value${count > 1 ? "s" : ""} (first at flat index ${first}: ${t.data[first]})`;
+    if (!allow) throw new Error(`${where}: ${what}; refusing to load it (allow it on purpose with --allow-nonfinite or "model": {"allowNonFinite": true})`);
+    notes.push(`WARNING: ${what}; loaded anyway because non-finite weights were allowed`);
+  }
+}
 
 function shapeEq(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
@@ -151,6 +174,7 @@ export function modelFromTensors(
   where: string,
 ): { config: ViTConfig; raw: Record<string, RawTensor>; notes: string[] } {
   const notes: string[] = [];
+  checkFinite(fileTensors, where, overrides.allowNonFinite === true, notes);
   let t = fileTensors;
   if (looksLikeHfVit(Object.keys(t))) {
     const mapped = hfToTimm(t, where);

@@ -80,6 +80,7 @@ export async function resolveBackbone(cfg: RunConfig, train: Dataset, onProgress
       heads: cfg.model.heads,
       mean: cfg.model.mean,
       std: cfg.model.std,
+      allowNonFinite: cfg.model.allowNonFinite,
     });
     return { vit: loaded.config, params: loaded.params, source: cfg.model.path, notes: loaded.notes };
   }

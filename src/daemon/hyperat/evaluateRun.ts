@@ -21,6 +21,7 @@ import { backendMemoryLimit, checkAttackBatch } from "../../core/evaluate/batchM
 import { listMergedModels, refreshModelCards } from "./exports";
 import { robustbenchEntry } from "./robustbench";
 import { CheckpointRef } from "../../protocol/runs";
+import { escapeMarkdown as md } from "../../core/markdown";
 
 /** One evaluated model of a run (report.json `models`). */
 export interface ModelEvaluation {
@@ -190,16 +191,16 @@ const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 function renderRunReport(r: { run: string; method: string; step: number; from: string; data: string; threatModel: { eps: string }; attacks: string[]; note?: string; backend?: string; models: ModelEvaluation[] }): string {
   const lines = [
-    `# ${r.run}: robust evaluation`,
+    `# ${md(r.run)}: robust evaluation`,
     "",
     ...(r.note ? [`> Note: ${r.note}.`, ""] : []),
-    `Method ${r.method}, LoRAs at step ${r.step} (checkpoint ${r.from}). Threat model L-inf, eps ${r.threatModel.eps}. Data ${r.data}. Attacks ${r.attacks.join(" → ")} (each on the survivors of the previous; worst case per sample). Backend ${r.backend}.`,
+    `Method ${md(r.method)}, LoRAs at step ${r.step} (checkpoint ${md(String(r.from))}). Threat model L-inf, eps ${md(r.threatModel.eps)}. Data ${md(r.data)}. Attacks ${r.attacks.map(md).join(" → ")} (each on the survivors of the previous; worst case per sample). Backend ${md(String(r.backend))}.`,
     "",
-    `| model | clean | ${r.attacks.join(" | ")} | worst case | trainable params | n |`,
+    `| model | clean | ${r.attacks.map(md).join(" | ")} | worst case | trainable params | n |`,
     `|---|---|${r.attacks.map(() => "---").join("|")}|---|---|---|`,
-    ...r.models.map((m) => `| ${m.name} | ${pct(m.cleanAccuracy)} | ${r.attacks.map((a) => pct(m.robustAccuracy[a] ?? NaN)).join(" | ")} | **${pct(m.worstCaseRobustAccuracy)}** | ${m.trainableParams.toLocaleString("en-US")} | ${m.result.n} |`),
+    ...r.models.map((m) => `| ${md(m.name)} | ${pct(m.cleanAccuracy)} | ${r.attacks.map((a) => pct(m.robustAccuracy[a] ?? NaN)).join(" | ")} | **${pct(m.worstCaseRobustAccuracy)}** | ${m.trainableParams.toLocaleString("en-US")} | ${m.result.n} |`),
   ];
-  const warnings = r.models.flatMap((m) => m.warnings.map((w) => `- ${m.name}: ${w}`));
+  const warnings = r.models.flatMap((m) => m.warnings.map((w) => `- ${md(m.name)}: ${md(w)}`));
   if (warnings.length) lines.push("", "## Warnings", "", ...warnings);
   return lines.join("\n") + "\n";
 }

@@ -1,0 +1,52 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { escapeMarkdown, markdownCode } from "../../src/core/markdown";
+import { renderReportMarkdown } from "../../src/daemon/report";
+import { buildReport, reportMarkdown } from "../../src/core/evaluate/report";
+import type { EvalResult } from "../../src/core/evaluate/evaluator";
+
+const HOSTILE = "**bold** | <img src=x onerror=alert(1)> [link](javascript:alert(1)) `code` _em_ ~~s~~ &amp; \\ #\nsecond line";
+
+/** Undoes CommonMark backslash escapes, as a renderer shows the text. */
+const shown = (s: string) => s.replace(/\\([!-/:-@[-`{-~])/g, "$1");
+/** Whether `needle` occurs with its first character not backslash-escaped (so it renders as markup). */
+const raw = (md: string, needle: string) => md.split(needle).slice(0, -1).some((before) => !before.endsWith("\\"));
+/** Pipes that split a GFM table cell (not preceded by a backslash). */
+const cellPipes = (row: string) => (row.match(/(^|[^\\])\|/g) ?? []).length;
+
+describe("Markdown escaping", () => {
+  test("special characters are escaped, newlines flattened, and the text shows unchanged", () => {
+    const e = escapeMarkdown(HOSTILE);
+    assert.ok(!e.includes("\n"));
+    assert.ok(!/(^|[^\\])[<>[\]*_`|~&]/.test(e.replace(/\\\\/g, "")), e);
+    assert.equal(shown(e), HOSTILE.replace("\n", " "));
+    assert.equal(escapeMarkdown("pgd-20 run.1"), "pgd-20 run.1", "ordinary names stay readable");
+  });
+
+  test("a code span's fence outgrows the backticks inside it", () => {
+    assert.equal(markdownCode("hyperat eval --data x"), "`hyperat eval --data x`");
+    assert.equal(markdownCode("a ``b`` c"), "``` a ``b`` c ```");
+  });
+
+  test("report.md of a run: a hostile run name, target and attack neither format nor add columns", () => {
+    const md = renderReportMarkdown(
+      { id: "r1", name: HOSTILE, method: "hyperat", defenses: ["pgd-at", "<b>x</b>"], step: 1, totalSteps: 2 },
+      [{ step: 1, target: "a|b", cleanAccuracy: 0.5, robustAccuracy: { "pgd|20": 0.25 }, worstCaseRobustAccuracy: 0.25 }],
+    );
+    for (const bad of ["<img", "<b>", "**bold**", "[link]", "`code`"]) assert.ok(!raw(md, bad), `${bad} in\n${md}`);
+    const rows = md.split("\n").filter((l) => l.startsWith("|"));
+    assert.equal(new Set(rows.map(cellPipes)).size, 1, rows.join("\n"));
+    assert.ok(shown(md).includes(HOSTILE.replace("\n", " ")));
+  });
+
+  test("the evaluation report escapes checkpoint paths, data specs, the command and warnings", () => {
+    const result = {
+      cleanAccuracy: 0.5, robustAccuracy: {}, worstCaseRobustAccuracy: 0.5, attacks: [], n: 1, seed: 1, seconds: 1,
+      threatModel: { norm: "Linf", eps: "8/255" }, backend: "cpu", versions: {}, warnings: ["<script>w</script>"],
+    } as unknown as EvalResult;
+    const md = reportMarkdown(buildReport(result, { checkpoint: "/tmp/a|b/<x>.safetensors", data: "synthetic:x?n=1&y=[2]", command: "hyperat eval `x`" }));
+    for (const bad of ["<x>", "<script>", "|b/", "&y", "[2]"]) assert.ok(!raw(md, bad), `${bad} in\n${md}`);
+    assert.ok(md.includes("`` hyperat eval `x` ``"));
+    for (const row of md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| Attack"))) assert.equal(cellPipes(row), 3, row);
+  });
+});
