@@ -3,7 +3,7 @@
 // VS Code's CSS variables. Sends only `ready` and button `action`s back.
 import type { Chart as ChartType, ChartDataset } from "chart.js" with { "resolution-mode": "import" };
 import type { RunDetail } from "../src/protocol/runs";
-import { isHostToWebviewMessage, type HostToWebviewMessage, type WebviewAction, type WebviewToHostMessage } from "../src/protocol/webview";
+import { isHostToWebviewMessage, type HostToWebviewMessage, type OperationProgress, type WebviewAction, type WebviewToHostMessage } from "../src/protocol/webview";
 import { actionEnabled } from "./actions";
 import { accuracyCurves, lambdaHeatmap, lossCurves, normsHeatmap, samplingShares, scale01, type Heatmap, type Series } from "./series";
 
@@ -13,6 +13,7 @@ const vscode = acquireVsCodeApi();
 if (document.body.dataset.runId) vscode.setState({ runId: document.body.dataset.runId });
 
 let detail: RunDetail | undefined;
+let operation: OperationProgress | null = null;
 const charts = new Map<string, ChartType>();
 // chart.js is ESM-only; a dynamic import keeps this file type-checkable as CommonJS (esbuild inlines it).
 let Chart: typeof ChartType;
@@ -48,12 +49,18 @@ function layout(): void {
     table.heat th { font-weight: normal; opacity: .8; }
     .actions { display: flex; gap: 6px; flex-wrap: wrap; }`;
   const header = el("header");
-  header.append(el("h2", { id: "title" }, document.body.dataset.runId ?? "run"), el("vscode-badge", { id: "state" }, "…"), el("span", { id: "progress" }));
+  header.append(
+    el("h2", { id: "title" }, document.body.dataset.runId ?? "run"),
+    el("vscode-badge", { id: "state" }, "…"),
+    el("span", { id: "progress" }),
+    el("span", { id: "operation" }),
+  );
   const actions = el("div", { class: "actions" });
   const buttons: Array<[string, WebviewToHostMessage]> = [
     ["Pause", { type: "action", action: "pause" }],
     ["Resume", { type: "action", action: "resume" }],
     ["Stop", { type: "action", action: "stop" }],
+    ["Cancel", { type: "action", action: "cancel" }],
     ["Merge (adaptive)", { type: "action", action: "merge", strategy: "adaptive" }],
     ["Merge (uniform)", { type: "action", action: "merge", strategy: "uniform" }],
     ["Evaluate", { type: "action", action: "evaluate" }],
@@ -169,6 +176,14 @@ function renderHeader(): void {
   }
 }
 
+/** The merge/evaluation/preparation in progress, from the host's progress tracker. */
+function renderOperation(): void {
+  const box = document.getElementById("operation")!;
+  const pct = operation?.percentage !== undefined ? ` ${Math.round(operation.percentage)}%` : "";
+  box.textContent = operation ? `${operation.title}${pct}${operation.message ? ` · ${operation.message}` : ""}` : "";
+  box.hidden = !operation;
+}
+
 function render(): void {
   if (!detail) return;
   renderHeader();
@@ -190,6 +205,11 @@ function scheduleRender(): void {
 }
 
 function apply(m: HostToWebviewMessage): void {
+  if (m.type === "progress") {
+    operation = m.progress;
+    renderOperation();
+    return;
+  }
   if (m.type === "snapshot") {
     detail = m.detail;
     scheduleRender();

@@ -31,6 +31,8 @@ export function toResponseError(e: unknown): ResponseError<HyperatErrorData | un
       return new ResponseError(ErrorCodes.InvalidState, err.message, data({ runId: str(p.runId), state: str(p.state) }));
     case "RunBusyError":
       return new ResponseError(ErrorCodes.RunBusy, err.message, data({ runId: str(p.runId), pid: num(p.pid) }));
+    case "OperationCancelledError":
+      return new ResponseError(ErrorCodes.OperationCancelled, err.message, data({ runId: str(p.runId) }));
     case "InvalidParamsError":
       return new ResponseError(RpcCodes.InvalidParams, err.message, undefined);
     default:

@@ -16,6 +16,9 @@ import { diskRunReader } from "./runReader";
 import { settingsFrom } from "./settings";
 import { StatusBar } from "./statusBar";
 import { throttle } from "./throttle";
+import { ProgressTracker, progressText } from "./progressTracker";
+import { vscodeProgressUi } from "./progressUi";
+import * as p from "../protocol";
 
 let ctx: Ctx | undefined;
 
@@ -74,6 +77,23 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     }),
   );
   if (daemon) {
+    const progress = new ProgressTracker(
+      vscodeProgressUi,
+      (runId) => void daemon.request(p.runCancel, { runId }).catch((e: Error) => log.warn(`cancel ${runId}: ${e.message}`)),
+      (runId) => {
+        explorer.scheduleRefresh();
+        dashboards.post(runId, { type: "progress", progress: progress.current(runId) ?? null });
+      },
+    );
+    c.progress = progress;
+    explorer.progressOf = (runId) => {
+      const now = progress.current(runId);
+      return now && progressText(now);
+    };
+    context.subscriptions.push(
+      daemon.onProgress.event((e) => progress.handle(e)),
+      daemon.onRunning.event((running) => running || progress.clear()),
+    );
     context.subscriptions.push(daemon, ...wireDaemon(c, daemon, live));
   }
   return c;

@@ -11,9 +11,20 @@ export type HostToWebviewMessage =
   | { type: "metrics"; metric: StepMetric }
   | { type: "loraNorms"; snapshot: LoraNormsSnapshot }
   | { type: "evaluation"; record: EvaluationRecord }
-  | { type: "merge"; merge: MergeRecord };
+  | { type: "merge"; merge: MergeRecord }
+  /** The run's operation in progress (merge, evaluation, preparation), or null when none. */
+  | { type: "progress"; progress: OperationProgress | null };
 
-export const WEBVIEW_ACTIONS = ["pause", "resume", "stop", "merge", "evaluate", "openReport", "revealFolder"] as const;
+/** What the dashboard header shows while an operation of the run is in progress. */
+export interface OperationProgress {
+  title: string;
+  message?: string;
+  /** 0..100 */
+  percentage?: number;
+  cancellable: boolean;
+}
+
+export const WEBVIEW_ACTIONS = ["pause", "resume", "stop", "cancel", "merge", "evaluate", "openReport", "revealFolder"] as const;
 export type WebviewAction = (typeof WEBVIEW_ACTIONS)[number];
 
 /** Webview → host. `ready` asks for a snapshot; `action` forwards a button press. */
@@ -87,6 +98,9 @@ export function isHostToWebviewMessage(v: unknown): v is HostToWebviewMessage {
       return isEvaluationRecord(v.record);
     case "merge":
       return isMergeRecord(v.merge);
+    case "progress":
+      return v.progress === null || (isObj(v.progress) && isStr(v.progress.title) && typeof v.progress.cancellable === "boolean" &&
+        (v.progress.message === undefined || isStr(v.progress.message)) && (v.progress.percentage === undefined || isNum(v.progress.percentage)));
     default:
       return false;
   }

@@ -5,7 +5,7 @@ import { Dataset } from "../../core/data/types";
 import { numTokens } from "../../core/model/config";
 import { paramShapes } from "../../core/model/params";
 import { presetConfig } from "../../core/model/config";
-import { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainSession } from "../engine";
+import { CancelSignal, EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainSession } from "../engine";
 import { loadConfigFile, loadFrozenConfigFile, toResolved } from "./configFile";
 import { resolveBackbone, Backbone } from "./backbone";
 import { HyperatSession } from "./session";
@@ -82,21 +82,21 @@ export class HyperatEngine implements RunEngine {
     return HyperatSession.open(runDir, cfg, backbone, train, val, resume);
   }
 
-  async merge(runDir: string, rc: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void): Promise<MergeOutcome> {
+  async merge(runDir: string, rc: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, signal?: CancelSignal): Promise<MergeOutcome> {
     const session = (await this.openSession(runDir, rc, true)) as HyperatSession;
     try {
-      return await mergeRun(runDir, rc.raw as RunConfig, session, strategy, onProgress);
+      return await mergeRun(runDir, rc.raw as RunConfig, session, strategy, onProgress, signal);
     } finally {
       session.dispose();
     }
   }
 
-  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void): Promise<unknown> {
+  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, signal?: CancelSignal): Promise<unknown> {
     const cfg = rc.raw as RunConfig;
     const session = (await this.openSession(runDir, rc, true)) as HyperatSession;
     try {
       const test = await loadSplit(cfg, "test");
-      return await evaluateRun(runDir, cfg, session, test, attacks ?? cfg.evaluation.attacks, onProgress);
+      return await evaluateRun(runDir, cfg, session, test, attacks ?? cfg.evaluation.attacks, onProgress, signal);
     } finally {
       session.dispose();
     }
