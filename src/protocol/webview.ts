@@ -4,9 +4,15 @@
 import type { EvaluationRecord, LoraNormsSnapshot, MergeRecord, RunDetail, RunState, StepMetric } from "./runs";
 import { RUN_STATES } from "./runs";
 
+/** One training event of the full history: a step, or a resume that supersedes later steps. */
+export type HistoryEvent = ({ kind: "step" } & StepMetric) | { kind: "resume"; fromStep: number };
+
 /** Host → webview. `snapshot` replaces everything; the others append. */
 export type HostToWebviewMessage =
   | { type: "snapshot"; detail: RunDetail }
+  /** The whole metrics.jsonl in chunks after a snapshot (`first` starts over, `done` ends it),
+   * then, for runs no daemon reports on (CLI runs), its new lines as they are appended. */
+  | { type: "history"; first: boolean; done: boolean; events: HistoryEvent[] }
   | { type: "status"; state: RunState; step: number; totalSteps: number; message?: string }
   | { type: "metrics"; metric: StepMetric }
   | { type: "loraNorms"; snapshot: LoraNormsSnapshot }
@@ -65,6 +71,12 @@ export function isEvaluationRecord(v: unknown): v is EvaluationRecord {
   );
 }
 
+export function isHistoryEvent(v: unknown): v is HistoryEvent {
+  if (!isObj(v)) return false;
+  if (v.kind === "resume") return isNum(v.fromStep);
+  return v.kind === "step" && isStepMetric(v);
+}
+
 export function isMergeRecord(v: unknown): v is MergeRecord {
   return (
     isObj(v) && (v.strategy === "uniform" || v.strategy === "adaptive") && isStr(v.modelPath) && isStr(v.time) &&
@@ -92,6 +104,8 @@ export function isHostToWebviewMessage(v: unknown): v is HostToWebviewMessage {
       return isRunState(v.state) && isNum(v.step) && isNum(v.totalSteps) && (v.message === undefined || isStr(v.message));
     case "metrics":
       return isStepMetric(v.metric);
+    case "history":
+      return typeof v.first === "boolean" && typeof v.done === "boolean" && Array.isArray(v.events) && v.events.every(isHistoryEvent);
     case "loraNorms":
       return isLoraNormsSnapshot(v.snapshot);
     case "evaluation":
