@@ -9,6 +9,7 @@ import * as p from "../protocol";
 import type { RunState, RunSummary } from "../protocol/runs";
 import { Ctx } from "./ctx";
 import { RUN_COMMAND_STATES } from "./runCommandStates";
+import { newConfig } from "./newConfig";
 
 export type Cmd = (...args: unknown[]) => Promise<unknown>;
 
@@ -229,7 +230,7 @@ export const showLogs = (ctx: Ctx): Cmd => async () => ctx.log.show(true);
 
 /** Command id (without "hyperat.") -> factory; extension.ts registers them all. */
 export const COMMANDS: Record<string, (ctx: Ctx) => Cmd> = {
-  selectConfig, startRun, pauseRun, resumeRun, stopRun, cancelOperation, mergeRun, evaluateRun,
+  selectConfig, newConfig, startRun, pauseRun, resumeRun, stopRun, cancelOperation, mergeRun, evaluateRun,
   openDashboard, openReport, revealRunFolder, refreshRuns, restartDaemon, showLogs,
 };
 
