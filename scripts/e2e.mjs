@@ -16,6 +16,7 @@ import { ensureCodeServer } from "../test/e2e/harness/installCodeServer.mjs";
 import { freePort, installExtension, startCodeServer, stateDirs } from "../test/e2e/harness/codeServer.mjs";
 import { runExtensionHostTests } from "../test/e2e/harness/extensionHostTests.mjs";
 import { CHROMIUM } from "../test/e2e/harness/browser.mjs";
+import { vsceArgs } from "./vsixTarget.mjs";
 
 const root = resolve(".");
 const cache = join(root, ".cache");
@@ -42,11 +43,8 @@ mark("code-server ready");
 if (!process.env.HYPERAT_E2E_SKIP_BUILD) execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
 mkdirSync(work, { recursive: true });
 const vsix = join(work, "hyperat.vsix");
-// vsce rewrites README's relative links against the repository; for a repository it cannot
-// recognize (not GitHub/GitLab) it needs explicit bases or it refuses to package.
-const repo = String(JSON.parse(readFileSync("package.json", "utf8")).repository?.url ?? "").replace(/\.git$/, "");
-const bases = repo ? ["--baseContentUrl", `${repo}/blob/HEAD`, "--baseImagesUrl", `${repo}/raw/HEAD`] : [];
-execFileSync("npx", ["--no-install", "vsce", "package", "--no-dependencies", ...bases, "--out", vsix], { stdio: ["ignore", "ignore", "inherit"] });
+// The same vsce arguments as `npm run package` (scripts/vsixTarget.mjs).
+execFileSync("npx", ["--no-install", "vsce", ...vsceArgs(vsix)], { stdio: ["ignore", "ignore", "inherit"] });
 mark("built and packaged");
 
 // Extension-host tests: one bundle, mocha loaded from our node_modules at run time.

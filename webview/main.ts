@@ -1,11 +1,13 @@
 // The run dashboard (browser side). Receives HostToWebviewMessage via postMessage, validates
 // each one, and renders with @vscode-elements/elements controls and Chart.js charts themed by
 // VS Code's CSS variables. Sends only `ready` and button `action`s back.
-import type { Chart as ChartType, ChartDataset } from "chart.js" with { "resolution-mode": "import" };
-import type { RunDetail } from "../src/protocol/runs";
-import { isHostToWebviewMessage, type HostToWebviewMessage, type WebviewAction, type WebviewToHostMessage } from "../src/protocol/webview";
+import type { Chart as ChartType, Plugin } from "chart.js" with { "resolution-mode": "import" };
+import type { RunDetail, StepMetric } from "../src/protocol/runs";
+import { isHostToWebviewMessage, type HostToWebviewMessage, type OperationProgress, type WebviewAction, type WebviewToHostMessage } from "../src/protocol/webview";
 import { actionEnabled } from "./actions";
-import { accuracyCurves, lambdaHeatmap, lossCurves, normsHeatmap, samplingShares, scale01, type Heatmap, type Series } from "./series";
+import { accuracyCurves, bestPoints, lambdaHeatmap, lossCurves, lrCurve, normsHeatmap, samplingShares, scale01, trainAccuracyCurves, type Heatmap, type Series } from "./series";
+import { lineDatasets, lineOptions, type AxisChoice } from "./chartOptions";
+import { countSampled, foldHistory, mergeRecent } from "./history";
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewToHostMessage): void; setState(s: { runId: string }): void };
 const vscode = acquireVsCodeApi();
@@ -13,6 +15,13 @@ const vscode = acquireVsCodeApi();
 if (document.body.dataset.runId) vscode.setState({ runId: document.body.dataset.runId });
 
 let detail: RunDetail | undefined;
+/** Every step of the kept trajectory: the streamed metrics.jsonl plus live steps (history.ts). */
+let steps: StepMetric[] = [];
+/** EMA weight of the smoothed curves (TensorBoard's default). */
+let smoothing = 0.6;
+let logLoss = false;
+let historyLoading = false;
+let operation: OperationProgress | null = null;
 const charts = new Map<string, ChartType>();
 // chart.js is ESM-only; a dynamic import keeps this file type-checkable as CommonJS (esbuild inlines it).
 let Chart: typeof ChartType;
@@ -46,14 +55,22 @@ function layout(): void {
     table.heat { border-collapse: collapse; font-size: 11px; }
     table.heat td, table.heat th { padding: 2px 6px; text-align: right; }
     table.heat th { font-weight: normal; opacity: .8; }
-    .actions { display: flex; gap: 6px; flex-wrap: wrap; }`;
+    .actions { display: flex; gap: 6px; flex-wrap: wrap; }
+    .controls { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; width: 100%; }
+    #history { opacity: .7; }`;
   const header = el("header");
-  header.append(el("h2", { id: "title" }, document.body.dataset.runId ?? "run"), el("vscode-badge", { id: "state" }, "…"), el("span", { id: "progress" }));
+  header.append(
+    el("h2", { id: "title" }, document.body.dataset.runId ?? "run"),
+    el("vscode-badge", { id: "state" }, "…"),
+    el("span", { id: "progress" }),
+    el("span", { id: "operation" }),
+  );
   const actions = el("div", { class: "actions" });
   const buttons: Array<[string, WebviewToHostMessage]> = [
     ["Pause", { type: "action", action: "pause" }],
     ["Resume", { type: "action", action: "resume" }],
     ["Stop", { type: "action", action: "stop" }],
+    ["Cancel", { type: "action", action: "cancel" }],
     ["Merge (adaptive)", { type: "action", action: "merge", strategy: "adaptive" }],
     ["Merge (uniform)", { type: "action", action: "merge", strategy: "uniform" }],
     ["Evaluate", { type: "action", action: "evaluate" }],
@@ -65,6 +82,27 @@ function layout(): void {
     actions.append(b);
   }
   header.append(actions);
+  const controls = el("div", { class: "controls" });
+  const slider = el("input", { id: "smoothing", type: "range", min: "0", max: "0.99", step: "0.01", value: String(smoothing) });
+  const sliderLabel = el("span", { id: "smoothing-label" }, `smoothing ${smoothing.toFixed(2)}`);
+  slider.addEventListener("input", () => {
+    smoothing = Number(slider.value);
+    sliderLabel.textContent = `smoothing ${smoothing.toFixed(2)}`;
+    scheduleRender();
+  });
+  const log = el("input", { id: "log-loss", type: "checkbox" });
+  log.addEventListener("change", () => {
+    logLoss = log.checked;
+    scheduleRender();
+  });
+  const logLabel = el("label", {}, " log-scale loss");
+  logLabel.prepend(log);
+  const reset = el("vscode-button", { secondary: "", id: "reset-zoom" }, "Reset zoom");
+  reset.addEventListener("click", () => {
+    for (const c of charts.values()) (c as ChartType & { resetZoom?: () => void }).resetZoom?.();
+  });
+  controls.append(sliderLabel, slider, logLabel, reset, el("span", { id: "history" }));
+  header.append(controls);
   const grid = el("div", { class: "grid" });
   const card = (id: string, title: string, body: HTMLElement) => {
     const c = el("section", { class: "card", id: `card-${id}` });
@@ -74,6 +112,8 @@ function layout(): void {
   card("sampling", "Task sampling: share of steps per defense", el("canvas", { id: "chart-sampling" }));
   card("accuracy", "Robust accuracy (worst case) per LoRA and merge; clean dashed", el("canvas", { id: "chart-accuracy" }));
   card("loss", "Training loss", el("canvas", { id: "chart-loss" }));
+  card("trainacc", "Training batch accuracy: clean dashed, adversarial solid", el("canvas", { id: "chart-trainacc" }));
+  card("lr", "Learning rate", el("canvas", { id: "chart-lr" }));
   const norms = el("div");
   norms.append(el("input", { id: "norms-step", type: "range", min: "0", max: "0", value: "0" }), el("span", { id: "norms-label" }), el("div", { id: "norms-table" }));
   card("norms", "Per-layer LoRA norms ‖ΔW‖ (layers × defenses)", norms);
@@ -82,38 +122,23 @@ function layout(): void {
   (document.getElementById("norms-step") as HTMLInputElement).addEventListener("input", () => renderNorms());
 }
 
-function lineChart(id: string, series: Series[], yMax?: number): void {
+function lineChart(id: string, series: Series[], axis: AxisChoice = {}): void {
   const canvas = document.getElementById(`chart-${id}`) as HTMLCanvasElement | null;
   if (!canvas) return;
-  const points = series.reduce((n, s) => n + s.points.length, 0);
-  canvas.dataset.points = String(points);
-  const fg = css("--vscode-foreground", "#ccc");
-  const grid = css("--vscode-editorWidget-border", "#8884");
-  const datasets: ChartDataset<"line", Series["points"]>[] = series.map((s, i) => {
-    const c = color(s.group ?? i);
-    return { label: s.label, data: s.points, borderColor: c, backgroundColor: c, borderDash: s.dashed ? [6, 4] : undefined, pointRadius: s.points.length > 40 ? 0 : 2, borderWidth: 1.5, tension: 0 };
-  });
+  canvas.dataset.points = String(series.reduce((n, s) => n + s.points.length, 0));
+  canvas.dataset.series = String(series.filter((s) => !s.hideInLegend).length);
+  const theme = { fg: css("--vscode-foreground", "#ccc"), grid: css("--vscode-editorWidget-border", "#8884"), color };
+  const datasets = lineDatasets(series, theme, axis);
+  const key = JSON.stringify(axis);
   const existing = charts.get(id);
-  if (existing) {
+  if (existing && canvas.dataset.axis === key) {
     existing.data.datasets = datasets;
     existing.update("none");
     return;
   }
-  charts.set(id, new Chart(canvas, {
-    type: "line",
-    data: { datasets },
-    options: {
-      animation: false,
-      parsing: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      scales: {
-        x: { type: "linear", title: { display: true, text: "step", color: fg }, ticks: { color: fg }, grid: { color: grid } },
-        y: { type: "linear", min: 0, max: yMax, ticks: { color: fg }, grid: { color: grid } },
-      },
-      plugins: { legend: { labels: { color: fg, boxWidth: 12 } } },
-    },
-  }));
+  existing?.destroy();
+  canvas.dataset.axis = key;
+  charts.set(id, new Chart(canvas, { type: "line", data: { datasets }, options: lineOptions(theme, axis) }));
 }
 
 function heatTable(h: Heatmap, digits: number): HTMLTableElement {
@@ -169,12 +194,23 @@ function renderHeader(): void {
   }
 }
 
+/** The merge/evaluation/preparation in progress, from the host's progress tracker. */
+function renderOperation(): void {
+  const box = document.getElementById("operation")!;
+  const pct = operation?.percentage !== undefined ? ` ${Math.round(operation.percentage)}%` : "";
+  box.textContent = operation ? `${operation.title}${pct}${operation.message ? ` · ${operation.message}` : ""}` : "";
+  box.hidden = !operation;
+}
+
 function render(): void {
   if (!detail) return;
   renderHeader();
-  lineChart("sampling", samplingShares(detail.recentMetrics, detail.defenses), 1);
-  lineChart("accuracy", accuracyCurves(detail.evaluations), 1);
-  lineChart("loss", lossCurves(detail.recentMetrics));
+  lineChart("sampling", samplingShares(steps, detail.defenses), { yMin: 0, yMax: 1 });
+  lineChart("accuracy", [...accuracyCurves(detail.evaluations), ...bestPoints(detail.evaluations)], { yMin: 0, yMax: 1 });
+  lineChart("loss", lossCurves(steps, smoothing), { logY: logLoss });
+  lineChart("trainacc", trainAccuracyCurves(steps, smoothing), { yMin: 0, yMax: 1 });
+  lineChart("lr", lrCurve(steps));
+  document.getElementById("history")!.textContent = `${steps.length.toLocaleString("en-US")} steps${historyLoading ? " (loading history…)" : ""}`;
   renderNorms();
   renderLambdas();
 }
@@ -190,8 +226,23 @@ function scheduleRender(): void {
 }
 
 function apply(m: HostToWebviewMessage): void {
+  if (m.type === "progress") {
+    operation = m.progress;
+    renderOperation();
+    return;
+  }
   if (m.type === "snapshot") {
     detail = m.detail;
+    steps = mergeRecent(steps, detail.recentMetrics);
+    detail.sampledCounts = countSampled(steps);
+    scheduleRender();
+    return;
+  }
+  if (m.type === "history") {
+    if (m.first) steps = [];
+    foldHistory(steps, m.events);
+    historyLoading = !m.done;
+    if (detail) detail.sampledCounts = countSampled(steps);
     scheduleRender();
     return;
   }
@@ -201,7 +252,7 @@ function apply(m: HostToWebviewMessage): void {
       Object.assign(detail, { state: m.state, step: m.step, totalSteps: m.totalSteps, message: m.message });
       break;
     case "metrics":
-      detail.recentMetrics.push(m.metric);
+      foldHistory(steps, [{ kind: "step", ...m.metric }]);
       detail.sampledCounts[m.metric.defense] = (detail.sampledCounts[m.metric.defense] ?? 0) + 1;
       detail.step = m.metric.step;
       break;
@@ -220,7 +271,10 @@ function apply(m: HostToWebviewMessage): void {
 
 async function main(): Promise<void> {
   const c = await import("chart.js");
-  c.Chart.register(c.LineController, c.LineElement, c.PointElement, c.LinearScale, c.Legend, c.Tooltip);
+  // Typed for CommonJS here; the bundle (ESM) gets the plugin object as the default export.
+  const zoomModule = (await import("chartjs-plugin-zoom")) as unknown as { default?: Plugin };
+  const zoom = (zoomModule.default ?? zoomModule) as Plugin;
+  c.Chart.register(c.LineController, c.LineElement, c.PointElement, c.LinearScale, c.LogarithmicScale, c.Legend, c.Tooltip, c.Decimation, zoom);
   Chart = c.Chart;
   layout();
   window.addEventListener("message", (e: MessageEvent<unknown>) => {

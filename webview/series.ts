@@ -14,6 +14,11 @@ export interface Series {
   dashed?: boolean;
   /** Series with the same group share a color (a target's robust and clean lines). */
   group?: number;
+  /** Drawn thin and translucent (the raw values under a smoothed line). */
+  faint?: boolean;
+  /** Points only, as large markers (the best validation). */
+  marker?: boolean;
+  hideInLegend?: boolean;
 }
 
 /**
@@ -36,17 +41,66 @@ export function samplingShares(metrics: readonly StepMetric[], defenses: readonl
   return [...series].map(([label, points]) => ({ label, points }));
 }
 
-/** Loss per step and its trailing mean over `window` steps (the raw loss jumps with the sampled defense). */
-export function lossCurves(metrics: readonly StepMetric[], window = 10): Series[] {
-  const sorted = [...metrics].sort((a, b) => a.step - b.step);
-  const mean: Point[] = sorted.map((m, i) => {
-    const slice = sorted.slice(Math.max(0, i - window + 1), i + 1);
-    return { x: m.step, y: slice.reduce((s, e) => s + e.loss, 0) / slice.length };
+/**
+ * Exponential moving average as TensorBoard's scalar dashboard smooths (weight in [0, 1)):
+ * last = w·last + (1 − w)·y, divided by 1 − w^n so the first points are not pulled toward 0
+ * (the debiasing of Adam's moment estimates). Non-finite values pass through unsmoothed.
+ */
+export function ema(points: readonly Point[], weight: number): Point[] {
+  const w = Math.min(Math.max(weight, 0), 0.999);
+  let last = 0;
+  let n = 0;
+  return points.map((p) => {
+    if (!Number.isFinite(p.y)) return { x: p.x, y: p.y };
+    last = w * last + (1 - w) * p.y;
+    n++;
+    return { x: p.x, y: w === 0 ? p.y : last / (1 - w ** n) };
   });
+}
+
+const bySteps = (metrics: readonly StepMetric[]) => [...metrics].sort((a, b) => a.step - b.step);
+
+/** Loss per step and its EMA (the raw loss jumps with the sampled defense). */
+export function lossCurves(metrics: readonly StepMetric[], smoothing = 0.6): Series[] {
+  const raw = bySteps(metrics).map((m) => ({ x: m.step, y: m.loss }));
   return [
-    { label: "loss", points: sorted.map((m) => ({ x: m.step, y: m.loss })) },
-    { label: `mean of ${window}`, points: mean },
+    { label: "loss", points: raw, faint: true, group: 0 },
+    { label: `loss (EMA ${smoothing.toFixed(2)})`, points: ema(raw, smoothing), group: 0 },
   ];
+}
+
+/** Training-batch accuracy, clean and on the defense's adversarial batch, raw (faint) and smoothed. */
+export function trainAccuracyCurves(metrics: readonly StepMetric[], smoothing = 0.6): Series[] {
+  const sorted = bySteps(metrics);
+  const clean = sorted.map((m) => ({ x: m.step, y: m.cleanAcc }));
+  const adv = sorted.map((m) => ({ x: m.step, y: m.advAcc }));
+  return [
+    { label: "clean (raw)", points: clean, faint: true, group: 0, hideInLegend: true },
+    { label: "clean", points: ema(clean, smoothing), dashed: true, group: 0 },
+    { label: "adversarial (raw)", points: adv, faint: true, group: 1, hideInLegend: true },
+    { label: "adversarial", points: ema(adv, smoothing), group: 1 },
+  ];
+}
+
+/** The learning rate per step (warmup and decay show here). */
+export function lrCurve(metrics: readonly StepMetric[]): Series[] {
+  return [{ label: "learning rate", points: bySteps(metrics).map((m) => ({ x: m.step, y: m.lr })) }];
+}
+
+/** Per target, the validation/evaluation with the highest worst-case robust accuracy (ties: the
+ * earliest), as one marker point each: where a "best checkpoint" would be taken. */
+export function bestPoints(evaluations: readonly EvaluationRecord[]): Series[] {
+  const best = new Map<string, EvaluationRecord>();
+  for (const e of [...evaluations].sort((a, b) => a.step - b.step)) {
+    if (!Number.isFinite(e.worstCaseRobustAccuracy)) continue;
+    const b = best.get(e.target);
+    if (!b || e.worstCaseRobustAccuracy > b.worstCaseRobustAccuracy) best.set(e.target, e);
+  }
+  const targets = [...new Set(evaluations.map((e) => e.target))];
+  return targets.filter((t) => best.has(t)).map((t) => {
+    const e = best.get(t)!;
+    return { label: `${t} best`, points: [{ x: e.step, y: e.worstCaseRobustAccuracy }], group: targets.indexOf(t), marker: true, hideInLegend: true };
+  });
 }
 
 /** Robust (worst-case) accuracy per evaluated target over steps, plus each target's clean accuracy dashed. */

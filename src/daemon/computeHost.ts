@@ -3,6 +3,7 @@
 // thread so the daemon's event loop keeps answering while a step computes. One code path.
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../core/backend/select";
+import type { CancelSignal } from "./cancelFlag";
 import type { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "./engine";
 import type { CheckpointRef } from "../protocol/runs";
 
@@ -24,8 +25,10 @@ export interface ComputeHost {
   saveCheckpoint(): Promise<string>;
   saveAdapters(): Promise<string[]>;
   closeSession(): Promise<void>;
-  merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<MergeOutcome>;
-  evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<unknown>;
+  /** `signal` aborts the merge between λ steps (RunManager's cancel); nothing is written then. */
+  merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<MergeOutcome>;
+  /** `signal` aborts the evaluation between batches; no report is written then. */
+  evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<unknown>;
   /** Memory of the compute thread as of the last call (tf.memory()). */
   memory(): ComputeMemory | undefined;
   /** Releases the session and, for a worker, the thread. */
@@ -79,14 +82,14 @@ export class InProcessHost implements ComputeHost {
     s?.dispose();
   }
 
-  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<MergeOutcome> {
+  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: CancelSignal): Promise<MergeOutcome> {
     await selectBackend(cfg.backend);
-    return this.engine.merge(runDir, cfg, strategy, onProgress, from);
+    return this.engine.merge(runDir, cfg, strategy, onProgress, from, signal);
   }
 
-  async evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<unknown> {
+  async evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: CancelSignal): Promise<unknown> {
     await selectBackend(cfg.backend);
-    return this.engine.evaluate(runDir, cfg, attacks, onProgress, from);
+    return this.engine.evaluate(runDir, cfg, attacks, onProgress, from, signal);
   }
 
   memory(): ComputeMemory {

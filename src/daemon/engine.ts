@@ -3,6 +3,8 @@
 // tensors; it drives a TrainSession one step at a time and persists what it emits.
 import type { BackendRequest } from "../core/backend/names";
 import type { CheckpointRef, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
+import type { CancelSignal } from "./cancelFlag";
+export type { CancelSignal };
 
 /** What a session reports while it trains; each event becomes one metrics.jsonl line. */
 export type TrainEvent =
@@ -60,6 +62,9 @@ export interface RunEngine {
     onProgress: (p: EngineProgress) => void,
     /** The checkpoint to merge (default "latest"). */
     from?: CheckpointRef,
+    /** Checked between λ steps and before anything is written; when aborted the engine throws
+     * (OperationCancelledError) and leaves no file behind. */
+    signal?: CancelSignal,
   ): Promise<MergeOutcome>;
   /** Evaluates the run's models; returns the report JSON (the daemon writes report.json and
    * extracts EvaluationRecords from a `models` or `records` array when present). The engine may
@@ -71,6 +76,8 @@ export interface RunEngine {
     onProgress: (p: EngineProgress) => void,
     /** The checkpoint whose LoRAs are evaluated (default "latest"). */
     from?: CheckpointRef,
+    /** Checked between batches; when aborted the engine throws and writes no report. */
+    signal?: CancelSignal,
   ): Promise<unknown>;
 }
 

@@ -53,6 +53,15 @@ export class InvalidStateError extends Error {
   }
 }
 
+/** A merge or evaluation was cancelled before it wrote anything. Engines throw it (or the
+ * evaluator's EvaluationCancelledError) when their signal is aborted. */
+export class OperationCancelledError extends Error {
+  constructor(readonly runId: string, readonly operation: string) {
+    super(`${operation} of run "${runId}" was cancelled; nothing was written`);
+    this.name = "OperationCancelledError";
+  }
+}
+
 /** Another live process (a CLI or another daemon) owns the run; `owner` says who and why it
  * counts as alive (see runLock.ts). */
 export class RunBusyError extends Error {

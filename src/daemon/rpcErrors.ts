@@ -43,6 +43,8 @@ function byName(err: Error, p: Props): ResponseError<HyperatErrorData | undefine
       return new ResponseError(ErrorCodes.RunBusy, err.message, data({ runId: str(p.runId), pid: num(p.pid) }));
     case "RunPathError":
       return new ResponseError(ErrorCodes.InvalidState, err.message, data({ file: str(p.file) }));
+    case "OperationCancelledError":
+      return new ResponseError(ErrorCodes.OperationCancelled, err.message, data({ runId: str(p.runId) }));
     case "InvalidParamsError":
       return new ResponseError(RpcCodes.InvalidParams, err.message, undefined);
     default:

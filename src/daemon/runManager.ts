@@ -6,7 +6,8 @@
 //                    → completed                (checkpoint + adapters)
 //                    → paused (NaN loss)        (last good checkpoint kept)
 //                    → failed
-//   paused|stopped|interrupted|failed → queued (resume);  paused|stopped|completed → merging|evaluating → back
+//   paused|stopped|interrupted|failed → queued (resume);  paused|stopped|completed|interrupted → merging|evaluating → back
+//   (which command applies in which state: src/protocol/runStates.ts, shared with the extension)
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -20,7 +21,8 @@ import { nextBest, selectionTarget } from "./best";
 import { selectBackend } from "../core/backend/select";
 import { WorkerHost } from "./workerHost";
 import { loadEngine, type EngineModule } from "./engineLoader";
-import { InvalidStateError, MemoryLimitError, MissingFileError, NonFiniteLossError, RunBusyError, UnknownRunError } from "./errors";
+import { RUN_COMMAND_STATES } from "../protocol/runStates";
+import { InvalidStateError, OperationCancelledError, MemoryLimitError, MissingFileError, NonFiniteLossError, RunBusyError, UnknownRunError } from "./errors";
 import {
   MANIFEST_VERSION,
   MetricsAppender,
@@ -90,6 +92,8 @@ interface Run {
   resumeAfterPause?: boolean;
   /** The training loop or the merge/evaluate in progress. */
   task?: Promise<unknown>;
+  /** Aborts the merge/evaluate in progress (cancel, or stop while it runs). */
+  operation?: AbortController;
   resumeFromCheckpoint: boolean;
   lastCheckpointStep: number;
   host?: ComputeHost;
@@ -104,8 +108,7 @@ export interface TakeOptions {
   force?: boolean;
 }
 
-const RESUMABLE: RunState[] = ["paused", "stopped", "interrupted", "failed"];
-const FINISHED_FOR_MERGE: RunState[] = ["paused", "stopped", "completed", "interrupted"];
+const RESUMABLE = RUN_COMMAND_STATES.resume;
 
 const nextTick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -545,15 +548,31 @@ export class RunManager {
         break;
       case "stopped":
         break;
+      case "merging":
+      case "evaluating":
+        return this.cancel(runId);
       default:
         throw new InvalidStateError(runId, run.manifest.state, "stop");
     }
     return this.summaryOf(run);
   }
 
+  /** Cancels the merge or evaluation in progress and answers once the run is back in its state
+   * before (the operation's own request fails with OperationCancelledError). */
+  async cancel(runId: string): Promise<RunSummary> {
+    return this.withRun(runId, async (run) => {
+      const op = run.operation;
+      if (!op || !RUN_COMMAND_STATES.cancel.includes(run.manifest.state)) throw new InvalidStateError(runId, run.manifest.state, "cancel");
+      this.log("info", `run ${run.id}: cancelling the ${run.manifest.state === "merging" ? "merge" : "evaluation"}`, run.id);
+      op.abort();
+      await run.task?.catch(() => {});
+      return this.summaryOf(run);
+    });
+  }
+
   async merge(runId: string, strategy: "uniform" | "adaptive", from: CheckpointRef = "latest"): Promise<MergeRecord> {
-    return this.withOperation(runId, "merging", `Merging ${runId} (${strategy}, ${from})`, async (run, host, onProgress) => {
-      const out = await host.merge(run.dir, run.cfg, strategy, onProgress, from);
+    return this.withOperation(runId, "merging", `Merging ${runId} (${strategy}, ${from})`, async (run, host, onProgress, signal) => {
+      const out = await host.merge(run.dir, run.cfg, strategy, onProgress, from, signal);
       const record: MergeRecord = {
         strategy,
         modelPath: out.modelPath,
@@ -568,10 +587,10 @@ export class RunManager {
   }
 
   async evaluate(runId: string, attacks?: string, from: CheckpointRef = "latest"): Promise<RunEvaluateResult> {
-    return this.withOperation(runId, "evaluating", `Evaluating ${runId} (${from})`, async (run, host, onProgress) => {
+    return this.withOperation(runId, "evaluating", `Evaluating ${runId} (${from})`, async (run, host, onProgress, signal) => {
       const mdFile = path.join(run.dir, "report.md");
       const mdBefore = await fs.stat(mdFile).then((s) => s.mtimeMs, () => -1);
-      const report = await host.evaluate(run.dir, run.cfg, attacks, onProgress, from);
+      const report = await host.evaluate(run.dir, run.cfg, attacks, onProgress, from, signal);
       const reportPath = path.join(run.dir, "report.json");
       const records = extractEvaluationRecords(report, run.manifest.step);
       await writeFileAtomic(reportPath, JSON.stringify(report ?? null, null, 2) + "\n");
@@ -717,14 +736,14 @@ export class RunManager {
     const onProgress = (p: EngineProgress) => {
       if (!begun) {
         begun = true;
-        this.emit({ type: "progress", token, runId: run.id, value: { kind: "begin", title: `Preparing ${run.id}: ${p.title}`, cancellable: false } });
+        this.emit({ type: "progress", token, runId: run.id, operation: "prepare", value: { kind: "begin", title: `Preparing ${run.id}: ${p.title}`, cancellable: false } });
       }
-      this.emit({ type: "progress", token, runId: run.id, value: { kind: "report", message: p.message ?? p.title, percentage: p.percentage } });
+      this.emit({ type: "progress", token, runId: run.id, operation: "prepare", value: { kind: "report", message: p.message ?? p.title, percentage: p.percentage } });
     };
     try {
       return await host.openSession(run.dir, run.cfg, run.resumeFromCheckpoint, onProgress);
     } finally {
-      if (begun) this.emit({ type: "progress", token, runId: run.id, value: { kind: "end" } });
+      if (begun) this.emit({ type: "progress", token, runId: run.id, operation: "prepare", value: { kind: "end" } });
     }
   }
 
@@ -784,41 +803,54 @@ export class RunManager {
 
   /** Merge/evaluate: allowed on finished or paused runs; the run shows `state` meanwhile, with
    * the state it came from kept in `operation` (so readers fall back to it if this process dies),
-   * and returns to where it was; progress in LSP's begin/report/end shape. */
+   * and returns to where it was; progress in LSP's begin/report/end shape, cancellable through
+   * `cancel` (the engine checks the signal between batches / λ steps and writes nothing). */
   private async withOperation<T>(
     runId: string,
     state: "merging" | "evaluating",
     title: string,
-    op: (run: Run, host: ComputeHost, onProgress: (p: EngineProgress) => void) => Promise<T>,
+    op: (run: Run, host: ComputeHost, onProgress: (p: EngineProgress) => void, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     return this.withRun(runId, async (run) => {
       await this.settle(run);
       const before = run.manifest.state;
-      if (!FINISHED_FOR_MERGE.includes(before) || run.task) throw new InvalidStateError(runId, before, state === "merging" ? "merge" : "evaluate");
+      const verb = state === "merging" ? "merge" : "evaluate";
+      if (!RUN_COMMAND_STATES[verb].includes(before) || run.task) throw new InvalidStateError(runId, before, verb);
       const back: RunState = before === "interrupted" ? "stopped" : before;
+      const backMessage = run.manifest.message;
       const token = `${run.id}/${state}/${++this.progressCounter}`;
+      const operation = verb;
       const host = this.acquireHost();
+      const controller = new AbortController();
+      run.operation = controller;
       let healthy = true;
       const work = (async () => {
         run.manifest.operation = { kind: state, previousState: back, startedAt: new Date().toISOString() };
         await this.setState(run, state);
-        this.emit({ type: "progress", token, runId: run.id, value: { kind: "begin", title, cancellable: false } });
+        this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "begin", title, cancellable: true } });
         try {
           const result = await op(run, host, (p) =>
-            this.emit({ type: "progress", token, runId: run.id, value: { kind: "report", message: p.message ?? p.title, percentage: p.percentage } }),
-          );
-          this.emit({ type: "progress", token, runId: run.id, value: { kind: "end", message: "done" } });
+            this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "report", message: p.message ?? p.title, percentage: p.percentage } }),
+          controller.signal);
+          this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: "done" } });
           run.manifest.operation = undefined;
-          await this.setState(run, back, run.manifest.message);
+          await this.setState(run, back, backMessage);
           return result;
         } catch (e) {
+          run.manifest.operation = undefined;
+          if (controller.signal.aborted) {
+            // The engine stopped at a batch / λ-step boundary before writing: the worker is sound.
+            this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: "cancelled" } });
+            await this.setState(run, back, backMessage);
+            throw new OperationCancelledError(run.id, state === "merging" ? "the merge" : "the evaluation");
+          }
           healthy = false;
           const msg = `${state === "merging" ? "merge" : "evaluation"} failed: ${explainError(e).message}`;
-          this.emit({ type: "progress", token, runId: run.id, value: { kind: "end", message: msg } });
-          run.manifest.operation = undefined;
+          this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: msg } });
           await this.setState(run, back, msg);
           throw e;
         } finally {
+          if (run.operation === controller) run.operation = undefined;
           await this.releaseHost(host, healthy);
         }
       })();

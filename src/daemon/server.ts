@@ -192,6 +192,7 @@ class Daemon {
       const { runId } = requireStrings("hyperat/run.evaluate", p, ["runId"], ["attacks", "from"]);
       return this.managerFor().evaluate(runId, p.attacks, checkpointParam("hyperat/run.evaluate", p.from));
     }));
+    c.onRequest(protocol.runCancel, this.handle("hyperat/run.cancel", (p) => this.managerFor().cancel(requireStrings("hyperat/run.cancel", p, ["runId"]).runId)));
     c.onRequest(protocol.runGet, this.handle("hyperat/run.get", (p) => this.managerFor().get(requireStrings("hyperat/run.get", p, ["runId"]).runId)));
   }
 

@@ -10,6 +10,7 @@ import type { ComputeHost, ComputeMemory, SessionInfo } from "./computeHost";
 import { InProcessHost } from "./computeHost";
 import { reviveError, serializeError, type SerializedError } from "./errors";
 import { loadEngine, type EngineModule } from "./engineLoader";
+import { CancelFlag, type CancelSignal } from "./cancelFlag";
 
 type HostMethod = "openSession" | "runStep" | "saveCheckpoint" | "saveAdapters" | "closeSession" | "merge" | "evaluate";
 
@@ -28,6 +29,8 @@ type HostReply = { id: number } & (
 
 export interface WorkerData {
   engineModule: EngineModule;
+  /** CancelFlag's word: merge/evaluate calls check it (see cancelFlag.ts for why not a message). */
+  cancel: SharedArrayBuffer;
 }
 
 interface Pending {
@@ -52,13 +55,14 @@ export class WorkerHost implements ComputeHost {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private lastMemory?: ComputeMemory;
+  private readonly cancel = new CancelFlag();
 
   constructor(private readonly engineModule: EngineModule) {}
 
   private start(): Worker {
     if (this.worker) return this.worker;
     const entry = workerEntry();
-    const workerData: WorkerData = { engineModule: this.engineModule };
+    const workerData: WorkerData = { engineModule: this.engineModule, cancel: this.cancel.buffer };
     // stdout: true keeps the worker's console output off our stdout (the daemon's JSON-RPC pipe).
     const w = new Worker(entry.script, { eval: entry.eval, workerData, stdout: true });
     w.stdout.pipe(process.stderr);
@@ -100,9 +104,14 @@ export class WorkerHost implements ComputeHost {
     }
   }
 
-  private call<T>(method: HostMethod, args: unknown[], extra: Omit<Pending, "resolve" | "reject"> = {}): Promise<T> {
+  private call<T>(method: HostMethod, args: unknown[], extra: Omit<Pending, "resolve" | "reject"> = {}, signal?: AbortSignal): Promise<T> {
     const w = this.start();
     const id = this.nextId++;
+    if (signal) {
+      const raise = () => this.cancel.raise(id);
+      if (signal.aborted) raise();
+      else signal.addEventListener("abort", raise, { once: true });
+    }
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...extra });
       w.postMessage({ id, method, args } satisfies HostCall);
@@ -124,11 +133,11 @@ export class WorkerHost implements ComputeHost {
   closeSession(): Promise<void> {
     return this.worker ? this.call("closeSession", []) : Promise.resolve();
   }
-  merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<MergeOutcome> {
-    return this.call("merge", [runDir, cfg, strategy, from], { onProgress });
+  merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<MergeOutcome> {
+    return this.call("merge", [runDir, cfg, strategy, from], { onProgress }, signal);
   }
-  evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef): Promise<unknown> {
-    return this.call("evaluate", [runDir, cfg, attacks, from], { onProgress });
+  evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<unknown> {
+    return this.call("evaluate", [runDir, cfg, attacks, from], { onProgress }, signal);
   }
   memory(): ComputeMemory | undefined {
     return this.lastMemory;
@@ -150,13 +159,14 @@ export class WorkerHost implements ComputeHost {
 /** The worker side: serves an InProcessHost over `port` (called by trainWorker.ts). */
 export function serveComputeHost(port: MessagePort, data: WorkerData): void {
   const host = new InProcessHost(loadEngine(data.engineModule));
+  const cancel = new CancelFlag(data.cancel);
   const post = (m: HostReply) => port.postMessage(m);
   // Calls run one at a time, in order, like the in-process host.
   let chain: Promise<void> = Promise.resolve();
   port.on("message", (c: HostCall) => {
     chain = chain.then(async () => {
       try {
-        const value = await dispatch(host, c, post);
+        const value = await dispatch(host, c, post, cancel.signalFor(c.id));
         post({ id: c.id, kind: "result", value, memory: host.memory() });
       } catch (e) {
         post({ id: c.id, kind: "error", error: serializeError(e), memory: host.memory() });
@@ -165,7 +175,7 @@ export function serveComputeHost(port: MessagePort, data: WorkerData): void {
   });
 }
 
-function dispatch(host: InProcessHost, c: HostCall, post: (m: HostReply) => void): Promise<unknown> {
+function dispatch(host: InProcessHost, c: HostCall, post: (m: HostReply) => void, signal: CancelSignal): Promise<unknown> {
   const a = c.args;
   const onProgress = (progress: EngineProgress) => post({ id: c.id, kind: "progress", progress });
   switch (c.method) {
@@ -180,8 +190,8 @@ function dispatch(host: InProcessHost, c: HostCall, post: (m: HostReply) => void
     case "closeSession":
       return host.closeSession();
     case "merge":
-      return host.merge(a[0] as string, a[1] as ResolvedRunConfig, a[2] as "uniform" | "adaptive", onProgress, a[3] as CheckpointRef | undefined);
+      return host.merge(a[0] as string, a[1] as ResolvedRunConfig, a[2] as "uniform" | "adaptive", onProgress, a[3] as CheckpointRef | undefined, signal);
     case "evaluate":
-      return host.evaluate(a[0] as string, a[1] as ResolvedRunConfig, a[2] as string | undefined, onProgress, a[3] as CheckpointRef | undefined);
+      return host.evaluate(a[0] as string, a[1] as ResolvedRunConfig, a[2] as string | undefined, onProgress, a[3] as CheckpointRef | undefined, signal);
   }
 }

@@ -9,6 +9,7 @@ import * as p from "../protocol";
 import type { RunState, RunSummary } from "../protocol/runs";
 import { Ctx } from "./ctx";
 import { RUN_COMMAND_STATES } from "./runCommandStates";
+import { newConfig } from "./newConfig";
 
 export type Cmd = (...args: unknown[]) => Promise<unknown>;
 
@@ -151,11 +152,10 @@ export const mergeRun = (ctx: Ctx): Cmd => async (arg, strategyArg) => {
     { title: `HyperAT: merge ${run.id}` },
   ))?.strategy;
   if (!strategy) return undefined;
-  const merge = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `HyperAT: merging ${run.id} (${strategy})` },
-    () => ctx.daemon.request(p.runMerge, { runId: run.id, strategy }),
-  );
+  // The daemon's progress for this merge shows as a cancellable notification (progressTracker.ts).
+  const merge = await waitOn(ctx, run.id, "merge", () => ctx.daemon.request(p.runMerge, { runId: run.id, strategy }));
   ctx.explorer.scheduleRefresh();
+  if (!merge) return undefined;
   void vscode.window.showInformationMessage(`HyperAT: merged ${run.id} (${strategy}) into ${vscode.workspace.asRelativePath(merge.modelPath)}.`);
   return merge;
 };
@@ -173,13 +173,37 @@ export const evaluateRun = (ctx: Ctx): Cmd => async (arg, attacksArg) => {
     { title: `HyperAT: evaluate ${run.id}` },
   ))?.label;
   if (!attacks) return undefined;
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `HyperAT: evaluating ${run.id} (${attacks})` },
-    () => ctx.daemon.request(p.runEvaluate, { runId: run.id, attacks }),
-  );
+  const result = await waitOn(ctx, run.id, "evaluate", () => ctx.daemon.request(p.runEvaluate, { runId: run.id, attacks }));
   ctx.explorer.scheduleRefresh();
+  if (!result) return undefined;
   await openReportFile(run);
   return result;
+};
+
+/** Runs a merge/evaluate request the user waits on; a cancel (OperationCancelled) is not an error. */
+async function waitOn<R>(ctx: Ctx, runId: string, operation: "merge" | "evaluate", request: () => Promise<R>): Promise<R | undefined> {
+  const release = ctx.progress?.expect(runId, operation);
+  try {
+    return await request();
+  } catch (e) {
+    if (e instanceof ResponseError && e.code === p.ErrorCodes.OperationCancelled) {
+      void vscode.window.showInformationMessage(`HyperAT: ${operation === "merge" ? "merge" : "evaluation"} of ${runId} cancelled; nothing was written.`);
+      return undefined;
+    }
+    throw e;
+  } finally {
+    release?.();
+  }
+}
+
+/** Cancels the merge or evaluation in progress (also what Stop does on such a run). */
+export const cancelOperation = (ctx: Ctx): Cmd => async (arg) => {
+  if (!needWorkspace(ctx)) return undefined;
+  const run = await pickRun(ctx, arg, RUN_COMMAND_STATES.cancel, "cancel the merge or evaluation of");
+  if (!run) return undefined;
+  const summary = await ctx.daemon.request(p.runCancel, { runId: run.id });
+  ctx.explorer.scheduleRefresh();
+  return summary;
 };
 
 async function openReportFile(run: RunSummary): Promise<boolean> {
@@ -230,7 +254,7 @@ export const showLogs = (ctx: Ctx): Cmd => async () => ctx.log.show(true);
 
 /** Command id (without "hyperat.") -> factory; extension.ts registers them all. */
 export const COMMANDS: Record<string, (ctx: Ctx) => Cmd> = {
-  selectConfig, startRun, pauseRun, resumeRun, stopRun, takeOverRun, mergeRun, evaluateRun,
+  selectConfig, newConfig, startRun, pauseRun, resumeRun, stopRun, takeOverRun, cancelOperation, mergeRun, evaluateRun,
   openDashboard, openReport, revealRunFolder, refreshRuns, restartDaemon, showLogs,
 };
 

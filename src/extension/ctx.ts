@@ -9,6 +9,7 @@ import type { RunExplorer } from "./runExplorer";
 import { settingsFrom, type Settings } from "./settings";
 import type { StatusBar } from "./statusBar";
 import type { TreeNodeModel } from "./runTree";
+import type { ProgressTracker } from "./progressTracker";
 
 const SELECTED_CONFIG_KEY = "hyperat.selectedConfig";
 
@@ -45,6 +46,9 @@ export class Ctx {
   }
 
   readonly onSelectedConfig = new vscode.EventEmitter<vscode.Uri | undefined>();
+
+  /** The daemon's progress notifications mapped onto progress UI (set by extension.ts). */
+  progress?: ProgressTracker;
 
   /** A run id from a command argument: a tree node, a run id string, or a run summary. */
   static runIdFrom(arg: unknown): string | undefined {

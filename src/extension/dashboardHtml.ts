@@ -10,6 +10,7 @@ export const ACTION_COMMANDS: Record<WebviewAction, string> = {
   pause: "hyperat.pauseRun",
   resume: "hyperat.resumeRun",
   stop: "hyperat.stopRun",
+  cancel: "hyperat.cancelOperation",
   merge: "hyperat.mergeRun",
   evaluate: "hyperat.evaluateRun",
   openReport: "hyperat.openReport",

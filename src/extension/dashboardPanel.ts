@@ -10,11 +10,16 @@ import type { HostToWebviewMessage } from "../protocol/webview";
 import { isWebviewToHostMessage } from "../protocol/webview";
 import { ACTION_COMMANDS, dashboardHtml } from "./dashboardHtml";
 import type { RunReader } from "./runExplorer";
+import { join } from "node:path";
+import { METRICS_FILE } from "../daemon/runStore";
+import { RunFollower } from "./runFollower";
 
 export const DASHBOARD_VIEW_TYPE = "hyperat.dashboard";
 
 export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
   private readonly panels = new Map<string, vscode.WebviewPanel>();
+  /** Per open dashboard: its run's metrics.jsonl, streamed and then followed (runFollower.ts). */
+  private readonly followers = new Map<string, RunFollower>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -69,7 +74,10 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
       runId,
     });
     w.onDidReceiveMessage((m: unknown) => this.onMessage(runId, m));
-    panel.onDidDispose(() => this.panels.delete(runId));
+    panel.onDidDispose(() => {
+      this.panels.delete(runId);
+      this.followers.delete(runId);
+    });
     this.panels.set(runId, panel);
   }
 
@@ -79,7 +87,7 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
       return;
     }
     if (m.type === "ready") {
-      void this.sendSnapshot(runId);
+      void this.sendSnapshot(runId).then(() => this.loadHistory(runId));
       return;
     }
     const args: unknown[] = [runId];
@@ -95,6 +103,22 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
       return undefined;
     });
     if (detail) this.post(runId, { type: "snapshot", detail });
+  }
+
+  /** Streams the run's whole metrics.jsonl to its page in chunks (after a snapshot). */
+  private async loadHistory(runId: string): Promise<void> {
+    const detail = await this.reader.readRun(runId).catch(() => undefined);
+    if (!detail || !this.panels.has(runId)) return;
+    const follower = new RunFollower(join(detail.dir, METRICS_FILE), (m) => this.post(runId, m), undefined, (line, at) =>
+      this.log.warn(`dashboard ${runId}: skipped a metrics.jsonl line at byte ${at} that is not JSON: ${line.slice(0, 80)}`),
+    );
+    this.followers.set(runId, follower);
+    await follower.loadAll().catch((e: Error) => this.log.warn(`dashboard ${runId}: cannot stream metrics.jsonl: ${e.message}`));
+  }
+
+  /** New lines in a run's metrics.jsonl that no daemon notification covers (a CLI run): send them. */
+  follow(runId: string): void {
+    void this.followers.get(runId)?.follow().catch((e: Error) => this.log.warn(`dashboard ${runId}: cannot follow metrics.jsonl: ${e.message}`));
   }
 
   post(runId: string, message: HostToWebviewMessage): void {

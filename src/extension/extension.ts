@@ -16,6 +16,12 @@ import { diskRunReader } from "./runReader";
 import { settingsFrom } from "./settings";
 import { StatusBar } from "./statusBar";
 import { throttle } from "./throttle";
+import { ProgressTracker, progressText } from "./progressTracker";
+import { vscodeProgressUi } from "./progressUi";
+import * as p from "../protocol";
+import { join } from "node:path";
+import { readRunSummary, runsDirOf } from "../daemon/runStore";
+import { RunFolderEvents } from "./runFolderEvents";
 
 let ctx: Ctx | undefined;
 
@@ -73,10 +79,62 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
       if (e.affectsConfiguration("hyperat.decorations")) explorer.refresh();
     }),
   );
+  const daemonRuns = new Set<string>();
+  if (folder) context.subscriptions.push(...watchRunFolders(runsDirOf(folder), c, daemonRuns));
   if (daemon) {
+    context.subscriptions.push(
+      daemon.onRunning.event((running) => running || daemonRuns.clear()),
+      daemon.onRunStatus.event((s) => daemonRuns.add(s.runId)),
+      daemon.onRunMetrics.event((m) => daemonRuns.add(m.runId)),
+    );
+    const progress = new ProgressTracker(
+      vscodeProgressUi,
+      (runId) => void daemon.request(p.runCancel, { runId }).catch((e: Error) => log.warn(`cancel ${runId}: ${e.message}`)),
+      (runId) => {
+        explorer.scheduleRefresh();
+        dashboards.post(runId, { type: "progress", progress: progress.current(runId) ?? null });
+      },
+    );
+    c.progress = progress;
+    explorer.progressOf = (runId) => {
+      const now = progress.current(runId);
+      return now && progressText(now);
+    };
+    context.subscriptions.push(
+      daemon.onProgress.event((e) => progress.handle(e)),
+      daemon.onRunning.event((running) => running || progress.clear()),
+    );
     context.subscriptions.push(daemon, ...wireDaemon(c, daemon, live));
   }
   return c;
+}
+
+/** Live updates for runs the daemon does not report on (CLI runs, a shared folder written by
+ * another machine): a watcher on their run.json and metrics.jsonl (runFolderEvents.ts). */
+function watchRunFolders(runsDir: string, c: Ctx, daemonRuns: ReadonlySet<string>): vscode.Disposable[] {
+  const { explorer, dashboards } = c;
+  const states = new Map<string, string>();
+  const events = new RunFolderEvents(runsDir, {
+    daemonOwns: (runId) => daemonRuns.has(runId),
+    metricsAppended: (runId) => dashboards.follow(runId),
+    runChanged: (runId) => {
+      explorer.scheduleRefresh();
+      void readRunSummary(join(runsDir, runId)).then((s) => {
+        dashboards.post(runId, { type: "status", state: s.state, step: s.step, totalSteps: s.totalSteps, message: s.message });
+        // A new state brings new artifacts (adapters, a report): re-read the folder then only.
+        if (states.get(runId) !== s.state) void dashboards.sendSnapshot(runId);
+        states.set(runId, s.state);
+      }, () => {});
+    },
+  });
+  const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(runsDir), "*/{run.json,metrics.jsonl}"));
+  return [
+    watcher,
+    events,
+    watcher.onDidCreate((u) => events.onFile(u.fsPath)),
+    watcher.onDidChange((u) => events.onFile(u.fsPath)),
+    watcher.onDidDelete(() => explorer.scheduleRefresh()),
+  ];
 }
 
 /** Live updates: notifications refresh the tree and feed open dashboards and the status bar. */

@@ -20,6 +20,9 @@ export class RunExplorer implements vscode.TreeDataProvider<TreeNodeModel>, vsco
   /** The latest list, for commands that pick a run. */
   runs: RunSummary[] = [];
 
+  /** What a run's row adds while an operation of it is in progress (merge 40% · λ step 4/10). */
+  progressOf: (runId: string) => string | undefined = () => undefined;
+
   constructor(readonly reader: RunReader) {}
 
   /** Coalesces notifications (one per step) into at most one re-read per 300 ms. A debounce
@@ -54,7 +57,8 @@ export class RunExplorer implements vscode.TreeDataProvider<TreeNodeModel>, vsco
   getTreeItem(node: TreeNodeModel): vscode.TreeItem {
     const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState[node.collapsible === "none" ? "None" : node.collapsible === "expanded" ? "Expanded" : "Collapsed"]);
     item.id = node.id;
-    item.description = node.description;
+    const progress = node.contextValue.startsWith("hyperat.run.") ? this.progressOf(node.runId) : undefined;
+    item.description = progress ? `${node.description ?? ""} · ${progress}` : node.description;
     item.tooltip = node.tooltip;
     item.iconPath = new vscode.ThemeIcon(node.icon, node.iconColor ? new vscode.ThemeColor(node.iconColor) : undefined);
     item.contextValue = node.contextValue;

@@ -17,6 +17,9 @@ export const ErrorCodes = {
   InvalidState: -32006,
   /** The run is owned by another live process (CLI or daemon). data: {runId, pid} */
   RunBusy: -32007,
+  /** The merge or evaluation was cancelled (`hyperat/run.cancel`, or stop while it ran); nothing
+   * was written. data: {runId} */
+  OperationCancelled: -32008,
   /** The engine failed. */
   EngineError: -32010,
 } as const;

@@ -115,6 +115,12 @@ export interface RunEvaluateResult {
  * report.json + report.md; reports progress through `hyperat/progress`. */
 export const runEvaluate = new RequestType<RunEvaluateParams, RunEvaluateResult, void>("hyperat/run.evaluate");
 
+/** Client → daemon: cancel the run's merge or evaluation in progress. The evaluation stops between
+ * batches, the merge between λ steps; nothing is written, the run returns to its state before, and
+ * the pending merge/evaluate request fails with OperationCancelled. Errors: InvalidState when the
+ * run is not merging or evaluating. */
+export const runCancel = new RequestType<RunIdParams, RunSummary, void>("hyperat/run.cancel");
+
 /** Client → daemon: the full state of one run, including recent metrics. */
 export const runGet = new RequestType<RunIdParams, RunDetail, void>("hyperat/run.get");
 
@@ -163,7 +169,8 @@ export type ProgressValue =
       kind: "begin";
       /** What the operation is, e.g. "Merging run-3 (adaptive)". */
       title: string;
-      /** Whether the client may offer cancellation (always false today). */
+      /** Whether the client may offer cancellation: merge and evaluation are cancellable
+       * (`hyperat/run.cancel`), session preparation is not. */
       cancellable: boolean;
       message?: string;
       percentage?: number;
@@ -178,11 +185,14 @@ export type ProgressValue =
       kind: "end";
       message?: string;
     };
+export type ProgressOperation = "prepare" | "merge" | "evaluate";
 export interface ProgressParams {
   /** Unique per operation, e.g. "<runId>/merge/1"; begin, reports and end share it. */
   token: string;
   /** The run the operation belongs to. */
   runId?: string;
+  /** Which operation of the run: clean pretraining/data preparation, a merge, an evaluation. */
+  operation?: ProgressOperation;
   value: ProgressValue;
 }
 /** Daemon → client: progress of a long operation (merge, evaluate, slow session preparation). */

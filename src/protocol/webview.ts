@@ -4,16 +4,33 @@
 import type { EvaluationRecord, LoraNormsSnapshot, MergeRecord, RunDetail, RunState, StepMetric } from "./runs";
 import { RUN_STATES } from "./runs";
 
+/** One training event of the full history: a step, or a resume that supersedes later steps. */
+export type HistoryEvent = ({ kind: "step" } & StepMetric) | { kind: "resume"; fromStep: number };
+
 /** Host → webview. `snapshot` replaces everything; the others append. */
 export type HostToWebviewMessage =
   | { type: "snapshot"; detail: RunDetail }
+  /** The whole metrics.jsonl in chunks after a snapshot (`first` starts over, `done` ends it),
+   * then, for runs no daemon reports on (CLI runs), its new lines as they are appended. */
+  | { type: "history"; first: boolean; done: boolean; events: HistoryEvent[] }
   | { type: "status"; state: RunState; step: number; totalSteps: number; message?: string }
   | { type: "metrics"; metric: StepMetric }
   | { type: "loraNorms"; snapshot: LoraNormsSnapshot }
   | { type: "evaluation"; record: EvaluationRecord }
-  | { type: "merge"; merge: MergeRecord };
+  | { type: "merge"; merge: MergeRecord }
+  /** The run's operation in progress (merge, evaluation, preparation), or null when none. */
+  | { type: "progress"; progress: OperationProgress | null };
 
-export const WEBVIEW_ACTIONS = ["pause", "resume", "stop", "merge", "evaluate", "openReport", "revealFolder"] as const;
+/** What the dashboard header shows while an operation of the run is in progress. */
+export interface OperationProgress {
+  title: string;
+  message?: string;
+  /** 0..100 */
+  percentage?: number;
+  cancellable: boolean;
+}
+
+export const WEBVIEW_ACTIONS = ["pause", "resume", "stop", "cancel", "merge", "evaluate", "openReport", "revealFolder"] as const;
 export type WebviewAction = (typeof WEBVIEW_ACTIONS)[number];
 
 /** Webview → host. `ready` asks for a snapshot; `action` forwards a button press. */
@@ -54,6 +71,12 @@ export function isEvaluationRecord(v: unknown): v is EvaluationRecord {
   );
 }
 
+export function isHistoryEvent(v: unknown): v is HistoryEvent {
+  if (!isObj(v)) return false;
+  if (v.kind === "resume") return isNum(v.fromStep);
+  return v.kind === "step" && isStepMetric(v);
+}
+
 export function isMergeRecord(v: unknown): v is MergeRecord {
   return (
     isObj(v) && (v.strategy === "uniform" || v.strategy === "adaptive") && isStr(v.modelPath) && isStr(v.time) &&
@@ -81,12 +104,17 @@ export function isHostToWebviewMessage(v: unknown): v is HostToWebviewMessage {
       return isRunState(v.state) && isNum(v.step) && isNum(v.totalSteps) && (v.message === undefined || isStr(v.message));
     case "metrics":
       return isStepMetric(v.metric);
+    case "history":
+      return typeof v.first === "boolean" && typeof v.done === "boolean" && Array.isArray(v.events) && v.events.every(isHistoryEvent);
     case "loraNorms":
       return isLoraNormsSnapshot(v.snapshot);
     case "evaluation":
       return isEvaluationRecord(v.record);
     case "merge":
       return isMergeRecord(v.merge);
+    case "progress":
+      return v.progress === null || (isObj(v.progress) && isStr(v.progress.title) && typeof v.progress.cancellable === "boolean" &&
+        (v.progress.message === undefined || isStr(v.progress.message)) && (v.progress.percentage === undefined || isNum(v.progress.percentage)));
     default:
       return false;
   }

@@ -1,10 +1,11 @@
+import type { CheckpointRef } from "../../src/protocol/runs";
 // A RunEngine without tensors for daemon tests (HYPERAT_ENGINE=test/daemon/fakeEngine.ts).
 // Its "training" is a deterministic recurrence, so a resumed run must reproduce the exact losses
 // of an uninterrupted one; `stepMs` blocks the thread like a real step does.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/engine";
-import { ConfigError, MissingFileError, NonFiniteLossError } from "../../src/daemon/errors";
+import type { CancelSignal, EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/engine";
+import { ConfigError, MissingFileError, NonFiniteLossError, OperationCancelledError } from "../../src/daemon/errors";
 import { isBackendRequest, type BackendRequest } from "../../src/core/backend/names";
 import { writeFileAtomic, writeSafetensorsFile } from "../../src/core/io/files";
 
@@ -26,6 +27,11 @@ export interface FakeConfig {
   crashAtStep?: number;
   /** Progress reports openSession makes (like a clean pretraining would). */
   prepareSteps?: number;
+  /** Evaluation batches; each blocks `opMs` and then yields, like the real evaluator. */
+  evalBatches?: number;
+  /** Adaptive-merge λ steps; each blocks `opMs` without yielding (a synchronous loop). */
+  mergeSteps?: number;
+  opMs?: number;
   /** Must exist (relative to the config file). */
   dataFile?: string;
   /** Reported by estimateMemory against a limit of 1 GiB. */
@@ -63,6 +69,9 @@ function validate(raw: unknown, file: string): FakeConfig {
     failAtStep: typeof o.failAtStep === "number" ? o.failAtStep : undefined,
     nanThrows: o.nanThrows === true,
     prepareSteps: typeof o.prepareSteps === "number" ? o.prepareSteps : undefined,
+    evalBatches: typeof o.evalBatches === "number" ? o.evalBatches : undefined,
+    mergeSteps: typeof o.mergeSteps === "number" ? o.mergeSteps : undefined,
+    opMs: typeof o.opMs === "number" ? o.opMs : undefined,
     crashAtStep: typeof o.crashAtStep === "number" ? o.crashAtStep : undefined,
     dataFile: typeof o.dataFile === "string" ? o.dataFile : undefined,
     memoryBytes: typeof o.memoryBytes === "number" ? o.memoryBytes : 1000,
@@ -175,8 +184,14 @@ export class FakeEngine implements RunEngine {
     return new FakeSession(runDir, c, ck?.step ?? 0, ck?.x ?? c.seed);
   }
 
-  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void): Promise<MergeOutcome> {
+  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<MergeOutcome> {
     if (!(await latestCheckpoint(runDir))) throw new Error(`no checkpoint in ${runDir}/checkpoints to merge`);
+    const c = cfg.raw as FakeConfig;
+    for (let s = 1; s <= (c.mergeSteps ?? 0); s++) {
+      blockFor(c.opMs ?? 0);
+      onProgress({ title: "adaptive merge", message: `λ step ${s}`, percentage: (100 * s) / c.mergeSteps! });
+      if (signal?.aborted) throw new OperationCancelledError(path.basename(runDir), "the merge");
+    }
     onProgress({ title: "merge", message: "generating LoRAs", percentage: 50 });
     const modelPath = path.join(runDir, "merged", `model-${strategy}.safetensors`);
     await writeSafetensorsFile(modelPath, { "head.weight": { shape: [2], data: new Float32Array([1, 2]) } }, { strategy });
@@ -185,7 +200,14 @@ export class FakeEngine implements RunEngine {
     return { modelPath, lambdas: strategy === "adaptive" ? Object.fromEntries(cfg.defenses.map((d) => [d, [1 / K, 1 / K]])) : undefined };
   }
 
-  async evaluate(_runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void): Promise<unknown> {
+  async evaluate(_runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<unknown> {
+    const c = cfg.raw as FakeConfig;
+    for (let b = 1; b <= (c.evalBatches ?? 0); b++) {
+      await new Promise((r) => setImmediate(r));
+      if (signal?.aborted) throw Object.assign(new Error("evaluation cancelled during pgd-20"), { name: "EvaluationCancelledError" });
+      blockFor(c.opMs ?? 0);
+      onProgress({ title: "evaluate", message: `batch ${b}/${c.evalBatches}`, percentage: (100 * b) / c.evalBatches! });
+    }
     onProgress({ title: "evaluate", message: attacks ?? "quick", percentage: 100 });
     return {
       attacks: attacks ?? "quick",

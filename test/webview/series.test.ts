@@ -1,7 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import type { StepMetric } from "../../src/protocol/runs";
-import { accuracyCurves, lambdaHeatmap, lossCurves, normsHeatmap, samplingShares, scale01 } from "../../webview/series";
+import { accuracyCurves, bestPoints, ema, lambdaHeatmap, lossCurves, lrCurve, normsHeatmap, samplingShares, scale01, trainAccuracyCurves } from "../../webview/series";
 
 const m = (step: number, defense: string, loss = 1): StepMetric => ({ step, totalSteps: 10, defense, loss, cleanAcc: 0.5, advAcc: 0.2, lr: 1e-3, seconds: 0.1 });
 
@@ -14,10 +14,38 @@ describe("dashboard series", () => {
     for (let i = 0; i < 4; i++) assert.equal(s.reduce((a, x) => a + x.points[i].y, 0).toFixed(12), "1.000000000000");
   });
 
-  test("loss curve and its trailing mean", () => {
-    const [raw, mean] = lossCurves([m(1, "a", 4), m(2, "a", 2), m(3, "a", 0)], 2);
+  test("EMA is TensorBoard's debiased smoothing (hand-computed), 0 is the identity, NaN passes through", () => {
+    const pts = [{ x: 1, y: 4 }, { x: 2, y: 2 }, { x: 3, y: NaN }, { x: 4, y: 0 }];
+    // w = 0.5: last 2, 2 → debiased 4; last 1 + 1 = 2 → /0.75 = 8/3; NaN; last 1 → /0.875 = 8/7.
+    const got = ema(pts, 0.5).map((p) => p.y);
+    assert.equal(got[0], 4);
+    assert.ok(Math.abs(got[1] - 8 / 3) < 1e-12);
+    assert.ok(Number.isNaN(got[2]));
+    assert.ok(Math.abs(got[3] - 8 / 7) < 1e-12);
+    assert.deepEqual(ema(pts, 0).map((p) => p.y), [4, 2, NaN, 0]);
+    const flat = ema(Array.from({ length: 50 }, (_, i) => ({ x: i, y: 3 })), 0.99);
+    assert.ok(flat.every((p) => Math.abs(p.y - 3) < 1e-9), "a constant stays constant: no pull toward 0");
+  });
+
+  test("loss, training accuracy and learning rate curves come from every step, sorted", () => {
+    const steps = [m(2, "a", 2), m(1, "a", 4), m(3, "a", 0)];
+    const [raw, smooth] = lossCurves(steps, 0.5);
     assert.deepEqual(raw.points, [{ x: 1, y: 4 }, { x: 2, y: 2 }, { x: 3, y: 0 }]);
-    assert.deepEqual(mean.points.map((p) => p.y), [4, 3, 1]);
+    assert.equal(raw.faint, true);
+    assert.ok(Math.abs(smooth.points[1].y - 8 / 3) < 1e-12);
+    const acc = trainAccuracyCurves(steps, 0);
+    assert.deepEqual(acc.map((s) => s.label), ["clean (raw)", "clean", "adversarial (raw)", "adversarial"]);
+    assert.deepEqual(acc[3].points.map((p) => p.y), [0.2, 0.2, 0.2]);
+    assert.deepEqual(lrCurve(steps)[0].points.map((p) => p.x), [1, 2, 3]);
+  });
+
+  test("best validation: per target the highest worst case, earliest on ties, as a marker", () => {
+    const ev = (step: number, target: string, rob: number) => ({ step, target, cleanAccuracy: 0.9, robustAccuracy: {}, worstCaseRobustAccuracy: rob });
+    const b = bestPoints([ev(30, "mart", 0.4), ev(10, "mart", 0.5), ev(20, "mart", 0.5), ev(10, "trades", NaN), ev(20, "trades", 0.2)]);
+    assert.deepEqual(b.map((s) => [s.label, s.points, s.marker, s.group]), [
+      ["mart best", [{ x: 10, y: 0.5 }], true, 0],
+      ["trades best", [{ x: 20, y: 0.2 }], true, 1],
+    ]);
   });
 
   test("accuracy curves: robust solid and clean dashed per target, same color group", () => {

@@ -4,7 +4,7 @@ import { Dataset } from "../../core/data/types";
 import { numTokens } from "../../core/model/config";
 import { disposeParams, paramShapes } from "../../core/model/params";
 import { presetConfig } from "../../core/model/config";
-import { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainSession } from "../engine";
+import { CancelSignal, EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainSession } from "../engine";
 import { loadConfigFile, loadFrozenConfigFile, toResolved } from "./configFile";
 import { resolveBackbone, Backbone } from "./backbone";
 import { HyperatSession } from "./session";
@@ -70,21 +70,21 @@ export class HyperatEngine implements RunEngine {
     return HyperatSession.open(runDir, cfg, backbone, train, val, resume, from);
   }
 
-  async merge(runDir: string, rc: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest"): Promise<MergeOutcome> {
+  async merge(runDir: string, rc: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest", signal?: CancelSignal): Promise<MergeOutcome> {
     const session = (await this.openSession(runDir, rc, true, undefined, from)) as HyperatSession;
     try {
-      return await mergeRun(runDir, rc.raw as RunConfig, session, strategy, onProgress, from);
+      return await mergeRun(runDir, rc.raw as RunConfig, session, strategy, onProgress, from, signal);
     } finally {
       session.dispose();
     }
   }
 
-  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest"): Promise<unknown> {
+  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest", signal?: CancelSignal): Promise<unknown> {
     const cfg = rc.raw as RunConfig;
     const session = (await this.openSession(runDir, rc, true, undefined, from)) as HyperatSession;
     try {
       const test = await loadSplit(cfg, "test");
-      return await evaluateRun(runDir, cfg, session, test, attacks === undefined || attacks === "auto" ? defaultSuite(cfg) : attacks, onProgress, from);
+      return await evaluateRun(runDir, cfg, session, test, attacks === undefined || attacks === "auto" ? defaultSuite(cfg) : attacks, onProgress, from, signal);
     } finally {
       session.dispose();
     }

@@ -15,11 +15,18 @@ export interface EvalJob {
 }
 
 export type ToEvalWorker =
-  | { kind: "init"; backend: BackendRequest; fastPaths: boolean; data: EvalData }
+  | {
+      kind: "init";
+      backend: BackendRequest;
+      fastPaths: boolean;
+      data: EvalData;
+      /** A CancelFlag's word: raised (to 1) when the evaluation is cancelled. */
+      cancel: SharedArrayBuffer;
+    }
   | { kind: "run"; id: number; job: EvalJob };
 
 export type FromEvalWorker =
   | { kind: "ready" }
   | { kind: "progress"; id: number; attack: string; done: number; total: number; message: string }
   | { kind: "result"; id: number; result: EvalResult }
-  | { kind: "error"; id?: number; message: string };
+  | { kind: "error"; id?: number; message: string; cancelled?: boolean };

@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs";
 import { Worker } from "node:worker_threads";
 import type { BackendRequest } from "../../core/backend/names";
 import type { Dataset } from "../../core/data/types";
-import { evaluate, EvalProgress, EvalResult } from "../../core/evaluate/evaluator";
+import { evaluate, EvalProgress, EvalResult, EvaluationCancelledError } from "../../core/evaluate/evaluator";
+import { CancelFlag, type CancelSignal } from "../cancelFlag";
 import { fastPathsEnabled, forward } from "../../core/model/vit";
 import { workerScript } from "../workerScript";
 import type { EvalJob, FromEvalWorker, ToEvalWorker } from "./evalJob";
@@ -13,15 +14,20 @@ export interface PoolOptions {
   workers: number;
   backend: BackendRequest;
   onProgress: (job: number, p: EvalProgress) => void;
+  /** Checked between batches (in each worker, through a shared flag) and between models. */
+  signal?: CancelSignal;
 }
+
+/** How often the pool copies its signal into the workers' shared flag. */
+const CANCEL_POLL_MS = 50;
 
 /** Jobs are built when dispatched, so at most `workers` models' parameters are copied at once. */
 export type JobFactory = () => Promise<EvalJob>;
 
-async function runHere(job: EvalJob, data: Dataset, onProgress: (p: EvalProgress) => void): Promise<EvalResult> {
+async function runHere(job: EvalJob, data: Dataset, onProgress: (p: EvalProgress) => void, signal?: CancelSignal): Promise<EvalResult> {
   const params = Object.fromEntries(Object.entries(job.params).map(([k, t]) => [k, tf.tensor(t.data, t.shape)]));
   try {
-    return await evaluate((x) => forward(job.vit, params, x), data, { attacks: job.attacks, eps: job.eps, seed: job.seed, batchSize: job.batchSize, n: job.n, onProgress });
+    return await evaluate((x) => forward(job.vit, params, x), data, { attacks: job.attacks, eps: job.eps, seed: job.seed, batchSize: job.batchSize, n: job.n, onProgress, signal });
   } finally {
     tf.dispose(Object.values(params));
   }
@@ -36,13 +42,20 @@ export async function evaluateJobs(factories: JobFactory[], data: Dataset, opts:
   const results: EvalResult[] = new Array(factories.length);
   const threads = Math.min(opts.workers, factories.length);
   if (threads <= 1) {
-    for (const [i, make] of factories.entries()) results[i] = await runHere(await make(), data, (p) => opts.onProgress(i, p));
+    for (const [i, make] of factories.entries()) {
+      if (opts.signal?.aborted) throw new EvaluationCancelledError("the next model");
+      results[i] = await runHere(await make(), data, (p) => opts.onProgress(i, p), opts.signal);
+    }
     return results;
   }
   const entry = workerScript(__dirname, __filename, "evalWorker.ts", "evalWorker.js");
   const shared = { images: data.images, labels: data.labels, n: data.n, height: data.height, width: data.width };
   let next = 0;
   const workers: Worker[] = [];
+  // Workers read this word between batches (evalWorker.ts); the pool raises it when its own
+  // signal (which may itself be a flag from another thread) is aborted.
+  const stop = new CancelFlag();
+  const poll = opts.signal ? setInterval(() => opts.signal!.aborted && stop.raise(1), CANCEL_POLL_MS) : undefined;
   try {
     await Promise.all(
       Array.from({ length: threads }, async () => {
@@ -61,21 +74,23 @@ export async function evaluateJobs(factories: JobFactory[], data: Dataset, opts:
             w.on("message", onMsg);
             w.once("error", reject);
           });
-        ask({ kind: "init", backend: opts.backend, fastPaths: fastPathsEnabled(), data: shared });
+        ask({ kind: "init", backend: opts.backend, fastPaths: fastPathsEnabled(), data: shared, cancel: stop.buffer });
         const ready = await reply();
         if (ready.kind === "error") throw new Error(`evaluation worker: ${ready.message}`);
         while (next < factories.length) {
+          if (opts.signal?.aborted) throw new EvaluationCancelledError("the next model");
           const i = next++;
           const job = await factories[i]();
           ask({ kind: "run", id: i, job });
           const m = await reply();
-          if (m.kind === "error") throw new Error(`evaluation worker: ${m.message}`);
+          if (m.kind === "error") throw m.cancelled ? new EvaluationCancelledError(m.message) : new Error(`evaluation worker: ${m.message}`);
           if (m.kind !== "result") throw new Error(`evaluation worker: unexpected reply "${m.kind}"`);
           results[i] = m.result;
         }
       }),
     );
   } finally {
+    clearInterval(poll);
     await Promise.all(workers.map((w) => w.terminate()));
     shareBlasThreads(1); // the workers had the process's BLAS at one thread each
   }

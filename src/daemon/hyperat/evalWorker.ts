@@ -4,18 +4,21 @@ import * as tf from "@tensorflow/tfjs";
 import { parentPort } from "node:worker_threads";
 import { selectBackend } from "../../core/backend/select";
 import { setFastPaths, forward } from "../../core/model/vit";
-import { evaluate, EvalData } from "../../core/evaluate/evaluator";
+import { evaluate, EvalData, EvaluationCancelledError } from "../../core/evaluate/evaluator";
+import { CancelFlag, type CancelSignal } from "../cancelFlag";
 import type { FromEvalWorker, ToEvalWorker } from "./evalJob";
 
 const port = parentPort;
 if (!port) throw new Error("evalWorker must run inside a worker thread");
 let data: EvalData | undefined;
+let signal: CancelSignal | undefined;
 
 async function handle(m: ToEvalWorker): Promise<void> {
   if (m.kind === "init") {
     await selectBackend(m.backend);
     setFastPaths(m.fastPaths);
     data = m.data;
+    signal = new CancelFlag(m.cancel).signalFor(1);
     port!.postMessage({ kind: "ready" } satisfies FromEvalWorker);
     return;
   }
@@ -29,6 +32,7 @@ async function handle(m: ToEvalWorker): Promise<void> {
       seed: job.seed,
       batchSize: job.batchSize,
       n: job.n,
+      signal,
       onProgress: (p) => port!.postMessage({ kind: "progress", id, ...p } satisfies FromEvalWorker),
     });
     port!.postMessage({ kind: "result", id, result } satisfies FromEvalWorker);
@@ -38,5 +42,12 @@ async function handle(m: ToEvalWorker): Promise<void> {
 }
 
 port.on("message", (m: ToEvalWorker) => {
-  handle(m).catch((e: unknown) => port!.postMessage({ kind: "error", id: m.kind === "run" ? m.id : undefined, message: e instanceof Error ? e.message : String(e) } satisfies FromEvalWorker));
+  handle(m).catch((e: unknown) =>
+    port!.postMessage({
+      kind: "error",
+      id: m.kind === "run" ? m.id : undefined,
+      message: e instanceof Error ? e.message : String(e),
+      cancelled: e instanceof EvaluationCancelledError,
+    } satisfies FromEvalWorker),
+  );
 });

@@ -15,7 +15,7 @@ import { ParamMap, disposeParams } from "../../core/model/params";
 import { countTrainableParams } from "../../core/train/paramCount";
 import { activeBackend } from "../../core/backend/select";
 import { writeFileAtomic } from "../../core/io/files";
-import { EngineProgress } from "../engine";
+import { CancelSignal, EngineProgress } from "../engine";
 import { HyperatSession } from "./session";
 import { backendMemoryLimit, checkAttackBatch } from "../../core/evaluate/batchMemory";
 import { listMergedModels, refreshModelCards } from "./exports";
@@ -121,7 +121,16 @@ export function suiteNote(attacks: string): string | undefined {
  * survivors of the previous ones, per-sample worst case) and writes report.md. Returns the
  * report.json document: `{ models: ModelEvaluation[], ... }`.
  */
-export async function evaluateRun(runDir: string, cfg: RunConfig, session: HyperatSession, test: Dataset, attacks: string, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest"): Promise<unknown> {
+export async function evaluateRun(
+  runDir: string,
+  cfg: RunConfig,
+  session: HyperatSession,
+  test: Dataset,
+  attacks: string,
+  onProgress: (p: EngineProgress) => void,
+  from: CheckpointRef = "latest",
+  signal?: CancelSignal,
+): Promise<unknown> {
   const list = resolveAttackList(attacks);
   const all = await variants(runDir, cfg, session);
   const n = Math.min(cfg.evaluation.n, test.n);
@@ -141,6 +150,7 @@ export async function evaluateRun(runDir: string, cfg: RunConfig, session: Hyper
   const results = await evaluateJobs(jobs, data, {
     workers: resolveWorkers(cfg.training.workers),
     backend: activeBackend()?.backend ?? cfg.backend,
+    signal,
     onProgress: (i, p) => {
       done[i] = p.total > 0 ? p.done / p.total : 0;
       onProgress({ title: `Evaluating ${all.length} models`, message: `${all[i].name} ${p.attack}: ${p.message}`, percentage: (100 * done.reduce((a, b) => a + b, 0)) / all.length });

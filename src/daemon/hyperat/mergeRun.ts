@@ -5,7 +5,8 @@ import { Dataset, copyPixels } from "../../core/data/types";
 import { adapterDeltas, adaptiveMerge, applyDeltas, combineDeltas, Deltas, uniformLambdas } from "../../core/train/merge";
 import { attackSettings } from "../../core/train/build";
 import { ParamMap } from "../../core/model/params";
-import { EngineProgress, MergeOutcome } from "../engine";
+import { CancelSignal, EngineProgress, MergeOutcome } from "../engine";
+import { OperationCancelledError } from "../errors";
 import { HyperatSession } from "./session";
 import { writeAdapterFolders, writeMergedFolder } from "./exports";
 import { CheckpointRef } from "../../protocol/runs";
@@ -34,7 +35,20 @@ function mergedParams(session: HyperatSession, perDefense: Deltas[], lambdas: nu
  * ViT (W0 + ΔW) and writes the timm local-dir merged/<strategy>/ (exports.ts), with the PEFT
  * adapters of the same step in adapters/. λ is returned per defense, one value per block.
  */
-export async function mergeRun(runDir: string, cfg: RunConfig, session: HyperatSession, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest"): Promise<MergeOutcome> {
+export async function mergeRun(
+  runDir: string,
+  cfg: RunConfig,
+  session: HyperatSession,
+  strategy: "uniform" | "adaptive",
+  onProgress: (p: EngineProgress) => void,
+  from: CheckpointRef = "latest",
+  signal?: CancelSignal,
+): Promise<MergeOutcome> {
+  // Checked between λ steps (adaptiveMerge disposes its state in `finally`, so throwing from
+  // onStep is clean) and once more before the first file is written: a cancel leaves no file.
+  const checkCancel = () => {
+    if (signal?.aborted) throw new OperationCancelledError(path.basename(runDir), "the merge");
+  };
   const K = cfg.defenses.length;
   const L = session.backbone.vit.depth;
   const tunable = session.trainer.args.tunable;
@@ -64,12 +78,16 @@ export async function mergeRun(runDir: string, cfg: RunConfig, session: HyperatS
           batchSize: cfg.merge.batchSize,
           attack: { ...attackSettings(cfg), steps: cfg.merge.attackSteps },
           seed: cfg.seed,
-          onStep: (s, loss) => onProgress({ title: "adaptive merge", message: `λ step ${s}/${cfg.merge.steps}, loss ${loss.toFixed(3)}`, percentage: (100 * s) / cfg.merge.steps }),
+          onStep: (s, loss) => {
+            onProgress({ title: "adaptive merge", message: `λ step ${s}/${cfg.merge.steps}, loss ${loss.toFixed(3)}`, percentage: (100 * s) / cfg.merge.steps });
+            checkCancel();
+          },
         });
       } finally {
         tf.dispose([val.x, val.y]);
       }
     }
+    checkCancel();
     const params = mergedParams(session, perDefense, lambdas);
     try {
       assertFinite(params, `${strategy} merge: merged weight`);

@@ -1,0 +1,26 @@
+// Which run commands apply in which run state: the one table the daemon's state machine
+// (src/daemon/runManager.ts), the extension's commands and tree menus (package.json `when`
+// clauses, checked by test/protocol/runStates.test.ts) and the dashboard buttons all derive from.
+// Plain data, no imports beyond types: the webview bundle uses it too.
+import type { RunState } from "./runs";
+
+export type RunCommand = "pause" | "resume" | "stop" | "cancel" | "merge" | "evaluate" | "open";
+
+export const RUN_COMMAND_STATES: Readonly<Record<RunCommand, readonly RunState[]>> = {
+  pause: ["running", "queued"],
+  /** From the latest checkpoint; an interrupted run (its owner died) resumes like a stopped one. */
+  resume: ["paused", "stopped", "failed", "interrupted"],
+  /** While merging or evaluating, stop cancels the operation (the run returns to its state before). */
+  stop: ["running", "queued", "pausing", "paused", "merging", "evaluating"],
+  /** Cancels a merge or an evaluation in progress; nothing half-written is left. */
+  cancel: ["merging", "evaluating"],
+  /** Needs saved adapters or a checkpoint: any state in which no training loop is running. */
+  merge: ["paused", "completed", "stopped", "interrupted"],
+  evaluate: ["paused", "completed", "stopped", "interrupted"],
+  open: ["queued", "running", "pausing", "paused", "merging", "evaluating", "completed", "failed", "stopped", "interrupted"],
+};
+
+/** Whether `command` applies to a run in `state`. */
+export function runCommandApplies(command: RunCommand, state: RunState): boolean {
+  return RUN_COMMAND_STATES[command].includes(state);
+}

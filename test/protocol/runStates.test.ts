@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { RUN_STATES } from "../../src/protocol/runs";
+import { RUN_COMMAND_STATES, runCommandApplies } from "../../src/protocol/runStates";
+
+const pkg = JSON.parse(readFileSync("package.json", "utf8")) as {
+  contributes: { menus: Record<string, Array<{ command: string; when?: string }>> };
+};
+const KEY: Record<string, keyof typeof RUN_COMMAND_STATES> = {
+  "hyperat.pauseRun": "pause",
+  "hyperat.resumeRun": "resume",
+  "hyperat.stopRun": "stop",
+  "hyperat.cancelOperation": "cancel",
+  "hyperat.mergeRun": "merge",
+  "hyperat.evaluateRun": "evaluate",
+  "hyperat.openDashboard": "open",
+  "hyperat.revealRunFolder": "open",
+};
+
+test("the tree's context menus offer each run command in exactly the states the shared table allows", () => {
+  const items = pkg.contributes.menus["view/item/context"].filter((m) => m.command in KEY);
+  assert.ok(items.length >= 9);
+  for (const cmd of Object.keys(KEY)) assert.ok(items.some((m) => m.command === cmd), `${cmd} has a tree menu entry`);
+  for (const item of items) {
+    const literal = /viewItem =~ \/(.+)\/$/.exec(item.when ?? "");
+    assert.ok(literal, `${item.command}: when clause "${item.when}" matches viewItem with a regex`);
+    const re = new RegExp(literal[1]);
+    const shown = RUN_STATES.filter((s) => re.test(`hyperat.run.${s}`));
+    assert.deepEqual([...shown].sort(), [...RUN_COMMAND_STATES[KEY[item.command]]].sort(), `${item.command} (${item.when})`);
+  }
+});
+
+test("every run state has at least one command, and the table names only known states", () => {
+  for (const s of RUN_STATES) assert.ok(Object.values(RUN_COMMAND_STATES).some((states) => states.includes(s)), s);
+  for (const states of Object.values(RUN_COMMAND_STATES)) for (const s of states) assert.ok(RUN_STATES.includes(s), s);
+});
+
+test("the rules the issue asks for: interrupted runs merge/evaluate/resume; stop and cancel work while evaluating", () => {
+  for (const c of ["merge", "evaluate", "resume"] as const) assert.ok(runCommandApplies(c, "interrupted"), c);
+  assert.ok(runCommandApplies("stop", "evaluating") && runCommandApplies("stop", "merging"));
+  assert.deepEqual([...RUN_COMMAND_STATES.cancel].sort(), ["evaluating", "merging"]);
+  // No command both trains and merges at once: merge/evaluate never apply to an active training state.
+  for (const s of ["queued", "running", "pausing", "merging", "evaluating"] as const) {
+    assert.ok(!runCommandApplies("merge", s) && !runCommandApplies("evaluate", s) && !runCommandApplies("resume", s), s);
+  }
+});
