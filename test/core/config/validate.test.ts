@@ -33,7 +33,7 @@ describe("config validation (schemas/hyperat.schema.json)", () => {
     assert.equal(cfg.optimizer.gradClip, 1);
     assert.equal(cfg.training.steps, 200);
     assert.equal(cfg.merge.strategy, "adaptive");
-    assert.equal(cfg.evaluation.attacks, "quick");
+    assert.equal(cfg.evaluation.attacks, "auto"); // standard when n ≥ 1000, else quick (issue 12)
   });
 
   test("given values are kept, missing siblings defaulted, and the input is not modified", () => {
