@@ -256,8 +256,24 @@ export class RunManager {
   /** Runs `fn` on the run, keeping its lock while it works; releases the lock after if the run
    * has nothing left to do here. */
   private async withRun<T>(runId: string, fn: (run: Run) => Promise<T>, opts: TakeOptions = {}): Promise<T> {
-    const run = await this.takeRun(runId, opts);
-    run.users++;
+    // Claim a live run synchronously: a release in progress (releaseIfIdle after its await)
+    // must see this user, or it forgets the run and frees its lock while we work on it.
+    const live = this.runs.get(runId);
+    if (live) live.users++;
+    let run: Run;
+    try {
+      run = await this.takeRun(runId, opts);
+    } catch (e) {
+      if (live) live.users--;
+      throw e;
+    }
+    if (run !== live) {
+      if (live) {
+        live.users--;
+        void this.releaseIfIdle(live);
+      }
+      run.users++;
+    }
     try {
       return await fn(run);
     } finally {

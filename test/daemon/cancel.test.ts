@@ -43,6 +43,7 @@ describe("cancelling merge and evaluation", () => {
     const id = await manager.start(writeConfig(ws, "ev", { steps: 2, evalBatches: 200, opMs: 5 }));
     await events.waitFor(isStatus(id, "completed"), "completed");
     const evaluation = manager.evaluate(id, "quick");
+    evaluation.catch(() => {}); // it may fail before cancel answers; asserted below
     await events.waitFor((e) => e.type === "progress" && e.runId === id && e.value.kind === "report", "first batch");
     const summary = await manager.cancel(id);
     assert.equal(summary.state, "completed");
@@ -65,6 +66,7 @@ describe("cancelling merge and evaluation", () => {
     await events.waitFor(isStatus(id, "completed"), "completed");
     await assert.rejects(manager.cancel(id), (e: Error) => e.name === "InvalidStateError" && e.message.includes("cancel"));
     const evaluation = manager.evaluate(id);
+    evaluation.catch(() => {}); // it may fail before stop answers; asserted below
     await events.waitFor(isStatus(id, "evaluating"), "evaluating");
     assert.equal((await manager.stop(id)).state, "completed");
     await assert.rejects(evaluation, (e: Error) => e.name === "OperationCancelledError");
@@ -75,6 +77,7 @@ describe("cancelling merge and evaluation", () => {
     const id = await manager.start(writeConfig(ws, "mg", { steps: 2, mergeSteps: 400, opMs: 10 }));
     await events.waitFor(isStatus(id, "completed"), "completed");
     const merge = manager.merge(id, "adaptive");
+    merge.catch(() => {}); // it may fail before cancel answers; asserted below
     await events.waitFor((e) => e.type === "progress" && e.runId === id && e.operation === "merge" && e.value.kind === "report", "first λ step");
     await manager.cancel(id);
     await assert.rejects(merge, (e: Error) => e.name === "OperationCancelledError");
