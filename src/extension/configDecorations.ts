@@ -1,7 +1,7 @@
 // Renders configFacts() as `after` decorations on the lines of visible *.hyperat.json editors.
 // Facts about "the latest run" come from the newest run whose configPath is this file.
 import * as vscode from "vscode";
-import { validateConfig } from "../core/config/validate";
+import { stripBom, validateConfig } from "../core/config/validate";
 import type { RunDetail } from "../protocol/runs";
 import { configFacts, type ConfigFactInputs } from "./configFacts";
 import { defenseFacts } from "./runTree";
@@ -49,7 +49,7 @@ export class ConfigDecorations implements vscode.Disposable {
     const text = doc.getText();
     const inputs: ConfigFactInputs = {};
     try {
-      const counts = countTrainable(validateConfig(JSON.parse(text), doc.uri.fsPath));
+      const counts = countTrainable(validateConfig(JSON.parse(stripBom(text)), doc.uri.fsPath));
       if (counts) Object.assign(inputs, counts);
     } catch {
       // invalid or half-typed config: the schema squiggles it; decorate what we can

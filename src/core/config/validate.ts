@@ -15,7 +15,7 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateSchema = ajv.compile(schema);
 
 function describe(e: ErrorObject): string {
@@ -29,9 +29,34 @@ function describe(e: ErrorObject): string {
       return `missing required property "${String(p.missingProperty)}"`;
     case "type":
       return `must be ${String(p.type)}`;
+    case "maximum":
+    case "minimum":
+    case "exclusiveMaximum":
+    case "exclusiveMinimum":
+      return `must be ${String(p.comparison)} ${String(p.limit)}${maximumReason(e)}`;
     default:
       return e.message ?? e.keyword;
   }
+}
+
+/** The schema's reason for an upper bound (its description says why, from "At most"). */
+function maximumReason(e: ErrorObject): string {
+  if (e.keyword !== "maximum") return "";
+  const desc = (e.parentSchema as { description?: string } | undefined)?.description ?? "";
+  const at = desc.indexOf("At most");
+  return at >= 0 ? ` (${desc.slice(at).replace(/\.$/, "")})` : "";
+}
+
+/** The offending value, quoted, for the message ("got 1e+300"). */
+function gotValue(doc: unknown, pointer: string): string {
+  let v: unknown = doc;
+  for (const key of pointer.split("/").slice(1)) {
+    if (v === null || typeof v !== "object") return "";
+    v = (v as Record<string, unknown>)[key.replace(/~1/g, "/").replace(/~0/g, "~")];
+  }
+  if (v === undefined || (typeof v === "object" && v !== null)) return "";
+  const text = JSON.stringify(v);
+  return `, got ${text.length > 60 ? text.slice(0, 57) + "..." : text}`;
 }
 
 function errorPath(e: ErrorObject): string {
@@ -55,7 +80,8 @@ export function validateConfig(input: unknown, file?: string): RunConfig {
     // Prefer the most specific error: anyOf/oneOf wrappers repeat their children.
     const e = errs.find((x) => x.keyword !== "anyOf" && x.keyword !== "oneOf") ?? errs[0];
     const more = errs.length > 1 ? ` (and ${errs.length - 1} more problem${errs.length > 2 ? "s" : ""})` : "";
-    throw new ConfigError(errorPath(e), describe(e) + more, file);
+    const got = e.keyword === "additionalProperties" || e.keyword === "required" ? "" : gotValue(doc, e.instancePath);
+    throw new ConfigError(errorPath(e), describe(e) + got + more, file);
   }
   const cfg = doc as RunConfig;
   semanticChecks(cfg, file);
@@ -87,8 +113,17 @@ function parseFractionAt(v: string | number, path: string, file?: string): numbe
   }
 }
 
+/**
+ * Config text without a leading UTF-8 byte-order mark: editors (Notepad, VS Code's "UTF-8 with
+ * BOM") write one, and JSON.parse rejects it as an unexpected token (issue 15).
+ */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** Parses JSON text with a ConfigError that names the line and column of a syntax error. */
-export function parseConfigText(text: string, file?: string): RunConfig {
+export function parseConfigText(rawText: string, file?: string): RunConfig {
+  const text = stripBom(rawText);
   let doc: unknown;
   try {
     doc = JSON.parse(text);

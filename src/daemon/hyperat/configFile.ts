@@ -1,11 +1,30 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { ConfigError, parseConfigText, validateConfig } from "../../core/config/validate";
+import { ConfigError, parseConfigText } from "../../core/config/validate";
 import { RunConfig } from "../../core/config/types";
 import { ResolvedRunConfig } from "../engine";
 import { MissingFileError } from "../errors";
 import { dataSpecPath, resolveDataSpec } from "../../core/data/spec";
 import { checkDisjointSplits, DataSpecError } from "../../core/data/overlap";
+import { NotRegularFileError, readRegularText } from "../../core/io/regularFile";
+import { preflight, PreflightFacts } from "../preflight";
+
+/** A config is a few KiB; refuse anything that could not be one before reading it. */
+const MAX_CONFIG_BYTES = 16 * 2 ** 20;
+
+/**
+ * Config text from a regular file only: a FIFO named `x.hyperat.json` would block `readFile`
+ * until a writer came (issue 15), `/dev/zero` would never end.
+ */
+async function readConfigText(file: string): Promise<string> {
+  try {
+    return await readRegularText(file, { what: "config file", maxBytes: MAX_CONFIG_BYTES });
+  } catch (e) {
+    if (e instanceof NotRegularFileError) throw new ConfigError("", e.message, file);
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" || /ENOENT/.test((e as Error).message)) throw new MissingFileError(file);
+    throw new ConfigError("", (e as Error).message, file);
+  }
+}
 
 /**
  * Makes every path in the config absolute (relative to the config file's folder), so the frozen
@@ -54,26 +73,24 @@ export function toResolved(cfg: RunConfig): ResolvedRunConfig {
   };
 }
 
-/** Reads, validates (schema + semantics) and resolves a `*.hyperat.json`. */
+/**
+ * Reads, validates (schema + semantics) and resolves a `*.hyperat.json`, then runs the up-front
+ * pass (src/daemon/preflight.ts: attacks, data indexes, model header, bounds), so a config that
+ * cannot train fails here, before `RunManager.start` creates a run folder.
+ */
 export async function loadConfigFile(configPath: string): Promise<RunConfig> {
-  let text: string;
-  try {
-    text = await fs.readFile(configPath, "utf8");
-  } catch {
-    throw new MissingFileError(configPath);
-  }
-  const cfg = parseConfigText(text, configPath);
-  return resolvePaths(cfg, path.dirname(path.resolve(configPath)), configPath);
+  return (await loadConfigWithFacts(configPath)).cfg;
+}
+
+/** loadConfigFile plus what the pass learned (data sizes, model widths, attacks): `hyperat check`. */
+export async function loadConfigWithFacts(configPath: string): Promise<{ cfg: RunConfig; facts: PreflightFacts }> {
+  const text = await readConfigText(configPath);
+  const cfg = await resolvePaths(parseConfigText(text, configPath), path.dirname(path.resolve(configPath)), configPath);
+  return { cfg, facts: await preflight(cfg, configPath) };
 }
 
 /** The frozen copy in a run folder (already resolved when the run started). */
 export async function loadFrozenConfigFile(runDir: string): Promise<RunConfig> {
   const file = path.join(runDir, "config.json");
-  let text: string;
-  try {
-    text = await fs.readFile(file, "utf8");
-  } catch {
-    throw new MissingFileError(file);
-  }
-  return validateConfig(JSON.parse(text), file);
+  return parseConfigText(await readConfigText(file), file);
 }

@@ -1,0 +1,132 @@
+import * as fs from "node:fs/promises";
+import { constants } from "node:fs";
+import * as path from "node:path";
+import { ConfigError } from "../core/config/validate";
+import { RunConfig } from "../core/config/types";
+import { resolveAttackList } from "../core/evaluate/presets";
+import { isHeldOut } from "../core/data/heldOut";
+import { PRESETS } from "../core/model/config";
+import { defaultSuite } from "./hyperat/evaluateRun";
+import { dataFacts, DataFacts } from "./preflightData";
+import { ModelFacts, modelFactsFromHeader, readModelHeader } from "./preflightModel";
+
+/**
+ * The up-front validation pass (issue 15): everything about a schema-valid config that can be
+ * known without training, checked before `RunManager.start` creates a run folder and shared by
+ * `train`, the daemon's `run.start` and `hyperat check`. Attack names, data specs (their files'
+ * kinds and sizes, from the index only), the model header, size bounds that depend on the model
+ * (LoRA rank) and the pretraining cache folder. Every error is a ConfigError naming the JSON
+ * path, the value and what is expected, in `file`; no engine text reaches the user.
+ */
+export interface PreflightFacts {
+  data: { train: DataFacts; val: DataFacts; test: DataFacts };
+  model: { source: "file" | "preset"; name: string; dim: number; mlpDim: number; depth: number; parameters?: number };
+  attacks: { validation: string[]; evaluationSuite: string; evaluation: string[] };
+  /** Optimizer steps of the tuning run, plus clean pretraining (when a preset has one, cached or not). */
+  steps: { training: number; pretrain: number; epochs: number };
+}
+
+/** `cfg` is schema-valid with its paths made absolute (src/daemon/hyperat/configFile.ts). */
+export async function preflight(cfg: RunConfig, file: string): Promise<PreflightFacts> {
+  const attacks = checkAttacks(cfg, file);
+  const data = checkData(cfg, file);
+  const model = await checkModel(cfg, file);
+  checkLoraRank(cfg, model, file);
+  if (cfg.model.pretrain && !cfg.model.path) await checkWritableFolder(cfg.model.pretrain.cacheDir!, "/model/pretrain/cacheDir", file);
+  const pretrain = cfg.model.pretrain && !cfg.model.path ? cfg.model.pretrain.steps : 0;
+  const epochs = (cfg.training.steps * cfg.training.batchSize) / data.train.samples;
+  return { data, model, attacks, steps: { training: cfg.training.steps, pretrain, epochs } };
+}
+
+/** Runs `fn`; any error it throws becomes a ConfigError at `jsonPath`. */
+function at<T>(jsonPath: string, file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(jsonPath, (e as Error).message, file);
+  }
+}
+
+function checkAttacks(cfg: RunConfig, file: string): PreflightFacts["attacks"] {
+  const validation = at("/training/validationAttack", file, () => resolveAttackList(cfg.training.validationAttack));
+  const suite = defaultSuite(cfg);
+  const evaluation = at("/evaluation/attacks", file, () => resolveAttackList(suite));
+  return { validation, evaluationSuite: suite, evaluation };
+}
+
+function checkData(cfg: RunConfig, file: string): PreflightFacts["data"] {
+  const train = at("/data/train", file, () => dataFacts(cfg.data.train, "train"));
+  const test = at("/data/test", file, () => dataFacts(cfg.data.test, "test"));
+  const v = cfg.data.val;
+  let val: DataFacts;
+  if (isHeldOut(v)) {
+    // src/core/data/heldOut.ts holdOut: at least one image must stay in training.
+    if (v.n >= train.samples) throw new ConfigError("/data/val/n", `holding out n=${v.n} of the ${train.samples} training samples of ${train.source} leaves none to train on; expected n < ${train.samples}`, file);
+    val = { kind: train.kind, samples: v.n, available: train.samples, source: `${v.n} held out of ${train.source}` };
+    train.samples -= v.n;
+  } else {
+    val = at("/data/val", file, () => dataFacts(v, "test"));
+  }
+  return { train, val, test };
+}
+
+async function checkModel(cfg: RunConfig, file: string): Promise<PreflightFacts["model"]> {
+  if (cfg.model.path === undefined) {
+    const p = PRESETS[cfg.model.preset];
+    return { source: "preset", name: cfg.model.preset, dim: p.dim, mlpDim: p.mlpDim, depth: p.depth };
+  }
+  const modelPath = cfg.model.path;
+  let facts: ModelFacts;
+  try {
+    facts = modelFactsFromHeader((await readModelHeader(modelPath)).tensors, modelPath);
+  } catch (e) {
+    throw new ConfigError("/model/path", (e as Error).message, file);
+  }
+  return { source: "file", name: modelPath, dim: facts.dim, mlpDim: facts.mlpDim, depth: facts.depth, parameters: facts.parameters };
+}
+
+/**
+ * A rank-r LoRA factors ΔW = B·A with A: r×d_in and B: d_out×r; beyond min(d_in, d_out) the extra
+ * rank adds parameters and compute but cannot raise the rank of ΔW (Hu et al. 2021, §4.1).
+ * `lora.rank: 4096` on a width-64 model was accepted and trained (issue 15).
+ */
+function checkLoraRank(cfg: RunConfig, model: PreflightFacts["model"], file: string): void {
+  if (cfg.method === "full-at") return; // no adapters
+  const D = model.dim;
+  const shapes: Record<string, [number, number]> = { qkv: [D, 3 * D], proj: [D, D], fc1: [D, model.mlpDim], fc2: [model.mlpDim, D] };
+  let bound = Infinity;
+  let where = "";
+  for (const t of cfg.lora.targets) {
+    const m = Math.min(...shapes[t]);
+    if (m < bound) [bound, where] = [m, `${t}: ${shapes[t][0]}→${shapes[t][1]}`];
+  }
+  if (cfg.lora.rank > bound) {
+    throw new ConfigError("/lora/rank", `rank ${cfg.lora.rank} is over min(d_in, d_out) = ${bound} of the adapted layers of ${model.name} (${where}); a LoRA cannot have a higher rank than its layer. Expected 1..${bound}`, file);
+  }
+}
+
+/**
+ * The nearest existing folder of `dir` must be a writable directory. `/proc` made `mkdir -p`
+ * loop forever in clean pretraining (issue 15); here it fails at once, naming the path.
+ */
+async function checkWritableFolder(dir: string, jsonPath: string, file: string): Promise<void> {
+  const real = path.resolve(dir);
+  if (/^\/(proc|sys|dev)(\/|$)/.test(real)) throw new ConfigError(jsonPath, `${real} is inside a kernel file system; expected a folder on a disk`, file);
+  let p = real;
+  for (;;) {
+    try {
+      const st = await fs.stat(p);
+      if (!st.isDirectory()) throw new ConfigError(jsonPath, `${p} is not a directory, so ${real} cannot be created`, file);
+      await fs.access(p, constants.W_OK).catch(() => {
+        throw new ConfigError(jsonPath, `${p} is not writable, so the pretraining cache ${real} cannot be written`, file);
+      });
+      return;
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+      const parent = path.dirname(p);
+      if (parent === p) return;
+      p = parent;
+    }
+  }
+}

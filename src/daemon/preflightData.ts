@@ -1,0 +1,123 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { checkDataSpec, CheckedSpec } from "../core/data/spec";
+import { CIFAR10_RECORD, CifarKind, detectCifarDir, pickleError } from "../core/data/cifar";
+import { listImageFolder } from "../core/data/imageFolder";
+import { fileKind } from "../core/io/regularFile";
+
+/**
+ * How many samples a data spec names, found from its index alone: file sizes for CIFAR (fixed
+ * records), the file list for an image folder, the parameters for the synthetic set. No pixel is
+ * read, so `hyperat check` and a run start are fast, and a spec that would fail or exhaust memory
+ * in the loader (src/core/data/spec.ts loadDataSpec) fails here first, before a run folder exists.
+ */
+export interface DataFacts {
+  kind: "synthetic" | "cifar10" | "cifar100" | "image-folder";
+  /** Samples the spec selects (after n and offset). */
+  samples: number;
+  /** Samples in the whole source. */
+  available: number;
+  /** What was counted: a generator name, files or a folder. */
+  source: string;
+}
+
+/**
+ * The synthetic generator materializes n float32 images of 32×32×3 (12 KiB each), so n=1e9
+ * asked for 12 TB and surfaced as "Invalid typed array length" (issue 15). 250 000 images are
+ * 3 GB, already more than most machines give one process for data.
+ */
+export const SYNTHETIC_MAX_N = 250_000;
+
+const CIFAR100_RECORD = CIFAR10_RECORD + 1;
+
+/** Counts what `spec` selects for `split`; throws naming the spec (the caller adds the JSON path). */
+export function dataFacts(spec: string, split: "train" | "test"): DataFacts {
+  const c = checkDataSpec(spec, split);
+  if (c.parsed.kind === "synthetic") {
+    if (c.offset + c.n! > SYNTHETIC_MAX_N) {
+      throw new Error(`data spec "${spec}": n=${c.n}${c.offset ? ` from offset=${c.offset}` : ""} is over the synthetic set's limit of ${SYNTHETIC_MAX_N} samples (float32 images, 12 KiB each)`);
+    }
+    return { kind: "synthetic", samples: c.n!, available: SYNTHETIC_MAX_N, source: `synthetic:${c.parsed.target}` };
+  }
+  const resolved = path.resolve(c.parsed.target);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(resolved);
+  } catch {
+    throw new Error(`data spec "${spec}": ${resolved} does not exist`);
+  }
+  if (st.isFile()) return windowed(spec, c, cifarFile(spec, c, resolved, st));
+  if (!st.isDirectory()) throw new Error(`data spec "${spec}": ${resolved} is a ${fileKind(st)}; data must be a regular file or a directory`);
+  let cifar: ReturnType<typeof detectCifarDir>;
+  try {
+    cifar = detectCifarDir(resolved);
+  } catch (e) {
+    throw new Error(`data spec "${spec}": ${(e as Error).message}`);
+  }
+  if (cifar) return windowed(spec, c, cifarDir(spec, c, cifar, split));
+  if (c.format !== undefined) throw new Error(`data spec "${spec}": format=${c.format} given, but ${resolved} holds no CIFAR .bin files`);
+  const hasSplits = fs.existsSync(path.join(resolved, "train")) && fs.existsSync(path.join(resolved, "test"));
+  const root = hasSplits ? path.join(resolved, split) : resolved;
+  let files: number;
+  try {
+    files = listImageFolder(root).files.length;
+  } catch (e) {
+    throw new Error(`data spec "${spec}": ${(e as Error).message}`);
+  }
+  return windowed(spec, c, { kind: "image-folder", samples: files, available: files, source: root });
+}
+
+function recordBytes(kind: CifarKind): number {
+  return kind === "cifar10" ? CIFAR10_RECORD : CIFAR100_RECORD;
+}
+
+/** Records in one CIFAR binary file, from its size (the loader refuses a partial record too). */
+function cifarRecords(spec: string, file: string, st: fs.Stats, kind: CifarKind): number {
+  if (!st.isFile()) throw new Error(`data spec "${spec}": ${file} is a ${fileKind(st)}, expected a regular CIFAR binary file`);
+  const rec = recordBytes(kind);
+  if (st.size === 0 || st.size % rec !== 0) {
+    throw new Error(`data spec "${spec}": ${file} is ${st.size} bytes, not a whole number of ${kind} records (${rec} bytes each)${kind === "cifar100" && st.size % CIFAR10_RECORD === 0 ? "; add ?format=cifar10 to read CIFAR-10 records" : ""}`);
+  }
+  return st.size / rec;
+}
+
+function cifarFile(spec: string, c: CheckedSpec, file: string, st: fs.Stats): DataFacts {
+  const base = path.basename(file);
+  if (!base.endsWith(".bin")) {
+    if (/^(data_batch_\d+|test_batch|train|test)$/.test(base)) throw new Error(`data spec "${spec}": ${pickleError(file).message}`);
+    throw new Error(`data spec "${spec}": ${file} is a file but not a CIFAR .bin file`);
+  }
+  // As the loader guesses: train.bin/test.bin are CIFAR-100's names (src/core/data/spec.ts).
+  const kind = c.format ?? (base === "train.bin" || base === "test.bin" ? "cifar100" : "cifar10");
+  const n = cifarRecords(spec, file, st, kind);
+  return { kind, samples: n, available: n, source: file };
+}
+
+function cifarDir(spec: string, c: CheckedSpec, found: { kind: CifarKind; dir: string }, split: "train" | "test"): DataFacts {
+  const names = fs.readdirSync(found.dir).sort();
+  const files =
+    found.kind === "cifar10"
+      ? names.filter((n) => (split === "train" ? /^data_batch_\d+\.bin$/.test(n) : n === "test_batch.bin"))
+      : names.filter((n) => n === `${split}.bin`);
+  if (files.length === 0) {
+    const want = found.kind === "cifar10" ? (split === "train" ? "data_batch_*.bin" : "test_batch.bin") : `${split}.bin`;
+    throw new Error(`data spec "${spec}": ${found.dir} has no ${split} files for ${found.kind} (expected ${want})`);
+  }
+  const kind = c.format ?? found.kind;
+  let n = 0;
+  for (const f of files) {
+    const file = path.join(found.dir, f);
+    n += cifarRecords(spec, file, fs.statSync(file), kind);
+  }
+  return { kind, samples: n, available: n, source: `${found.dir} (${split})` };
+}
+
+/** The loader's window rule (spec.ts `window`): without an offset a larger n keeps the whole set. */
+function windowed(spec: string, c: CheckedSpec, facts: DataFacts): DataFacts {
+  const total = facts.available;
+  if (c.offset === 0 && (c.n === undefined || c.n >= total)) return facts;
+  if (c.offset >= total) throw new Error(`data spec "${spec}": offset=${c.offset} is past the end of ${facts.source} (${total} samples)`);
+  const count = c.n ?? total - c.offset;
+  if (c.offset + count > total) throw new Error(`data spec "${spec}": samples [${c.offset}, ${c.offset + count}) are outside ${facts.source} (${total} samples)`);
+  return { ...facts, samples: count };
+}
