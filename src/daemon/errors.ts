@@ -10,10 +10,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** A file the request or config names does not exist. */
+/** A file the request or config names does not exist (`configFile`: the config that names it). */
 export class MissingFileError extends Error {
-  constructor(readonly file: string, readonly jsonPath?: string) {
-    super(`file not found: ${file}${jsonPath ? ` (config ${jsonPath})` : ""}`);
+  constructor(readonly file: string, readonly jsonPath?: string, readonly configFile?: string) {
+    super(`file not found: ${file}${jsonPath ? ` (${configFile ? `${configFile} ` : "config "}${jsonPath})` : ""}`);
     this.name = "MissingFileError";
   }
 }

@@ -28,7 +28,9 @@ function describe(e: ErrorObject): string {
     case "required":
       return `missing required property "${String(p.missingProperty)}"`;
     case "type":
-      return `must be ${String(p.type)}`;
+      return `must be ${String(p.type).replace(/,/g, " or ")}`;
+    case "const":
+      return `must be ${JSON.stringify(p.allowedValue)}`;
     case "maximum":
     case "minimum":
     case "exclusiveMaximum":
@@ -77,11 +79,16 @@ export function validateConfig(input: unknown, file?: string): RunConfig {
   }
   if (!validateSchema(doc)) {
     const errs = validateSchema.errors ?? [];
-    // Prefer the most specific error: anyOf/oneOf wrappers repeat their children.
-    const e = errs.find((x) => x.keyword !== "anyOf" && x.keyword !== "oneOf") ?? errs[0];
-    const more = errs.length > 1 ? ` (and ${errs.length - 1} more problem${errs.length > 2 ? "s" : ""})` : "";
+    // Prefer the most specific error: anyOf/oneOf wrappers repeat their children, and the
+    // deepest path is where the value went wrong ({ "from": "train", "n": 0 } at /data/val/n).
+    const leaves = errs.filter((x) => x.keyword !== "anyOf" && x.keyword !== "oneOf");
+    const e = leaves.reduce((best, x) => (errorPath(x).length > errorPath(best).length ? x : best), leaves[0] ?? errs[0]);
+    // Alternatives at one path ("auto" or an integer) read as one message, not the first of them.
+    const alternatives = [...new Set(leaves.filter((x) => errorPath(x) === errorPath(e)).map(describe))];
+    const others = leaves.filter((x) => errorPath(x) !== errorPath(e)).length;
+    const more = others > 0 ? ` (and ${others} more problem${others > 1 ? "s" : ""})` : "";
     const got = e.keyword === "additionalProperties" || e.keyword === "required" ? "" : gotValue(doc, e.instancePath);
-    throw new ConfigError(errorPath(e), describe(e) + got + more, file);
+    throw new ConfigError(errorPath(e), alternatives.join(", or ") + got + more, file);
   }
   const cfg = doc as RunConfig;
   semanticChecks(cfg, file);
@@ -124,6 +131,7 @@ export function stripBom(text: string): string {
 /** Parses JSON text with a ConfigError that names the line and column of a syntax error. */
 export function parseConfigText(rawText: string, file?: string): RunConfig {
   const text = stripBom(rawText);
+  if (text.trim() === "") throw new ConfigError("", "the file is empty; a config is a JSON object ({} takes every default)", file);
   let doc: unknown;
   try {
     doc = JSON.parse(text);

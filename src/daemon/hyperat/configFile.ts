@@ -37,7 +37,7 @@ async function resolvePaths(cfg: RunConfig, baseDir: string, configFile?: string
     try {
       await fs.access(p);
     } catch {
-      throw new MissingFileError(p, jsonPath);
+      throw new MissingFileError(p, jsonPath, configFile);
     }
   };
   if (cfg.model.path) {
@@ -47,8 +47,13 @@ async function resolvePaths(cfg: RunConfig, baseDir: string, configFile?: string
   for (const split of ["train", "val", "test"] as const) {
     const spec = cfg.data[split];
     if (typeof spec !== "string") continue; // { from: "train", n }: drawn from data.train
-    cfg.data[split] = resolveDataSpec(spec, baseDir);
-    const file = dataSpecPath(cfg.data[split] as string);
+    let file: string | undefined;
+    try {
+      cfg.data[split] = resolveDataSpec(spec, baseDir);
+      file = dataSpecPath(cfg.data[split] as string);
+    } catch (e) {
+      throw new ConfigError(`/data/${split}`, (e as Error).message, configFile); // malformed spec: empty path, a parameter twice
+    }
     if (file !== undefined) await must(file, `/data/${split}`);
   }
   try {
