@@ -9,11 +9,13 @@ import { registerDemo } from "./demo";
 import { registerSynth } from "./synth";
 import { registerEval } from "./eval";
 import { registerBench } from "./bench";
+import { registerCheck } from "./check";
 
 /** One entry per CLI verb; each adds itself to the commander program. */
 export const VERBS: Array<(program: Command) => void> = [
   registerDoctor,
   registerDaemon,
+  registerCheck,
   registerTrain,
   registerResume,
   registerMerge,
