@@ -26,7 +26,12 @@ test("an unwritable model.pretrain.cacheDir fails before pretraining starts", as
         }),
       );
       const engine = new HyperatEngine();
+      // The up-front pass refuses it before a run folder exists (src/daemon/preflight.ts) ...
+      await assert.rejects(engine.loadConfig(configPath), (e: Error & { jsonPath?: string }) => e.jsonPath === "/model/pretrain/cacheDir" && e.message.includes(configPath));
+      // ... and preparation itself still refuses it (a frozen config of an older run skips the pass).
+      fs.writeFileSync(configPath, fs.readFileSync(configPath, "utf8").replace(JSON.stringify(cacheDir), JSON.stringify(path.join(dir, "cache"))));
       const rc = await engine.loadConfig(configPath);
+      (rc.raw as RunConfig).model.pretrain!.cacheDir = cacheDir;
       let steps = 0;
       await assert.rejects(
         engine.prepare(rc.raw as RunConfig, () => steps++),
