@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkDataSpec, CheckedSpec } from "../core/data/spec";
-import { CIFAR10_RECORD, CifarKind, detectCifarDir, pickleError } from "../core/data/cifar";
+import { CIFAR10_RECORD, CifarKind, detectCifarDir, MAX_CIFAR_FILE_BYTES, pickleError } from "../core/data/cifar";
 import { listImageFolder } from "../core/data/imageFolder";
 import { fileKind } from "../core/io/regularFile";
 
@@ -29,6 +29,13 @@ export interface DataFacts {
 export const SYNTHETIC_MAX_N = 250_000;
 
 const CIFAR100_RECORD = CIFAR10_RECORD + 1;
+
+/**
+ * Image folders are decoded into one uint8 buffer of n·size²·3 bytes (src/core/data/imageFolder.ts);
+ * past 4 GiB that buffer cannot be allocated, and `size=100000` would ask for 30 GB per image.
+ */
+export const IMAGE_FOLDER_MAX_BYTES = 4 * 2 ** 30;
+export const IMAGE_MAX_SIZE = 4096;
 
 /** Counts what `spec` selects for `split`; throws naming the spec (the caller adds the JSON path). */
 export function dataFacts(spec: string, split: "train" | "test"): DataFacts {
@@ -64,7 +71,14 @@ export function dataFacts(spec: string, split: "train" | "test"): DataFacts {
   } catch (e) {
     throw new Error(`data spec "${spec}": ${(e as Error).message}`);
   }
-  return windowed(spec, c, { kind: "image-folder", samples: files, available: files, source: root });
+  const facts = windowed(spec, c, { kind: "image-folder", samples: files, available: files, source: root });
+  const size = c.size ?? 32;
+  if (size > IMAGE_MAX_SIZE) throw new Error(`data spec "${spec}": size=${size} is over the ${IMAGE_MAX_SIZE}-pixel limit for the output side`);
+  const bytes = facts.samples * size * size * 3;
+  if (bytes > IMAGE_FOLDER_MAX_BYTES) {
+    throw new Error(`data spec "${spec}": ${facts.samples} images at size=${size} need ${(bytes / 2 ** 30).toFixed(1)} GiB as uint8, over the ${IMAGE_FOLDER_MAX_BYTES / 2 ** 30} GiB limit; lower n= or size=`);
+  }
+  return facts;
 }
 
 function recordBytes(kind: CifarKind): number {
@@ -74,6 +88,7 @@ function recordBytes(kind: CifarKind): number {
 /** Records in one CIFAR binary file, from its size (the loader refuses a partial record too). */
 function cifarRecords(spec: string, file: string, st: fs.Stats, kind: CifarKind): number {
   if (!st.isFile()) throw new Error(`data spec "${spec}": ${file} is a ${fileKind(st)}, expected a regular CIFAR binary file`);
+  if (st.size > MAX_CIFAR_FILE_BYTES) throw new Error(`data spec "${spec}": ${file} is ${st.size} bytes, over the ${MAX_CIFAR_FILE_BYTES}-byte limit for a CIFAR batch file (CIFAR-100's train.bin is 150 MB)`);
   const rec = recordBytes(kind);
   if (st.size === 0 || st.size % rec !== 0) {
     throw new Error(`data spec "${spec}": ${file} is ${st.size} bytes, not a whole number of ${kind} records (${rec} bytes each)${kind === "cifar100" && st.size % CIFAR10_RECORD === 0 ? "; add ?format=cifar10 to read CIFAR-10 records" : ""}`);

@@ -46,6 +46,23 @@ describe("data facts from the index only", () => {
     const root = path.join(dir, "images");
     assert.deepEqual([dataFacts(root, "train").samples, dataFacts(root, "test").samples], [5, 2]);
     assert.equal(dataFacts(`${root}?offset=1`, "train").samples, 4);
+    assert.throws(() => dataFacts(`${root}?size=5000`, "train"), /size=5000 is over the 4096-pixel limit/);
+    // 5 images at 4096 px are 5·4096²·3 = 240 MiB, inside the limit; the bound is on the product.
+    assert.equal(dataFacts(`${root}?size=4096`, "train").samples, 5);
+    const many = path.join(dir, "many", "cls");
+    fs.mkdirSync(many, { recursive: true });
+    for (let i = 0; i < 86; i++) fs.writeFileSync(path.join(many, `${i}.png`), "");
+    // 86·4096²·3 bytes = 4.03 GiB > 4 GiB; 85 images (3.98 GiB) fit.
+    assert.throws(() => dataFacts(`${path.dirname(many)}?size=4096`, "train"), /86 images at size=4096 need 4\.0 GiB as uint8, over the 4 GiB limit; lower n= or size=/);
+    assert.equal(dataFacts(`${path.dirname(many)}?size=4096&n=85`, "train").samples, 85);
+  });
+
+  test("a CIFAR file over the reader's size limit is refused from its size", () => {
+    const big = path.join(dir, "big", "test_batch.bin");
+    fs.mkdirSync(path.dirname(big));
+    fs.writeFileSync(big, "");
+    fs.truncateSync(big, 3073 * 400_000); // sparse: 1.2 GB claimed, nothing written
+    assert.throws(() => dataFacts(big, "test"), /over the 1073741824-byte limit/);
   });
 
   test("synthetic sets are bounded so n=1e9 fails with the limit, not a typed-array error", () => {

@@ -65,7 +65,7 @@ export function parseCifarBinary(bytes: Uint8Array, where: string, opts: CifarFi
 }
 
 /** A CIFAR batch file is 30 MB (CIFAR-10) or 150 MB (CIFAR-100 train); refuse far larger ones. */
-const MAX_CIFAR_FILE_BYTES = 2 ** 30;
+export const MAX_CIFAR_FILE_BYTES = 2 ** 30;
 
 /** Class names from a meta text file (one per line) if present. */
 async function readNames(file: string, count: number): Promise<string[]> {
