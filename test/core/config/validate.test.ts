@@ -113,4 +113,31 @@ describe("config validation (schemas/hyperat.schema.json)", () => {
     assert.equal(e.jsonPath, "/merge/strategy");
     assert.match(e.detail, /must be one of "uniform", "adaptive"/);
   });
+
+  test("a UTF-8 BOM before a valid config is accepted; a second one is a syntax error", () => {
+    assert.equal(parseConfigText('\ufeff{ "seed": 4 }').seed, 4);
+    const e = configError(() => parseConfigText('\ufeff\ufeff{}', "c.hyperat.json"));
+    assert.equal(e.jsonPath, "");
+    assert.match(e.message, /^c\.hyperat\.json: \/: invalid JSON at line 1, column 1/);
+    assert.match(configError(() => parseConfigText(" \n")).detail, /the file is empty/);
+  });
+
+  test("upper bounds name the value and the schema's reason (issue 15: 1e300 steps, rank 4096)", () => {
+    const steps = configError(() => validateConfig({ training: { steps: 1e300 } }));
+    assert.equal(steps.jsonPath, "/training/steps");
+    assert.match(steps.detail, /^must be <= 1000000000 \(At most 10\^9: .*\), got 1e\+300$/);
+    assert.equal(validateConfig({ training: { steps: 1e9 } }).training.steps, 1e9);
+    assert.match(configError(() => validateConfig({ lora: { rank: 4096 } })).detail, /<= 1024 \(At most min\(d_in, d_out\)/);
+    assert.equal(configError(() => validateConfig({ hypernet: { hiddenDim: 200000 } })).jsonPath, "/hypernet/hiddenDim");
+  });
+
+  test("the deepest failing path is named, and alternatives at one path read as one message", () => {
+    const held = configError(() => validateConfig({ data: { val: { from: "train", n: 0 } } }));
+    assert.equal(held.jsonPath, "/data/val/n");
+    assert.match(held.detail, /^must be >= 1, got 0/);
+    const workers = configError(() => validateConfig({ training: { workers: "many" } }));
+    assert.equal(workers.jsonPath, "/training/workers");
+    assert.equal(workers.detail, 'must be "auto", or must be integer, got "many"');
+    assert.equal(configError(() => validateConfig({ attack: { eps: [] } })).detail, "must be string or number");
+  });
 });
