@@ -1,0 +1,42 @@
+// The daemon's run.start runs the up-front pass (src/daemon/preflight.ts) before it creates a
+// run folder: an invalid config is answered with InvalidConfig naming the JSON path and file.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as rpc from "../../src/protocol/methods";
+import { ErrorCodes } from "../../src/protocol/errors";
+import { runsDirOf } from "../../src/daemon/runStore";
+import { tempWorkspace } from "./helpers";
+import { killDaemon, spawnDaemon, type DaemonProcess } from "./daemonProcess";
+
+const daemons: DaemonProcess[] = [];
+after(() => daemons.forEach(killDaemon));
+
+test("run.start: preflight refusals carry jsonPath and file in the error data, and leave no run folder", async () => {
+  const ws = tempWorkspace("hyperat-preflight-rpc-");
+  const d = spawnDaemon(ws, [], { HYPERAT_ENGINE: "" });
+  daemons.push(d);
+  await d.conn.sendRequest(rpc.initialize, {});
+  const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ training: { validationAttack: "pgd-abc" } }, "/training/validationAttack", /unknown attack "pgd-abc"/],
+    [{ data: { train: "synthetic:shapes11" } }, "/data/train", /unknown synthetic dataset "shapes11"/],
+    [{ model: { path: ws } }, "/model/path", /found a directory/],
+    [{ evaluation: { attacks: "bogus" } }, "/evaluation/attacks", /unknown attack "bogus"/],
+  ];
+  for (const [i, [cfg, jsonPath, says]] of cases.entries()) {
+    const file = path.join(ws, `bad${i}.hyperat.json`);
+    fs.writeFileSync(file, "\ufeff" + JSON.stringify({ name: `bad${i}`, ...cfg }));
+    await assert.rejects(d.conn.sendRequest(rpc.runStart, { configPath: file }), (e: { code: number; message: string; data?: { jsonPath?: string; file?: string } }) => {
+      assert.equal(e.code, ErrorCodes.InvalidConfig, e.message);
+      assert.equal(e.data?.jsonPath, jsonPath, e.message);
+      assert.equal(e.data?.file, file);
+      assert.match(e.message, says);
+      return true;
+    });
+  }
+  const runs = runsDirOf(ws);
+  assert.deepEqual(fs.existsSync(runs) ? fs.readdirSync(runs) : [], []);
+  await d.conn.sendRequest(rpc.shutdown);
+  assert.equal((await d.exited).code, 0, d.stderr());
+});
