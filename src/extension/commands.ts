@@ -167,7 +167,7 @@ export const evaluateRun = (ctx: Ctx): Cmd => async (arg, attacksArg) => {
   const attacks = typeof attacksArg === "string" ? attacksArg : (await vscode.window.showQuickPick(
     [
       { label: "quick", description: "PGD-20, CW-inf-20" },
-      { label: "standard", description: "APGD-CE, APGD-T, Square (AutoAttack's components)" },
+      { label: "standard", description: "APGD-CE, APGD-T, FAB-T, Square (AutoAttack's standard version)" },
       { label: "full", description: "all of the above" },
     ],
     { title: `HyperAT: evaluate ${run.id}` },

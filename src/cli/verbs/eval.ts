@@ -46,7 +46,7 @@ export function registerEval(program: Command): void {
     .description("robust accuracy of a model under L-inf attacks (AutoAttack-style per-sample worst case)")
     .requiredOption("--model <file>", "model .safetensors (timm names) or a merged/<strategy>/ folder")
     .requiredOption("--data <spec>", "data spec, e.g. synthetic:shapes10?n=500 or a CIFAR-10 folder (test split)")
-    .option("--attacks <list>", "quick | standard | full | comma list (pgd-20,cw-20,apgd-ce,apgd-t,square,...)", "standard")
+    .option("--attacks <list>", "quick | standard | full | comma list (pgd-20,cw-20,apgd-ce,apgd-t,fab-t,square,...)", "standard")
     .option("--eps <eps>", "L-inf radius in [0,1] pixels, fraction or decimal", "8/255")
     .option("--n <n>", "evaluate the first n samples")
     .option("--batch <b>", "samples per attack batch", "64")

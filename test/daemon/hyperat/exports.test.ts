@@ -90,7 +90,7 @@ test("PEFT adapter_config.json and the RobustBench entry have their tools' field
   const vit = presetConfig("vit-base", { imgSize: 32, patchSize: 4 });
   const row = (target: string, clean: number, worst: number) => ({ name: `hyperat-${target}`, target, cleanAccuracy: clean, worstCaseRobustAccuracy: worst, warnings: [], result: { n: 1000 } });
   const models = [row("pretrained", 0.95, 0), row("uniform", 0.8, 0.4), row("adaptive", 0.81, 0.4234)];
-  const std = robustbenchEntry(cfg, "standard", ["apgd-ce", "apgd-t", "square"], models, vit)!;
+  const std = robustbenchEntry(cfg, "standard", ["apgd-ce", "apgd-t", "fab-t", "square"], models, vit)!;
   assert.equal(std.autoattack_acc, "42.34");
   assert.equal(std.clean_acc, "81.00");
   assert.equal(std.dataset, "cifar10");
