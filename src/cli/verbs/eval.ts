@@ -99,7 +99,7 @@ export function registerEval(program: Command): void {
         });
         progress.done(`done in ${result.seconds.toFixed(1)} s`);
         const report = buildReport(result, {
-          checkpoint: opts.model,
+          checkpoint: loaded.source.pinned ?? opts.model,
           architecture,
           data: opts.data,
           command: `hyperat eval ${process.argv.slice(3).join(" ")}`,

@@ -93,6 +93,7 @@ describe("hyperat eval (end to end on a tiny saved model)", () => {
     };
     assert.deepEqual(numbers(folder.stdout), numbers(file.stdout));
     assert.deepEqual(numbers(hub.stdout), numbers(file.stdout));
+    assert.equal(JSON.parse(hub.stdout).model.checkpoint, `hf:me/tiny@${commit}`, "the report names the commit it read");
     assert.deepEqual(Object.keys(JSON.parse(file.stdout).robustAccuracy), ["pgd-2", "fab-t-3"]);
     const missing = hyperat(["eval", "--model", "hf:me/other", ...args], dir, { HF_HUB_CACHE: path.join(dir, "hub") });
     assert.equal(missing.code, 1);
