@@ -3,10 +3,11 @@
  *   fgsm · pgd-<steps> · cw-<steps> · apgd-ce[-<steps>] · apgd-dlr[-<steps>] · apgd-t[-<steps>]
  *   · fab-t[-<steps>] · square[-<queries>]
  * Unparametrised names take the published defaults (APGD 100 iterations, APGD-T and FAB-T 9
- * targets, FAB-T 100 iterations, Square 5000 queries, as AutoAttack "standard"); a suffix trades strength for CPU time and is
- * part of the name, so reports always say which budget was used. PGD/CW step = eps/4 (2/255 at
- * 8/255). Runners stop early once every sample of a batch is misclassified: that cannot change
- * which samples are broken, only the time spent.
+ * targets, FAB-T 100 iterations, Square 5000 queries, as AutoAttack "standard"); a suffix trades
+ * strength for CPU time and is part of the name, so reports always say which budget was used.
+ * PGD/CW step = eps/4 (2/255 at 8/255). Runners stop early once every sample of a batch is
+ * misclassified (FAB-T: has a point within eps): that cannot change which samples are broken,
+ * only the time spent.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Classifier } from "./types";

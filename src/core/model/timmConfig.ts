@@ -152,19 +152,22 @@ export interface ModelHints {
   std?: [number, number, number];
 }
 
-/** timm's ViT head counts by family (vision_transformer.py); huge is the one not at head dim 64. */
-const TIMM_HEADS: Array<[RegExp, number]> = [
-  [/^vit_tiny_/, 3],
-  [/^vit_small_/, 6],
-  [/^vit_base_/, 12],
-  [/^vit_large_/, 16],
-  [/^vit_huge_/, 16],
-  [/^vit_giant_/, 16],
+/**
+ * timm's ViT families (vision_transformer.py): width and heads; huge and giant are not at head
+ * dim 64. Used only when the config names no `num_heads` and its width is the family's.
+ */
+const TIMM_FAMILIES: Array<[RegExp, number, number]> = [
+  [/^vit_tiny_/, 192, 3],
+  [/^vit_small_/, 384, 6],
+  [/^vit_base_/, 768, 12],
+  [/^vit_large_/, 1024, 16],
+  [/^vit_huge_/, 1280, 16],
+  [/^vit_giant_/, 1408, 16],
 ];
 
 export function hintsFromTimmConfig(doc: unknown, where: string): ModelHints {
   const bad = (field: string, m: string): never => {
-    throw new Error(`${where}: ${field} ${m}`);
+    throw new Error(`${where}: ${field ? `${field} ` : ""}${m}`);
   };
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) bad("", "is not a JSON object");
   const d = doc as Record<string, unknown>;
@@ -181,10 +184,12 @@ export function hintsFromTimmConfig(doc: unknown, where: string): ModelHints {
   if (a.class_token === false) bad("model_args.class_token", "false is not supported (HyperAT's ViT has a class token)");
   const arch = typeof d.architecture === "string" ? d.architecture : "";
   const archPatch = /_patch(\d+)_/.exec(arch)?.[1];
+  const dim = int(a.embed_dim, "model_args.embed_dim") ?? int(d.num_features, "num_features");
+  const family = TIMM_FAMILIES.find(([re, width]) => re.test(arch) && (dim === undefined || dim === width));
   return {
     where,
-    heads: int(a.num_heads, "model_args.num_heads") ?? TIMM_HEADS.find(([re]) => re.test(arch))?.[1],
-    dim: int(a.embed_dim, "model_args.embed_dim") ?? int(d.num_features, "num_features"),
+    heads: int(a.num_heads, "model_args.num_heads") ?? family?.[2],
+    dim,
     depth: int(a.depth, "model_args.depth"),
     patchSize: int(a.patch_size, "model_args.patch_size") ?? (archPatch ? Number(archPatch) : undefined),
     numClasses: int(a.num_classes ?? d.num_classes ?? p.num_classes, "num_classes"),

@@ -11,7 +11,8 @@ import { HfModelError, isHfModelId, resolveHfModel } from "../../core/io/hfHubCa
 /**
  * Makes every path in the config absolute (relative to the config file's folder) and pins `hf:`
  * model ids to the cached commit, so the frozen copy in a run folder means the same thing
- * wherever the daemon runs, and checks that the files exist — naming the JSON path of the one that does not — and that the splits share no samples.
+ * wherever the daemon runs, and checks that the files exist — naming the JSON path of the one
+ * that does not — and that the splits share no samples.
  */
 async function resolvePaths(cfg: RunConfig, baseDir: string, configFile?: string): Promise<RunConfig> {
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));

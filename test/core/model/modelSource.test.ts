@@ -17,6 +17,7 @@ import { readSafetensorsFile, writeSafetensorsFile } from "../../../src/core/io/
 import { validateConfig } from "../../../src/core/config/validate";
 import { writeMergedFolder } from "../../../src/daemon/hyperat/exports";
 import { relErr } from "./fastpathCases";
+import { hintsFromTimmConfig } from "../../../src/core/model/timmConfig";
 
 const fixtureDir = path.join(__dirname, "..", "..", "fixtures", "timm-vit");
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
@@ -30,6 +31,23 @@ const timmHubConfig = {
   model_args: { img_size: 32, patch_size: 4, embed_dim: 48, depth: 2, num_heads: 3, mlp_ratio: 4 },
   pretrained_cfg: { input_size: [3, 32, 32], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], num_classes: 7, first_conv: "patch_embed.proj", classifier: "head" },
 };
+
+test("config.json hints: a timm Hub config without model_args gives the family's heads, only at the family's width", () => {
+  // timm/vit_base_patch16_224.augreg_in21k_ft_in1k's config.json, as on the Hub (abridged).
+  const hub = {
+    architecture: "vit_base_patch16_224",
+    num_classes: 1000,
+    num_features: 768,
+    global_pool: "token",
+    pretrained_cfg: { tag: "augreg_in21k_ft_in1k", input_size: [3, 224, 224], mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], num_classes: 1000 },
+  };
+  assert.deepEqual(hintsFromTimmConfig(hub, "c.json"), { where: "c.json", heads: 12, dim: 768, depth: undefined, patchSize: 16, numClasses: 1000, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+  assert.equal(hintsFromTimmConfig({ ...hub, architecture: "vit_huge_patch14_224", num_features: 1280 }, "c.json").heads, 16);
+  assert.equal(hintsFromTimmConfig({ ...hub, num_features: 384 }, "c.json").heads, undefined, "a base name at another width says nothing about heads");
+  assert.throws(() => hintsFromTimmConfig({ ...hub, global_pool: "avg" }, "c.json"), /c\.json: global_pool "avg" is not supported/);
+  assert.throws(() => hintsFromTimmConfig({ ...hub, pretrained_cfg: { mean: [0.5, 0.5] } }, "c.json"), /c\.json: pretrained_cfg\.mean must be 3 numbers/);
+  assert.throws(() => hintsFromTimmConfig([], "c.json"), /c\.json: is not a JSON object/);
+});
 
 describe("model sources: folders, config.json, hf: ids", () => {
   let tmp: string;
