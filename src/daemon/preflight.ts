@@ -9,6 +9,7 @@ import { PRESETS } from "../core/model/config";
 import { defaultSuite } from "./hyperat/evaluateRun";
 import { dataFacts, DataFacts } from "./preflightData";
 import { ModelFacts, modelFactsFromHeader, readModelHeader } from "./preflightModel";
+import { resolveModelSource } from "../core/model/modelSource";
 
 /**
  * The up-front validation pass (issue 15): everything about a schema-valid config that can be
@@ -79,7 +80,9 @@ async function checkModel(cfg: RunConfig, file: string): Promise<PreflightFacts[
   const modelPath = cfg.model.path;
   let facts: ModelFacts;
   try {
-    facts = modelFactsFromHeader((await readModelHeader(modelPath)).tensors, modelPath);
+    // A folder (timm local-dir, a run's merged/<strategy>/) or an `hf:` id names its weights file.
+    const { weights } = await resolveModelSource(modelPath);
+    facts = modelFactsFromHeader((await readModelHeader(weights)).tensors, weights);
   } catch (e) {
     throw new ConfigError("/model/path", (e as Error).message, file);
   }

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import * as vscode from "vscode";
 import { ResponseError } from "vscode-jsonrpc";
 import * as p from "../protocol";
-import type { RunState, RunSummary } from "../protocol/runs";
+import type { CheckpointRef, RunState, RunSummary } from "../protocol/runs";
+import { checkpointArg, checkpointChoices } from "./checkpointChoices";
 import { Ctx } from "./ctx";
 import { RUN_COMMAND_STATES } from "./runCommandStates";
 import { newConfig } from "./newConfig";
@@ -140,7 +141,24 @@ export const takeOverRun = (ctx: Ctx): Cmd => async (arg) => {
   return summary;
 };
 
-export const mergeRun = (ctx: Ctx): Cmd => async (arg, strategyArg) => {
+/**
+ * Which checkpoint to merge or evaluate (the RPC's `from`): the command's argument when given;
+ * for a call with its other choices as arguments (scripts, tests), the daemon's default (latest);
+ * otherwise a quick pick of latest / best / step-N when the run keeps more than one.
+ */
+async function pickCheckpoint(ctx: Ctx, run: RunSummary, fromArg: unknown, verb: string, interactive: boolean): Promise<CheckpointRef | "cancelled" | undefined> {
+  const given = checkpointArg(fromArg);
+  if (given) return given;
+  if (fromArg !== undefined) throw new Error(`HyperAT: ${verb}: checkpoint "${String(fromArg)}" is not best, latest or step-<n>`);
+  if (!interactive) return undefined;
+  const detail = await ctx.explorer.reader.readRun(run.id).catch(() => undefined);
+  const choices = detail ? checkpointChoices(detail.artifacts, detail.best) : [];
+  if (choices.length <= 1) return choices[0]?.from;
+  const pick = await vscode.window.showQuickPick(choices, { title: `HyperAT: ${verb} ${run.id} from which checkpoint?` });
+  return pick ? pick.from : "cancelled";
+}
+
+export const mergeRun = (ctx: Ctx): Cmd => async (arg, strategyArg, fromArg) => {
   if (!needWorkspace(ctx) || !needTrust("Merging a run")) return undefined;
   const run = await pickRun(ctx, arg, RUN_COMMAND_STATES.merge, "merge");
   if (!run) return undefined;
@@ -152,28 +170,32 @@ export const mergeRun = (ctx: Ctx): Cmd => async (arg, strategyArg) => {
     { title: `HyperAT: merge ${run.id}` },
   ))?.strategy;
   if (!strategy) return undefined;
+  const from = await pickCheckpoint(ctx, run, fromArg, "merge", strategyArg === undefined);
+  if (from === "cancelled") return undefined;
   // The daemon's progress for this merge shows as a cancellable notification (progressTracker.ts).
-  const merge = await waitOn(ctx, run.id, "merge", () => ctx.daemon.request(p.runMerge, { runId: run.id, strategy }));
+  const merge = await waitOn(ctx, run.id, "merge", () => ctx.daemon.request(p.runMerge, { runId: run.id, strategy, ...(from ? { from } : {}) }));
   ctx.explorer.scheduleRefresh();
   if (!merge) return undefined;
-  void vscode.window.showInformationMessage(`HyperAT: merged ${run.id} (${strategy}) into ${vscode.workspace.asRelativePath(merge.modelPath)}.`);
+  void vscode.window.showInformationMessage(`HyperAT: merged ${run.id} (${strategy}, ${merge.from ?? "latest"}${merge.step !== undefined ? ` = step ${merge.step}` : ""}) into ${vscode.workspace.asRelativePath(merge.modelPath)}.`);
   return merge;
 };
 
-export const evaluateRun = (ctx: Ctx): Cmd => async (arg, attacksArg) => {
+export const evaluateRun = (ctx: Ctx): Cmd => async (arg, attacksArg, fromArg) => {
   if (!needWorkspace(ctx) || !needTrust("Evaluating a run")) return undefined;
   const run = await pickRun(ctx, arg, RUN_COMMAND_STATES.evaluate, "evaluate");
   if (!run) return undefined;
   const attacks = typeof attacksArg === "string" ? attacksArg : (await vscode.window.showQuickPick(
     [
       { label: "quick", description: "PGD-20, CW-inf-20" },
-      { label: "standard", description: "APGD-CE, APGD-T, Square (AutoAttack's components)" },
+      { label: "standard", description: "APGD-CE, APGD-T, FAB-T, Square (AutoAttack's standard version)" },
       { label: "full", description: "all of the above" },
     ],
     { title: `HyperAT: evaluate ${run.id}` },
   ))?.label;
   if (!attacks) return undefined;
-  const result = await waitOn(ctx, run.id, "evaluate", () => ctx.daemon.request(p.runEvaluate, { runId: run.id, attacks }));
+  const from = await pickCheckpoint(ctx, run, fromArg, "evaluate", typeof attacksArg !== "string");
+  if (from === "cancelled") return undefined;
+  const result = await waitOn(ctx, run.id, "evaluate", () => ctx.daemon.request(p.runEvaluate, { runId: run.id, attacks, ...(from ? { from } : {}) }));
   ctx.explorer.scheduleRefresh();
   if (!result) return undefined;
   await openReportFile(run);

@@ -1,9 +1,7 @@
 import type { Command } from "commander";
-import * as path from "node:path";
-import * as fs from "node:fs";
 import { selectBackend } from "../../core/backend/select";
 import { isBackendRequest } from "../../core/backend/names";
-import { loadModelFile } from "../../core/model/checkpoint";
+import { loadModelSpec } from "../../core/model/modelSource";
 import { classifier } from "../../core/model/vit";
 import { loadDataSpec } from "../../core/data/spec";
 import { writeFileAtomic } from "../../core/io/files";
@@ -44,9 +42,9 @@ export function registerEval(program: Command): void {
   program
     .command("eval")
     .description("robust accuracy of a model under L-inf attacks (AutoAttack-style per-sample worst case)")
-    .requiredOption("--model <file>", "model .safetensors (timm names) or a merged/<strategy>/ folder")
+    .requiredOption("--model <file>", "model .safetensors (timm names), a folder with model.safetensors + config.json (merged/<strategy>/, timm local-dir) or hf:owner/name[@rev] from the local Hub cache")
     .requiredOption("--data <spec>", "data spec, e.g. synthetic:shapes10?n=500 or a CIFAR-10 folder (test split)")
-    .option("--attacks <list>", "quick | standard | full | comma list (pgd-20,cw-20,apgd-ce,apgd-t,square,...)", "standard")
+    .option("--attacks <list>", "quick | standard | full | comma list (pgd-20,cw-20,apgd-ce,apgd-t,fab-t,square,...)", "standard")
     .option("--eps <eps>", "L-inf radius in [0,1] pixels, fraction or decimal", "8/255")
     .option("--n <n>", "evaluate the first n samples")
     .option("--batch <b>", "samples per attack batch", "64")
@@ -70,7 +68,7 @@ export function registerEval(program: Command): void {
       const info = await selectBackend(opts.backend);
       const data = await loadDataSpec(opts.data, { split: "test", baseDir: process.cwd() });
       if (data.height !== data.width) throw new Error(`--data ${opts.data}: images are ${data.height}x${data.width}; the ViT needs square images`);
-      const loaded = await loadModelFile(modelFileOf(path.resolve(opts.model)), { imgSize: data.height, allowNonFinite: opts.allowNonfinite === true });
+      const loaded = await loadModelSpec(opts.model, { imgSize: data.height, allowNonFinite: opts.allowNonfinite === true });
       const c = loaded.config;
       if (c.numClasses !== data.numClasses) {
         throw new Error(`--model ${opts.model} has ${c.numClasses} classes but --data ${opts.data} has ${data.numClasses}; evaluate on matching data`);
@@ -101,7 +99,7 @@ export function registerEval(program: Command): void {
         });
         progress.done(`done in ${result.seconds.toFixed(1)} s`);
         const report = buildReport(result, {
-          checkpoint: opts.model,
+          checkpoint: loaded.source.pinned ?? opts.model,
           architecture,
           data: opts.data,
           command: `hyperat eval ${process.argv.slice(3).join(" ")}`,
@@ -120,9 +118,3 @@ export function registerEval(program: Command): void {
 }
 
 /** A timm local-dir folder (merged/<strategy>/) names its model.safetensors; a file is itself. */
-function modelFileOf(p: string): string {
-  if (!fs.existsSync(p) || !fs.statSync(p).isDirectory()) return p;
-  const file = path.join(p, "model.safetensors");
-  if (!fs.existsSync(file)) throw new Error(`--model ${p}: a folder without model.safetensors (expected a merged/<strategy>/ folder)`);
-  return file;
-}

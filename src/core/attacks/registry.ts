@@ -1,12 +1,13 @@
 /**
  * Attack names → runners, as used by evaluation presets, the CLI and reports. Names:
  *   fgsm · pgd-<steps> · cw-<steps> · apgd-ce[-<steps>] · apgd-dlr[-<steps>] · apgd-t[-<steps>]
- *   · square[-<queries>]
- * Unparametrised names take the published defaults (APGD 100 iterations, APGD-T 9 targets,
- * Square 5000 queries, as AutoAttack "standard"); a suffix trades strength for CPU time and is
- * part of the name, so reports always say which budget was used. PGD/CW step = eps/4 (2/255 at
- * 8/255). Runners stop early once every sample of a batch is misclassified: that cannot change
- * which samples are broken, only the time spent.
+ *   · fab-t[-<steps>] · square[-<queries>]
+ * Unparametrised names take the published defaults (APGD 100 iterations, APGD-T and FAB-T 9
+ * targets, FAB-T 100 iterations, Square 5000 queries, as AutoAttack "standard"); a suffix trades
+ * strength for CPU time and is part of the name, so reports always say which budget was used.
+ * PGD/CW step = eps/4 (2/255 at 8/255). Runners stop early once every sample of a batch is
+ * misclassified (FAB-T: has a point within eps): that cannot change which samples are broken,
+ * only the time spent.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Classifier } from "./types";
@@ -16,6 +17,7 @@ import { pgd } from "./pgd";
 import { cwInf } from "./cw";
 import { apgd, apgdT } from "./apgd";
 import { square } from "./square";
+import { fabT } from "./fab";
 
 export interface AttackContext {
   /** L-inf radius in [0,1] pixel units. */
@@ -33,7 +35,8 @@ export interface AttackRunner {
   usesGradients: boolean;
   /** Budget and settings, recorded in reports. */
   settings: Record<string, number | string | boolean>;
-  run(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, ctx: AttackContext): tf.Tensor4D;
+  /** Callers `await` the result: attacks that read tensors asynchronously (FAB-T) return a promise. */
+  run(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, ctx: AttackContext): tf.Tensor4D | Promise<tf.Tensor4D>;
 }
 
 /** The names the registry understands, for error messages and help texts. */
@@ -44,6 +47,7 @@ export const KNOWN_ATTACKS = [
   "apgd-ce[-<steps>]",
   "apgd-dlr[-<steps>]",
   "apgd-t[-<steps>]",
+  "fab-t[-<steps>]",
   "square[-<queries>]",
 ] as const;
 
@@ -97,6 +101,17 @@ export function resolveAttack(name: string): AttackRunner {
       usesGradients: true,
       settings: { steps, restarts: 1, loss },
       run: (m, x, y, c) => apgd(m, x, y, { eps: c.eps, steps, loss, rng: c.rng, stopWhenAllFooled: true }),
+    };
+  }
+  match = /^fab-t(?:-(\d+))?$/.exec(n);
+  if (match) {
+    const steps = budget(n, match[1], 100);
+    return {
+      name: n,
+      description: `FAB-T (targeted, 9 target classes, minimal L-inf boundary search), ${steps} iterations`,
+      usesGradients: true,
+      settings: { steps, targets: 9, restarts: 1, alphaMax: 0.1, eta: 1.05, beta: 0.9 },
+      run: (m, x, y, c) => fabT(m, x, y, { eps: c.eps, steps, targets: 9, rng: c.rng, stopWhenAllFooled: true }),
     };
   }
   match = /^square(?:-(\d+))?$/.exec(n);

@@ -1,5 +1,6 @@
 import Ajv, { ErrorObject } from "ajv";
 import schema from "../../../schemas/hyperat.schema.json";
+import { isHfModelId, parseHfModelId } from "../model/hfModelId";
 import { RunConfig } from "./types";
 import { parseFraction } from "./fraction";
 
@@ -106,6 +107,13 @@ function semanticChecks(cfg: RunConfig, file?: string): void {
   if (cfg.method !== "hyperat" && cfg.defenses.length > 1) {
     // Baselines train one defense; say which one instead of silently ignoring the rest.
     cfg.defenses = cfg.defenses.slice(0, 1);
+  }
+  if (cfg.model.path !== undefined && isHfModelId(cfg.model.path)) {
+    try {
+      parseHfModelId(cfg.model.path);
+    } catch (e) {
+      throw new ConfigError("/model/path", (e as Error).message, file);
+    }
   }
   if (cfg.model.path === undefined && cfg.model.patchSize !== undefined && cfg.model.imgSize % cfg.model.patchSize !== 0) {
     throw new ConfigError("/model/patchSize", `imgSize ${cfg.model.imgSize} is not divisible by patchSize ${cfg.model.patchSize}`, file);

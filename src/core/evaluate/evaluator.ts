@@ -182,7 +182,7 @@ export async function evaluate(model: Classifier, data: EvalData, opts: Evaluate
     for (const idx of chunks(targets, batchSize)) {
       await checkCancel(runner.name);
       const { x, y } = batch(idx);
-      const xAdv = runner.run(model, x, y, { eps: eps.value, rng });
+      const xAdv = await runner.run(model, x, y, { eps: eps.value, rng });
       const [fooled, linf] = tf.tidy(() => [
         tf.notEqual(tf.argMax(model(xAdv), 1), y).dataSync(),
         tf.max(tf.abs(tf.sub(xAdv, x))).dataSync()[0],

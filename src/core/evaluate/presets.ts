@@ -1,15 +1,15 @@
 /**
  * Attack suites by name. `standard` mirrors AutoAttack's "standard" version for L-inf
- * (APGD-CE, APGD-T with 9 targets, Square with 5000 queries; Croce & Hein 2020) minus FAB-T,
- * which rarely changes the result; `quick` is the PGD-20 / CW-20 pair common in AT papers;
+ * (APGD-CE, APGD-T with 9 targets, FAB-T with 9 targets, Square with 5000 queries, in that
+ * order; Croce & Hein 2020); `quick` is the PGD-20 / CW-20 pair common in AT papers;
  * `full` runs everything. A comma list like "pgd-50,apgd-ce-20,square-1000" is a custom suite.
  */
 import { KNOWN_ATTACKS, resolveAttack, AttackRunner } from "../attacks/registry";
 
 export const PRESETS = {
   quick: ["pgd-20", "cw-20"],
-  standard: ["apgd-ce", "apgd-t", "square"],
-  full: ["fgsm", "pgd-20", "cw-20", "apgd-ce", "apgd-t", "square"],
+  standard: ["apgd-ce", "apgd-t", "fab-t", "square"],
+  full: ["fgsm", "pgd-20", "cw-20", "apgd-ce", "apgd-t", "fab-t", "square"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type PresetName = keyof typeof PRESETS;

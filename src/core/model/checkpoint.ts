@@ -5,6 +5,7 @@ import { RawTensor, engineToTimm, timmToEngine, timmShapeOf, PATCH_WEIGHT } from
 import { looksLikeHfVit, hfToTimm } from "./hfNames";
 import { resizePatchKernel, resizePosEmbed } from "./resize";
 import { readSafetensorsFile, writeSafetensorsFile } from "../io/files";
+import type { ModelHints } from "./timmConfig";
 
 /**
  * Model files: timm-named, timm-layout safetensors plus `__metadata__` (docs/model-files.md).
@@ -29,6 +30,11 @@ export interface LoadOverrides {
   /** Load weights that hold NaN or ±Inf (deliberate research on broken models) instead of
    * refusing the file; a warning naming each such tensor goes into `notes`. Default false. */
   allowNonFinite?: boolean;
+  /**
+   * A `config.json` beside the weights (timm local-dir, Hub snapshot): fills heads, mean and std
+   * where `__metadata__` is silent and must agree with the tensor shapes (modelSource.ts).
+   */
+  hints?: ModelHints;
 }
 
 export interface LoadedModel {
@@ -100,6 +106,19 @@ export function checkFinite(tensors: Record<string, RawTensor>, where: string, a
     const what = `tensor "${name}" [${t.shape}] has ${count} non-finite value${count > 1 ? "s" : ""} (first at flat index ${first}: ${t.data[first]})`;
     if (!allow) throw new Error(`${where}: ${what}; refusing to load it (allow it on purpose with --allow-nonfinite or "model": {"allowNonFinite": true})`);
     notes.push(`WARNING: ${what}; loaded anyway because non-finite weights were allowed`);
+  }
+}
+
+/** A config.json that describes another model than the weights is an error, not a guess. */
+function checkHints(h: ModelHints, inf: Inferred, where: string): void {
+  const pairs: Array<[string, number | undefined, number | undefined]> = [
+    ["embed_dim", h.dim, inf.dim],
+    ["depth", h.depth, inf.depth],
+    ["patch_size", h.patchSize, inf.patch],
+    ["num_classes", h.numClasses, inf.fileClasses],
+  ];
+  for (const [field, said, has] of pairs) {
+    if (said !== undefined && has !== undefined && said !== has) throw new Error(`${h.where} says ${field} ${said} but ${where} has ${has} (the config.json belongs to another model)`);
   }
 }
 
@@ -184,18 +203,24 @@ export function modelFromTensors(
   const inf = inferShapes(t, where);
   if (inf.inChans !== 3) throw new Error(`${where}: tensor "${PATCH_WEIGHT}" has ${inf.inChans} input channels; only RGB (3) is supported`);
 
+  const hints = overrides.hints;
+  if (hints) checkHints(hints, inf, where);
   const metaHeads = metaInt(metadata, "num_heads", where);
   if (metaHeads !== undefined && overrides.heads !== undefined && overrides.heads !== metaHeads) {
     throw new Error(`${where}: heads override ${overrides.heads} contradicts __metadata__.num_heads = ${metaHeads}`);
   }
-  let heads = metaHeads ?? overrides.heads;
+  if (metaHeads !== undefined && hints?.heads !== undefined && hints.heads !== metaHeads) {
+    throw new Error(`${where}: ${hints.where} says ${hints.heads} heads but __metadata__.num_heads = ${metaHeads}`);
+  }
+  let heads = metaHeads ?? overrides.heads ?? hints?.heads;
+  if (heads !== undefined && metaHeads === undefined && overrides.heads === undefined) notes.push(`num_heads ${heads} from ${hints!.where}`);
   if (heads === undefined) {
     if (inf.dim % 64 !== 0) throw new Error(`${where}: no num_heads metadata and width ${inf.dim} is not a multiple of 64; pass the number of heads`);
     heads = inf.dim / 64;
     notes.push(`num_heads not in metadata: assumed ${heads} (head dim 64)`);
   }
   const pick = (key: "mean" | "std"): [number, number, number] => {
-    const fromMeta = metaTriple(metadata, key, where);
+    const fromMeta = metaTriple(metadata, key, where) ?? hints?.[key];
     const over = overrides[key];
     if (over && fromMeta && over.join() !== fromMeta.join()) notes.push(`${key} [${over}] overrides the file's [${fromMeta}]`);
     if (over ?? fromMeta) return (over ?? fromMeta)!;

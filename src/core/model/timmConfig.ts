@@ -132,3 +132,68 @@ export function vitFromTimmConfig(doc: unknown, where: string): ViTConfig {
     std: triple(p.std, "pretrained_cfg.std"),
   });
 }
+
+/**
+ * What a `config.json` beside the weights says about them, leniently: HyperAT's own exports carry
+ * `model_args`, while timm's Hub configs (e.g. timm/vit_base_patch16_224.augreg_in21k_ft_in1k)
+ * carry only `architecture`, `num_classes` and `pretrained_cfg`. Tensor shapes stay the source
+ * of truth for the architecture; these hints fill what shapes cannot tell (heads, normalization)
+ * and are checked against the shapes (checkpoint.ts), so a config.json of another model is caught.
+ */
+export interface ModelHints {
+  /** The file the hints came from, for messages. */
+  where: string;
+  heads?: number;
+  dim?: number;
+  depth?: number;
+  patchSize?: number;
+  numClasses?: number;
+  mean?: [number, number, number];
+  std?: [number, number, number];
+}
+
+/**
+ * timm's ViT families (vision_transformer.py): width and heads; huge and giant are not at head
+ * dim 64. Used only when the config names no `num_heads` and its width is the family's.
+ */
+const TIMM_FAMILIES: Array<[RegExp, number, number]> = [
+  [/^vit_tiny_/, 192, 3],
+  [/^vit_small_/, 384, 6],
+  [/^vit_base_/, 768, 12],
+  [/^vit_large_/, 1024, 16],
+  [/^vit_huge_/, 1280, 16],
+  [/^vit_giant_/, 1408, 16],
+];
+
+export function hintsFromTimmConfig(doc: unknown, where: string): ModelHints {
+  const bad = (field: string, m: string): never => {
+    throw new Error(`${where}: ${field ? `${field} ` : ""}${m}`);
+  };
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) bad("", "is not a JSON object");
+  const d = doc as Record<string, unknown>;
+  const obj = (v: unknown, field: string): Record<string, unknown> =>
+    v === undefined ? {} : v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : bad(field, `must be an object, got ${JSON.stringify(v)}`);
+  const a = obj(d.model_args, "model_args");
+  const p = obj(d.pretrained_cfg, "pretrained_cfg");
+  const int = (v: unknown, field: string): number | undefined =>
+    v === undefined || v === null ? undefined : Number.isInteger(v) && (v as number) > 0 ? (v as number) : bad(field, `must be a positive integer, got ${JSON.stringify(v)}`);
+  const triple = (v: unknown, field: string): [number, number, number] | undefined =>
+    v === undefined ? undefined : Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number" && Number.isFinite(x)) ? [v[0], v[1], v[2]] : bad(field, `must be 3 numbers, got ${JSON.stringify(v)}`);
+  const pool = a.global_pool ?? d.global_pool ?? "token";
+  if (pool !== "token") bad(a.global_pool !== undefined ? "model_args.global_pool" : "global_pool", `"${String(pool)}" is not supported (HyperAT's ViT pools the class token)`);
+  if (a.class_token === false) bad("model_args.class_token", "false is not supported (HyperAT's ViT has a class token)");
+  const arch = typeof d.architecture === "string" ? d.architecture : "";
+  const archPatch = /_patch(\d+)_/.exec(arch)?.[1];
+  const dim = int(a.embed_dim, "model_args.embed_dim") ?? int(d.num_features, "num_features");
+  const family = TIMM_FAMILIES.find(([re, width]) => re.test(arch) && (dim === undefined || dim === width));
+  return {
+    where,
+    heads: int(a.num_heads, "model_args.num_heads") ?? family?.[2],
+    dim,
+    depth: int(a.depth, "model_args.depth"),
+    patchSize: int(a.patch_size, "model_args.patch_size") ?? (archPatch ? Number(archPatch) : undefined),
+    numClasses: int(a.num_classes ?? d.num_classes ?? p.num_classes, "num_classes"),
+    mean: triple(p.mean, "pretrained_cfg.mean"),
+    std: triple(p.std, "pretrained_cfg.std"),
+  };
+}

@@ -5,6 +5,7 @@ import { RunConfig } from "../../core/config/types";
 import { ViTConfig, presetConfig } from "../../core/model/config";
 import { ParamMap, initParams, disposeParams } from "../../core/model/params";
 import { loadModelFile, saveModelFile } from "../../core/model/checkpoint";
+import { loadModelSpec } from "../../core/model/modelSource";
 import { pretrainClean } from "../../core/train/pretrain";
 import { Dataset } from "../../core/data/types";
 import { Batcher } from "../../core/data/batcher";
@@ -73,7 +74,8 @@ async function exists(p: string): Promise<boolean> {
 export async function resolveBackbone(cfg: RunConfig, train: Dataset, onProgress?: BackboneProgress): Promise<Backbone> {
   const numClasses = cfg.model.numClasses ?? train.numClasses;
   if (cfg.model.path) {
-    const loaded = await loadModelFile(cfg.model.path, {
+    // A file, a timm local-dir (config.json beside the weights) or a cached hf: id.
+    const loaded = await loadModelSpec(cfg.model.path, {
       imgSize: cfg.model.imgSize,
       patchSize: cfg.model.patchSize,
       numClasses,

@@ -8,6 +8,7 @@ import { dataSpecPath, resolveDataSpec } from "../../core/data/spec";
 import { checkDisjointSplits, DataSpecError } from "../../core/data/overlap";
 import { NotRegularFileError, readRegularText } from "../../core/io/regularFile";
 import { preflight, PreflightFacts } from "../preflight";
+import { HfModelError, isHfModelId, resolveHfModel } from "../../core/io/hfHubCache";
 
 /** A config is a few KiB; refuse anything that could not be one before reading it. */
 const MAX_CONFIG_BYTES = 16 * 2 ** 20;
@@ -27,9 +28,10 @@ async function readConfigText(file: string): Promise<string> {
 }
 
 /**
- * Makes every path in the config absolute (relative to the config file's folder), so the frozen
- * copy in a run folder means the same thing wherever the daemon runs, and checks that the files
- * exist — naming the JSON path of the one that does not — and that the splits share no samples.
+ * Makes every path in the config absolute (relative to the config file's folder) and pins `hf:`
+ * model ids to the cached commit, so the frozen copy in a run folder means the same thing
+ * wherever the daemon runs, and checks that the files exist — naming the JSON path of the one
+ * that does not — and that the splits share no samples.
  */
 async function resolvePaths(cfg: RunConfig, baseDir: string, configFile?: string): Promise<RunConfig> {
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
@@ -40,7 +42,16 @@ async function resolvePaths(cfg: RunConfig, baseDir: string, configFile?: string
       throw new MissingFileError(p, jsonPath, configFile);
     }
   };
-  if (cfg.model.path) {
+  if (cfg.model.path && isHfModelId(cfg.model.path)) {
+    // Pinned to the cached commit, so the frozen copy (and a resume) means the same weights.
+    try {
+      const r = await resolveHfModel(cfg.model.path);
+      cfg.model.path = `hf:${r.id.repo}@${r.commit}`;
+    } catch (e) {
+      if (e instanceof HfModelError) throw new ConfigError("/model/path", e.message, configFile);
+      throw e;
+    }
+  } else if (cfg.model.path) {
     cfg.model.path = abs(cfg.model.path);
     await must(cfg.model.path, "/model/path");
   }

@@ -10,7 +10,7 @@ import { evaluateJobs, paramsToJob } from "./evalPool";
 import { EvalJob } from "./evalJob";
 import { resolveWorkers } from "../parallel/dataParallel";
 import { resolveAttackList } from "../../core/evaluate/presets";
-import { loadModelFile } from "../../core/model/checkpoint";
+import { loadModelSpec } from "../../core/model/modelSource";
 import { ParamMap, disposeParams } from "../../core/model/params";
 import { countTrainableParams } from "../../core/train/paramCount";
 import { activeBackend } from "../../core/backend/select";
@@ -91,7 +91,8 @@ async function variants(runDir: string, cfg: RunConfig, session: HyperatSession)
       checkpoint: file,
       trainableParams: counted.trainable,
       build: async () => {
-        const loaded = await loadModelFile(file);
+        // Through its config.json, as timm and plain PyTorch users load the folder.
+        const loaded = await loadModelSpec(file);
         return { vit: loaded.config, params: loaded.params, own: loaded.params };
       },
     });

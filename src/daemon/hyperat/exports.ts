@@ -2,6 +2,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
+import { isHfModelId, parseHfModelId } from "../../core/model/hfModelId";
 import { Trainer } from "../../core/train/trainer";
 import { writeFileAtomic, writeSafetensorsFile } from "../../core/io/files";
 import { saveModelFile } from "../../core/model/checkpoint";
@@ -115,10 +116,13 @@ export async function refreshModelCards(runDir: string, rows: Array<{ target: st
 
 /** PEFT's adapter_config.json for one defense's LoRA (peft `LoraConfig` field names). */
 export function peftAdapterConfig(cfg: RunConfig, backbone: Backbone, modules: string[]): Record<string, unknown> {
+  // A Hub backbone is named as PEFT names one: the repo id, with the pinned commit as `revision`.
+  const hub = isHfModelId(backbone.source) ? parseHfModelId(backbone.source) : undefined;
   return {
     peft_type: "LORA",
     task_type: null,
-    base_model_name_or_path: backbone.source,
+    base_model_name_or_path: hub ? hub.repo : backbone.source,
+    ...(hub?.revision ? { revision: hub.revision } : {}),
     r: cfg.lora.rank,
     lora_alpha: cfg.lora.alpha,
     lora_dropout: 0,

@@ -9,18 +9,20 @@ import * as tf from "@tensorflow/tfjs";
 import { selectTestBackend } from "../../../src/core/backend/select";
 import { presetConfig } from "../../../src/core/model/config";
 import { initParams } from "../../../src/core/model/params";
-import { saveModelFile } from "../../../src/core/model/checkpoint";
+import { paramsToTimm, saveModelFile } from "../../../src/core/model/checkpoint";
+import { timmConfig } from "../../../src/core/model/timmConfig";
+import { writeSafetensorsFile } from "../../../src/core/io/files";
 import { Rng } from "../../../src/core/rng";
 
 const ROOT = path.resolve(__dirname, "../../..");
 
 /** Runs the CLI from source in `cwd` (where relative paths resolve); tsx is imported by absolute URL. */
-function hyperat(args: string[], cwd: string) {
+function hyperat(args: string[], cwd: string, env: Record<string, string> = {}) {
   const tsx = require.resolve("tsx", { paths: [ROOT] });
   const r = spawnSync(process.execPath, ["--import", pathToFileURL(tsx).href, path.join(ROOT, "src/cli/main.ts"), ...args], {
     cwd,
     encoding: "utf8",
-    env: { ...process.env, HYPERAT_QUIET_BACKEND: "1" },
+    env: { ...process.env, HYPERAT_QUIET_BACKEND: "1", ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -36,6 +38,10 @@ describe("hyperat eval (end to end on a tiny saved model)", () => {
     params["head.weight"].dispose();
     params["head.weight"] = tf.tensor2d(Rng.fromSeed(2, "head").fillNormal(c.dim * c.numClasses, 0.5), [c.dim, c.numClasses]);
     await saveModelFile(path.join(dir, "tiny.safetensors"), c, params);
+    // The same model as plain PyTorch would hand it over: a bare state_dict + timm's config.json.
+    fs.mkdirSync(path.join(dir, "local-dir"));
+    await writeSafetensorsFile(path.join(dir, "local-dir", "model.safetensors"), await paramsToTimm(c, params));
+    fs.writeFileSync(path.join(dir, "local-dir", "config.json"), JSON.stringify(timmConfig(c)));
     for (const t of Object.values(params)) t.dispose();
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -65,6 +71,33 @@ describe("hyperat eval (end to end on a tiny saved model)", () => {
     for (const field of ["| Architecture | ViT (dim 64", "| Threat model | Linf |", "| eps | 8/255 |", "| n | 10 |", "| Checkpoint | tiny.safetensors |", "| Evaluation method |"]) {
       assert.ok(md.includes(field), field);
     }
+  });
+
+  test("--model takes a timm local-dir (config.json gives the heads) and an hf: id from the local cache, with the same numbers as the file", () => {
+    const args = ["--data", "synthetic:shapes10?n=6", "--attacks", "pgd-2,fab-t-3", "--n", "6", "--batch", "6", "--backend", "cpu", "--json"];
+    const file = hyperat(["eval", "--model", "tiny.safetensors", ...args], dir);
+    assert.equal(file.code, 0, file.stderr);
+    const folder = hyperat(["eval", "--model", "local-dir", ...args], dir);
+    assert.equal(folder.code, 0, folder.stderr);
+    const commit = "1".repeat(40);
+    const repo = path.join(dir, "hub", "models--me--tiny");
+    fs.mkdirSync(path.join(repo, "refs"), { recursive: true });
+    fs.mkdirSync(path.join(repo, "snapshots"));
+    fs.writeFileSync(path.join(repo, "refs", "main"), commit);
+    fs.symlinkSync(path.join(dir, "local-dir"), path.join(repo, "snapshots", commit));
+    const hub = hyperat(["eval", "--model", "hf:me/tiny", ...args], dir, { HF_HUB_CACHE: path.join(dir, "hub") });
+    assert.equal(hub.code, 0, hub.stderr);
+    const numbers = (out: string) => {
+      const r = JSON.parse(out);
+      return [r.cleanAccuracy, r.robustAccuracy, r.worstCaseRobustAccuracy];
+    };
+    assert.deepEqual(numbers(folder.stdout), numbers(file.stdout));
+    assert.deepEqual(numbers(hub.stdout), numbers(file.stdout));
+    assert.equal(JSON.parse(hub.stdout).model.checkpoint, `hf:me/tiny@${commit}`, "the report names the commit it read");
+    assert.deepEqual(Object.keys(JSON.parse(file.stdout).robustAccuracy), ["pgd-2", "fab-t-3"]);
+    const missing = hyperat(["eval", "--model", "hf:me/other", ...args], dir, { HF_HUB_CACHE: path.join(dir, "hub") });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /hf:me\/other: no model .* fetch it with: huggingface-cli download me\/other model\.safetensors config\.json/);
   });
 
   test("bad flags fail before any work, naming the flag and the choices", () => {

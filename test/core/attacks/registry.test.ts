@@ -8,7 +8,7 @@ import { crossEntropy, marginLoss } from "../../../src/core/attacks/losses";
 import { EPS, FLOAT_TOL, ToyModel, fooledMask, inBall, mlpModel, predictedLabels, randomImages } from "./toyModels";
 
 // Small budgets keep the table fast; the guarantees do not depend on the budget.
-const NAMES = ["fgsm", "pgd-5", "cw-5", "apgd-ce-5", "apgd-dlr-5", "apgd-t-3", "square-30"];
+const NAMES = ["fgsm", "pgd-5", "cw-5", "apgd-ce-5", "apgd-dlr-5", "apgd-t-3", "fab-t-3", "square-30"];
 
 describe("every attack (through the registry)", () => {
   let toy: ToyModel;
@@ -29,11 +29,11 @@ describe("every attack (through the registry)", () => {
   });
 
   for (const name of NAMES) {
-    test(`${name}: inside the eps ball and [0,1], never undoes a misclassification, seeded, no leaks`, () => {
+    test(`${name}: inside the eps ball and [0,1], never undoes a misclassification, seeded, no leaks`, async () => {
       const attack = resolveAttack(name);
       const before = tf.memory().numTensors;
-      const a = attack.run(toy.model, x, wrong, { eps: EPS, rng: Rng.fromSeed(5, name) });
-      const b = attack.run(toy.model, x, wrong, { eps: EPS, rng: Rng.fromSeed(5, name) });
+      const a = await attack.run(toy.model, x, wrong, { eps: EPS, rng: Rng.fromSeed(5, name) });
+      const b = await attack.run(toy.model, x, wrong, { eps: EPS, rng: Rng.fromSeed(5, name) });
       const { linf, lo, hi } = inBall(a, x);
       assert.ok(linf <= EPS + FLOAT_TOL, `linf ${linf} > eps`);
       assert.ok(lo >= 0 && hi <= 1, `range [${lo}, ${hi}]`);
@@ -45,9 +45,9 @@ describe("every attack (through the registry)", () => {
     });
   }
 
-  test("FGSM and CW raise their losses on every correctly classified sample", () => {
+  test("FGSM and CW raise their losses on every correctly classified sample", async () => {
     for (const [name, loss] of [["fgsm", crossEntropy], ["cw-10", marginLoss]] as const) {
-      const xAdv = resolveAttack(name).run(toy.model, x, y, { eps: EPS, rng: Rng.fromSeed(1) });
+      const xAdv = await resolveAttack(name).run(toy.model, x, y, { eps: EPS, rng: Rng.fromSeed(1) });
       const [l0, l1] = tf.tidy(() => [loss(toy.model(x), y).arraySync(), loss(toy.model(xAdv), y).arraySync()]) as number[][];
       l0.forEach((v, i) => assert.ok(l1[i] > v, `${name} sample ${i}: ${l1[i]} ≤ ${v}`));
       xAdv.dispose();
@@ -58,6 +58,8 @@ describe("every attack (through the registry)", () => {
     assert.equal(resolveAttack("apgd-ce").settings.steps, 100);
     assert.equal(resolveAttack("apgd-t").settings.targets, 9);
     assert.equal(resolveAttack("square").settings.queries, 5000);
+    assert.deepEqual(resolveAttack("fab-t").settings, { steps: 100, targets: 9, restarts: 1, alphaMax: 0.1, eta: 1.05, beta: 0.9 });
+    assert.equal(resolveAttack("fab-t-20").settings.steps, 20);
     assert.equal(resolveAttack("PGD-20").name, "pgd-20");
     assert.equal(resolveAttack("cw-20").settings.loss, "margin");
     assert.equal(resolveAttack("square").usesGradients, false);

@@ -5,8 +5,8 @@ import { PRESETS, resolveAttackList } from "../../../src/core/evaluate/presets";
 describe("attack presets", () => {
   test("named suites", () => {
     assert.deepEqual(resolveAttackList("quick"), ["pgd-20", "cw-20"]);
-    assert.deepEqual(resolveAttackList("standard"), ["apgd-ce", "apgd-t", "square"]);
-    assert.deepEqual(resolveAttackList("full"), ["fgsm", "pgd-20", "cw-20", "apgd-ce", "apgd-t", "square"]);
+    assert.deepEqual(resolveAttackList("standard"), ["apgd-ce", "apgd-t", "fab-t", "square"]);
+    assert.deepEqual(resolveAttackList("full"), ["fgsm", "pgd-20", "cw-20", "apgd-ce", "apgd-t", "fab-t", "square"]);
     assert.deepEqual(Object.keys(PRESETS), ["quick", "standard", "full"]);
   });
 

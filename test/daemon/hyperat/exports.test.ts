@@ -87,10 +87,13 @@ test("PEFT adapter_config.json and the RobustBench entry have their tools' field
   assert.deepEqual(a.target_modules, ["blocks.0.attn.qkv", "blocks.0.mlp.fc1"]);
   assert.equal(a.base_model_name_or_path, "/m.safetensors");
   assert.deepEqual(a.modules_to_save, ["head"]);
+  const hub = peftAdapterConfig(cfg, { source: `hf:timm/vit_base_patch16_224.augreg_in21k_ft_in1k@${"c".repeat(40)}` } as never, ["blocks.0.attn.qkv"]);
+  assert.equal(hub.base_model_name_or_path, "timm/vit_base_patch16_224.augreg_in21k_ft_in1k");
+  assert.equal(hub.revision, "c".repeat(40));
   const vit = presetConfig("vit-base", { imgSize: 32, patchSize: 4 });
   const row = (target: string, clean: number, worst: number) => ({ name: `hyperat-${target}`, target, cleanAccuracy: clean, worstCaseRobustAccuracy: worst, warnings: [], result: { n: 1000 } });
   const models = [row("pretrained", 0.95, 0), row("uniform", 0.8, 0.4), row("adaptive", 0.81, 0.4234)];
-  const std = robustbenchEntry(cfg, "standard", ["apgd-ce", "apgd-t", "square"], models, vit)!;
+  const std = robustbenchEntry(cfg, "standard", ["apgd-ce", "apgd-t", "fab-t", "square"], models, vit)!;
   assert.equal(std.autoattack_acc, "42.34");
   assert.equal(std.clean_acc, "81.00");
   assert.equal(std.dataset, "cifar10");
