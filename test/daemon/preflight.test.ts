@@ -122,7 +122,7 @@ describe("bounds that depend on the model", () => {
   test("evaluation.attacks 'auto' is checked as the suite it resolves to", async () => {
     const facts = await preflight(cfgWith({ evaluation: { attacks: "auto", n: 1000 } }), "c.hyperat.json");
     assert.equal(facts.attacks.evaluationSuite, "standard");
-    assert.deepEqual(facts.attacks.evaluation, ["apgd-ce", "apgd-t", "square"]);
+    assert.deepEqual(facts.attacks.evaluation, ["apgd-ce", "apgd-t", "fab-t", "square"]);
   });
 
   test("a pretraining cache under a file, or in /proc, is refused before anything is created", async () => {

@@ -21,7 +21,7 @@ test("run.start: preflight refusals carry jsonPath and file in the error data, a
   const cases: Array<[Record<string, unknown>, string, RegExp]> = [
     [{ training: { validationAttack: "pgd-abc" } }, "/training/validationAttack", /unknown attack "pgd-abc"/],
     [{ data: { train: "synthetic:shapes11" } }, "/data/train", /unknown synthetic dataset "shapes11"/],
-    [{ model: { path: ws } }, "/model/path", /found a directory/],
+    [{ model: { path: ws } }, "/model/path", /has no model.safetensors/],
     [{ evaluation: { attacks: "bogus" } }, "/evaluation/attacks", /unknown attack "bogus"/],
   ];
   for (const [i, [cfg, jsonPath, says]] of cases.entries()) {

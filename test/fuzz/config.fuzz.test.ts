@@ -97,7 +97,7 @@ function issueCases(): Mutant[] {
     set("/training/validationAttack", "pgd-abc", { path: "/training/validationAttack" }),
     set("/training/validationAttack", "", { path: "/training/validationAttack" }),
     set("/training/validationAttack", "pgd-0", { path: "/training/validationAttack" }),
-    set("/model/path", ws, { path: "/model/path", says: /directory/ }),
+    set("/model/path", ws, { path: "/model/path", says: /has no model.safetensors/ }),
     set("/model/path", path.join(ws, "notes.txt"), { path: "/model/path", write: () => fs.writeFileSync(path.join(ws, "notes.txt"), "hello, not a model\n") }),
     set("/model/path", path.join(ws, "short.safetensors"), { path: "/model/path", says: /past the end|too short/, write: () => fs.writeFileSync(path.join(ws, "short.safetensors"), Buffer.from([0, 0, 16, 0, 0, 0, 0, 0, 123])) }),
     set("/model/path", path.join(ws, "model.fifo"), { path: "/model/path", says: /FIFO/, write: () => mkfifo(path.join(ws, "model.fifo")) }),
