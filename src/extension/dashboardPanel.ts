@@ -13,6 +13,8 @@ import type { RunReader } from "./runExplorer";
 import { join } from "node:path";
 import { METRICS_FILE } from "../daemon/runStore";
 import { RunFollower } from "./runFollower";
+import { readExampleStrips } from "./exampleStrip";
+import { EXAMPLES_FILE } from "../core/evaluate/examplesFile";
 
 export const DASHBOARD_VIEW_TYPE = "hyperat.dashboard";
 
@@ -102,7 +104,15 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
       this.log.warn(`dashboard ${runId}: cannot read the run folder: ${e.message}`);
       return undefined;
     });
-    if (detail) this.post(runId, { type: "snapshot", detail });
+    if (!detail) return;
+    this.post(runId, { type: "snapshot", detail });
+    if (detail.artifacts.reports.includes(EXAMPLES_FILE)) {
+      const strips = await readExampleStrips(detail.dir).catch((e: Error) => {
+        this.log.warn(`dashboard ${runId}: cannot read ${EXAMPLES_FILE}: ${e.message}`);
+        return undefined;
+      });
+      if (strips) this.post(runId, { type: "examples", strips });
+    }
   }
 
   /** Streams the run's whole metrics.jsonl to its page in chunks (after a snapshot). */
