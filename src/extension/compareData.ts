@@ -1,8 +1,10 @@
 // The compare-runs panel's data, shaped on the host from each run folder (pure, for node:test):
 // the kept step trajectory, every validation and evaluation, the robustness table and the
 // config diff. The panel (comparePanel.ts) reads the folders; the page draws (webview/compare.ts).
-import type { CompareRow, CompareRun, CompareSteps, ConfigDiffRow } from "../protocol/compare";
+import type { CompareRow, CompareRun, CompareSteps, ConfigDiffRow, HostToCompareMessage } from "../protocol/compare";
 import type { EvaluationRecord, MetricsLine, RunDetail } from "../protocol/runs";
+import { readMetricsLines } from "../daemon/runStore";
+import type { RunReader } from "./runExplorer";
 
 /**
  * The steps a run kept, as the dashboard folds them (webview/history.ts): a step at or before the
@@ -112,4 +114,14 @@ export function configDiff(configs: readonly unknown[]): ConfigDiffRow[] {
 export function runIdsFromArgs(clicked: unknown, selected: unknown, runIdOf: (arg: unknown) => string | undefined): string[] {
   const nodes = Array.isArray(selected) && selected.length ? selected : [clicked];
   return [...new Set(nodes.map(runIdOf).filter((id): id is string => id !== undefined))];
+}
+
+/** Reads the runs (each whole metrics.jsonl) and shapes the page's one message; runs that cannot
+ * be read are left out and named in `missing`. */
+export async function compareMessage(reader: RunReader, runIds: readonly string[]): Promise<{ message: HostToCompareMessage; missing: string[] }> {
+  const details = await Promise.all(runIds.map((id) => reader.readRun(id).catch(() => undefined)));
+  const missing = runIds.filter((_, i) => !details[i]);
+  const found = details.filter((d) => d !== undefined);
+  const runs = await Promise.all(found.map(async (d) => compareRunOf(d, await readMetricsLines(d.dir))));
+  return { message: { type: "compare", runs, table: robustnessTable(runs), diff: configDiff(found.map((d) => d.config)) }, missing };
 }

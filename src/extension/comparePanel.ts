@@ -3,23 +3,13 @@
 // other runs replaces its content. Exports from the page go through a save dialog and are
 // written atomically; every message from the page is validated first (src/protocol/compare.ts).
 import * as vscode from "vscode";
-import { readMetricsLines } from "../daemon/runStore";
-import { isCompareToHostMessage, type HostToCompareMessage } from "../protocol/compare";
+import { isCompareToHostMessage } from "../protocol/compare";
 import { writeFileAtomic } from "../core/io/files";
-import { compareRunOf, configDiff, robustnessTable } from "./compareData";
+import { compareMessage } from "./compareData";
 import { dashboardCsp, makeNonce } from "./dashboardHtml";
 import type { RunReader } from "./runExplorer";
 
 export const COMPARE_VIEW_TYPE = "hyperat.compare";
-
-/** Reads the runs and shapes the page's one message; runs that cannot be read are named. */
-export async function compareMessage(reader: RunReader, runIds: readonly string[]): Promise<{ message: HostToCompareMessage; missing: string[] }> {
-  const details = await Promise.all(runIds.map((id) => reader.readRun(id).catch(() => undefined)));
-  const missing = runIds.filter((_, i) => !details[i]);
-  const found = details.filter((d) => d !== undefined);
-  const runs = await Promise.all(found.map(async (d) => compareRunOf(d, await readMetricsLines(d.dir))));
-  return { message: { type: "compare", runs, table: robustnessTable(runs), diff: configDiff(found.map((d) => d.config)) }, missing };
-}
 
 export class ComparePanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;

@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compareRunOf, configDiff, evaluationsOf, flattenConfig, keptSteps, robustnessTable, runIdsFromArgs as idsFrom } from "../../src/extension/compareData";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compareMessage, compareRunOf, configDiff, evaluationsOf, flattenConfig, keptSteps, robustnessTable, runIdsFromArgs as idsFrom } from "../../src/extension/compareData";
 import { isCompareToHostMessage, isHostToCompareMessage } from "../../src/protocol/compare";
 import type { MetricsLine, RunDetail } from "../../src/protocol/runs";
 
@@ -68,4 +71,24 @@ test("compare messages are validated both ways", () => {
   assert.ok(!isCompareToHostMessage({ type: "export", format: "png", name: "loss", data: "data:text/html,<script>" }));
   assert.ok(!isCompareToHostMessage({ type: "export", format: "csv", name: "../../etc/passwd", data: "" }), "names cannot carry paths");
   assert.ok(!isCompareToHostMessage({ type: "export", format: "exe", name: "x", data: "" }));
+});
+
+test("compareMessage reads each run's whole metrics.jsonl, names unreadable runs, and the result is a valid message", async () => {
+  const root = mkdtempSync(join(tmpdir(), "hyperat-compare-"));
+  const details = new Map<string, RunDetail>();
+  for (const [id, seed, n] of [["r1", 0, 700], ["r2", 1, 3]] as const) {
+    const dir = join(root, id);
+    mkdirSync(dir);
+    // 700 steps: more than RunDetail's 500 recent metrics, so the panel must read the file.
+    const lines = [...Array.from({ length: n }, (_, i) => step(i + 1)), val(n, "uniform", 0.1 * (seed + 1))];
+    writeFileSync(join(dir, "metrics.jsonl"), lines.map((l) => JSON.stringify(l)).join("\n") + "\n{\"kind\":\"st");
+    details.set(id, { id, name: "demo", state: "paused", method: "hyperat", dir, config: { name: "demo", seed } } as unknown as RunDetail);
+  }
+  const reader = { listRuns: async () => [], readRun: async (id: string) => details.get(id) };
+  const { message, missing } = await compareMessage(reader, ["r1", "gone", "r2"]);
+  assert.deepEqual(missing, ["gone"]);
+  assert.ok(isHostToCompareMessage(message));
+  assert.deepEqual(message.runs.map((r) => [r.id, r.steps.step.length]), [["r1", 700], ["r2", 3]]);
+  assert.deepEqual(message.diff, [{ path: "seed", values: ["0", "1"] }]);
+  assert.deepEqual(message.table.map((r) => [r.runId, r.target, r.best?.worstCase]), [["r1", "uniform", 0.1], ["r2", "uniform", 0.2]]);
 });
