@@ -26,3 +26,14 @@ export function exampleCaption(i: ExampleItem): { labels: string; verdict: strin
   if (i.brokenBy === "clean") return { labels, verdict: "wrong without attack", kind: "clean" };
   return { labels, verdict: `broken by ${i.brokenBy}`, kind: "broken" };
 }
+
+const ORDER = { broken: 0, robust: 1, clean: 2 } as const;
+
+/** The strip's order: broken examples first (what the attacks did), then robust ones, then those
+ * wrong without attack (nothing to see); each group in test-split order. */
+export function orderedItems(items: readonly ExampleItem[]): ExampleItem[] {
+  return items
+    .map((item, i) => ({ item, i, k: ORDER[exampleCaption(item).kind] }))
+    .sort((a, b) => a.k - b.k || a.i - b.i)
+    .map((x) => x.item);
+}

@@ -1,7 +1,7 @@
 // The dashboard card with the adversarial-example strip: a model picker, then per test image
 // the clean image, the adversarial one and the perturbation amplified, with their labels.
 import type { ExampleStrip } from "../src/protocol/webview";
-import { defaultStripTarget, exampleCaption, stripSummary } from "./exampleSummary";
+import { defaultStripTarget, exampleCaption, orderedItems, stripSummary } from "./exampleSummary";
 
 let chosen: string | undefined;
 
@@ -34,7 +34,7 @@ export function renderExamples(box: HTMLElement, strips: readonly ExampleStrip[]
   const legend = Object.assign(document.createElement("p"), { className: "strip-legend", textContent: "each: clean · adversarial · perturbation (×1/(2 eps), grey = unchanged)" });
   const row = document.createElement("div");
   row.className = "strip";
-  for (const item of strip.items) {
+  for (const item of orderedItems(strip.items)) {
     const cap = exampleCaption(item);
     const card = document.createElement("div");
     card.className = "example";

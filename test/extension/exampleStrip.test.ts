@@ -9,7 +9,7 @@ import { amplifiedPerturbation, readExampleStrips } from "../../src/extension/ex
 import { examplesTensors } from "../../src/core/evaluate/examplesFile";
 import { serializeSafetensors } from "../../src/core/io/safetensors";
 import { isExampleStrip, isHostToWebviewMessage } from "../../src/protocol/webview";
-import { defaultStripTarget, exampleCaption, stripSummary } from "../../webview/exampleSummary";
+import { defaultStripTarget, exampleCaption, orderedItems, stripSummary } from "../../webview/exampleSummary";
 
 test("crc32 matches the standard check value", () => {
   assert.equal(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
@@ -71,4 +71,10 @@ test("examples.safetensors that is not ours is an error naming the file", async 
   const dir = mkdtempSync(join(tmpdir(), "hyperat-examples-"));
   writeFileSync(join(dir, "examples.safetensors"), serializeSafetensors({ w: { shape: [1], data: new Float32Array([0]) } }, { format: "pt" }));
   await assert.rejects(readExampleStrips(dir), new RegExp(`${dir.replace(/[/.]/g, "\\$&")}/examples\\.safetensors: __metadata__\\.format is "pt"`));
+});
+
+test("the strip shows broken examples first, then robust ones, then those wrong without attack", () => {
+  const item = (index: number, brokenBy: string | null) => ({ index, label: 0, cleanPred: 0, advPred: 0, brokenBy, clean: "", adversarial: "", perturbation: "" });
+  const order = orderedItems([item(0, "clean"), item(1, null), item(2, "cw-20"), item(3, "clean"), item(4, "pgd-20"), item(5, null)]).map((i) => i.index);
+  assert.deepEqual(order, [2, 4, 1, 5, 0, 3]);
 });
