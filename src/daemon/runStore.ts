@@ -365,7 +365,7 @@ export async function listArtifacts(dir: string): Promise<RunArtifacts> {
     checkpoints: [...(await rel("checkpoints")), ...(await rel("checkpoints/best"))],
     adapters: [...(await rel("adapters")), ...(await weightsIn("adapters", "adapter_model.safetensors"))],
     merged: [...(await rel("merged")), ...(await weightsIn("merged", "model.safetensors"))],
-    reports: top.filter((f) => f === "report.json" || f === "report.md" || f === "robustbench.json" || f === "examples.safetensors"),
+    reports: top.filter((f) => f === "report.json" || f === "report.md" || f === "robustbench.json"),
   };
 }
 

@@ -108,13 +108,12 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
     });
     if (!detail) return;
     this.post(runId, { type: "snapshot", detail });
-    if (detail.artifacts.reports.includes(EXAMPLES_FILE)) {
-      const strips = await this.examplesOf(runId, detail.dir).catch((e: Error) => {
-        this.log.warn(`dashboard ${runId}: cannot read ${EXAMPLES_FILE}: ${e.message}`);
-        return undefined;
-      });
-      if (strips) this.post(runId, { type: "examples", strips });
-    }
+    // Not a tree artifact (a binary file to look at in the dashboard, not to open): read if there.
+    const strips = await this.examplesOf(runId, detail.dir).catch((e: Error) => {
+      this.log.warn(`dashboard ${runId}: cannot read ${EXAMPLES_FILE}: ${e.message}`);
+      return undefined;
+    });
+    if (strips) this.post(runId, { type: "examples", strips });
   }
 
   /** Encoded strips per open dashboard, kept while examples.safetensors is unchanged: a snapshot is
@@ -123,7 +122,8 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
 
   private async examplesOf(runId: string, dir: string): Promise<ExampleStrip[] | undefined> {
     const st = await stat(join(dir, EXAMPLES_FILE)).catch(() => undefined);
-    const stamp = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : "";
+    if (!st) return undefined;
+    const stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
     const cached = this.examples.get(runId);
     if (cached?.stamp === stamp) return cached.strips;
     const strips = await readExampleStrips(dir);
