@@ -7,7 +7,7 @@
 // Started by scripts/e2e.mjs with HYPERAT_E2E_URL and HYPERAT_E2E_WORKSPACE set.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 // @ts-expect-error: plain ESM helper without types
@@ -267,5 +267,22 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
     assert.ok(table.includes(runId), table);
     await runCommand(page, "View: Close Primary Side Bar");
     await page.screenshot({ path: join(shots, "compare.png") });
+  });
+
+  step("the compare panel exports a chart as PNG and its data as CSV through the save dialog", async () => {
+    const frame = await compareFrame(page);
+    for (const [button, file] of [["#export-loss-csv", "loss.csv"], ["#export-loss-png", "loss.png"]] as const) {
+      await frame.locator(button).click();
+      // code-server's save dialog is a quick input holding the proposed path (the workspace folder).
+      const input = page.locator(".quick-input-widget input");
+      await waitFor(`the save dialog proposing ${file}`, async () => (await input.inputValue().catch(() => "")).endsWith(file), 30_000);
+      await page.keyboard.press("Enter");
+      await waitFor(`${file} in the workspace`, async () => existsSync(join(workspace, file)), 30_000);
+    }
+    const csv = readFileSync(join(workspace, "loss.csv"), "utf8").split("\n");
+    assert.equal(csv[0], "run,step,loss");
+    assert.ok(csv.some((l) => l.startsWith(`${runId},`)) && csv.some((l) => l.startsWith(`${secondRunId},`)), "both runs' points");
+    const png = readFileSync(join(workspace, "loss.png"));
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG file");
   });
 });
