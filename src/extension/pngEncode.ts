@@ -44,7 +44,7 @@ export function encodePng(rgb: ArrayLike<number>, width: number, height: number)
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // colour type RGB
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", new Uint8Array(0))]);
+  return Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw, { level: 3 })), chunk("IEND", new Uint8Array(0))]);
 }
 
 export const pngDataUrl = (rgb: ArrayLike<number>, width: number, height: number) => `data:image/png;base64,${encodePng(rgb, width, height).toString("base64")}`;

@@ -19,8 +19,17 @@ import type { EvalExamples } from "./evaluator";
 
 export const EXAMPLES_FILE = "examples.safetensors";
 export const EXAMPLES_FORMAT = "hyperat-adversarial-examples";
-/** How many test images an evaluation keeps per model. */
+/** How many test images an evaluation keeps per model, at most. */
 export const EXAMPLES_KEPT = 24;
+/** ... and the file's image bytes at most: 24 at 32 px, 7 at 224 px with 6 models
+ * (bench/exampleStrip.ts: at 224 px 24 images of 6 models are 24 MiB and 12 s of PNG encoding). */
+export const EXAMPLES_MAX_BYTES = 8 * 2 ** 20;
+
+/** Examples to keep per model for `models` models of H×W images (at least 1). */
+export function examplesToKeep(height: number, width: number, models: number, n: number): number {
+  const perExample = height * width * 3 * (models + 1); // U8: the clean image plus one per model
+  return Math.max(1, Math.min(EXAMPLES_KEPT, n, Math.floor(EXAMPLES_MAX_BYTES / perExample)));
+}
 
 export interface ModelExamples {
   target: string;

@@ -22,7 +22,7 @@ import { listMergedModels, refreshModelCards } from "./exports";
 import { robustbenchEntry } from "./robustbench";
 import { CheckpointRef } from "../../protocol/runs";
 import { escapeMarkdown as md } from "../../core/markdown";
-import { EXAMPLES_FILE, EXAMPLES_KEPT, examplesTensors } from "../../core/evaluate/examplesFile";
+import { EXAMPLES_FILE, examplesTensors, examplesToKeep } from "../../core/evaluate/examplesFile";
 import { writeSafetensorsFile } from "../../core/io/files";
 import { copyPixels } from "../../core/data/types";
 
@@ -141,11 +141,12 @@ export async function evaluateRun(
   // Every variant shares the backbone's shape: one check before any model is built.
   checkAttackBatch(session.backbone.vit, Math.min(cfg.evaluation.batchSize, n), backendMemoryLimit(backend, os.totalmem()), "evaluation.batchSize", backend);
   const data = subset(test, Array.from({ length: n }, (_, i) => i));
+  const examples = examplesToKeep(data.height, data.width, all.length, n);
   const done = new Array<number>(all.length).fill(0);
   const jobs = all.map((v) => async (): Promise<EvalJob> => {
     const { vit, params, own } = await v.build();
     try {
-      return { vit, params: await paramsToJob(params), attacks: list, eps: cfg.attack.eps, seed: cfg.seed, batchSize: cfg.evaluation.batchSize, n, examples: EXAMPLES_KEPT };
+      return { vit, params: await paramsToJob(params), attacks: list, eps: cfg.attack.eps, seed: cfg.seed, batchSize: cfg.evaluation.batchSize, n, examples };
     } finally {
       disposeParams(own);
     }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { examplesTensors, parseExamples, EXAMPLES_FORMAT, type ExamplesInput } from "../../../src/core/evaluate/examplesFile";
+import { examplesTensors, examplesToKeep, parseExamples, EXAMPLES_FORMAT, type ExamplesInput } from "../../../src/core/evaluate/examplesFile";
 import { parseSafetensors, readSafetensorsHeader, serializeSafetensors } from "../../../src/core/io/safetensors";
 
 /** Two 1×2 images; model "adaptive" brightens the first, leaves the second. */
@@ -65,4 +65,12 @@ test("examples.safetensors: bad files are refused naming the file and the tensor
   const bad = input();
   bad.models[1].examples.indices = [0];
   assert.throws(() => examplesTensors(bad), /model pretrained kept 1 examples/);
+});
+
+test("how many examples are kept: 24 for small images, fewer within 8 MiB for large ones, at least 1", () => {
+  assert.equal(examplesToKeep(32, 32, 6, 10_000), 24);
+  assert.equal(examplesToKeep(32, 32, 6, 16), 16, "never more than evaluated");
+  // 224×224×3 bytes × 7 images (clean + 6 models) per example: 8 MiB holds 7.
+  assert.equal(examplesToKeep(224, 224, 6, 10_000), 7);
+  assert.equal(examplesToKeep(2048, 2048, 6, 10_000), 1);
 });
