@@ -27,8 +27,12 @@ const models = Array.from({ length: 6 }, (_, m) => ({
 }));
 const { tensors, metadata } = examplesTensors({ clean, labels: Array(k).fill(0), eps: "8/255", attacks: ["pgd-20"], step: 1, models });
 const file = serializeSafetensors(tensors, metadata);
-const t0 = performance.now();
-const strips = exampleStrips(parseExamples(parseSafetensors(file, "bench"), "bench"));
-const ms = performance.now() - t0;
-const message = JSON.stringify({ type: "examples", strips }).length;
-console.log(`${side}×${side}, ${k} images × ${models.length} models: examples.safetensors ${(file.length / 2 ** 20).toFixed(2)} MiB; decode + ${k * (1 + 2 * models.length)} PNGs ${(ms / 1000).toFixed(2)} s; message ${(message / 2 ** 20).toFixed(1)} MiB`);
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const strips = await exampleStrips(parseExamples(parseSafetensors(file, "bench"), "bench"));
+  const ms = performance.now() - t0;
+  const message = JSON.stringify({ type: "examples", strips }).length;
+  console.log(`${side}×${side}, ${k} images × ${models.length} models: examples.safetensors ${(file.length / 2 ** 20).toFixed(2)} MiB; decode + ${k * (1 + 2 * models.length)} PNGs ${(ms / 1000).toFixed(2)} s; message ${(message / 2 ** 20).toFixed(1)} MiB`);
+}
+
+void main();

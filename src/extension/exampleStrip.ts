@@ -20,7 +20,11 @@ export function amplifiedPerturbation(clean: ArrayLike<number>, adversarial: Arr
   return out;
 }
 
-export function exampleStrips(doc: ExamplesDocument): ExampleStrip[] {
+/** Yields to the event loop between models: at 224 px encoding takes seconds (bench/RESULTS.md),
+ * and the extension host must keep answering meanwhile. */
+const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function exampleStrips(doc: ExamplesDocument): Promise<ExampleStrip[]> {
   let eps = 0;
   try {
     eps = parseEps(doc.eps).value;
@@ -31,22 +35,27 @@ export function exampleStrips(doc: ExamplesDocument): ExampleStrip[] {
   const size = doc.height * doc.width * 3;
   const image = (x: Float32Array, i: number) => x.subarray(i * size, (i + 1) * size);
   const cleanUrls = Array.from({ length: doc.k }, (_, i) => pngDataUrl(image(doc.clean, i), doc.width, doc.height));
-  return doc.models.map((m) => ({
-    target: m.target,
-    name: m.name,
-    eps: doc.eps,
-    step: doc.step,
-    items: Array.from({ length: doc.k }, (_, i) => ({
-      index: doc.indices[i],
-      label: doc.labels[i],
-      cleanPred: m.cleanPred[i],
-      advPred: m.advPred[i],
-      brokenBy: m.brokenBy[i],
-      clean: cleanUrls[i],
-      adversarial: pngDataUrl(image(m.adversarial, i), doc.width, doc.height),
-      perturbation: pngDataUrl(amplifiedPerturbation(image(doc.clean, i), image(m.adversarial, i), eps), doc.width, doc.height),
-    })),
-  }));
+  const strips: ExampleStrip[] = [];
+  for (const m of doc.models) {
+    await yieldNow();
+    strips.push({
+      target: m.target,
+      name: m.name,
+      eps: doc.eps,
+      step: doc.step,
+      items: Array.from({ length: doc.k }, (_, i) => ({
+        index: doc.indices[i],
+        label: doc.labels[i],
+        cleanPred: m.cleanPred[i],
+        advPred: m.advPred[i],
+        brokenBy: m.brokenBy[i],
+        clean: cleanUrls[i],
+        adversarial: pngDataUrl(image(m.adversarial, i), doc.width, doc.height),
+        perturbation: pngDataUrl(amplifiedPerturbation(image(doc.clean, i), image(m.adversarial, i), eps), doc.width, doc.height),
+      })),
+    });
+  }
+  return strips;
 }
 
 /** The run's strips, or undefined when it has no examples.safetensors yet. */
