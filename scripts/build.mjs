@@ -34,12 +34,14 @@ const builds = nodeEntries.map(([entry, outfile]) =>
     banner: entry.startsWith("src/cli/") ? { js: "#!/usr/bin/env node" } : undefined,
   }),
 );
-if (existsSync("webview/main.ts")) {
+// The run dashboard and the compare-runs page.
+for (const [entry, outfile] of [["webview/main.ts", "dist/webview/main.js"], ["webview/compare.ts", "dist/webview/compare.js"]]) {
+  if (!existsSync(entry)) continue;
   builds.push(
     esbuild.build({
       ...common,
-      entryPoints: ["webview/main.ts"],
-      outfile: "dist/webview/main.js",
+      entryPoints: [entry],
+      outfile,
       platform: "browser",
       target: "es2022",
       format: "esm",

@@ -8,6 +8,8 @@ import { actionEnabled } from "./actions";
 import { accuracyCurves, bestPoints, lambdaHeatmap, lossCurves, lrCurve, normsHeatmap, samplingShares, scale01, trainAccuracyCurves, type Heatmap, type Series } from "./series";
 import { lineDatasets, lineOptions, type AxisChoice } from "./chartOptions";
 import { countSampled, foldHistory, mergeRecent } from "./history";
+import { EXAMPLES_CSS, renderExamples } from "./examples";
+import type { ExampleStrip } from "../src/protocol/webview";
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewToHostMessage): void; setState(s: { runId: string }): void };
 const vscode = acquireVsCodeApi();
@@ -22,6 +24,7 @@ let smoothing = 0.6;
 let logLoss = false;
 let historyLoading = false;
 let operation: OperationProgress | null = null;
+let strips: ExampleStrip[] = [];
 const charts = new Map<string, ChartType>();
 // chart.js is ESM-only; a dynamic import keeps this file type-checkable as CommonJS (esbuild inlines it).
 let Chart: typeof ChartType;
@@ -57,7 +60,7 @@ function layout(): void {
     table.heat th { font-weight: normal; opacity: .8; }
     .actions { display: flex; gap: 6px; flex-wrap: wrap; }
     .controls { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; width: 100%; }
-    #history { opacity: .7; }`;
+    #history { opacity: .7; }${EXAMPLES_CSS}`;
   const header = el("header");
   header.append(
     el("h2", { id: "title" }, document.body.dataset.runId ?? "run"),
@@ -118,6 +121,7 @@ function layout(): void {
   norms.append(el("input", { id: "norms-step", type: "range", min: "0", max: "0", value: "0" }), el("span", { id: "norms-label" }), el("div", { id: "norms-table" }));
   card("norms", "Per-layer LoRA norms ‖ΔW‖ (layers × defenses)", norms);
   card("lambdas", "Adaptive merge λ (blocks × defenses)", el("div", { id: "lambdas-table" }, ""));
+  card("examples", "Adversarial examples of the last evaluation", el("div", { id: "examples-strip" }));
   app.append(style, header, grid);
   (document.getElementById("norms-step") as HTMLInputElement).addEventListener("input", () => renderNorms());
 }
@@ -213,6 +217,7 @@ function render(): void {
   document.getElementById("history")!.textContent = `${steps.length.toLocaleString("en-US")} steps${historyLoading ? " (loading history…)" : ""}`;
   renderNorms();
   renderLambdas();
+  if (strips.length === 0) renderExamples(document.getElementById("examples-strip")!, strips);
 }
 
 let scheduled = false;
@@ -229,6 +234,11 @@ function apply(m: HostToWebviewMessage): void {
   if (m.type === "progress") {
     operation = m.progress;
     renderOperation();
+    return;
+  }
+  if (m.type === "examples") {
+    strips = m.strips;
+    renderExamples(document.getElementById("examples-strip")!, strips);
     return;
   }
   if (m.type === "snapshot") {

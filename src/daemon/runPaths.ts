@@ -9,7 +9,7 @@ import { isValidRunId, RUN_ID_RULE } from "../protocol/runs";
 import { UnknownRunError } from "./errors";
 
 /** Files and folders of a run that the daemon writes (appends follow symlinks, renames do not). */
-export const WRITTEN_ENTRIES = ["metrics.jsonl", "checkpoints", "adapters", "merged", "report.json", "report.md", "run.json", "config.json"] as const;
+export const WRITTEN_ENTRIES = ["metrics.jsonl", "checkpoints", "adapters", "merged", "report.json", "report.md", "examples.safetensors", "run.json", "config.json"] as const;
 
 /** A path that leaves the runs folder or is a symlink; `what` names it. */
 export class RunPathError extends Error {

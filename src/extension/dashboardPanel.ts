@@ -6,13 +6,16 @@
 // saved with setState.
 import * as vscode from "vscode";
 import { parseDashboardState } from "./dashboardState";
-import type { HostToWebviewMessage } from "../protocol/webview";
+import type { ExampleStrip, HostToWebviewMessage } from "../protocol/webview";
+import { stat } from "node:fs/promises";
 import { isWebviewToHostMessage } from "../protocol/webview";
 import { ACTION_COMMANDS, dashboardHtml } from "./dashboardHtml";
 import type { RunReader } from "./runExplorer";
 import { join } from "node:path";
 import { METRICS_FILE } from "../daemon/runStore";
 import { RunFollower } from "./runFollower";
+import { readExampleStrips } from "./exampleStrip";
+import { EXAMPLES_FILE } from "../core/evaluate/examplesFile";
 
 export const DASHBOARD_VIEW_TYPE = "hyperat.dashboard";
 
@@ -77,6 +80,7 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
     panel.onDidDispose(() => {
       this.panels.delete(runId);
       this.followers.delete(runId);
+      this.examples.delete(runId);
     });
     this.panels.set(runId, panel);
   }
@@ -102,7 +106,29 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
       this.log.warn(`dashboard ${runId}: cannot read the run folder: ${e.message}`);
       return undefined;
     });
-    if (detail) this.post(runId, { type: "snapshot", detail });
+    if (!detail) return;
+    this.post(runId, { type: "snapshot", detail });
+    // Not a tree artifact (a binary file to look at in the dashboard, not to open): read if there.
+    const strips = await this.examplesOf(runId, detail.dir).catch((e: Error) => {
+      this.log.warn(`dashboard ${runId}: cannot read ${EXAMPLES_FILE}: ${e.message}`);
+      return undefined;
+    });
+    if (strips) this.post(runId, { type: "examples", strips });
+  }
+
+  /** Encoded strips per open dashboard, kept while examples.safetensors is unchanged: a snapshot is
+   * sent on every state change, and at 224 px re-encoding a few hundred PNGs each time is slow. */
+  private readonly examples = new Map<string, { stamp: string; strips: ExampleStrip[] | undefined }>();
+
+  private async examplesOf(runId: string, dir: string): Promise<ExampleStrip[] | undefined> {
+    const st = await stat(join(dir, EXAMPLES_FILE)).catch(() => undefined);
+    if (!st) return undefined;
+    const stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    const cached = this.examples.get(runId);
+    if (cached?.stamp === stamp) return cached.strips;
+    const strips = await readExampleStrips(dir);
+    this.examples.set(runId, { stamp, strips });
+    return strips;
   }
 
   /** Streams the run's whole metrics.jsonl to its page in chunks (after a snapshot). */

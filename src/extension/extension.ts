@@ -10,6 +10,8 @@ import { ConfigDiagnostics } from "./configDiagnostics";
 import { Ctx } from "./ctx";
 import { DaemonClient } from "./daemonClient";
 import { DASHBOARD_VIEW_TYPE, DashboardPanels } from "./dashboardPanel";
+import { ComparePanel } from "./comparePanel";
+import { compareRuns } from "./compareCommand";
 import { RunExplorer } from "./runExplorer";
 import { LiveRuns, liveRunReader } from "./liveRuns";
 import { diskRunReader } from "./runReader";
@@ -55,6 +57,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
   const dashboards = new DashboardPanels(context.extensionUri, reader, log);
   const daemon = folder ? new DaemonClient(context.extensionPath, folder, settings, log) : undefined;
   const c = new Ctx(context, log, folder, daemon, explorer, statusBar, dashboards);
+  const compare = new ComparePanel(context.extensionUri, reader, log, () => folder);
   const decorations = new ConfigDecorations(reader, () => c.settings.decorationsEnabled);
   const lenses = new ConfigCodeLens(reader);
   // Decorations re-read the latest run's metrics; during training the tree changes several
@@ -69,7 +72,10 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     dashboards,
     decorations,
     new ConfigDiagnostics(),
-    vscode.window.registerTreeDataProvider("hyperat.runs", explorer),
+    // Multi-select, so several runs can be compared at once (compareCommand.ts).
+    vscode.window.createTreeView("hyperat.runs", { treeDataProvider: explorer, canSelectMany: true }),
+    compare,
+    vscode.commands.registerCommand("hyperat.compareRuns", compareRuns(c, compare)),
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, dashboards),
     vscode.languages.registerCodeLensProvider({ pattern: "**/*.hyperat.json" }, lenses),
     ...registerCommands(c),

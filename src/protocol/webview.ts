@@ -19,7 +19,33 @@ export type HostToWebviewMessage =
   | { type: "evaluation"; record: EvaluationRecord }
   | { type: "merge"; merge: MergeRecord }
   /** The run's operation in progress (merge, evaluation, preparation), or null when none. */
-  | { type: "progress"; progress: OperationProgress | null };
+  | { type: "progress"; progress: OperationProgress | null }
+  /** The last evaluation's adversarial examples (examples.safetensors), one strip per model. */
+  | { type: "examples"; strips: ExampleStrip[] };
+
+/** One test image as an evaluation left it, for one model. Images are PNG data: URLs. */
+export interface ExampleItem {
+  /** Index in the test split. */
+  index: number;
+  label: number;
+  cleanPred: number;
+  advPred: number;
+  /** "clean" (misclassified without attack), the first attack that broke it, or null (robust). */
+  brokenBy: string | null;
+  clean: string;
+  adversarial: string;
+  /** The perturbation amplified: mid-grey is no change, ±eps spans black to white. */
+  perturbation: string;
+}
+
+export interface ExampleStrip {
+  target: string;
+  /** The report's model name (hyperat-adaptive, pretrained, ...). */
+  name: string;
+  eps: string;
+  step: number;
+  items: ExampleItem[];
+}
 
 /** What the dashboard header shows while an operation of the run is in progress. */
 export interface OperationProgress {
@@ -95,6 +121,16 @@ export function isRunDetail(v: unknown): v is RunDetail {
   );
 }
 
+const isPngUrl = (v: unknown): v is string => isStr(v) && v.startsWith("data:image/png;base64,");
+
+export function isExampleStrip(v: unknown): v is ExampleStrip {
+  return (
+    isObj(v) && isStr(v.target) && isStr(v.name) && isStr(v.eps) && isNum(v.step) && Array.isArray(v.items) &&
+    v.items.every((i) => isObj(i) && isNum(i.index) && isNum(i.label) && isNum(i.cleanPred) && isNum(i.advPred) &&
+      (i.brokenBy === null || isStr(i.brokenBy)) && isPngUrl(i.clean) && isPngUrl(i.adversarial) && isPngUrl(i.perturbation))
+  );
+}
+
 export function isHostToWebviewMessage(v: unknown): v is HostToWebviewMessage {
   if (!isObj(v)) return false;
   switch (v.type) {
@@ -112,6 +148,8 @@ export function isHostToWebviewMessage(v: unknown): v is HostToWebviewMessage {
       return isEvaluationRecord(v.record);
     case "merge":
       return isMergeRecord(v.merge);
+    case "examples":
+      return Array.isArray(v.strips) && v.strips.every(isExampleStrip);
     case "progress":
       return v.progress === null || (isObj(v.progress) && isStr(v.progress.title) && typeof v.progress.cancellable === "boolean" &&
         (v.progress.message === undefined || isStr(v.progress.message)) && (v.progress.percentage === undefined || isNum(v.progress.percentage)));

@@ -52,6 +52,8 @@ export interface EvaluateOptions {
   perSample?: boolean;
   /** Also run every attack on all clean-correct samples for stand-alone numbers. */
   perAttack?: boolean;
+  /** Keep the first `examples` samples' adversarial images (the dashboard's example strip). */
+  examples?: number;
   /** Gradient-masking pre-flight checks on the first batch; default true. */
   checks?: boolean;
   onProgress?: (p: EvalProgress) => void;
@@ -86,6 +88,24 @@ export interface SampleRecord {
   brokenBy: string | null;
 }
 
+/**
+ * The first k samples as the attacks left them: for a sample an attack broke, that attack's
+ * image; for one no attack broke, the last attack's attempt; for one misclassified without
+ * attack, the clean image itself. Images NHWC in [0,1], like EvalData's.
+ */
+export interface EvalExamples {
+  /** Sample indices 0..k-1 into the evaluated data. */
+  indices: number[];
+  height: number;
+  width: number;
+  adversarial: Float32Array;
+  cleanPred: number[];
+  /** The model's prediction on each adversarial image. */
+  advPred: number[];
+  /** As SampleRecord.brokenBy: "clean", the first attack that broke it, or null. */
+  brokenBy: Array<string | null>;
+}
+
 export interface EvalResult {
   cleanAccuracy: number;
   /** Cumulative robust accuracy after each attack, in run order (see the file comment). */
@@ -103,6 +123,8 @@ export interface EvalResult {
   attacks: AttackSummary[];
   warnings: string[];
   samples?: SampleRecord[];
+  /** With `examples` > 0; plain data (a worker posts it back). */
+  examples?: EvalExamples;
 }
 
 export class EvaluationCancelledError extends Error {
@@ -164,6 +186,10 @@ export async function evaluate(model: Classifier, data: EvalData, opts: Evaluate
     progress("clean", Math.min(idx[idx.length - 1] + 1, n), n, "clean accuracy");
   }
   const correct = all.map((i) => cleanPred[i] === data.labels[i]);
+  const keep = Math.min(Math.max(0, Math.floor(opts.examples ?? 0)), n);
+  const examples: EvalExamples | undefined = keep > 0
+    ? { indices: all.slice(0, keep), height: data.height, width: data.width, adversarial: gatherImages(data.images, all.slice(0, keep), size), cleanPred: Array.from(cleanPred.subarray(0, keep)), advPred: Array.from(cleanPred.subarray(0, keep)), brokenBy: [] }
+    : undefined;
   const robustNow = correct.slice();
   const brokenBy: Array<string | null> = all.map((i) => (correct[i] ? null : "clean"));
   const cumulative: Record<string, boolean[]> = {};
@@ -183,10 +209,21 @@ export async function evaluate(model: Classifier, data: EvalData, opts: Evaluate
       await checkCancel(runner.name);
       const { x, y } = batch(idx);
       const xAdv = await runner.run(model, x, y, { eps: eps.value, rng });
-      const [fooled, linf] = tf.tidy(() => [
-        tf.notEqual(tf.argMax(model(xAdv), 1), y).dataSync(),
+      const [advPred, linf] = tf.tidy(() => [
+        tf.argMax(model(xAdv), 1).dataSync(),
         tf.max(tf.abs(tf.sub(xAdv, x))).dataSync()[0],
-      ]) as [Uint8Array, number];
+      ]) as [Int32Array, number];
+      const fooled = idx.map((i, j) => advPred[j] !== data.labels[i]);
+      if (examples && idx[0] < keep) {
+        // Survivors are attacked in index order, so the kept samples sit at the batch's start.
+        const pixels = xAdv.dataSync() as Float32Array;
+        idx.forEach((i, j) => {
+          // With perAttack a later attack reruns on broken samples: keep the breaking image.
+          if (i >= keep || !robustNow[i]) return;
+          examples.adversarial.set(pixels.subarray(j * size, (j + 1) * size), i * size);
+          examples.advPred[i] = advPred[j];
+        });
+      }
       tf.dispose([x, y, xAdv]);
       // AutoAttack checks this too: a point outside the threat model would void the number.
       if (linf > eps.value + BALL_TOLERANCE) throw new Error(`attack ${runner.name} returned a point ${linf} from x, outside eps = ${eps.text}`);
@@ -237,6 +274,7 @@ export async function evaluate(model: Classifier, data: EvalData, opts: Evaluate
     seconds: (Date.now() - t0) / 1000,
     attacks: summaries,
     warnings,
+    ...(examples ? { examples: { ...examples, brokenBy: brokenBy.slice(0, keep) } } : {}),
   };
   if (opts.perSample) {
     result.samples = all.map((i) => ({

@@ -21,8 +21,13 @@ export interface SafetensorsContents {
 
 export interface TensorToWrite {
   shape: number[];
-  data: Float32Array;
+  /** Stored as F32, I32 or U8 after the array's type (U8 keeps images small: adversarial
+   * examples, src/daemon/hyperat/examplesFile.ts). */
+  data: Float32Array | Int32Array | Uint8Array;
 }
+
+const dtypeOf = (data: TensorToWrite["data"]): "F32" | "I32" | "U8" =>
+  data instanceof Float32Array ? "F32" : data instanceof Int32Array ? "I32" : "U8";
 
 /** The reference implementation refuses headers above 100 MB; so do we. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -232,12 +237,13 @@ export function readSafetensorsHeader(bytes: Uint8Array, where: string, fileLeng
 }
 
 /**
- * Serializes float32 tensors. Names are sorted (all F32, so the reference's alignment order is
- * name order) and the JSON is space-padded to a multiple of 8 bytes, as the reference does, so
- * the data region starts 8-byte aligned.
+ * Serializes F32/I32/U8 tensors. As the reference orders them: by alignment (element size, largest
+ * first), then by name, so all-F32 files are in name order; the JSON is space-padded to a multiple
+ * of 8 bytes, as the reference does, so the data region starts 8-byte aligned.
  */
 export function serializeSafetensors(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
-  const names = Object.keys(tensors).sort();
+  const size = (name: string) => DTYPE_BYTES[dtypeOf(tensors[name].data)];
+  const names = Object.keys(tensors).sort((a, b) => size(b) - size(a) || (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) {
     for (const [k, v] of Object.entries(metadata)) {
@@ -252,8 +258,9 @@ export function serializeSafetensors(tensors: Record<string, TensorToWrite>, met
     if (!shape.every((d) => isNonNegInt(d))) throw new Error(`tensor "${name}": bad shape [${shape.join(", ")}]`);
     const numel = shape.reduce((a, b) => a * b, 1);
     if (data.length !== numel) throw new Error(`tensor "${name}": ${data.length} values for shape [${shape.join(", ")}] (${numel})`);
-    header[name] = { dtype: "F32", shape, data_offsets: [offset, offset + 4 * numel] };
-    offset += 4 * numel;
+    const bytes = DTYPE_BYTES[dtypeOf(data)] * numel;
+    header[name] = { dtype: dtypeOf(data), shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = json.length + ((8 - (json.length % 8)) % 8);
@@ -265,7 +272,8 @@ export function serializeSafetensors(tensors: Record<string, TensorToWrite>, met
   let pos = 8 + padded;
   for (const name of names) {
     const data = tensors[name].data;
-    if (hostIsLittleEndian) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), pos);
+    if (hostIsLittleEndian || data instanceof Uint8Array) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), pos);
+    else if (data instanceof Int32Array) for (let i = 0; i < data.length; i++) view.setInt32(pos + 4 * i, data[i], true);
     else for (let i = 0; i < data.length; i++) view.setFloat32(pos + 4 * i, data[i], true);
     pos += data.byteLength;
   }

@@ -12,6 +12,8 @@ export interface EvalJob {
   seed: number;
   batchSize: number;
   n: number;
+  /** Samples whose adversarial images come back (examples.safetensors); default none. */
+  examples?: number;
 }
 
 export type ToEvalWorker =

@@ -27,7 +27,7 @@ export type JobFactory = () => Promise<EvalJob>;
 async function runHere(job: EvalJob, data: Dataset, onProgress: (p: EvalProgress) => void, signal?: CancelSignal): Promise<EvalResult> {
   const params = Object.fromEntries(Object.entries(job.params).map(([k, t]) => [k, tf.tensor(t.data, t.shape)]));
   try {
-    return await evaluate((x) => forward(job.vit, params, x), data, { attacks: job.attacks, eps: job.eps, seed: job.seed, batchSize: job.batchSize, n: job.n, onProgress, signal });
+    return await evaluate((x) => forward(job.vit, params, x), data, { attacks: job.attacks, eps: job.eps, seed: job.seed, batchSize: job.batchSize, n: job.n, examples: job.examples, onProgress, signal });
   } finally {
     tf.dispose(Object.values(params));
   }

@@ -32,6 +32,7 @@ async function handle(m: ToEvalWorker): Promise<void> {
       seed: job.seed,
       batchSize: job.batchSize,
       n: job.n,
+      examples: job.examples,
       signal,
       onProgress: (p) => port!.postMessage({ kind: "progress", id, ...p } satisfies FromEvalWorker),
     });

@@ -22,6 +22,9 @@ import { listMergedModels, refreshModelCards } from "./exports";
 import { robustbenchEntry } from "./robustbench";
 import { CheckpointRef } from "../../protocol/runs";
 import { escapeMarkdown as md } from "../../core/markdown";
+import { EXAMPLES_FILE, examplesTensors, examplesToKeep } from "../../core/evaluate/examplesFile";
+import { writeSafetensorsFile } from "../../core/io/files";
+import { copyPixels } from "../../core/data/types";
 
 /** One evaluated model of a run (report.json `models`). */
 export interface ModelEvaluation {
@@ -139,11 +142,12 @@ export async function evaluateRun(
   // Every variant shares the backbone's shape: one check before any model is built.
   checkAttackBatch(session.backbone.vit, Math.min(cfg.evaluation.batchSize, n), backendMemoryLimit(backend, os.totalmem()), "evaluation.batchSize", backend);
   const data = subset(test, Array.from({ length: n }, (_, i) => i));
+  const examples = examplesToKeep(data.height, data.width, all.length, n);
   const done = new Array<number>(all.length).fill(0);
   const jobs = all.map((v) => async (): Promise<EvalJob> => {
     const { vit, params, own } = await v.build();
     try {
-      return { vit, params: await paramsToJob(params), attacks: list, eps: cfg.attack.eps, seed: cfg.seed, batchSize: cfg.evaluation.batchSize, n };
+      return { vit, params: await paramsToJob(params), attacks: list, eps: cfg.attack.eps, seed: cfg.seed, batchSize: cfg.evaluation.batchSize, n, examples };
     } finally {
       disposeParams(own);
     }
@@ -157,6 +161,9 @@ export async function evaluateRun(
       onProgress({ title: `Evaluating ${all.length} models`, message: `${all[i].name} ${p.attack}: ${p.message}`, percentage: (100 * done.reduce((a, b) => a + b, 0)) / all.length });
     },
   });
+  await writeExamples(runDir, data, results.map((r, i) => ({ target: all[i].target, name: all[i].name, examples: r.examples })), String(cfg.attack.eps), list, session.step);
+  // The images live in examples.safetensors; report.json keeps the numbers.
+  for (const r of results) delete r.examples;
   const models: ModelEvaluation[] = results.map((result, i) => ({
     name: all[i].name,
     target: all[i].target,
@@ -196,6 +203,18 @@ export async function evaluateRun(
   const rb = robustbenchEntry(cfg, report.suite, list, models, session.backbone.vit);
   if (rb) await writeFileAtomic(path.join(runDir, "robustbench.json"), JSON.stringify(rb, null, 2) + "\n");
   return report;
+}
+
+/** examples.safetensors next to the report (atomic), from the models that kept examples. */
+async function writeExamples(runDir: string, data: Dataset, kept: Array<{ target: string; name: string; examples?: EvalResult["examples"] }>, eps: string, attacks: string[], step: number): Promise<void> {
+  const models = kept.filter((m): m is { target: string; name: string; examples: NonNullable<EvalResult["examples"]> } => m.examples !== undefined);
+  if (models.length === 0) return;
+  const k = models[0].examples.indices.length;
+  const size = data.height * data.width * 3;
+  const clean = new Float32Array(k * size);
+  copyPixels(data.images, 0, k * size, clean, 0);
+  const { tensors, metadata } = examplesTensors({ clean, labels: data.labels, eps, attacks, step, models });
+  await writeSafetensorsFile(path.join(runDir, EXAMPLES_FILE), tensors, metadata);
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;

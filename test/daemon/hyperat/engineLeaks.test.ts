@@ -6,6 +6,8 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { HyperatEngine } from "../../../src/daemon/hyperat/engine";
 import { selectBackend } from "../../../src/core/backend/select";
+import { EXAMPLES_FILE, parseExamples } from "../../../src/core/evaluate/examplesFile";
+import { readSafetensorsFile } from "../../../src/core/io/files";
 
 // The CLI trains in-process, so one process may open many sessions, merges and evaluations in a
 // row: each must give back every tensor it created.
@@ -47,8 +49,16 @@ test("sessions, merges and evaluations free every tensor they create", async () 
     await engine.merge(runDir, rc, "uniform", () => {});
     await engine.merge(runDir, rc, "adaptive", () => {});
     assert.equal(tf.memory().numTensors, base, `round ${round}: merges`);
-    await engine.evaluate(runDir, rc, "pgd-1", () => {});
+    const report = (await engine.evaluate(runDir, rc, "pgd-1", () => {})) as { models: Array<{ target: string; result: Record<string, unknown> }> };
     assert.equal(tf.memory().numTensors, base, `round ${round}: evaluation`);
+    // The dashboard's example strip: every evaluated model's 8 test images, written atomically
+    // next to the report; report.json itself keeps only numbers.
+    const file = path.join(runDir, EXAMPLES_FILE);
+    const examples = parseExamples(await readSafetensorsFile(file), file);
+    assert.deepEqual(examples.models.map((m) => m.target), report.models.map((m) => m.target));
+    assert.deepEqual([examples.k, examples.height, examples.width], [8, 32, 32]);
+    assert.ok(report.models.every((m) => !("examples" in m.result)));
+    assert.deepEqual(fs.readdirSync(runDir).filter((f) => f.includes(".tmp")), [], "no temp files left");
   }
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -23,7 +23,7 @@ test("models evaluated in worker threads give exactly the in-thread results, in 
     params["head.weight"].dispose();
     params["head.weight"] = tf.randomNormal([vit.dim, vit.numClasses], 0, 1, "float32", seed);
     try {
-      return { vit, params: await paramsToJob(params), attacks: ["pgd-2", "cw-2"], eps: "8/255", seed: 0, batchSize: 5, n: 12 };
+      return { vit, params: await paramsToJob(params), attacks: ["pgd-2", "cw-2"], eps: "8/255", seed: 0, batchSize: 5, n: 12, examples: 6 };
     } finally {
       disposeParams(params);
     }
@@ -37,6 +37,9 @@ test("models evaluated in worker threads give exactly the in-thread results, in 
     assert.deepEqual(threads[i].robustAccuracy, here[i].robustAccuracy, `job ${i} robust`);
     assert.equal(threads[i].worstCaseRobustAccuracy, here[i].worstCaseRobustAccuracy);
     assert.equal(threads[i].n, 12);
+    // The kept adversarial images cross the thread boundary intact (examples.safetensors).
+    assert.deepEqual(threads[i].examples, here[i].examples, `job ${i} examples`);
+    assert.equal(threads[i].examples!.adversarial.length, 6 * 32 * 32 * 3);
   }
   assert.ok(new Set(seen).size >= 2, "progress arrives from the jobs of both workers");
 });

@@ -1,17 +1,20 @@
 // The user's path through the extension in a real VS Code workbench (code-server) in headless
 // Chromium: F1 → "HyperAT: Start Run", the run appears in the Runs tree and progresses, pause and
 // resume, merge, the dashboard's charts hold data, the config file shows decorations. Screenshots
-// of the tree, the dashboard and the decorated config go to test/e2e/screenshots/.
+// of the tree, the dashboard and the decorated config go to test/e2e/screenshots/. Then an
+// evaluation whose adversarial examples show as a strip of images in the dashboard, and a second
+// run with a changed seed compared with the first (two overlaid series, the seed in the diff).
 // Started by scripts/e2e.mjs with HYPERAT_E2E_URL and HYPERAT_E2E_WORKSPACE set.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 // @ts-expect-error: plain ESM helper without types
 import { launchBrowser } from "../harness/browser.mjs";
 import {
   canvasStats,
+  compareFrame,
   dashboardFrame,
   decorationTexts,
   notificationsText,
@@ -29,7 +32,7 @@ const workspace = process.env.HYPERAT_E2E_WORKSPACE!;
 const shots = process.env.HYPERAT_E2E_SCREENSHOTS ?? "test/e2e/screenshots";
 const TRAIN_TIMEOUT = 180_000;
 
-describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
+describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
   let browser: BrowserContext;
   let page: Page;
   let runId = "";
@@ -187,5 +190,99 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
       return s.points > 0 ? s : undefined;
     }, 60_000);
     assert.ok(stats.points > 0, `loss chart: ${stats.points} points`);
+  });
+
+  step("evaluate (quick): the dashboard shows the adversarial-example strip (screenshot)", async () => {
+    await runCommand(page, "HyperAT: Evaluate Run");
+    await pickQuickItem(page, "quick");
+    // The command opens report.md when the evaluation is done.
+    await page.locator(".tabs-container .tab", { hasText: "report.md" }).first().waitFor({ timeout: TRAIN_TIMEOUT });
+    await page.locator(".tabs-container .tab", { hasText: `HyperAT: ${runId}` }).first().click();
+    const frame = await dashboardFrame(page);
+    const images = await waitFor("the example strip's images", async () => {
+      const n = await frame.locator("#examples-strip .example img").count();
+      return n > 0 ? n : undefined;
+    }, 60_000);
+    // Three images (clean, adversarial, perturbation) per example, each decoded by the browser.
+    assert.equal(images % 3, 0);
+    const sizes = await frame.locator("#examples-strip .example img").evaluateAll((els) => els.map((e) => (e as HTMLImageElement).naturalWidth));
+    assert.ok(sizes.every((w) => w > 0), `decoded widths ${sizes.join(",")}`);
+    const summary = await frame.locator("#examples-summary").innerText();
+    assert.match(summary, /\d+ images: \d+ robust, \d+ broken/);
+    const models = await frame.locator("#examples-model option").count();
+    assert.ok(models >= 2, `${models} models to choose from`);
+    // As a person would for the screenshot: look at the model the attacks broke most often.
+    const brokenOf = async () => Number(/(\d+) broken/.exec(await frame.locator("#examples-summary").innerText())?.[1] ?? 0);
+    let best = { value: "", broken: -1 };
+    for (const value of await frame.locator("#examples-model option").evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value))) {
+      await frame.locator("#examples-model").selectOption(value);
+      const broken = await brokenOf();
+      if (broken > best.broken) best = { value, broken };
+    }
+    await frame.locator("#examples-model").selectOption(best.value);
+    await frame.locator("#card-examples").scrollIntoViewIfNeeded();
+    await frame.locator("#card-examples").screenshot({ path: join(shots, "examples.png") });
+  });
+
+  let secondRunId = "";
+  step("a second run with another seed appears and trains", async () => {
+    // As a person edits the config: another seed, everything else the same.
+    const file = join(workspace, "demo.hyperat.json");
+    const cfg = JSON.parse(readFileSync(file, "utf8")) as { seed?: number };
+    cfg.seed = (cfg.seed ?? 0) + 1;
+    writeFileSync(file, JSON.stringify(cfg, null, 2) + "\n");
+    await runCommand(page, "Notifications: Clear All Notifications");
+    await runCommand(page, "HyperAT: Start Run");
+    const text = await waitFor("the second 'started run' notification", async () => {
+      const m = /started run (\S+?)\./.exec(await notificationsText(page));
+      return m && m[1] !== runId ? m : undefined;
+    }, 60_000);
+    secondRunId = text[1];
+    await openRunsView(page);
+    await waitFor("the second run to train", async () => (stepOf(await runRowText(page, secondRunId)) ?? 0) > 0, TRAIN_TIMEOUT, 500);
+    await runCommand(page, "HyperAT: Pause Run");
+    await waitFor("the second run to pause", async () => /paused|completed/.test((await runRowText(page, secondRunId)) ?? ""), TRAIN_TIMEOUT);
+  });
+
+  step("Compare Runs… overlays both runs and diffs their configs (screenshot)", async () => {
+    await runCommand(page, "HyperAT: Compare Runs…");
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: secondRunId }).first().waitFor({ timeout: 15_000 });
+    // The multi-select quick pick: tick both runs, then OK.
+    const all = page.locator(".quick-input-widget input.quick-input-check-all");
+    if (await all.isVisible().catch(() => false)) await all.check();
+    else for (const id of [runId, secondRunId]) await page.locator(".quick-input-list .monaco-list-row", { hasText: id }).first().locator("input[type=checkbox], .monaco-checkbox").first().click();
+    await page.keyboard.press("Enter");
+    const frame = await compareFrame(page);
+    const series = await waitFor("two series in the loss overlay", async () => {
+      const n = await frame.locator("#chart-loss").getAttribute("data-series");
+      return n === "2" ? n : undefined;
+    }, 60_000);
+    assert.equal(series, "2");
+    const painted = await canvasStats(frame, "loss");
+    assert.ok(painted.points > 0 && painted.painted > 500, `loss overlay drawn (${painted.points} points)`);
+    const diff = (await frame.locator("#config-diff").innerText()).replace(/\s+/g, " ");
+    assert.match(diff, /seed/, diff);
+    assert.ok(!/training\.batchSize/.test(diff), `only changed fields: ${diff}`);
+    const table = await frame.locator("#runs-table").innerText();
+    assert.ok(table.includes(runId), table);
+    await runCommand(page, "View: Close Primary Side Bar");
+    await page.screenshot({ path: join(shots, "compare.png") });
+  });
+
+  step("the compare panel exports a chart as PNG and its data as CSV through the save dialog", async () => {
+    const frame = await compareFrame(page);
+    for (const [button, file] of [["#export-loss-csv", "loss.csv"], ["#export-loss-png", "loss.png"]] as const) {
+      await frame.locator(button).click();
+      // code-server's save dialog is a quick input holding the proposed path (the workspace folder).
+      const input = page.locator(".quick-input-widget input");
+      await waitFor(`the save dialog proposing ${file}`, async () => (await input.inputValue().catch(() => "")).endsWith(file), 30_000);
+      await page.keyboard.press("Enter");
+      await waitFor(`${file} in the workspace`, async () => existsSync(join(workspace, file)), 30_000);
+    }
+    const csv = readFileSync(join(workspace, "loss.csv"), "utf8").split("\n");
+    assert.equal(csv[0], "run,step,loss");
+    assert.ok(csv.some((l) => l.startsWith(`${runId},`)) && csv.some((l) => l.startsWith(`${secondRunId},`)), "both runs' points");
+    const png = readFileSync(join(workspace, "loss.png"));
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG file");
   });
 });

@@ -92,6 +92,16 @@ export async function dashboardFrame(page: Page): Promise<Frame> {
   }, 60_000);
 }
 
+/** The frame of the compare-runs webview. */
+export async function compareFrame(page: Page): Promise<Frame> {
+  return waitFor("the compare-runs webview frame", async () => {
+    for (const f of page.frames()) {
+      if (await f.locator("#config-diff").count().catch(() => 0)) return f;
+    }
+    return undefined;
+  }, 60_000);
+}
+
 /** Data points and drawn (non-transparent) pixels of a chart canvas in the dashboard. */
 export async function canvasStats(frame: Frame, id: string): Promise<{ points: number; painted: number }> {
   return frame.evaluate((canvasId) => {
