@@ -12,6 +12,7 @@
  * on the seed, the attack list and the batch size.
  */
 import * as tf from "@tensorflow/tfjs";
+import { readAndDispose, readScalar } from "../tensorRead";
 import type { Classifier } from "../attacks/types";
 import { Rng } from "../rng";
 import { AttackRunner, resolveAttack } from "../attacks/registry";
@@ -149,14 +150,14 @@ export async function evaluate(model: Classifier, data: EvalData, opts: Evaluate
     const { x, y } = batch(idx);
     const logits = tf.tidy(() => model(x));
     classes = logits.shape[1];
-    const values = logits.dataSync() as Float32Array;
-    const preds = tf.tidy(() => tf.argMax(logits, 1).dataSync());
+    const values = (await logits.data()) as Float32Array;
+    const preds = await readAndDispose(tf.tidy(() => tf.argMax(logits, 1)));
     idx.forEach((i, j) => {
       cleanPred[i] = preds[j];
       if (opts.perSample) cleanLogits[i] = Array.from(values.subarray(j * classes, (j + 1) * classes));
     });
     if (idx[0] === 0 && (opts.checks ?? true)) {
-      for (const w of [probabilityOutputsWarning(values, idx.length, classes), zeroGradientWarning(model, x, y), randomnessWarning(model, x)]) {
+      for (const w of [probabilityOutputsWarning(values, idx.length, classes), await zeroGradientWarning(model, x, y), await randomnessWarning(model, x)]) {
         if (w) warnings.push(w);
       }
     }
@@ -182,11 +183,9 @@ export async function evaluate(model: Classifier, data: EvalData, opts: Evaluate
     for (const idx of chunks(targets, batchSize)) {
       await checkCancel(runner.name);
       const { x, y } = batch(idx);
-      const xAdv = runner.run(model, x, y, { eps: eps.value, rng });
-      const [fooled, linf] = tf.tidy(() => [
-        tf.notEqual(tf.argMax(model(xAdv), 1), y).dataSync(),
-        tf.max(tf.abs(tf.sub(xAdv, x))).dataSync()[0],
-      ]) as [Uint8Array, number];
+      const xAdv = await runner.run(model, x, y, { eps: eps.value, rng });
+      const fooled = await readAndDispose(tf.tidy(() => tf.notEqual(tf.argMax(model(xAdv), 1), y)));
+      const linf = await readScalar(tf.tidy(() => tf.max(tf.abs(tf.sub(xAdv, x)))));
       tf.dispose([x, y, xAdv]);
       // AutoAttack checks this too: a point outside the threat model would void the number.
       if (linf > eps.value + BALL_TOLERANCE) throw new Error(`attack ${runner.name} returned a point ${linf} from x, outside eps = ${eps.text}`);

@@ -29,11 +29,11 @@ describe("every attack (through the registry)", () => {
   });
 
   for (const name of NAMES) {
-    test(`${name}: inside the eps ball and [0,1], never undoes a misclassification, seeded, no leaks`, () => {
+    test(`${name}: inside the eps ball and [0,1], never undoes a misclassification, seeded, no leaks`, async () => {
       const attack = resolveAttack(name);
       const before = tf.memory().numTensors;
-      const a = attack.run(toy.model, x, wrong, { eps: EPS, rng: Rng.fromSeed(5, name) });
-      const b = attack.run(toy.model, x, wrong, { eps: EPS, rng: Rng.fromSeed(5, name) });
+      const a = await attack.run(toy.model, x, wrong, { eps: EPS, rng: Rng.fromSeed(5, name) });
+      const b = await attack.run(toy.model, x, wrong, { eps: EPS, rng: Rng.fromSeed(5, name) });
       const { linf, lo, hi } = inBall(a, x);
       assert.ok(linf <= EPS + FLOAT_TOL, `linf ${linf} > eps`);
       assert.ok(lo >= 0 && hi <= 1, `range [${lo}, ${hi}]`);
@@ -45,16 +45,16 @@ describe("every attack (through the registry)", () => {
     });
   }
 
-  test("FGSM and CW raise their losses on every correctly classified sample", () => {
+  test("FGSM and CW raise their losses on every correctly classified sample", async () => {
     for (const [name, loss] of [["fgsm", crossEntropy], ["cw-10", marginLoss]] as const) {
-      const xAdv = resolveAttack(name).run(toy.model, x, y, { eps: EPS, rng: Rng.fromSeed(1) });
+      const xAdv = await resolveAttack(name).run(toy.model, x, y, { eps: EPS, rng: Rng.fromSeed(1) });
       const [l0, l1] = tf.tidy(() => [loss(toy.model(x), y).arraySync(), loss(toy.model(xAdv), y).arraySync()]) as number[][];
       l0.forEach((v, i) => assert.ok(l1[i] > v, `${name} sample ${i}: ${l1[i]} ≤ ${v}`));
       xAdv.dispose();
     }
   });
 
-  test("names: defaults, budgets in the name, gradient-free flag, helpful errors", () => {
+  test("names: defaults, budgets in the name, gradient-free flag, helpful errors", async () => {
     assert.equal(resolveAttack("apgd-ce").settings.steps, 100);
     assert.equal(resolveAttack("apgd-t").settings.targets, 9);
     assert.equal(resolveAttack("square").settings.queries, 5000);
