@@ -200,6 +200,15 @@ export async function selectBackend(requested: BackendRequest = "auto"): Promise
   throw new Error(`no compute backend could load: ${attempts.map((a) => `${a.backend}: ${a.reason}`).join("; ")}`);
 }
 
+/** The device facts for reports and the daemon's initialize result; undefined on cpu/wasm. */
+export function deviceFacts(info: BackendInfo | undefined): Pick<BackendInfo, "gpu" | "gpuDeviceInUse"> | undefined {
+  if (!info || (info.gpu === undefined && info.gpuDeviceInUse === undefined)) return undefined;
+  return {
+    ...(info.gpu ? { gpu: { ...info.gpu } } : {}),
+    ...(info.gpuDeviceInUse !== undefined ? { gpuDeviceInUse: info.gpuDeviceInUse } : {}),
+  };
+}
+
 /** One line for people: the backend and, on wasm, what runs its matMuls and how to speed it up. */
 export function describeBackend(info: BackendInfo): string {
   if (info.backend === "webgpu" && info.gpu) return `webgpu on ${adapterSummary(info.gpu)}`;

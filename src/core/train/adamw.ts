@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { readScalar } from "../tensorRead";
+import { sumInOrder } from "../sumTensors";
 
 export interface AdamWArgs {
   beta1: number;
@@ -96,7 +97,7 @@ export class AdamW {
 /** Async: the clip factor needs the norm on the host, and webgpu reads only asynchronously. */
 export async function globalNorm(ts: tf.Tensor[]): Promise<number> {
   if (ts.length === 0) return 0;
-  return readScalar(tf.tidy(() => tf.sqrt(tf.addN(ts.map((t) => tf.sum(tf.square(t)))))));
+  return readScalar(tf.tidy(() => tf.sqrt(sumInOrder(ts.map((t) => tf.sum(tf.square(t)))))));
 }
 
 /** Linear warm-up to `peak`, then cosine decay to `peak * minRatio` at `total` (step is 0-based). */

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { sumInOrder } from "../sumTensors";
 import { ViTConfig } from "../model/config";
 import { ParamMap } from "../model/params";
 import { deltaW, LoraSet } from "../model/lora";
@@ -36,7 +37,7 @@ export function combineDeltas(perDefense: Deltas[], lambdas: tf.Tensor2D | numbe
       const coef = Array.isArray(lambdas) ? lambdas[t][l] : tf.slice(lambdas, [t, l], [1, 1]).reshape([]);
       return tf.mul(d[p], coef);
     });
-    out[p] = tf.addN(terms) as tf.Tensor2D;
+    out[p] = sumInOrder(terms) as tf.Tensor2D;
   }
   return out;
 }

@@ -105,7 +105,7 @@ export async function resolveBackbone(cfg: RunConfig, train: Dataset, onProgress
   const init = initParams(vit, cfg.seed);
   const batcher = new Batcher(train, { batchSize: p.batchSize, seed: cfg.seed, augment: cfg.data.augment, stream: "pretrain-data" });
   const t0 = Date.now();
-  const workers = resolveWorkers(cfg.training.workers ?? 1);
+  const workers = resolveWorkers(cfg.training.workers ?? 1, activeBackend()?.backend);
   const args = {
     vit,
     init,

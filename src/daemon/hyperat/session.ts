@@ -96,7 +96,7 @@ export class HyperatSession implements TrainSession {
     const batch = this.batcher.nextBatch();
     let r;
     try {
-      const workers = resolveWorkers(this.cfg.training.workers ?? 1);
+      const workers = resolveWorkers(this.cfg.training.workers ?? 1, activeBackend()?.backend);
       if (workers > 1) {
         this.parallel ??= TrainerWorkers.create(this.cfg, this.backbone.vit, this.backbone.params, this.trainer, { workers, backend: activeBackend()?.backend ?? this.cfg.backend });
         r = await (await this.parallel).step(batch.x, batch.y);
