@@ -61,6 +61,8 @@ export class DataParallel {
    */
   static async create(model: TrainModel, opts: DataParallelOptions): Promise<DataParallel> {
     const n = resolveWorkers(opts.workers, opts.backend === "auto" ? activeBackend()?.backend : opts.backend);
+    // The shard step reads its loss synchronously (workers are wasm/cpu); webgpu cannot.
+    if (activeBackend()?.backend === "webgpu") throw new Error("data-parallel steps (hyperat bench) do not run on webgpu; time webgpu with node --import tsx bench/webgpuStep.ts webgpu");
     const helpers = spawnHelpers(n - 1);
     const dp = new DataParallel(model, helpers);
     try {
