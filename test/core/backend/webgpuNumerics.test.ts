@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { validateConfig } from "../../../src/core/config/validate";
 import { buildTrainer } from "../../../src/core/train/build";
 import { adapterDeltas, adaptiveMerge } from "../../../src/core/train/merge";
+import { pretrainClean } from "../../../src/core/train/pretrain";
 import { forward } from "../../../src/core/model/vit";
 import { disposeParams, ParamMap } from "../../../src/core/model/params";
 import { loadModelFile } from "../../../src/core/model/checkpoint";
@@ -79,7 +80,7 @@ describe("webgpu matches cpu", () => {
     assertClose(errs);
   });
 
-  for (const name of ["pgd-5", "apgd-ce-5", "fgsm"]) {
+  for (const name of ["pgd-5", "apgd-ce-5", "apgd-t-2", "cw-3", "square-20", "fgsm"]) {
     test(`attack ${name} returns the same adversarial points`, async (t) => {
       if (skip) return t.skip(skip);
       const r = await onBoth(async () => {
@@ -144,6 +145,59 @@ describe("webgpu matches cpu", () => {
       return { lambdas: lambdas.flat() };
     });
     assertClose(relativeErrors(r));
+  });
+
+  test("clean pretraining: losses and weights after three Adam steps", async (t) => {
+    if (skip) return t.skip(skip);
+    const r = await onBoth(async () => {
+      const init = randomParams(vit, 12, 0.3);
+      const losses: number[] = [];
+      let i = 0;
+      const out = await pretrainClean({
+        vit, init, steps: 3, lr: 1e-3,
+        nextBatch: () => ({ x: randomImages(vit, 4, 50 + i), y: randomLabels(4, vit.numClasses, 60 + i++) }),
+        onStep: (_s, l) => losses.push(l),
+      });
+      const res: Outputs = { losses };
+      Object.assign(res, await paramsOut("var.", out));
+      disposeParams(out);
+      disposeParams(init);
+      return res;
+    });
+    const { rest } = splitVars(relativeErrors(r));
+    t.diagnostic(assertAdamWeights(r, 3 * 1e-3));
+    assertClose(rest);
+  });
+
+  test("checkpoint and exact resume on webgpu follow the uninterrupted trajectory", async (t) => {
+    if (skip) return t.skip(skip);
+    await tf.setBackend("webgpu");
+    try {
+      const cfg = runConfig("hyperat", ["pgd-at", "trades", "mart"]);
+      const backbone = randomParams(vit, 13, 0.3);
+      const batches = [0, 1, 2, 3].map((s) => ({ x: randomImages(vit, 4, 70 + s), y: randomLabels(4, vit.numClasses, 80 + s) }));
+      const straight = buildTrainer(cfg, vit, backbone);
+      const want: number[] = [];
+      for (const b of batches) want.push((await straight.trainStep(b.x, b.y)).loss);
+      const first = buildTrainer(cfg, vit, backbone);
+      const got: number[] = [];
+      for (const b of batches.slice(0, 2)) got.push((await first.trainStep(b.x, b.y)).loss);
+      const { json, tensors } = first.state();
+      const saved = JSON.parse(JSON.stringify(json));
+      const copies = Object.fromEntries(await Promise.all(Object.entries(tensors).map(async ([k, v]) => [k, tf.tensor(await v.data(), v.shape)] as const)));
+      first.dispose();
+      const resumed = buildTrainer({ ...cfg, seed: 99 }, vit, backbone);
+      resumed.restore(saved, copies);
+      tf.dispose(Object.values(copies));
+      for (const b of batches.slice(2)) got.push((await resumed.trainStep(b.x, b.y)).loss);
+      assert.deepEqual(got, want, "same backend, same state: the same losses bit for bit");
+      for (const b of batches) tf.dispose([b.x, b.y]);
+      straight.dispose();
+      resumed.dispose();
+      disposeParams(backbone);
+    } finally {
+      await tf.setBackend("cpu");
+    }
   });
 
   for (const imgSize of [undefined, 24]) {
