@@ -1,6 +1,5 @@
 // Trainer step times on one backend (webgpu or any other), through the same async Trainer the
-// daemon uses: `hyperat bench` shards through DataParallel, whose main-thread shard still reads
-// synchronously, so webgpu is timed here. Usage:
+// daemon uses (`hyperat bench` times its own step through DataParallel instead). Usage:
 //   node --import tsx bench/webgpuStep.ts <backend> [batch] [iters]
 // Prints one JSON line per method: median ms of a HyperAT (3 defenses) step at PGD-2 and PGD-10.
 import * as tf from "@tensorflow/tfjs";

@@ -8,7 +8,8 @@ import * as tf from "@tensorflow/tfjs";
 import * as os from "node:os";
 import type { BackendName, BackendRequest } from "../../core/backend/names";
 import { activeBackend } from "../../core/backend/select";
-import { shardGradients, StepSpec, TrainModel } from "../../core/parallel/shardStep";
+import { shardGradientsTensors, StepSpec, TrainModel } from "../../core/parallel/shardStep";
+import { readScalar } from "../../core/tensorRead";
 import { fastPathsEnabled } from "../../core/model/vit";
 import type { FromWorker, ToWorker } from "./messages";
 import { Helper, ownShardAndReplies, spawnHelpers, sumShardGradients, tidyResult } from "./helpers";
@@ -61,8 +62,6 @@ export class DataParallel {
    */
   static async create(model: TrainModel, opts: DataParallelOptions): Promise<DataParallel> {
     const n = resolveWorkers(opts.workers, opts.backend === "auto" ? activeBackend()?.backend : opts.backend);
-    // The shard step reads its loss synchronously (workers are wasm/cpu); webgpu cannot.
-    if (activeBackend()?.backend === "webgpu") throw new Error("data-parallel steps (hyperat bench) do not run on webgpu; time webgpu with node --import tsx bench/webgpuStep.ts webgpu");
     const helpers = spawnHelpers(n - 1);
     const dp = new DataParallel(model, helpers);
     try {
@@ -101,14 +100,15 @@ export class DataParallel {
     }
     // Our own shard runs while the helpers work on theirs.
     const n0 = sizes[0];
-    const { own, replies } = await ownShardAndReplies(pending, () =>
-      tidyResult(() => {
+    const { own, replies } = await ownShardAndReplies(pending, async () => {
+      const r = tidyResult(() => {
         const xs = sizes.length > 1 ? tf.slice(x, [0, 0, 0, 0], [n0, -1, -1, -1]) : x;
         const ys = sizes.length > 1 ? tf.slice(y, [0], [n0]) : y;
         const ss = sizes.length > 1 ? tf.slice(start, [0, 0, 0, 0], [n0, -1, -1, -1]) : start;
-        return shardGradients(this.model, xs, ys, ss, spec);
-      }),
-    );
+        return shardGradientsTensors(this.model, xs, ys, ss, spec);
+      });
+      return { grads: r.grads, lossSum: await readScalar(r.lossSumT) };
+    });
     const summed = sumShardGradients(own.grads, replies, "grads", B);
     const grads = summed.grads;
     const lossSum = summed.replies.reduce((l, r) => l + r.lossSum, own.lossSum);
