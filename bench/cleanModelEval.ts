@@ -19,7 +19,7 @@ async function main(out: string): Promise<void> {
   const batcher = new Batcher(train, { batchSize: 64, seed: 0, stream: "pretrain-data" });
   const t0 = Date.now();
   const init = initParams(vit, 0);
-  const params = pretrainClean({
+  const params = await pretrainClean({
     vit,
     init,
     steps: 300,

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const pre: Record<string, { wallMsPerStep: number; cpuMsPerStep: number }> = {};
   for (const w of [1, 2]) {
     const args = (steps: number) => ({ vit, init: params, steps, lr: 1e-3, nextBatch: () => ({ x: tf.clone(x), y: tf.clone(y) }) });
-    const go = (steps: number) => (w === 1 ? Promise.resolve(pretrainClean(args(steps))) : pretrainCleanParallel(args(steps), { workers: 2, backend: info.backend }));
+    const go = (steps: number) => (w === 1 ? pretrainClean(args(steps)) : pretrainCleanParallel(args(steps), { workers: 2, backend: info.backend }));
     disposeParams(await go(1));
     const c0 = process.cpuUsage();
     const t0 = performance.now();

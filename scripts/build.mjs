@@ -30,7 +30,9 @@ const builds = nodeEntries.map(([entry, outfile]) =>
     platform: "node",
     target: "node20",
     format: "cjs",
-    external: ["vscode", "@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"],
+    // webgpu (Dawn) carries dawn.node and is copied below; @tensorflow/tfjs-backend-webgpu is
+    // plain JS and bundled, so it registers on the bundle's own tfjs-core engine.
+    external: ["vscode", "@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu", "webgpu"],
     banner: entry.startsWith("src/cli/") ? { js: "#!/usr/bin/env node" } : undefined,
   }),
 );
@@ -67,5 +69,13 @@ if (existsSync("node_modules/koffi")) {
   cpSync("node_modules/koffi", "dist/node_modules/koffi", { recursive: true });
   const scope = "node_modules/@koromix";
   for (const f of existsSync(scope) ? readdirSync(scope) : []) cpSync(join(scope, f), join("dist/node_modules/@koromix", f), { recursive: true });
+}
+// Dawn (optional: the webgpu backend, src/core/backend/webgpu.ts): only this platform's
+// dawn.node (21 MB of the package's 132 MB), so the .vsix is platform-specific (vsixTarget.mjs).
+const dawnDir = `${process.platform}-${process.platform === "darwin" ? "universal" : process.arch}`;
+if (existsSync(`node_modules/webgpu/dist/${dawnDir}`)) {
+  mkdirSync(`dist/node_modules/webgpu/dist`, { recursive: true });
+  for (const f of ["package.json", "LICENSE.md"]) if (existsSync(`node_modules/webgpu/${f}`)) copyFileSync(`node_modules/webgpu/${f}`, `dist/node_modules/webgpu/${f}`);
+  cpSync(`node_modules/webgpu/dist/${dawnDir}`, `dist/node_modules/webgpu/dist/${dawnDir}`, { recursive: true });
 }
 if (watch) console.log("watch mode is not supported; rerun npm run build");

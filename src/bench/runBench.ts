@@ -89,7 +89,7 @@ async function timeSteps(method: StepMethod, pgdSteps: number, o: BenchOptions, 
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       const { grads } = await dp.gradients(batch.x, batch.y, batch.start, spec);
-      opt.apply(grads, 1e-4);
+      await opt.apply(grads, 1e-4);
       tf.dispose(Object.values(grads));
       const ms = performance.now() - t0;
       const c = process.cpuUsage(c0);

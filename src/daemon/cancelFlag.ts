@@ -1,6 +1,7 @@
-// Cancellation that crosses a worker-thread boundary. The compute worker may be inside a
-// synchronous loop (adaptive merging's λ steps call dataSync and never yield), so a posted
-// "cancel" message would only arrive after the work is done. A SharedArrayBuffer word is read
+// Cancellation that crosses a worker-thread boundary. The compute worker may be inside a long
+// loop that yields rarely (adaptive merging's λ steps only await their reads, which on cpu and
+// wasm resolve without giving the event loop a turn), so a posted "cancel" message could arrive
+// only after the work is done. A SharedArrayBuffer word is read
 // directly: the owner stores the id of the call to cancel, the worker's check sees it at once.
 
 /** What long operations check between their steps (an AbortSignal fits too). */

@@ -12,7 +12,7 @@ import {
 import { FrameGuard } from "./frameGuard";
 import * as protocol from "../protocol/methods";
 import type { DaemonStatusParams } from "../protocol/methods";
-import { describeBackend, selectBackend, type BackendInfo } from "../core/backend/select";
+import { describeBackend, deviceFacts, selectBackend, type BackendInfo } from "../core/backend/select";
 import type { BackendRequest } from "../core/backend/names";
 import { RunManager, type ManagerEvent } from "./runManager";
 import { runsDirOf } from "./runStore";
@@ -160,6 +160,7 @@ class Daemon {
         version: this.opts.version,
         backend: backend.backend,
         compute: describeBackend(backend),
+        ...(deviceFacts(backend) ? { device: deviceFacts(backend) } : {}),
         runsDir: mgr.runsDir,
         capabilities: { maxConcurrentRuns: mgr.maxConcurrentRuns, mergeStrategies: ["uniform", "adaptive"], workerThreads: mgr.useWorkers },
       };

@@ -23,6 +23,23 @@ export interface InitializeParams {
   /** Workspace whose `.hyperat/runs/` the daemon manages; defaults to the daemon's --workspace or cwd. */
   workspaceFolder?: string;
 }
+/** The compute device as the backend reports it (src/core/backend/select.ts `deviceFacts`). */
+export interface DeviceFacts {
+  /** webgpu: the adapter in use. */
+  gpu?: {
+    vendor: string;
+    architecture: string;
+    device: string;
+    description: string;
+    /** lavapipe/llvmpipe/SwiftShader: a CPU pretending to be a GPU. */
+    software: boolean;
+    maxBufferSize: number;
+    maxStorageBufferBindingSize: number;
+  };
+  /** tensorflow / tensorflow-gpu: whether libtensorflow registered a GPU device. */
+  gpuDeviceInUse?: boolean;
+}
+
 export interface InitializeResult {
   /** Daemon (package) version. */
   version: string;
@@ -30,6 +47,8 @@ export interface InitializeResult {
   backend: string;
   /** One line for people: the backend and, on wasm, what runs its matMuls (native BLAS or XNNPACK). */
   compute?: string;
+  /** What the device says about itself (webgpu adapter, tensorflow-gpu device); absent on cpu/wasm. */
+  device?: DeviceFacts;
   runsDir: string;
   capabilities: {
     /** Runs that may train at the same time; later ones wait as `queued`. */

@@ -117,7 +117,7 @@ export function registerBench(program: Command): void {
     .option("--warmup <n>", "untimed steps first", "1")
     .option("--iters <n>", "timed steps (median reported)", "3")
     .option("--workers <n>", "data-parallel workers: auto (one per core) or a number (default 1; --suite: auto)")
-    .option("--backend <name>", "auto | tensorflow-gpu | tensorflow | wasm | cpu", "auto")
+    .option("--backend <name>", "auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu", "auto")
     .option("--pytorch", "also run bench/pytorch_reference.py (same model and steps) and print ratios")
     .option("--suite <name>", "default: vit-micro and the depth-6/width-192 ViT, 1 and all workers, with PyTorch")
     .option("--write <file>", "with --suite: write/update the results section of this markdown file")

@@ -23,7 +23,7 @@ export function registerDaemon(program: Command): void {
     .option("--workspace <dir>", "workspace whose .hyperat/runs/ the daemon manages", process.cwd())
     .option("--in-process", "train in the daemon's own thread instead of a worker thread")
     .option("--max-concurrent <n>", "runs that train at the same time", "1")
-    .option("--backend <name>", "auto | tensorflow-gpu | tensorflow | wasm | cpu", "auto")
+    .option("--backend <name>", "auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu", "auto")
     .option("--log-level <level>", "debug | info | warn | error", "info")
     .action(async (opts: DaemonOpts) => {
       if (!opts.stdio) throw new Error("daemon: pass --stdio (JSON-RPC over stdin/stdout is the only transport)");

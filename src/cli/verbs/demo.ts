@@ -30,7 +30,7 @@ export function registerDemo(program: Command): void {
     .command("demo")
     .description("run the full HyperAT pipeline on the built-in synthetic dataset and compare models")
     .option("--out <dir>", "output folder (config, run folder, report.json, report.md)", "demo-output")
-    .option("--backend <name>", "auto | tensorflow-gpu | tensorflow | wasm | cpu", "auto")
+    .option("--backend <name>", "auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu", "auto")
     .option("--steps <n>", "HyperAT steps (default: the demo config's)")
     .option("--cache <dir>", "where the clean-pretrained model is cached", ".hyperat/cache")
     .action(async (opts: DemoOptions) => runDemo(opts));

@@ -7,7 +7,7 @@ export function registerDoctor(program: Command): void {
   program
     .command("doctor")
     .description("show which compute backend loads, why others did not, and versions")
-    .option("--backend <name>", "auto | tensorflow-gpu | tensorflow | wasm | cpu", "auto")
+    .option("--backend <name>", "auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu", "auto")
     .option("--json", "print JSON")
     .action(async (opts: { backend: string; json?: boolean }) => {
       if (!isBackendRequest(opts.backend)) throw new Error(`--backend: unknown backend "${opts.backend}"`);
@@ -26,7 +26,14 @@ export function registerDoctor(program: Command): void {
       console.log(`backend:   ${info.backend} (requested ${info.requested})`);
       for (const a of info.attempts) console.log(`  ${a.ok ? "ok  " : "no  "} ${a.backend}${a.reason ? `: ${a.reason}` : ""}`);
       if (info.backend === "wasm") console.log(`wasm:      SIMD ${info.simd ? "yes" : "no"}, threads ${info.threads ? "yes" : "no"} (tfjs has no wasm threads in Node)`);
-      if (info.backend === "wasm") console.log(`compute:   ${describeBackend(info)}`);
+      if (info.backend !== "cpu") console.log(`compute:   ${describeBackend(info)}`);
+      if (info.gpu) {
+        const g = info.gpu;
+        console.log(`gpu:       ${g.vendor || "?"} / ${g.architecture || "?"} / ${g.device || "?"} — ${g.description || "no description"}`);
+        console.log(`           ${g.software ? "SOFTWARE adapter (a CPU rasteriser: correctness only, slower than wasm)" : "hardware adapter"}; ` +
+          `maxBufferSize ${g.maxBufferSize} B, maxStorageBufferBindingSize ${g.maxStorageBufferBindingSize} B`);
+      }
+      if (info.gpuDeviceInUse !== undefined) console.log(`gpu:       libtensorflow GPU device ${info.gpuDeviceInUse ? "in use" : "NOT in use (runs on the CPU)"}`);
       console.log(`tfjs:      ${info.tfjsVersion}`);
       console.log(`node:      ${process.version} on ${report.platform}, ${report.cpus} CPUs, ${(report.memoryBytes / 2 ** 30).toFixed(1)} GiB`);
     });

@@ -53,7 +53,7 @@ export function registerEval(program: Command): void {
     .option("--per-attack", "also run every attack on all clean-correct samples (stand-alone numbers)")
     .option("--out <file>", "write the JSON report here")
     .option("--markdown <file>", "write a markdown report (RobustBench fields) here")
-    .option("--backend <name>", "auto | tensorflow-gpu | tensorflow | wasm | cpu", "auto")
+    .option("--backend <name>", "auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu", "auto")
     .option("--json", "print the JSON report instead of the table")
     .option("--allow-nonfinite", "load the model even if some weights are NaN or infinite (research); refused otherwise, naming the tensor")
     .action(async (opts: EvalFlags) => {

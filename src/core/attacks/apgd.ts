@@ -21,6 +21,7 @@ import { lossAndGrad } from "./gradient";
 import { checkAttackInputs, projectLinf } from "./linf";
 import { BestPoint, SuccessFn, evalLoss, hitsTarget, selectSamples } from "./best";
 import { runOnSurvivors } from "./survivors";
+import { readAndDispose } from "../tensorRead";
 
 const RHO = 0.75;
 const MOMENTUM = 0.75;
@@ -73,13 +74,13 @@ function randomStart(x: tf.Tensor4D, eps: number, rng: Rng): tf.Tensor4D {
 }
 
 /** One APGD run (Alg. 1) on a batch; returns the per-sample best point. */
-export function apgdRun(
+export async function apgdRun(
   model: Classifier,
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   loss: LossFn,
   o: { eps: number; steps: number; rng: Rng; stopWhenAllFooled?: boolean; success?: SuccessFn },
-): BestPoint {
+): Promise<BestPoint> {
   const B = x.shape[0];
   const sched = apgdSchedule(o.steps);
   const clean = evalLoss(model, x, y, loss);
@@ -90,7 +91,7 @@ export function apgdRun(
   let g = lossAndGrad(model, xAdv, y, loss);
   best.update(xAdv, g.logits, y, g.loss);
   let grad = g.grad;
-  const lossBest = Float32Array.from(g.loss.dataSync());
+  const lossBest = Float32Array.from(await g.loss.data());
   tf.dispose([g.logits, g.loss]);
   let xBest = tf.clone(xAdv);
   let gradBest = tf.clone(grad);
@@ -117,7 +118,7 @@ export function apgdRun(
     g = lossAndGrad(model, xAdv, y, loss);
     grad = g.grad;
     best.update(xAdv, g.logits, y, g.loss);
-    const l = Float32Array.from(g.loss.dataSync());
+    const l = Float32Array.from(await g.loss.data());
     tf.dispose([g.logits, g.loss]);
     lossSteps.push(l);
 
@@ -149,7 +150,7 @@ export function apgdRun(
       k = Math.max(k - sched.decrease, sched.min);
       sinceCheck = 0;
     }
-    if (o.stopWhenAllFooled && best.allFooled()) break;
+    if (o.stopWhenAllFooled && (await best.allFooled())) break;
   }
   tf.dispose([xAdv, xOld, grad, xBest, gradBest]);
   return best;
@@ -164,23 +165,24 @@ function replaceWhere(mask: tf.Tensor1D, from: tf.Tensor4D[], into: tf.Tensor4D[
   });
 }
 
-function fooledOf(best: BestPoint): { xAdv: tf.Tensor4D; fooled: boolean[] } {
-  const fooled = Array.from(best.fooled.dataSync(), (v) => v === 1);
-  return { xAdv: best.take(), fooled };
+async function fooledOf(best: BestPoint | Promise<BestPoint>): Promise<{ xAdv: tf.Tensor4D; fooled: boolean[] }> {
+  const b = await best;
+  const fooled = await b.fooledFlags();
+  return { xAdv: b.take(), fooled };
 }
 
-function cleanFooled(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): boolean[] {
-  return tf.tidy(() => Array.from(tf.notEqual(tf.argMax(model(x), 1), y).dataSync(), (v) => v === 1));
+async function cleanFooled(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): Promise<boolean[]> {
+  return Array.from(await readAndDispose(tf.tidy(() => tf.notEqual(tf.argMax(model(x), 1), y))), (v) => v === 1);
 }
 
 /** APGD-CE (or APGD-DLR with loss "dlr"). */
-export function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: ApgdOptions): tf.Tensor4D {
+export async function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: ApgdOptions): Promise<tf.Tensor4D> {
   checkAttackInputs("apgd", x, y, opts.eps);
   const steps = opts.steps ?? 100;
   const loss = (opts.loss ?? "ce") === "ce" ? crossEntropy : dlrLoss;
-  const state = { x: tf.clone(x), fooled: cleanFooled(model, x, y) };
+  const state = { x: tf.clone(x), fooled: await cleanFooled(model, x, y) };
   for (let r = 0; r < (opts.restarts ?? 1); r++) {
-    runOnSurvivors(state, x, y, (xs, ys) => fooledOf(apgdRun(model, xs, ys, loss, { ...opts, steps })));
+    await runOnSurvivors(state, x, y, (xs, ys) => fooledOf(apgdRun(model, xs, ys, loss, { ...opts, steps })));
   }
   return state.x;
 }
@@ -189,15 +191,15 @@ export function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: Ap
  * APGD with the targeted DLR loss towards one given class per sample. Here success means
  * argmax = target, so the returned point is one that hits the target whenever one was found.
  */
-export function apgdTargeted(
+export async function apgdTargeted(
   model: Classifier,
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   target: tf.Tensor1D,
   opts: Omit<ApgdOptions, "loss" | "restarts">,
-): tf.Tensor4D {
+): Promise<tf.Tensor4D> {
   checkAttackInputs("apgd-t", x, y, opts.eps);
-  const best = apgdRun(model, x, y, targetedDlrLoss(target), { ...opts, steps: opts.steps ?? 100, success: hitsTarget(target) });
+  const best = await apgdRun(model, x, y, targetedDlrLoss(target), { ...opts, steps: opts.steps ?? 100, success: hitsTarget(target) });
   return best.take();
 }
 
@@ -205,20 +207,20 @@ export function apgdTargeted(
  * APGD-T: for c = 2..targets+1, target the c-th largest clean logit on the samples still robust
  * (AutoAttack "standard": 9 targets, 1 restart each, 100 iterations). Needs ≥ 4 classes.
  */
-export function apgdT(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: ApgdTargetedOptions): tf.Tensor4D {
+export async function apgdT(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: ApgdTargetedOptions): Promise<tf.Tensor4D> {
   checkAttackInputs("apgd-t", x, y, opts.eps);
   const steps = opts.steps ?? 100;
-  const state = { x: tf.clone(x), fooled: cleanFooled(model, x, y) };
+  const state = { x: tf.clone(x), fooled: await cleanFooled(model, x, y) };
   const K = tf.tidy(() => model(tf.slice(x, [0, 0, 0, 0], [1, -1, -1, -1])).shape[1] as number);
   const targets = Math.min(opts.targets ?? 9, K - 1);
   for (let c = 1; c <= targets; c++) {
     for (let r = 0; r < (opts.restarts ?? 1); r++) {
-      runOnSurvivors(state, x, y, (xs, ys) => {
+      await runOnSurvivors(state, x, y, async (xs, ys) => {
         const target = tf.tidy(() => {
           const { indices } = tf.topk(model(xs), c + 1);
           return tf.reshape(tf.slice(indices, [0, c], [-1, 1]), [-1]) as tf.Tensor1D;
         });
-        const best = apgdRun(model, xs, ys, targetedDlrLoss(target), { ...opts, steps });
+        const best = await apgdRun(model, xs, ys, targetedDlrLoss(target), { ...opts, steps });
         target.dispose();
         return fooledOf(best);
       });

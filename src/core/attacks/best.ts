@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { misclassified } from "./losses";
+import { readScalar } from "../tensorRead";
 
 /** Per-sample attack success as bool `[B]`. */
 export type SuccessFn = (logits: tf.Tensor2D, y: tf.Tensor1D) => tf.Tensor1D;
@@ -57,8 +58,14 @@ export class BestPoint {
     this.loss = nl as tf.Tensor1D;
   }
 
-  allFooled(): boolean {
-    return tf.tidy(() => tf.all(this.fooled).dataSync()[0] === 1);
+  /** Async: webgpu reads only asynchronously in Node (../tensorRead.ts). */
+  async allFooled(): Promise<boolean> {
+    return (await readScalar(tf.all(this.fooled))) === 1;
+  }
+
+  /** Per-sample "fooled" flags. */
+  async fooledFlags(): Promise<boolean[]> {
+    return Array.from(await this.fooled.data(), (v) => v === 1);
   }
 
   /** Hands x to the caller and frees the rest. */

@@ -20,6 +20,6 @@ export interface CwOptions {
   stopWhenAllFooled?: boolean;
 }
 
-export function cwInf(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: CwOptions): tf.Tensor4D {
+export function cwInf(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: CwOptions): Promise<tf.Tensor4D> {
   return pgd(model, x, y, { ...opts, steps: opts.steps ?? 20, loss: "margin", randomStart: true, keep: "best" });
 }

@@ -14,7 +14,7 @@ import type { Classifier, LossFn } from "./types";
 import type { Rng } from "../rng";
 import { LossName, resolveLoss } from "./losses";
 import { checkAttackInputs, projectLinf, uniformNoise } from "./linf";
-import { signedGradientAscent } from "./ascent";
+import { signedGradientAscent, signedGradientAscentAsync } from "./ascent";
 import { BestPoint, evalLoss } from "./best";
 
 export interface PgdOptions {
@@ -44,7 +44,8 @@ function startPoint(x: tf.Tensor4D, eps: number, randomStart: boolean, rng: Rng 
   return tf.tidy(() => projectLinf(tf.add(x, uniformNoise(x.shape, eps, rng)) as tf.Tensor4D, x, eps));
 }
 
-export function pgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: PgdOptions): tf.Tensor4D {
+/** The options of `pgd` checked and defaulted. */
+function pgdSettings(x: tf.Tensor4D, y: tf.Tensor1D, opts: PgdOptions) {
   checkAttackInputs("pgd", x, y, opts.eps);
   const eps = opts.eps;
   const stepSize = opts.stepSize ?? eps / 4;
@@ -54,7 +55,24 @@ export function pgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: Pgd
   const loss = resolveLoss(opts.loss ?? "ce");
   if (!(steps >= 0 && Number.isInteger(steps))) throw new Error(`pgd: steps must be a non-negative integer, got ${steps}`);
   if (!(restarts >= 1 && Number.isInteger(restarts))) throw new Error(`pgd: restarts must be an integer ≥ 1, got ${restarts}`);
+  return { eps, stepSize, steps, restarts, randomStart, loss, rng: opts.rng };
+}
 
+/**
+ * PGD whose result is the final iterate (`keep: "last"`), synchronous: no value is read back
+ * from the device, so the training crafts (defenses, merge) stay free of awaits.
+ */
+export function pgdLastIterate(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: Omit<PgdOptions, "keep" | "stopWhenAllFooled">): tf.Tensor4D {
+  const s = pgdSettings(x, y, opts);
+  return pgdLast(model, x, y, s.loss, s);
+}
+
+/**
+ * PGD. Async because early stopping (`stopWhenAllFooled`) reads a flag from the device, which
+ * webgpu can do only asynchronously (../tensorRead.ts).
+ */
+export async function pgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: PgdOptions): Promise<tf.Tensor4D> {
+  const { eps, stepSize, steps, restarts, randomStart, loss } = pgdSettings(x, y, opts);
   if ((opts.keep ?? "best") === "last") return pgdLast(model, x, y, loss, { eps, stepSize, steps, restarts, randomStart, rng: opts.rng });
 
   const clean = evalLoss(model, x, y, loss);
@@ -63,15 +81,15 @@ export function pgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: Pgd
   clean.loss.dispose();
   const stopEarly = opts.stopWhenAllFooled ?? false;
   for (let r = 0; r < restarts; r++) {
-    if (stopEarly && best.allFooled()) break;
+    if (stopEarly && (await best.allFooled())) break;
     const start = startPoint(x, eps, randomStart, opts.rng);
-    const final = signedGradientAscent(model, x, y, start, loss, {
+    const final = await signedGradientAscentAsync(model, x, y, start, loss, {
       eps,
       stepSize,
       steps,
-      onIterate: (xk, logits, l) => {
+      onIterate: async (xk, logits, l) => {
         best.update(xk, logits, y, l);
-        return stopEarly && best.allFooled();
+        return stopEarly && (await best.allFooled());
       },
     });
     start.dispose();

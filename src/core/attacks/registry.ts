@@ -35,8 +35,8 @@ export interface AttackRunner {
   usesGradients: boolean;
   /** Budget and settings, recorded in reports. */
   settings: Record<string, number | string | boolean>;
-  /** Callers `await` the result: attacks that read tensors asynchronously (FAB-T) return a promise. */
-  run(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, ctx: AttackContext): tf.Tensor4D | Promise<tf.Tensor4D>;
+  /** Async: attacks read losses and flags back from the device, which webgpu does only asynchronously. */
+  run(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, ctx: AttackContext): Promise<tf.Tensor4D>;
 }
 
 /** The names the registry understands, for error messages and help texts. */
@@ -64,7 +64,7 @@ function budget(name: string, text: string | undefined, fallback: number): numbe
 export function resolveAttack(name: string): AttackRunner {
   const n = name.trim().toLowerCase();
   if (n === "fgsm") {
-    return { name: n, description: "FGSM, one step of size eps, CE", usesGradients: true, settings: { steps: 1 }, run: (m, x, y, c) => fgsm(m, x, y, { eps: c.eps }) };
+    return { name: n, description: "FGSM, one step of size eps, CE", usesGradients: true, settings: { steps: 1 }, run: async (m, x, y, c) => fgsm(m, x, y, { eps: c.eps }) };
   }
   let match = /^(pgd|cw)-(\d+)$/.exec(n);
   if (match) {

@@ -14,6 +14,7 @@
  * then larger CW margin loss).
  */
 import * as tf from "@tensorflow/tfjs";
+import { readFloats } from "../tensorRead";
 import type { Classifier } from "./types";
 import type { Rng } from "../rng";
 import { crossEntropy, marginLoss } from "./losses";
@@ -42,16 +43,16 @@ export function squareFraction(it: number, queries: number, pInit: number): numb
 }
 
 /** Host-side margin z_y − max_{k≠y} z_k (≤ 0 ⇔ fooled) and the loss the search minimizes. */
-function marginAndLoss(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, loss: "margin" | "ce") {
-  return tf.tidy(() => {
+async function marginAndLoss(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, loss: "margin" | "ce") {
+  const [margin, l] = tf.tidy(() => {
     const logits = model(x);
-    const margin = tf.neg(marginLoss(logits, y));
-    const l = loss === "margin" ? margin : tf.neg(crossEntropy(logits, y));
-    return { margin: Float32Array.from(margin.dataSync()), loss: Float32Array.from(l.dataSync()) };
+    const m = tf.neg(marginLoss(logits, y));
+    return [m, loss === "margin" ? tf.clone(m) : tf.neg(crossEntropy(logits, y))];
   });
+  return { margin: await readFloats(margin), loss: await readFloats(l) };
 }
 
-export function square(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: SquareOptions): tf.Tensor4D {
+export async function square(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: SquareOptions): Promise<tf.Tensor4D> {
   checkAttackInputs("square", x, y, opts.eps);
   const { eps, rng } = opts;
   const queries = opts.queries ?? 5000;
@@ -62,7 +63,7 @@ export function square(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: 
   const stripes = new Float32Array(B * W * C);
   for (let i = 0; i < stripes.length; i++) stripes[i] = rng.next() < 0.5 ? -eps : eps;
   let xBest = tf.tidy(() => tf.clipByValue(tf.add(x, tf.tensor4d(stripes, [B, 1, W, C])), 0, 1) as tf.Tensor4D);
-  const { margin: marginMin, loss: lossMin } = marginAndLoss(model, xBest, y, lossName);
+  const { margin: marginMin, loss: lossMin } = await marginAndLoss(model, xBest, y, lossName);
 
   for (let it = 0; it < queries; it++) {
     const idx: number[] = [];
@@ -78,7 +79,7 @@ export function square(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, opts: 
       const xs = tf.gather(x, idxT) as tf.Tensor4D;
       return projectLinf(tf.add(tf.gather(xBest, idxT), tf.tensor4d(delta, [idx.length, H, W, C])) as tf.Tensor4D, xs, eps);
     });
-    const r = marginAndLoss(model, xNew, ys, lossName);
+    const r = await marginAndLoss(model, xNew, ys, lossName);
     const map = Int32Array.from({ length: B }, (_, b) => b);
     idx.forEach((b, j) => {
       const improved = r.loss[j] < lossMin[b];

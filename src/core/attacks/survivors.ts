@@ -9,12 +9,12 @@ export interface SubsetResult {
  * Runs `run` only on samples not yet fooled (AutoAttack runs each restart/target only on the
  * points still robust) and scatters its outputs back. Replaces `state.x` (disposing the old one).
  */
-export function runOnSurvivors(
+export async function runOnSurvivors(
   state: { x: tf.Tensor4D; fooled: boolean[] },
   x: tf.Tensor4D,
   y: tf.Tensor1D,
-  run: (xs: tf.Tensor4D, ys: tf.Tensor1D) => SubsetResult,
-): void {
+  run: (xs: tf.Tensor4D, ys: tf.Tensor1D) => Promise<SubsetResult>,
+): Promise<void> {
   const idx: number[] = [];
   state.fooled.forEach((f, i) => {
     if (!f) idx.push(i);
@@ -24,7 +24,7 @@ export function runOnSurvivors(
   const idxT = tf.tensor1d(idx, "int32");
   const xs = tf.gather(x, idxT) as tf.Tensor4D;
   const ys = tf.gather(y, idxT) as tf.Tensor1D;
-  const r = run(xs, ys);
+  const r = await run(xs, ys);
   // Gather from [old rows ; new rows]: row b of the result is old b, or new j if b = idx[j].
   const map = Int32Array.from({ length: B }, (_, b) => b);
   idx.forEach((b, j) => {

@@ -7,6 +7,8 @@ import { BACKEND_ORDER, BackendName, BackendRequest, TFJS_BACKEND_NAME } from ".
 import { registerFastMatMulGradient } from "./matmulGradient";
 import { loadBlas } from "./blas";
 import { installWasmBlas, shareBlasThreads, wasmBlas } from "./wasmBlasMatMul";
+import { adapterSummary, loadWebgpu } from "./webgpu";
+import { missingCudaLibraries, nativeUsesGpu } from "./tensorflowGpu";
 
 export interface BackendAttempt {
   backend: BackendName;
@@ -96,13 +98,36 @@ function wasmDir(): string | undefined {
   return undefined;
 }
 
-async function tryLoad(name: BackendName): Promise<void> {
+/** What a successful load found out about the device, merged into BackendInfo. */
+type LoadFacts = Pick<BackendInfo, "gpu" | "gpuDeviceInUse">;
+
+/** For tests: stands in for Dawn's adapter request (see webgpu.ts). */
+let adapterOverride: (() => Promise<import("./webgpu").AdapterLike | null>) | undefined;
+export function setAdapterRequestForTests(fn: typeof adapterOverride): void {
+  adapterOverride = fn;
+}
+
+/** tfjs-node-gpu loaded but found no GPU: its "tensorflow" backend is the CPU build, usable as such. */
+let nativeCpuFromGpuPackage = false;
+
+async function tryLoad(name: BackendName, requested: BackendRequest): Promise<LoadFacts> {
+  const facts: LoadFacts = {};
   switch (name) {
-    case "tensorflow-gpu":
+    case "tensorflow-gpu": {
       requireOptional("@tensorflow/tfjs-node-gpu");
+      // libtensorflow quietly runs on the CPU when CUDA/cuDNN do not load (tfjs#8362): only a
+      // registered GPU device counts as tensorflow-gpu.
+      if (!nativeUsesGpu()) {
+        nativeCpuFromGpuPackage = true;
+        const missing = missingCudaLibraries();
+        throw new Error("@tensorflow/tfjs-node-gpu loaded but registered no GPU device, so it would run on the CPU" +
+          (missing.length ? ` (missing ${missing.join(", ")}: libtensorflow 2.9.1 needs CUDA 11.2 and cuDNN 8.1)` : ""));
+      }
+      facts.gpuDeviceInUse = true;
       break;
+    }
     case "tensorflow":
-      requireOptional("@tensorflow/tfjs-node");
+      if (!nativeCpuFromGpuPackage) requireOptional("@tensorflow/tfjs-node");
       break;
     case "wasm": {
       const wasm = await import("@tensorflow/tfjs-backend-wasm");
@@ -111,19 +136,21 @@ async function tryLoad(name: BackendName): Promise<void> {
       break;
     }
     case "webgpu":
-      // Placeholder until the Dawn-backed loader lands (issue 11): never selected.
-      throw new Error("the webgpu backend is not built yet");
+      facts.gpu = await loadWebgpu({ allowSoftware: requested === "webgpu", requestAdapter: adapterOverride });
+      break;
     case "cpu":
       break;
   }
   const ok = await tf.setBackend(TFJS_BACKEND_NAME[name]);
   if (!ok) throw new Error(`tf.setBackend("${TFJS_BACKEND_NAME[name]}") returned false`);
   await tf.ready();
+  return facts;
 }
 
 /**
- * Chooses the compute backend once per process. `auto` tries tensorflow-gpu, tensorflow, wasm,
- * cpu in order; any error counts as "not available" (half-installed native packages throw odd
+ * Chooses the compute backend once per process. `auto` tries BACKEND_ORDER (names.ts): a
+ * tensorflow-gpu without a GPU device and a software WebGPU adapter fall through with their
+ * reason recorded; any error counts as "not available" (half-installed native packages throw odd
  * errors). After one native binding failed we skip the other: its half-registered kernels make
  * the second attempt print hundreds of "already registered" warnings and it fails the same way.
  * An explicitly requested backend that cannot load throws `BackendUnavailableError`.
@@ -135,12 +162,13 @@ export async function selectBackend(requested: BackendRequest = "auto"): Promise
   let nativeFailed = false;
   for (const name of order) {
     const native = name === "tensorflow" || name === "tensorflow-gpu";
-    if (native && nativeFailed) {
+    if (native && nativeFailed && !(name === "tensorflow" && nativeCpuFromGpuPackage)) {
       attempts.push({ backend: name, ok: false, reason: "skipped: another native tfjs binding already failed to load" });
       continue;
     }
+    let facts: LoadFacts;
     try {
-      await tryLoad(name);
+      facts = await tryLoad(name, requested);
     } catch (e) {
       // A package that is simply absent left nothing behind; one that half-loaded did.
       if (native && !isNotInstalled(e, NATIVE_PACKAGE[name]!)) nativeFailed = true;
@@ -157,6 +185,8 @@ export async function selectBackend(requested: BackendRequest = "auto"): Promise
       requested,
       attempts,
       tfjsVersion: tf.version.tfjs,
+      ...facts,
+      ...(name === "tensorflow" && nativeCpuFromGpuPackage ? { gpuDeviceInUse: false } : {}),
       ...(name === "wasm"
         ? {
           simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"),
@@ -170,8 +200,20 @@ export async function selectBackend(requested: BackendRequest = "auto"): Promise
   throw new Error(`no compute backend could load: ${attempts.map((a) => `${a.backend}: ${a.reason}`).join("; ")}`);
 }
 
+/** The device facts for reports and the daemon's initialize result; undefined on cpu/wasm. */
+export function deviceFacts(info: BackendInfo | undefined): Pick<BackendInfo, "gpu" | "gpuDeviceInUse"> | undefined {
+  if (!info || (info.gpu === undefined && info.gpuDeviceInUse === undefined)) return undefined;
+  return {
+    ...(info.gpu ? { gpu: { ...info.gpu } } : {}),
+    ...(info.gpuDeviceInUse !== undefined ? { gpuDeviceInUse: info.gpuDeviceInUse } : {}),
+  };
+}
+
 /** One line for people: the backend and, on wasm, what runs its matMuls and how to speed it up. */
 export function describeBackend(info: BackendInfo): string {
+  if (info.backend === "webgpu" && info.gpu) return `webgpu on ${adapterSummary(info.gpu)}`;
+  if (info.backend === "tensorflow-gpu") return "tensorflow-gpu (GPU device registered)";
+  if (info.backend === "tensorflow" && info.gpuDeviceInUse === false) return "tensorflow (tfjs-node-gpu without a GPU device: CPU)";
   if (info.backend !== "wasm") return info.backend;
   if (info.blas) return `wasm, matMul on native BLAS ${info.blas}`;
   return `wasm, matMul on XNNPACK (no native BLAS: ${info.blasUnavailable}); installing OpenBLAS ` +

@@ -5,6 +5,7 @@
  * a masked model is a finding, not an error.
  */
 import * as tf from "@tensorflow/tfjs";
+import { readScalar } from "../tensorRead";
 import type { Classifier } from "../attacks/types";
 import { crossEntropy } from "../attacks/losses";
 import { lossAndGrad } from "../attacks/gradient";
@@ -28,9 +29,9 @@ export function probabilityOutputsWarning(logits: Float32Array, rows: number, cl
 }
 
 /** Samples whose input gradient of CE is exactly zero (quantization, argmax, clipping layers). */
-export function zeroGradientWarning(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): string | undefined {
+export async function zeroGradientWarning(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): Promise<string | undefined> {
   const g = lossAndGrad(model, x, y, crossEntropy);
-  const zero = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.max(tf.abs(g.grad), [1, 2, 3]), 0), "int32")).dataSync()[0]);
+  const zero = await readScalar(tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.max(tf.abs(g.grad), [1, 2, 3]), 0), "int32"))));
   tf.dispose([g.logits, g.loss, g.grad]);
   if (zero === 0) return undefined;
   return (
@@ -40,8 +41,8 @@ export function zeroGradientWarning(model: Classifier, x: tf.Tensor4D, y: tf.Ten
 }
 
 /** Two identical forward passes that differ mean a randomized model: attacks need EOT. */
-export function randomnessWarning(model: Classifier, x: tf.Tensor4D): string | undefined {
-  const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(model(x), model(x)))).dataSync()[0]);
+export async function randomnessWarning(model: Classifier, x: tf.Tensor4D): Promise<string | undefined> {
+  const diff = await readScalar(tf.tidy(() => tf.max(tf.abs(tf.sub(model(x), model(x))))));
   if (diff === 0) return undefined;
   return `two identical forward passes differ by up to ${diff.toExponential(2)}: the model is randomized, so single-sample gradients are unreliable (use EOT).`;
 }

@@ -12,6 +12,7 @@
  * on the seed, the attack list and the batch size.
  */
 import * as tf from "@tensorflow/tfjs";
+import { readAndDispose, readScalar } from "../tensorRead";
 import type { Classifier } from "../attacks/types";
 import { Rng } from "../rng";
 import { AttackRunner, resolveAttack } from "../attacks/registry";
@@ -171,14 +172,14 @@ export async function evaluate(model: Classifier, data: EvalData, opts: Evaluate
     const { x, y } = batch(idx);
     const logits = tf.tidy(() => model(x));
     classes = logits.shape[1];
-    const values = logits.dataSync() as Float32Array;
-    const preds = tf.tidy(() => tf.argMax(logits, 1).dataSync());
+    const values = (await logits.data()) as Float32Array;
+    const preds = await readAndDispose(tf.tidy(() => tf.argMax(logits, 1)));
     idx.forEach((i, j) => {
       cleanPred[i] = preds[j];
       if (opts.perSample) cleanLogits[i] = Array.from(values.subarray(j * classes, (j + 1) * classes));
     });
     if (idx[0] === 0 && (opts.checks ?? true)) {
-      for (const w of [probabilityOutputsWarning(values, idx.length, classes), zeroGradientWarning(model, x, y), randomnessWarning(model, x)]) {
+      for (const w of [probabilityOutputsWarning(values, idx.length, classes), await zeroGradientWarning(model, x, y), await randomnessWarning(model, x)]) {
         if (w) warnings.push(w);
       }
     }
@@ -209,14 +210,12 @@ export async function evaluate(model: Classifier, data: EvalData, opts: Evaluate
       await checkCancel(runner.name);
       const { x, y } = batch(idx);
       const xAdv = await runner.run(model, x, y, { eps: eps.value, rng });
-      const [advPred, linf] = tf.tidy(() => [
-        tf.argMax(model(xAdv), 1).dataSync(),
-        tf.max(tf.abs(tf.sub(xAdv, x))).dataSync()[0],
-      ]) as [Int32Array, number];
+      const advPred = (await readAndDispose(tf.tidy(() => tf.argMax(model(xAdv), 1)))) as Int32Array;
+      const linf = await readScalar(tf.tidy(() => tf.max(tf.abs(tf.sub(xAdv, x)))));
       const fooled = idx.map((i, j) => advPred[j] !== data.labels[i]);
       if (examples && idx[0] < keep) {
         // Survivors are attacked in index order, so the kept samples sit at the batch's start.
-        const pixels = xAdv.dataSync() as Float32Array;
+        const pixels = (await xAdv.data()) as Float32Array;
         idx.forEach((i, j) => {
           // With perAttack a later attack reruns on broken samples: keep the breaking image.
           if (i >= keep || !robustNow[i]) return;

@@ -85,6 +85,15 @@ export interface ShardResult {
 
 /** Attack (if `spec.pgdSteps` > 0) then gradients of Σ CE over this shard w.r.t. every variable. */
 export function shardGradients(model: TrainModel, x: tf.Tensor4D, y: tf.Tensor1D, start: tf.Tensor4D, spec: StepSpec): ShardResult {
+  // Helper threads run cpu/wasm only (GPU backends get no helpers), where a synchronous read is fine.
+  const { grads, lossSumT } = shardGradientsTensors(model, x, y, start, spec);
+  const lossSum = lossSumT.dataSync()[0];
+  lossSumT.dispose();
+  return { grads, lossSum };
+}
+
+/** shardGradients with the loss left on the device, for the main thread (webgpu reads only asynchronously). */
+export function shardGradientsTensors(model: TrainModel, x: tf.Tensor4D, y: tf.Tensor1D, start: tf.Tensor4D, spec: StepSpec): { grads: Record<string, tf.Tensor>; lossSumT: tf.Scalar } {
   const { vit } = model.setup;
   const xa = spec.pgdSteps > 0 ? pgdFromStart(model, x, y, start, spec) : x;
   const names = Object.keys(model.tunable.vars);
@@ -100,7 +109,5 @@ export function shardGradients(model: TrainModel, x: tf.Tensor4D, y: tf.Tensor1D
     const g = byVarName[vars[i].name];
     if (g) grads[n] = g; // a variable the loss does not reach (another defense's row) gets none
   });
-  const lossSum = value.dataSync()[0];
-  value.dispose();
-  return { grads, lossSum };
+  return { grads, lossSumT: value };
 }

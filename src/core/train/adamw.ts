@@ -1,4 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
+import { readScalar } from "../tensorRead";
+import { sumInOrder } from "../sumTensors";
 
 export interface AdamWArgs {
   beta1: number;
@@ -36,10 +38,10 @@ export class AdamW {
    * gradient (a variable the loss did not touch this step) leaves it and its moments unchanged.
    * Returns the global gradient norm before clipping.
    */
-  apply(grads: Record<string, tf.Tensor>, lr: number): number {
+  async apply(grads: Record<string, tf.Tensor>, lr: number): Promise<number> {
     const { beta1, beta2, weightDecay, gradClip } = this.args;
     const eps = this.args.eps ?? 1e-8;
-    const norm = globalNorm(Object.values(grads));
+    const norm = await globalNorm(Object.values(grads));
     const clip = gradClip > 0 && norm > gradClip ? gradClip / norm : 1;
     this.t += 1;
     const bc1 = 1 - beta1 ** this.t;
@@ -92,9 +94,10 @@ export class AdamW {
   }
 }
 
-export function globalNorm(ts: tf.Tensor[]): number {
+/** Async: the clip factor needs the norm on the host, and webgpu reads only asynchronously. */
+export async function globalNorm(ts: tf.Tensor[]): Promise<number> {
   if (ts.length === 0) return 0;
-  return tf.tidy(() => tf.sqrt(tf.addN(ts.map((t) => tf.sum(tf.square(t))))).dataSync()[0]);
+  return readScalar(tf.tidy(() => tf.sqrt(sumInOrder(ts.map((t) => tf.sum(tf.square(t)))))));
 }
 
 /** Linear warm-up to `peak`, then cosine decay to `peak * minRatio` at `total` (step is 0-based). */

@@ -1,9 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
+import { sumInOrder } from "../sumTensors";
 import { ViTConfig } from "../model/config";
 import { ParamMap } from "../model/params";
 import { deltaW, LoraSet } from "../model/lora";
 import { forward } from "../model/vit";
-import { pgd } from "../attacks/pgd";
+import { pgdLastIterate } from "../attacks/pgd";
 import { crossEntropy } from "../attacks/losses";
 import { Rng } from "../rng";
 
@@ -36,7 +37,7 @@ export function combineDeltas(perDefense: Deltas[], lambdas: tf.Tensor2D | numbe
       const coef = Array.isArray(lambdas) ? lambdas[t][l] : tf.slice(lambdas, [t, l], [1, 1]).reshape([]);
       return tf.mul(d[p], coef);
     });
-    out[p] = tf.addN(terms) as tf.Tensor2D;
+    out[p] = sumInOrder(terms) as tf.Tensor2D;
   }
   return out;
 }
@@ -81,7 +82,7 @@ export interface AdaptiveMergeArgs {
  * their CE; entropy: minimizes the merged model's prediction entropy on clean inputs, label-free
  * as in AdaMerging (Yang et al., ICLR 2024). Returns λ as nested numbers `[K][L]`.
  */
-export function adaptiveMerge(a: AdaptiveMergeArgs): number[][] {
+export async function adaptiveMerge(a: AdaptiveMergeArgs): Promise<number[][]> {
   const K = a.perDefense.length;
   const L = a.vit.depth;
   const simplex = a.lambdas === "simplex";
@@ -103,7 +104,7 @@ export function adaptiveMerge(a: AdaptiveMergeArgs): number[][] {
         a.objective === "adversarial-ce"
           ? tf.tidy(() => {
               const p = merged(lambdaOf());
-              return pgd((x) => forward(a.vit, p, x), xb, yb, { ...a.attack, randomStart: true, restarts: 1, loss: "ce", keep: "last", rng });
+              return pgdLastIterate((x) => forward(a.vit, p, x), xb, yb, { ...a.attack, randomStart: true, restarts: 1, loss: "ce", rng });
             })
           : xb;
       const loss = opt.minimize(() => {
@@ -114,14 +115,14 @@ export function adaptiveMerge(a: AdaptiveMergeArgs): number[][] {
         }
         return tf.mean(crossEntropy(logits, yb)) as tf.Scalar;
       }, true, [theta]);
-      const v = loss ? loss.dataSync()[0] : NaN;
+      const v = loss ? (await loss.data())[0] : NaN;
       tf.dispose([loss ?? undefined, xb, yb]);
       if (xIn !== xb) xIn.dispose();
       a.onStep?.(s + 1, v);
     }
-    if (!simplex) return theta.arraySync();
+    if (!simplex) return await theta.array();
     const lambda = tf.tidy(lambdaOf);
-    const out = lambda.arraySync();
+    const out = await lambda.array();
     lambda.dispose();
     return out;
   } finally {

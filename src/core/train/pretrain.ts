@@ -19,7 +19,7 @@ export interface PretrainArgs {
  * for an ImageNet-pretrained checkpoint on CPU demos: HyperAT then starts, as in the paper, from a
  * model that is accurate but not robust. Returns new tensors; `init` is left untouched.
  */
-export function pretrainClean(a: PretrainArgs): ParamMap {
+export async function pretrainClean(a: PretrainArgs): Promise<ParamMap> {
   const vars = tf.tidy(() => Object.fromEntries(Object.entries(a.init).map(([k, t]) => [k, tf.variable(tf.clone(t), true)])));
   const opt = tf.train.adam(a.lr);
   try {
@@ -27,7 +27,7 @@ export function pretrainClean(a: PretrainArgs): ParamMap {
       (opt as unknown as { learningRate: number }).learningRate = learningRate(s, a.steps, a.lr, Math.min(20, a.steps / 10), 0.02);
       const { x, y } = a.nextBatch();
       const loss = opt.minimize(() => tf.mean(crossEntropy(forward(a.vit, vars, x), y)) as tf.Scalar, true);
-      const v = loss!.dataSync()[0];
+      const v = (await loss!.data())[0];
       tf.dispose([loss ?? undefined, x, y]);
       if (!Number.isFinite(v)) throw new Error(`clean pretraining diverged at step ${s + 1} (loss ${v}); lower pretrain.lr`);
       a.onStep?.(s + 1, v);

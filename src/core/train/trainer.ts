@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { readAndDispose, readScalar } from "../tensorRead";
 import { ViTConfig } from "../model/config";
 import { forward, Classifier } from "../model/vit";
 import type { ParamMap } from "../model/params";
@@ -119,7 +120,7 @@ export class Trainer {
   }
 
   /** One optimizer step on a batch (x in [0,1] `[B,H,W,3]`, y int32 `[B]`). */
-  trainStep(x: tf.Tensor4D, y: tf.Tensor1D): StepResult {
+  async trainStep(x: tf.Tensor4D, y: tf.Tensor1D): Promise<StepResult> {
     const { defenses, attack, optimizer: o, totalSteps, tunable } = this.args;
     const t = this.sampleDefense();
     const defense = defenses[t];
@@ -136,21 +137,20 @@ export class Trainer {
       if (out.logitsClean) logitsClean = tf.keep(out.logitsClean);
       return out.loss;
     }, varList);
-    const loss = value.dataSync()[0];
-    value.dispose();
+    const loss = await readScalar(value);
     if (!Number.isFinite(loss)) {
       tf.dispose([xAdv, logitsAdv, logitsClean, ...Object.values(grads)]);
       throw new NonFiniteLossError(this.step, defense.name);
     }
     const byName = nameGrads(tunable.vars, grads);
-    const gradNorm = this.optimizer.apply(byName, lr);
+    const gradNorm = await this.optimizer.apply(byName, lr);
     tf.dispose(Object.values(grads));
 
     // Clean accuracy needs clean logits; defenses whose loss does not compute them get one
     // extra forward pass here (no gradient), after the update as the metrics of this step.
     if (!logitsClean) logitsClean = tf.tidy(() => this.model(t)(x));
-    const advAcc = accuracy(logitsAdv!, y);
-    const cleanAcc = accuracy(logitsClean, y);
+    const advAcc = await accuracy(logitsAdv!, y);
+    const cleanAcc = await accuracy(logitsClean, y);
     tf.dispose([xAdv, logitsAdv, logitsClean]);
 
     this.sampledCounts[t] += 1;
@@ -174,7 +174,7 @@ export class Trainer {
       tf.dispose(Object.values(g.grads));
       throw new NonFiniteLossError(this.step, defense.name);
     }
-    const gradNorm = this.optimizer.apply(g.grads, lr);
+    const gradNorm = await this.optimizer.apply(g.grads, lr);
     tf.dispose(Object.values(g.grads));
     const B = x.shape[0];
     let cleanAcc: number;
@@ -182,7 +182,7 @@ export class Trainer {
     else {
       // As in trainStep: the loss had no clean logits, so measure after the update.
       const logitsClean = tf.tidy(() => this.model(t)(x));
-      cleanAcc = accuracy(logitsClean, y);
+      cleanAcc = await accuracy(logitsClean, y);
       logitsClean.dispose();
     }
     this.sampledCounts[t] += 1;
@@ -191,19 +191,18 @@ export class Trainer {
   }
 
   /** ‖ΔW_tlm‖_F for every defense and adapted module, in `modulePaths()` order. */
-  loraNorms(): { layers: string[]; norms: Record<string, number[]> } {
+  async loraNorms(): Promise<{ layers: string[]; norms: Record<string, number[]> }> {
     const norms: Record<string, number[]> = {};
     let layers: string[] = [];
-    this.args.defenses.forEach((d, t) => {
-      const values = tf.tidy(() => {
+    for (const [t, d] of this.args.defenses.entries()) {
+      const stacked = tf.tidy(() => {
         const lora = this.args.tunable.lora(t);
-        if (!lora) return [];
+        if (!lora) return undefined;
         layers = Object.keys(lora.factors);
-        const ns = layers.map((p) => tf.norm(deltaW(lora.factors[p], lora.scale)));
-        return Array.from(tf.stack(ns).dataSync());
+        return tf.stack(layers.map((p) => tf.norm(deltaW(lora.factors[p], lora.scale))));
       });
-      norms[d.name] = values;
-    });
+      norms[d.name] = stacked ? Array.from(await readAndDispose(stacked)) : [];
+    }
     return { layers, norms };
   }
 
@@ -257,7 +256,7 @@ function nameGrads(vars: Record<string, tf.Variable>, grads: tf.NamedTensorMap):
   return out;
 }
 
-export function accuracy(logits: tf.Tensor2D, y: tf.Tensor1D): number {
-  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32")).dataSync()[0]);
+export async function accuracy(logits: tf.Tensor2D, y: tf.Tensor1D): Promise<number> {
+  return readScalar(tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32"))));
 }
 

@@ -107,7 +107,7 @@ export async function resolveBackbone(cfg: RunConfig, train: Dataset, onProgress
   const init = initParams(vit, cfg.seed);
   const batcher = new Batcher(train, { batchSize: p.batchSize, seed: cfg.seed, augment: cfg.data.augment, stream: "pretrain-data" });
   const t0 = Date.now();
-  const workers = resolveWorkers(cfg.training.workers ?? 1);
+  const workers = resolveWorkers(cfg.training.workers ?? 1, activeBackend()?.backend);
   const args = {
     vit,
     init,
@@ -120,7 +120,7 @@ export async function resolveBackbone(cfg: RunConfig, train: Dataset, onProgress
     onStep: (step: number, loss: number) => onProgress?.({ title: "clean pretraining", step, total: p.steps, loss }),
   };
   // training.workers > 1 uses the other cores here too (same result up to float reassociation).
-  const params = workers > 1 ? await pretrainCleanParallel(args, { workers, backend: activeBackend()?.backend ?? cfg.backend }) : pretrainClean(args);
+  const params = workers > 1 ? await pretrainCleanParallel(args, { workers, backend: activeBackend()?.backend ?? cfg.backend }) : await pretrainClean(args);
   disposeParams(init);
   await saveModelFile(cache, vit, params, {
     provenance: `clean-pretrained ${cfg.model.preset} on ${cfg.data.train}, ${p.steps} steps, lr ${p.lr}, seed ${cfg.seed}`,

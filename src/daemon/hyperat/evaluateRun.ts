@@ -13,7 +13,7 @@ import { resolveAttackList } from "../../core/evaluate/presets";
 import { loadModelSpec } from "../../core/model/modelSource";
 import { ParamMap, disposeParams } from "../../core/model/params";
 import { countTrainableParams } from "../../core/train/paramCount";
-import { activeBackend } from "../../core/backend/select";
+import { activeBackend, describeBackend, deviceFacts } from "../../core/backend/select";
 import { writeFileAtomic } from "../../core/io/files";
 import { CancelSignal, EngineProgress } from "../engine";
 import { HyperatSession } from "./session";
@@ -153,7 +153,7 @@ export async function evaluateRun(
     }
   });
   const results = await evaluateJobs(jobs, data, {
-    workers: resolveWorkers(cfg.training.workers),
+    workers: resolveWorkers(cfg.training.workers, activeBackend()?.backend),
     backend: activeBackend()?.backend ?? cfg.backend,
     signal,
     onProgress: (i, p) => {
@@ -193,6 +193,8 @@ export async function evaluateRun(
     attacks: list,
     ...(suiteNote(attacks) ? { note: suiteNote(attacks) } : {}),
     backend: activeBackend()?.backend,
+    ...(activeBackend() ? { compute: describeBackend(activeBackend()!) } : {}),
+    ...(deviceFacts(activeBackend()) ? { device: deviceFacts(activeBackend()) } : {}),
     models,
   };
   await writeFileAtomic(path.join(runDir, "report.md"), renderRunReport(report));
@@ -219,12 +221,12 @@ async function writeExamples(runDir: string, data: Dataset, kept: Array<{ target
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
-function renderRunReport(r: { run: string; method: string; step: number; from: string; data: string; threatModel: { eps: string }; attacks: string[]; note?: string; backend?: string; models: ModelEvaluation[] }): string {
+function renderRunReport(r: { run: string; method: string; step: number; from: string; data: string; threatModel: { eps: string }; attacks: string[]; note?: string; backend?: string; compute?: string; models: ModelEvaluation[] }): string {
   const lines = [
     `# ${md(r.run)}: robust evaluation`,
     "",
     ...(r.note ? [`> Note: ${r.note}.`, ""] : []),
-    `Method ${md(r.method)}, LoRAs at step ${r.step} (checkpoint ${md(String(r.from))}). Threat model L-inf, eps ${md(r.threatModel.eps)}. Data ${md(r.data)}. Attacks ${r.attacks.map(md).join(" → ")} (each on the survivors of the previous; worst case per sample). Backend ${md(String(r.backend))}.`,
+    `Method ${md(r.method)}, LoRAs at step ${r.step} (checkpoint ${md(String(r.from))}). Threat model L-inf, eps ${md(r.threatModel.eps)}. Data ${md(r.data)}. Attacks ${r.attacks.map(md).join(" → ")} (each on the survivors of the previous; worst case per sample). Backend ${md(String(r.compute ?? r.backend))}.`,
     "",
     `| model | clean | ${r.attacks.map(md).join(" | ")} | worst case | trainable params | n |`,
     `|---|---|${r.attacks.map(() => "---").join("|")}|---|---|---|`,

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { readScalar } from "../../core/tensorRead";
 import { RunConfig } from "../../core/config/types";
 import { Dataset, copyPixels } from "../../core/data/types";
 import { adapterDeltas, adaptiveMerge, applyDeltas, combineDeltas, Deltas, uniformLambdas } from "../../core/train/merge";
@@ -55,7 +56,7 @@ export async function mergeRun(
   onProgress({ title: `${strategy} merge`, message: "materializing ΔW per defense", percentage: 0 });
   const perDefense: Deltas[] = tunable.method === "full-at" ? [] : cfg.defenses.map((_, t) => tf.tidy(() => adapterDeltas(tunable.lora(t)!)));
   try {
-    perDefense.forEach((d, t) => assertFinite(d, `defense "${cfg.defenses[t].name}": ΔW`));
+    for (const [t, d] of perDefense.entries()) await assertFinite(d, `defense "${cfg.defenses[t].name}": ΔW`);
   } catch (e) {
     for (const d of perDefense) tf.dispose(Object.values(d));
     throw e;
@@ -65,7 +66,7 @@ export async function mergeRun(
     if (strategy === "adaptive" && K > 1 && perDefense.length > 0) {
       const val = await loadValTensors(session, cfg);
       try {
-        lambdas = adaptiveMerge({
+        lambdas = await adaptiveMerge({
           vit: session.backbone.vit,
           params: tunable.params(),
           perDefense,
@@ -90,7 +91,7 @@ export async function mergeRun(
     checkCancel();
     const params = mergedParams(session, perDefense, lambdas);
     try {
-      assertFinite(params, `${strategy} merge: merged weight`);
+      await assertFinite(params, `${strategy} merge: merged weight`);
     } catch (e) {
       disposeMerged(params, tunable.params());
       throw e;
@@ -121,9 +122,9 @@ export async function mergeRun(
 }
 
 /** Throws naming the first tensor with a NaN or infinite entry (PEFT checks merges the same way). */
-export function assertFinite(tensors: Record<string, tf.Tensor>, what: string): void {
+export async function assertFinite(tensors: Record<string, tf.Tensor>, what: string): Promise<void> {
   for (const [name, t] of Object.entries(tensors)) {
-    const ok = tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0] === 1);
+    const ok = (await readScalar(tf.tidy(() => tf.all(tf.isFinite(t))))) === 1;
     if (!ok) throw new Error(`${what} "${name}" is not finite; the adapter diverged — resume from an earlier checkpoint or lower the learning rate`);
   }
 }

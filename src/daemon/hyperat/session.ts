@@ -96,11 +96,11 @@ export class HyperatSession implements TrainSession {
     const batch = this.batcher.nextBatch();
     let r;
     try {
-      const workers = resolveWorkers(this.cfg.training.workers ?? 1);
+      const workers = resolveWorkers(this.cfg.training.workers ?? 1, activeBackend()?.backend);
       if (workers > 1) {
         this.parallel ??= TrainerWorkers.create(this.cfg, this.backbone.vit, this.backbone.params, this.trainer, { workers, backend: activeBackend()?.backend ?? this.cfg.backend });
         r = await (await this.parallel).step(batch.x, batch.y);
-      } else r = this.trainer.trainStep(batch.x, batch.y);
+      } else r = await this.trainer.trainStep(batch.x, batch.y);
     } catch (e) {
       if (e instanceof CoreNonFinite) throw new NonFiniteLossError(e.step, e.defense);
       throw e;
@@ -110,7 +110,7 @@ export class HyperatSession implements TrainSession {
     emit({ kind: "step", step: r.step, totalSteps: this.totalSteps, defense: r.defense, loss: r.loss, cleanAcc: r.cleanAcc, advAcc: r.advAcc, lr: r.lr, seconds: (Date.now() - t0) / 1000 });
     const t = this.cfg.training;
     if (r.step % t.normsEvery === 0 || r.step === this.totalSteps) {
-      emit({ kind: "loraNorms", step: r.step, ...this.trainer.loraNorms() });
+      emit({ kind: "loraNorms", step: r.step, ...(await this.trainer.loraNorms()) });
     }
     if ((t.validateEvery > 0 && r.step % t.validateEvery === 0) || r.step === this.totalSteps) {
       const records = await validateDuringTraining(this.cfg, this.backbone, this.trainer, this.val);

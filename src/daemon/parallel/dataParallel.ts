@@ -6,8 +6,10 @@
 // reassociation. The attack is sharded the same way (PGD examples are per-sample).
 import * as tf from "@tensorflow/tfjs";
 import * as os from "node:os";
-import type { BackendRequest } from "../../core/backend/names";
-import { shardGradients, StepSpec, TrainModel } from "../../core/parallel/shardStep";
+import type { BackendName, BackendRequest } from "../../core/backend/names";
+import { activeBackend } from "../../core/backend/select";
+import { shardGradientsTensors, StepSpec, TrainModel } from "../../core/parallel/shardStep";
+import { readScalar } from "../../core/tensorRead";
 import { fastPathsEnabled } from "../../core/model/vit";
 import type { FromWorker, ToWorker } from "./messages";
 import { Helper, ownShardAndReplies, spawnHelpers, sumShardGradients, tidyResult } from "./helpers";
@@ -15,7 +17,15 @@ import { Helper, ownShardAndReplies, spawnHelpers, sumShardGradients, tidyResult
 /** `"auto"` = one worker per core. */
 export type WorkersOption = "auto" | number;
 
-export function resolveWorkers(w: WorkersOption): number {
+/** Backends whose device context is per process (webgpu: Dawn; tensorflow-gpu: CUDA). */
+export function ownsOneGpuContext(backend: BackendName): boolean {
+  return backend === "webgpu" || backend === "tensorflow-gpu";
+}
+
+export function resolveWorkers(w: WorkersOption, backend?: BackendName): number {
+  // One GPU context per process: helpers would each open their own device context (or fight
+  // the GPU from the CPU), so GPU backends run every job in this thread.
+  if (backend !== undefined && ownsOneGpuContext(backend)) return 1;
   if (w === "auto") return Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
   if (!Number.isInteger(w) || w < 1) throw new Error(`workers must be "auto" or an integer ≥ 1, got ${JSON.stringify(w)}`);
   return w;
@@ -51,7 +61,7 @@ export class DataParallel {
    * using the main thread's fast-path setting.
    */
   static async create(model: TrainModel, opts: DataParallelOptions): Promise<DataParallel> {
-    const n = resolveWorkers(opts.workers);
+    const n = resolveWorkers(opts.workers, opts.backend === "auto" ? activeBackend()?.backend : opts.backend);
     const helpers = spawnHelpers(n - 1);
     const dp = new DataParallel(model, helpers);
     try {
@@ -90,14 +100,15 @@ export class DataParallel {
     }
     // Our own shard runs while the helpers work on theirs.
     const n0 = sizes[0];
-    const { own, replies } = await ownShardAndReplies(pending, () =>
-      tidyResult(() => {
+    const { own, replies } = await ownShardAndReplies(pending, async () => {
+      const r = tidyResult(() => {
         const xs = sizes.length > 1 ? tf.slice(x, [0, 0, 0, 0], [n0, -1, -1, -1]) : x;
         const ys = sizes.length > 1 ? tf.slice(y, [0], [n0]) : y;
         const ss = sizes.length > 1 ? tf.slice(start, [0, 0, 0, 0], [n0, -1, -1, -1]) : start;
-        return shardGradients(this.model, xs, ys, ss, spec);
-      }),
-    );
+        return shardGradientsTensors(this.model, xs, ys, ss, spec);
+      });
+      return { grads: r.grads, lossSum: await readScalar(r.lossSumT) };
+    });
     const summed = sumShardGradients(own.grads, replies, "grads", B);
     const grads = summed.grads;
     const lossSum = summed.replies.reduce((l, r) => l + r.lossSum, own.lossSum);

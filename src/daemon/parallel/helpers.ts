@@ -92,11 +92,11 @@ export function tidyResult<T extends object>(f: () => T): T {
  */
 export async function ownShardAndReplies<T extends { grads: Record<string, tf.Tensor> }>(
   pending: Promise<FromWorker>[],
-  computeOwn: () => T,
+  computeOwn: () => T | Promise<T>,
 ): Promise<{ own: T; replies: FromWorker[] }> {
   let own: T;
   try {
-    own = computeOwn();
+    own = await computeOwn();
   } catch (e) {
     await Promise.allSettled(pending);
     throw e;

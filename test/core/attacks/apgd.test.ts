@@ -19,18 +19,18 @@ describe("apgd", () => {
   });
   after(() => x.dispose());
 
-  test("checkpoint schedule matches autopgd_base.py for N_iter = 100 and 10", () => {
+  test("checkpoint schedule matches autopgd_base.py for N_iter = 100 and 10", async () => {
     assert.deepEqual(apgdSchedule(100), { first: 22, min: 6, decrease: 3 });
     assert.deepEqual(apgdSchedule(10), { first: 2, min: 1, decrease: 1 });
   });
 
-  test("APGD-CE ≥ PGD-CE at equal iterations on an oscillating landscape", () => {
+  test("APGD-CE ≥ PGD-CE at equal iterations on an oscillating landscape", async () => {
     // sin features make the CE landscape wavy: PGD's fixed eps/4 step overshoots, APGD halves it.
     const toy = sineModel(10, 4);
     const y = predictedLabels(toy.model, x);
     for (const seed of [1, 2, 3]) {
-      const p = pgd(toy.model, x, y, { eps: EPS, steps: 20, rng: Rng.fromSeed(seed) });
-      const a = apgd(toy.model, x, y, { eps: EPS, steps: 20, rng: Rng.fromSeed(seed) });
+      const p = await pgd(toy.model, x, y, { eps: EPS, steps: 20, rng: Rng.fromSeed(seed) });
+      const a = await apgd(toy.model, x, y, { eps: EPS, steps: 20, rng: Rng.fromSeed(seed) });
       const [lp, la] = [meanCe(toy.model, p, y), meanCe(toy.model, a, y)];
       assert.ok(la > lp, `seed ${seed}: APGD CE ${la} < PGD CE ${lp}`);
       tf.dispose([p, a]);
@@ -39,12 +39,12 @@ describe("apgd", () => {
     y.dispose();
   });
 
-  test("APGD-T hits the runner-up targets on an undefended linear model", () => {
+  test("APGD-T hits the runner-up targets on an undefended linear model", async () => {
     const toy = linearModel(10);
     const y = predictedLabels(toy.model, x);
     for (const rank of [1, 2]) {
       const target = tf.tidy(() => tf.reshape(tf.slice(tf.topk(toy.model(x), rank + 1).indices, [0, rank], [-1, 1]), [-1]) as tf.Tensor1D);
-      const xAdv = apgdTargeted(toy.model, x, y, target, { eps: 0.1, steps: 20, rng: Rng.fromSeed(1) });
+      const xAdv = await apgdTargeted(toy.model, x, y, target, { eps: 0.1, steps: 20, rng: Rng.fromSeed(1) });
       const hits = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(toy.model(xAdv), 1), target), "int32")).dataSync()[0]);
       assert.ok(hits >= 14, `rank ${rank}: only ${hits}/16 samples reached their target`);
       assert.ok(inBall(xAdv, x).linf <= 0.1 + FLOAT_TOL);
@@ -54,11 +54,11 @@ describe("apgd", () => {
     y.dispose();
   });
 
-  test("APGD-T over 9 targets breaks at least as many samples as one target", () => {
+  test("APGD-T over 9 targets breaks at least as many samples as one target", async () => {
     const toy = linearModel(10);
     const y = predictedLabels(toy.model, x);
-    const one = apgdT(toy.model, x, y, { eps: 0.03, steps: 10, targets: 1, rng: Rng.fromSeed(2) });
-    const nine = apgdT(toy.model, x, y, { eps: 0.03, steps: 10, targets: 9, rng: Rng.fromSeed(2) });
+    const one = await apgdT(toy.model, x, y, { eps: 0.03, steps: 10, targets: 1, rng: Rng.fromSeed(2) });
+    const nine = await apgdT(toy.model, x, y, { eps: 0.03, steps: 10, targets: 9, rng: Rng.fromSeed(2) });
     const count = (xa: tf.Tensor4D) => fooledMask(toy.model, xa, y).filter(Boolean).length;
     assert.ok(count(nine) >= count(one), `${count(nine)} < ${count(one)}`);
     assert.ok(count(one) > 0);
@@ -66,12 +66,12 @@ describe("apgd", () => {
     toy.dispose();
   });
 
-  test("clean-misclassified points are returned unchanged", () => {
+  test("clean-misclassified points are returned unchanged", async () => {
     const toy = linearModel(10);
     const wrong = tf.tidy(() => tf.cast(tf.mod(tf.add(predictedLabels(toy.model, x), 1), 10), "int32") as tf.Tensor1D);
     for (const r of [
-      apgd(toy.model, x, wrong, { eps: EPS, steps: 5, rng: Rng.fromSeed(1) }),
-      apgdT(toy.model, x, wrong, { eps: EPS, steps: 5, rng: Rng.fromSeed(1) }),
+      await apgd(toy.model, x, wrong, { eps: EPS, steps: 5, rng: Rng.fromSeed(1) }),
+      await apgdT(toy.model, x, wrong, { eps: EPS, steps: 5, rng: Rng.fromSeed(1) }),
     ]) {
       assert.deepEqual(r.dataSync(), x.dataSync());
       r.dispose();
@@ -80,13 +80,13 @@ describe("apgd", () => {
     toy.dispose();
   });
 
-  test("deterministic per seed, in the ball, and no tensor leaks", () => {
+  test("deterministic per seed, in the ball, and no tensor leaks", async () => {
     const toy = sineModel(10, 2);
     const y = predictedLabels(toy.model, x);
     const before = tf.memory().numTensors;
-    const a = apgd(toy.model, x, y, { eps: EPS, steps: 8, loss: "dlr", restarts: 2, rng: Rng.fromSeed(4) });
-    const b = apgd(toy.model, x, y, { eps: EPS, steps: 8, loss: "dlr", restarts: 2, rng: Rng.fromSeed(4) });
-    const t = apgdT(toy.model, x, y, { eps: EPS, steps: 5, targets: 3, rng: Rng.fromSeed(4), stopWhenAllFooled: true });
+    const a = await apgd(toy.model, x, y, { eps: EPS, steps: 8, loss: "dlr", restarts: 2, rng: Rng.fromSeed(4) });
+    const b = await apgd(toy.model, x, y, { eps: EPS, steps: 8, loss: "dlr", restarts: 2, rng: Rng.fromSeed(4) });
+    const t = await apgdT(toy.model, x, y, { eps: EPS, steps: 5, targets: 3, rng: Rng.fromSeed(4), stopWhenAllFooled: true });
     assert.deepEqual(a.dataSync(), b.dataSync());
     for (const r of [a, t]) {
       const { linf, lo, hi } = inBall(r, x);

@@ -28,8 +28,8 @@ describe("pgd", () => {
   });
 
   for (const loss of ["ce", "margin"] as const) {
-    test(`${loss}: stays in the eps ball and [0,1], and never lowers the loss`, () => {
-      const xAdv = pgd(toy.model, x, y, { eps: EPS, steps: 10, loss, rng: Rng.fromSeed(1, "a") });
+    test(`${loss}: stays in the eps ball and [0,1], and never lowers the loss`, async () => {
+      const xAdv = await pgd(toy.model, x, y, { eps: EPS, steps: 10, loss, rng: Rng.fromSeed(1, "a") });
       const { linf, lo, hi } = inBall(xAdv, x);
       assert.ok(linf <= EPS + FLOAT_TOL, `linf ${linf} > eps`);
       assert.ok(lo >= 0 && hi <= 1, `range [${lo}, ${hi}]`);
@@ -45,38 +45,38 @@ describe("pgd", () => {
     });
   }
 
-  test("breaks most samples of an undefended model at a large eps", () => {
-    const xAdv = pgd(toy.model, x, y, { eps: 0.3, steps: 20, rng: Rng.fromSeed(1, "a") });
+  test("breaks most samples of an undefended model at a large eps", async () => {
+    const xAdv = await pgd(toy.model, x, y, { eps: 0.3, steps: 20, rng: Rng.fromSeed(1, "a") });
     const fooled = fooledMask(toy.model, xAdv, y).filter(Boolean).length;
     assert.ok(fooled >= 6, `only ${fooled}/8 fooled`);
     xAdv.dispose();
   });
 
-  test("same seed ⇒ same result; different seed ⇒ different random start", () => {
+  test("same seed ⇒ same result; different seed ⇒ different random start", async () => {
     const run = (seed: number) => pgd(toy.model, x, y, { eps: EPS, steps: 3, keep: "last", rng: Rng.fromSeed(seed, "a") });
-    const [a, b, c] = [run(7), run(7), run(8)];
+    const [a, b, c] = [await run(7), await run(7), await run(8)];
     assert.deepEqual(a.dataSync(), b.dataSync());
     assert.notDeepEqual(a.dataSync(), c.dataSync());
     tf.dispose([a, b, c]);
   });
 
-  test("already-misclassified clean points are never made less adversarial", () => {
+  test("already-misclassified clean points are never made less adversarial", async () => {
     // Wrong labels everywhere: every clean point is misclassified, so the result must stay so.
     const wrong = tf.tidy(() => tf.cast(tf.mod(tf.add(y, 1), 5), "int32") as tf.Tensor1D);
-    const xAdv = pgd(toy.model, x, wrong, { eps: EPS, steps: 5, rng: Rng.fromSeed(2, "a") });
+    const xAdv = await pgd(toy.model, x, wrong, { eps: EPS, steps: 5, rng: Rng.fromSeed(2, "a") });
     assert.ok(fooledMask(toy.model, xAdv, wrong).every(Boolean));
     tf.dispose([wrong, xAdv]);
   });
 
-  test("zero steps without random start returns x itself", () => {
-    const xAdv = pgd(toy.model, x, y, { eps: EPS, steps: 0, randomStart: false });
+  test("zero steps without random start returns x itself", async () => {
+    const xAdv = await pgd(toy.model, x, y, { eps: EPS, steps: 0, randomStart: false });
     assert.deepEqual(xAdv.dataSync(), x.dataSync());
     xAdv.dispose();
   });
 
-  test("restarts merge by (misclassified, loss) and stay in the ball", () => {
-    const one = pgd(toy.model, x, y, { eps: EPS, steps: 5, restarts: 1, rng: Rng.fromSeed(3, "a") });
-    const three = pgd(toy.model, x, y, { eps: EPS, steps: 5, restarts: 3, rng: Rng.fromSeed(3, "a") });
+  test("restarts merge by (misclassified, loss) and stay in the ball", async () => {
+    const one = await pgd(toy.model, x, y, { eps: EPS, steps: 5, restarts: 1, rng: Rng.fromSeed(3, "a") });
+    const three = await pgd(toy.model, x, y, { eps: EPS, steps: 5, restarts: 3, rng: Rng.fromSeed(3, "a") });
     // The 3-restart run sees the 1-restart run's iterates first, so its loss is at least as high.
     const l1 = perSample(() => crossEntropy(toy.model(one), y));
     const l3 = perSample(() => crossEntropy(toy.model(three), y));
@@ -87,8 +87,8 @@ describe("pgd", () => {
     tf.dispose([one, three]);
   });
 
-  test("custom loss: maximizing −CE keeps the true class (training-code hook)", () => {
-    const xAdv = pgd(toy.model, x, y, {
+  test("custom loss: maximizing −CE keeps the true class (training-code hook)", async () => {
+    const xAdv = await pgd(toy.model, x, y, {
       eps: EPS,
       steps: 5,
       loss: (l, yy) => tf.neg(crossEntropy(l, yy)),
@@ -99,15 +99,15 @@ describe("pgd", () => {
     xAdv.dispose();
   });
 
-  test("errors name the problem", () => {
-    assert.throws(() => pgd(toy.model, x, y, { eps: EPS }), /randomStart needs opts.rng/);
-    assert.throws(() => pgd(toy.model, x, y, { eps: 0, rng: Rng.fromSeed(1) }), /eps must be in \(0, 1\]/);
+  test("errors name the problem", async () => {
+    await assert.rejects(() => pgd(toy.model, x, y, { eps: EPS }), /randomStart needs opts.rng/);
+    await assert.rejects(() => pgd(toy.model, x, y, { eps: 0, rng: Rng.fromSeed(1) }), /eps must be in \(0, 1\]/);
     const bad = tf.tensor1d([0, 1], "int32");
-    assert.throws(() => pgd(toy.model, x, bad, { eps: EPS, rng: Rng.fromSeed(1) }), /y must be \[8\] labels/);
+    await assert.rejects(() => pgd(toy.model, x, bad, { eps: EPS, rng: Rng.fromSeed(1) }), /y must be \[8\] labels/);
     bad.dispose();
   });
 
-  test("does not leak tensors (best, last, restarts, early stop)", () => {
+  test("does not leak tensors (best, last, restarts, early stop)", async () => {
     const before = tf.memory().numTensors;
     for (const o of [
       { keep: "best" as const },
@@ -115,7 +115,7 @@ describe("pgd", () => {
       { keep: "last" as const, restarts: 2 },
       { keep: "best" as const, restarts: 2, stopWhenAllFooled: true, eps: 0.5 },
     ]) {
-      const r = pgd(toy.model, x, y, { eps: EPS, steps: 3, rng: Rng.fromSeed(1), ...o });
+      const r = await pgd(toy.model, x, y, { eps: EPS, steps: 3, rng: Rng.fromSeed(1), ...o });
       r.dispose();
     }
     assert.equal(tf.memory().numTensors, before);
@@ -148,7 +148,7 @@ describe("pgdTrades", () => {
     tf.dispose([start, xAdv]);
   });
 
-  test("deterministic per seed and does not leak", () => {
+  test("deterministic per seed and does not leak", async () => {
     const before = tf.memory().numTensors;
     const a = pgdTrades(toy.model, x, { eps: EPS, steps: 3, rng: Rng.fromSeed(6, "t") });
     const b = pgdTrades(toy.model, x, { eps: EPS, steps: 3, rng: Rng.fromSeed(6, "t") });

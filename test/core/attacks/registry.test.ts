@@ -54,7 +54,7 @@ describe("every attack (through the registry)", () => {
     }
   });
 
-  test("names: defaults, budgets in the name, gradient-free flag, helpful errors", () => {
+  test("names: defaults, budgets in the name, gradient-free flag, helpful errors", async () => {
     assert.equal(resolveAttack("apgd-ce").settings.steps, 100);
     assert.equal(resolveAttack("apgd-t").settings.targets, 9);
     assert.equal(resolveAttack("square").settings.queries, 5000);

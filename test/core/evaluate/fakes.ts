@@ -42,7 +42,7 @@ export function scriptedAttack(name: string, breaks: number[], usesGradients = t
     settings: {},
     seen,
     batches,
-    run: (_m, x, _y, ctx) => {
+    run: async (_m, x, _y, ctx) => {
       const who = ids(x);
       seen.push(...who);
       batches.push(who.length);

@@ -29,11 +29,11 @@ describe("AdamW", () => {
     await selectTestBackend();
   });
 
-  test("first update moves by lr·sign(g): m̂ = g, v̂ = g²", () => {
+  test("first update moves by lr·sign(g): m̂ = g, v̂ = g²", async () => {
     const x = tf.variable(tf.tensor1d([1, -2, 3]));
     const opt = new AdamW({ x }, NO_DECAY);
     const g = tf.tensor1d([0.5, -4, 1e-3]);
-    const norm = opt.apply({ x: g }, 0.1);
+    const norm = await opt.apply({ x: g }, 0.1);
     close(norm, Math.sqrt(0.25 + 16 + 1e-6), 1e-6, "returned norm");
     const got = arr(x);
     // x − 0.1 · g/(|g| + 1e-8)
@@ -43,7 +43,7 @@ describe("AdamW", () => {
     opt.dispose();
   });
 
-  test("two updates match Adam by hand (different gradients and learning rates)", () => {
+  test("two updates match Adam by hand (different gradients and learning rates)", async () => {
     const x = tf.variable(tf.scalar(1));
     const opt = new AdamW({ x }, NO_DECAY);
     const grads = [0.5, -1];
@@ -52,31 +52,31 @@ describe("AdamW", () => {
     // Second step by hand: m = 0.9·0.05 − 0.1 = −0.055, v = 0.999·2.5e-4 + 1e-3 = 1.24975e-3,
     // m̂ = −0.055/0.19, v̂ = 1.24975e-3/0.001999 → x = 0.9 + 0.05·0.366103… ≈ 0.918305.
     close(want[1], 0.9183052, 1e-6, "hand value");
-    grads.forEach((g, i) => {
+    for (const [i, g] of grads.entries()) {
       const gt = tf.scalar(g);
-      opt.apply({ x: gt }, lrs[i]);
+      await opt.apply({ x: gt }, lrs[i]);
       gt.dispose();
       close(x.dataSync()[0], want[i], 1e-6, `after step ${i + 1}`);
-    });
+    }
     x.dispose();
     opt.dispose();
   });
 
-  test("decoupled weight decay applies to matrices only", () => {
+  test("decoupled weight decay applies to matrices only", async () => {
     const w = tf.variable(tf.tensor2d([[1, -2], [4, 0.5]]));
     const b = tf.variable(tf.tensor1d([1, -2]));
     const opt = new AdamW({ w, b }, { ...NO_DECAY, weightDecay: 0.1 });
     // Zero gradients: Adam's step is 0/(0 + eps) = 0, so only the decay moves the weights.
     const gw = tf.zeros([2, 2]);
     const gb = tf.zeros([2]);
-    opt.apply({ w: gw, b: gb }, 0.5);
+    await opt.apply({ w: gw, b: gb }, 0.5);
     assert.deepEqual(arr(w), [1, -2, 4, 0.5].map((v) => Math.fround(v * (1 - 0.05))));
     assert.deepEqual(arr(b), [1, -2]);
     // With a gradient, decay uses the pre-update weight (PyTorch AdamW order).
     const x = tf.variable(tf.tensor2d([[2]]));
     const opt2 = new AdamW({ x }, { ...NO_DECAY, weightDecay: 0.01 });
     const gx = tf.tensor2d([[3]]);
-    opt2.apply({ x: gx }, 0.1);
+    await opt2.apply({ x: gx }, 0.1);
     close(x.dataSync()[0], adamByHand(2, [3], [0.1], 0.9, 0.999, 0.01)[0], 1e-6);
     close(x.dataSync()[0], 2 - 0.1 - 0.1 * 0.01 * 2, 1e-6);
     tf.dispose([w, b, gw, gb, x, gx]);
@@ -84,12 +84,12 @@ describe("AdamW", () => {
     opt2.dispose();
   });
 
-  test("gradient clipping rescales by gradClip / global norm (and 0 disables it)", () => {
+  test("gradient clipping rescales by gradClip / global norm (and 0 disables it)", async () => {
     for (const clip of [1, 0, 10]) {
       const a = tf.variable(tf.tensor1d([0, 0]));
       const opt = new AdamW({ a }, { ...NO_DECAY, gradClip: clip });
       const g = tf.tensor1d([3, 4]); // norm 5
-      const norm = opt.apply({ a: g }, 0.1);
+      const norm = await opt.apply({ a: g }, 0.1);
       assert.equal(norm, 5, "the norm before clipping is returned");
       const scale = clip > 0 && 5 > clip ? clip / 5 : 1;
       const m = arr(opt.stateTensors()["m.a"]);
@@ -101,25 +101,25 @@ describe("AdamW", () => {
       opt.dispose();
     }
     const ts = [tf.tensor1d([1, 2]), tf.tensor2d([[2]])];
-    assert.equal(globalNorm(ts), 3);
-    assert.equal(globalNorm([]), 0);
+    assert.equal(await globalNorm(ts), 3);
+    assert.equal(await globalNorm([]), 0);
     tf.dispose(ts);
   });
 
-  test("a variable without a gradient keeps its value and moments; an unknown gradient is an error", () => {
+  test("a variable without a gradient keeps its value and moments; an unknown gradient is an error", async () => {
     const a = tf.variable(tf.tensor1d([1]));
     const b = tf.variable(tf.tensor1d([1]));
     const opt = new AdamW({ a, b }, NO_DECAY);
     const g = tf.tensor1d([1]);
-    opt.apply({ a: g }, 0.1);
+    await opt.apply({ a: g }, 0.1);
     assert.deepEqual(arr(b), [1]);
     assert.deepEqual(arr(opt.stateTensors()["m.b"]), [0]);
-    assert.throws(() => opt.apply({ c: g }, 0.1), /gradient for unknown variable "c"/);
+    await assert.rejects(() => opt.apply({ c: g }, 0.1), /gradient for unknown variable "c"/);
     tf.dispose([a, b, g]);
     opt.dispose();
   });
 
-  test("stateTensors/restore round trip continues bit-exactly", () => {
+  test("stateTensors/restore round trip continues bit-exactly", async () => {
     const make = () => ({ w: tf.variable(tf.tensor2d([[1, 2], [3, 4]])), b: tf.variable(tf.tensor1d([0.5, -0.5])) });
     const args: AdamWArgs = { beta1: 0.8, beta2: 0.99, weightDecay: 0.05, gradClip: 2 };
     const grads = [
@@ -129,12 +129,12 @@ describe("AdamW", () => {
     ];
     const ref = make();
     const refOpt = new AdamW(ref, args);
-    grads.forEach((g, i) => refOpt.apply(g, 0.01 * (i + 1)));
+    for (const [i, g] of grads.entries()) await refOpt.apply(g, 0.01 * (i + 1));
 
     const first = make();
     const firstOpt = new AdamW(first, args);
-    firstOpt.apply(grads[0], 0.01);
-    firstOpt.apply(grads[1], 0.02);
+    await firstOpt.apply(grads[0], 0.01);
+    await firstOpt.apply(grads[1], 0.02);
     // Copy everything (as a checkpoint on disk would), then continue in a fresh optimizer.
     const saved = Object.fromEntries(Object.entries(firstOpt.stateTensors()).map(([k, t]) => [k, t.clone()]));
     const savedVars = { w: first.w.clone(), b: first.b.clone() };
@@ -142,7 +142,7 @@ describe("AdamW", () => {
     const resumedOpt = new AdamW(resumed, args);
     resumedOpt.restore(saved, firstOpt.t);
     assert.equal(resumedOpt.t, 2);
-    resumedOpt.apply(grads[2], 0.03);
+    await resumedOpt.apply(grads[2], 0.03);
     assert.deepEqual(arr(resumed.w), arr(ref.w));
     assert.deepEqual(arr(resumed.b), arr(ref.b));
     for (const [k, t] of Object.entries(refOpt.stateTensors())) assert.deepEqual(arr(resumedOpt.stateTensors()[k]), arr(t), k);
@@ -157,13 +157,13 @@ describe("AdamW", () => {
     [refOpt, firstOpt, resumedOpt].forEach((o) => o.dispose());
   });
 
-  test("apply does not leak tensors", () => {
+  test("apply does not leak tensors", async () => {
     const w = tf.variable(tf.randomNormal([4, 4]));
     const opt = new AdamW({ w }, { ...NO_DECAY, weightDecay: 0.1, gradClip: 0.5 });
     const g = tf.randomNormal([4, 4]);
-    opt.apply({ w: g }, 0.1);
+    await opt.apply({ w: g }, 0.1);
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) opt.apply({ w: g }, 0.1);
+    for (let i = 0; i < 3; i++) await opt.apply({ w: g }, 0.1);
     assert.equal(tf.memory().numTensors, before);
     tf.dispose([w, g]);
     opt.dispose();
@@ -187,12 +187,12 @@ describe("learningRate: linear warm-up then cosine decay", () => {
     test(`step ${step} → ${want.toFixed(7)}`, () => close(learningRate(step, 110, 1, 10, 0.1), want, 1e-12));
   }
 
-  test("no warm-up starts at the peak; scaling by peak is linear", () => {
+  test("no warm-up starts at the peak; scaling by peak is linear", async () => {
     close(learningRate(0, 100, 3e-4, 0, 0.05), 3e-4, 1e-12);
     close(learningRate(50, 100, 2, 0, 0.05), 2 * (0.05 + 0.95 * 0.5), 1e-12);
   });
 
-  test("never exceeds the peak, even with a fractional warm-up (pretrain uses steps/10)", () => {
+  test("never exceeds the peak, even with a fractional warm-up (pretrain uses steps/10)", async () => {
     for (const warmup of [0, 0.5, 1.5, 2.5, 10]) {
       for (let step = 0; step < 30; step++) {
         const lr = learningRate(step, 25, 1, warmup, 0.02);

@@ -39,7 +39,7 @@ describe("merging defense-specific LoRAs", () => {
     });
   });
 
-  test("blockOf parses module paths and rejects others", () => {
+  test("blockOf parses module paths and rejects others", async () => {
     assert.equal(blockOf("blocks.0.attn.qkv"), 0);
     assert.equal(blockOf("blocks.11.mlp.fc2"), 11);
     for (const bad of ["head", "block.1.attn.qkv", "blocks.x.attn", "xblocks.1.attn.qkv"]) {
@@ -47,7 +47,7 @@ describe("merging defense-specific LoRAs", () => {
     }
   });
 
-  test("adapterDeltas materializes scale · a · b per module", () => {
+  test("adapterDeltas materializes scale · a · b per module", async () => {
     const lora = randomAdapter(1);
     const d = adapterDeltas(lora);
     assert.deepEqual(Object.keys(d), targetPaths(vit.depth, TARGETS));
@@ -60,11 +60,11 @@ describe("merging defense-specific LoRAs", () => {
     Object.values(lora.factors).forEach((x) => tf.dispose([x.a, x.b]));
   });
 
-  test("uniformLambdas is 1/K everywhere, [K][L]", () => {
+  test("uniformLambdas is 1/K everywhere, [K][L]", async () => {
     assert.deepEqual(uniformLambdas(4, 2), [[0.25, 0.25], [0.25, 0.25], [0.25, 0.25], [0.25, 0.25]]);
   });
 
-  test("uniform merge equals the mean of the ΔW_t (products, not factors)", () => {
+  test("uniform merge equals the mean of the ΔW_t (products, not factors)", async () => {
     const merged = tf.tidy(() => combineDeltas(perDefense, uniformLambdas(K, vit.depth)));
     for (const p of Object.keys(perDefense[0])) {
       const ts = perDefense.map((d) => d[p].dataSync());
@@ -75,7 +75,7 @@ describe("merging defense-specific LoRAs", () => {
     tf.dispose(Object.values(merged));
   });
 
-  test("combineDeltas with a λ tensor of 1/K equals uniform; per-(defense, block) λ weights by hand", () => {
+  test("combineDeltas with a λ tensor of 1/K equals uniform; per-(defense, block) λ weights by hand", async () => {
     const viaNumbers = tf.tidy(() => combineDeltas(perDefense, uniformLambdas(K, vit.depth)));
     const viaTensor = tf.tidy(() => combineDeltas(perDefense, tf.fill([K, vit.depth], 1 / K) as tf.Tensor2D));
     for (const p of Object.keys(viaNumbers)) assert.ok(maxAbsDiff(arr(viaTensor[p]), arr(viaNumbers[p])) < 1e-7, p);
@@ -94,7 +94,7 @@ describe("merging defense-specific LoRAs", () => {
     tf.dispose([...Object.values(viaNumbers), ...Object.values(viaTensor)]);
   });
 
-  test("applyDeltas adds ΔW to the named weights only and leaves the input map untouched", () => {
+  test("applyDeltas adds ΔW to the named weights only and leaves the input map untouched", async () => {
     const params = randomParams(vit, 2);
     const before = arr(params["blocks.0.attn.qkv.weight"]);
     const out = applyDeltas(params, perDefense[0]);
@@ -108,14 +108,14 @@ describe("merging defense-specific LoRAs", () => {
 
   const objectives = ["adversarial-ce", "entropy"] as const;
   for (const objective of objectives) for (const lambdas of ["simplex", "free"] as const) {
-    test(`adaptiveMerge (${objective}, ${lambdas}): λ is [K][L], finite, ≈ 1/K with a tiny lr and moves with a real one`, () => {
+    test(`adaptiveMerge (${objective}, ${lambdas}): λ is [K][L], finite, ≈ 1/K with a tiny lr and moves with a real one`, async () => {
       const params = randomParams(vit, 3);
       const x = randomImages(vit, 6, 11);
       const y = randomLabels(6, vit.numClasses, 12);
       const common = { vit, params, perDefense, x, y, objective, lambdas, steps: 2, batchSize: 4, attack: { eps: 8 / 255, stepSize: 4 / 255, steps: 1 }, seed: 1 };
       const seen: Array<[number, number]> = [];
       const before = tf.memory().numTensors;
-      const tiny = adaptiveMerge({ ...common, lr: 1e-7, onStep: (s, l) => seen.push([s, l]) });
+      const tiny = await adaptiveMerge({ ...common, lr: 1e-7, onStep: (s, l) => seen.push([s, l]) });
       assert.equal(tf.memory().numTensors, before, "adaptiveMerge leaked tensors");
       assert.equal(tiny.length, K);
       for (const row of tiny) {
@@ -124,7 +124,7 @@ describe("merging defense-specific LoRAs", () => {
       }
       assert.deepEqual(seen.map(([s]) => s), [1, 2]);
       assert.ok(seen.every(([, l]) => Number.isFinite(l) && l >= 0), `losses ${seen}`);
-      const moved = adaptiveMerge({ ...common, lr: lambdas === "simplex" ? 0.2 : 0.05 });
+      const moved = await adaptiveMerge({ ...common, lr: lambdas === "simplex" ? 0.2 : 0.05 });
       assert.ok(moved.flat().some((v) => Math.abs(v - 1 / K) > 0.01), `λ did not move: ${moved}`);
       assert.ok(moved.flat().every(Number.isFinite));
       if (lambdas === "simplex") {
@@ -136,13 +136,13 @@ describe("merging defense-specific LoRAs", () => {
         }
       }
       // Same seed, same data, same λ (deterministic, also the PGD random start).
-      assert.deepEqual(adaptiveMerge({ ...common, lr: lambdas === "simplex" ? 0.2 : 0.05 }), moved);
+      assert.deepEqual(await adaptiveMerge({ ...common, lr: lambdas === "simplex" ? 0.2 : 0.05 }), moved);
       tf.dispose([x, y]);
       disposeParams(params);
     });
   }
 
-  test("the uniformly merged plain ViT equals the LoRA forward with averaged ΔW", () => {
+  test("the uniformly merged plain ViT equals the LoRA forward with averaged ΔW", async () => {
     // Merging ΔW into W0 and running LoRA-free must equal adding the mean ΔW inside the forward.
     const params = randomParams(vit, 4);
     const x = randomImages(vit, 2, 13);

@@ -23,13 +23,13 @@ describe("clean pretraining", () => {
     await selectTestBackend();
   });
 
-  test("lowers the loss, returns fresh tensors with every name and shape, leaves init untouched, leaks nothing", () => {
+  test("lowers the loss, returns fresh tensors with every name and shape, leaves init untouched, leaks nothing", async () => {
     const init = initParams(vit, 1);
     const original = snapshot(init);
     const losses: number[] = [];
     let i = 0;
     const before = tf.memory().numTensors;
-    const out = pretrainClean({ vit, init, steps: 25, lr: 0.01, nextBatch: () => brightestChannel(i++ % 4), onStep: (s, l) => losses.push(l) });
+    const out = await pretrainClean({ vit, init, steps: 25, lr: 0.01, nextBatch: () => brightestChannel(i++ % 4), onStep: (s, l) => losses.push(l) });
     assert.equal(tf.memory().numTensors, before + Object.keys(init).length, "only the returned parameters remain");
     assert.equal(losses.length, 25);
     const first = (losses[0] + losses[1] + losses[2]) / 3;
@@ -45,7 +45,7 @@ describe("clean pretraining", () => {
     disposeParams(init);
   });
 
-  test("a non-finite loss stops with an error naming the step, without leaking", () => {
+  test("a non-finite loss stops with an error naming the step, without leaking", async () => {
     const init = initParams(vit, 2);
     let i = 0;
     const before = tf.memory().numTensors;
@@ -56,7 +56,7 @@ describe("clean pretraining", () => {
       b.x.dispose();
       return { x, y: b.y };
     };
-    assert.throws(() => pretrainClean({ vit, init, steps: 5, lr: 0.01, nextBatch }), /clean pretraining diverged at step 3 \(loss NaN\); lower pretrain\.lr/);
+    await assert.rejects(() => pretrainClean({ vit, init, steps: 5, lr: 0.01, nextBatch }), /clean pretraining diverged at step 3 \(loss NaN\); lower pretrain\.lr/);
     assert.equal(tf.memory().numTensors, before);
     disposeParams(init);
   });

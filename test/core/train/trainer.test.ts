@@ -35,10 +35,17 @@ function batch(i: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
   return { x: randomImages(vit, BATCH, 100 + i), y: randomLabels(BATCH, vit.numClasses, 200 + i) };
 }
 
-function step(trainer: Trainer, i: number): StepResult {
+/** Steps on batches from..to−1, one after another. */
+async function steps(trainer: Trainer, from: number, to: number): Promise<StepResult[]> {
+  const out: StepResult[] = [];
+  for (let i = from; i < to; i++) out.push(await step(trainer, i));
+  return out;
+}
+
+async function step(trainer: Trainer, i: number): Promise<StepResult> {
   const { x, y } = batch(i);
   try {
-    return trainer.trainStep(x, y);
+    return await trainer.trainStep(x, y);
   } finally {
     tf.dispose([x, y]);
   }
@@ -65,13 +72,13 @@ describe("Trainer", () => {
     { method: "full-at", backboneChanges: true },
   ];
   for (const f of frozen) {
-    test(`${f.method}: backbone ${f.backboneChanges ? "changes" : "stays bit-identical"}, head changes`, () => {
+    test(`${f.method}: backbone ${f.backboneChanges ? "changes" : "stays bit-identical"}, head changes`, async () => {
       const p = backbone();
       const original = snapshot(p);
       const trainer = buildTrainer(runConfig(f.method), vit, p);
       const varsBefore = snapshot(trainer.args.tunable.vars);
       for (let i = 0; i < 4; i++) {
-        const r = step(trainer, i);
+        const r = await step(trainer, i);
         assert.ok(Number.isFinite(r.loss) && r.gradNorm > 0, `step ${i}: ${JSON.stringify(r)}`);
       }
       const seen = snapshot(trainer.args.tunable.params());
@@ -90,7 +97,7 @@ describe("Trainer", () => {
     });
   }
 
-  test("hyperat trains only hypernetwork + head; lora-at only LoRA factors + head", () => {
+  test("hyperat trains only hypernetwork + head; lora-at only LoRA factors + head", async () => {
     const p = backbone();
     const h = buildTrainer(runConfig("hyperat"), vit, p);
     const names = Object.keys(h.args.tunable.vars);
@@ -105,22 +112,22 @@ describe("Trainer", () => {
     disposeParams(p);
   });
 
-  test("LoRA norms: zero at init for every (defense, module), non-zero after training", () => {
+  test("LoRA norms: zero at init for every (defense, module), non-zero after training", async () => {
     const p = backbone();
     const trainer = buildTrainer(runConfig("hyperat"), vit, p);
-    const n0 = trainer.loraNorms();
+    const n0 = (await trainer.loraNorms());
     // Named paths (the hypernetwork lists them module-major, plain LoRA block-major).
     assert.deepEqual([...n0.layers].sort(), targetPaths(vit.depth, ["qkv", "fc1"]).sort());
     assert.deepEqual(Object.keys(n0.norms), ["pgd-at", "trades", "mart"]);
     for (const v of Object.values(n0.norms)) assert.deepEqual(v, [0, 0, 0, 0]);
-    for (let i = 0; i < 3; i++) step(trainer, i);
-    const n1 = trainer.loraNorms();
+    for (let i = 0; i < 3; i++) await step(trainer, i);
+    const n1 = (await trainer.loraNorms());
     for (const [d, v] of Object.entries(n1.norms)) assert.ok(v.every((x) => x > 0), `${d}: ${v}`);
     disposeTrainer(trainer);
     disposeParams(p);
   });
 
-  test("hyperat: a step trains the sampled defense's LoRA (only its embedding row moves)", () => {
+  test("hyperat: a step trains the sampled defense's LoRA (only its embedding row moves)", async () => {
     // No weight decay (it would shrink every row). Step 1 has B = 0, so no embedding gets a
     // gradient; from step 2 on, rows of defenses never sampled keep zero moments and stay put.
     const p = backbone();
@@ -129,10 +136,10 @@ describe("Trainer", () => {
     const de = 4;
     const row = (v: number[], t: number) => v.slice(t * de, (t + 1) * de);
     const e0 = emb();
-    const t1 = step(trainer, 0).defenseIndex;
+    const t1 = (await step(trainer, 0)).defenseIndex;
     assert.deepEqual(emb(), e0, "no embedding gradient while B = 0");
     const e1 = emb();
-    const t2 = step(trainer, 1).defenseIndex;
+    const t2 = (await step(trainer, 1)).defenseIndex;
     const e2 = emb();
     for (let t = 0; t < 3; t++) {
       const moved = !sameBits(row(e2, t), row(e1, t));
@@ -142,7 +149,7 @@ describe("Trainer", () => {
     disposeParams(p);
   });
 
-  test("the task sampler draws defenses in proportion to their weights", () => {
+  test("the task sampler draws defenses in proportion to their weights", async () => {
     // The trainer samples with Rng.categorical on its own seeded stream; check the sampler over
     // many draws, then that the trainer's choices follow that stream with the configured weights.
     const weights = [1, 3];
@@ -157,14 +164,14 @@ describe("Trainer", () => {
     assert.ok(Math.abs(three[0] / N - 0.5) < 0.032 && Math.abs(three[2] / N - 0.25) < 0.028, `shares ${three.map((c) => c / N)}`);
   });
 
-  test("trainer steps sample defenses with the configured weights", () => {
+  test("trainer steps sample defenses with the configured weights", async () => {
     const p = backbone();
     const cfg = runConfig("hyperat", { defenses: [{ name: "pgd-at", weight: 1 }, { name: "mart", weight: 4 }] });
     const trainer = buildTrainer(cfg, vit, p);
     const seq: number[] = [];
     const { x, y } = batch(0);
     const N = 16;
-    for (let i = 0; i < N; i++) seq.push(trainer.trainStep(x, y).defenseIndex);
+    for (let i = 0; i < N; i++) seq.push((await trainer.trainStep(x, y)).defenseIndex);
     tf.dispose([x, y]);
     const counts = [0, 1].map((k) => seq.filter((t) => t === k).length);
     assert.deepEqual(trainer.sampledCounts, counts);
@@ -184,19 +191,19 @@ describe("Trainer", () => {
     { method: "full-at", total: 3, split: 2 },
   ];
   for (const rc of resumeCases) {
-    test(`${rc.method}: checkpoint/resume follows the uninterrupted trajectory bit-exactly`, () => {
+    test(`${rc.method}: checkpoint/resume follows the uninterrupted trajectory bit-exactly`, async () => {
       const p = backbone();
       const cfg = runConfig(rc.method);
       const straight = buildTrainer(cfg, vit, p);
-      const want = Array.from({ length: rc.total }, (_, i) => step(straight, i));
+      const want = await steps(straight, 0, rc.total);
 
       const first = buildTrainer(cfg, vit, p);
-      const got = Array.from({ length: rc.split }, (_, i) => step(first, i));
+      const got = await steps(first, 0, rc.split);
       // A checkpoint is a copy: state() hands out live variables.
       const { json, tensors } = first.state();
       const saved = JSON.parse(JSON.stringify(json));
       const copies = Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, t.clone()]));
-      for (let i = rc.split; i < rc.total; i++) step(first, i); // keeps going: must not affect the copy
+      for (let i = rc.split; i < rc.total; i++) await step(first, i); // keeps going: must not affect the copy
       disposeTrainer(first);
 
       // A fresh trainer from a different seed (other init, other streams) restored from the copy.
@@ -204,7 +211,7 @@ describe("Trainer", () => {
       resumed.restore(saved, copies);
       tf.dispose(Object.values(copies));
       assert.equal(resumed.step, rc.split);
-      for (let i = rc.split; i < rc.total; i++) got.push(step(resumed, i));
+      got.push(...(await steps(resumed, rc.split, rc.total)));
 
       assert.deepEqual(got, want);
       assert.deepEqual(resumed.sampledCounts, straight.sampledCounts);
@@ -220,7 +227,7 @@ describe("Trainer", () => {
     });
   }
 
-  test("restore names a missing or mis-shaped tensor", () => {
+  test("restore names a missing or mis-shaped tensor", async () => {
     const p = backbone();
     const trainer = buildTrainer(runConfig("lora-at"), vit, p);
     const { json, tensors } = trainer.state();
@@ -248,14 +255,14 @@ describe("Trainer", () => {
     },
   ];
   for (const nf of nonFinite) {
-    test(`NonFiniteLossError on a non-finite loss (${nf.name}); nothing is updated or leaked`, () => {
+    test(`NonFiniteLossError on a non-finite loss (${nf.name}); nothing is updated or leaked`, async () => {
       const p = backbone();
       const trainer = buildTrainer(runConfig("hyperat"), vit, p);
       const { x: clean, y } = batch(0);
       const x = nf.poison(p, clean);
       const varsBefore = snapshot(trainer.args.tunable.vars);
       const before = tf.memory().numTensors;
-      assert.throws(
+      await assert.rejects(
         () => trainer.trainStep(x, y),
         (e: unknown) => e instanceof NonFiniteLossError && e.step === 0 && ["pgd-at", "trades", "mart"].includes(e.defense) && /loss is not finite at step 0/.test(e.message),
       );
@@ -270,14 +277,14 @@ describe("Trainer", () => {
   }
 
   for (const method of ["hyperat", "lora-at", "full-at"] as const) {
-    test(`${method}: no tensor leaks across steps, norms and state()`, () => {
+    test(`${method}: no tensor leaks across steps, norms and state()`, async () => {
       const p = backbone();
       const trainer = buildTrainer(runConfig(method), vit, p);
       const { x, y } = batch(0);
-      trainer.trainStep(x, y); // first step may create lazily cached constants
+      await trainer.trainStep(x, y); // first step may create lazily cached constants
       const before = tf.memory().numTensors;
-      for (let i = 0; i < 3; i++) trainer.trainStep(x, y);
-      trainer.loraNorms();
+      for (let i = 0; i < 3; i++) await trainer.trainStep(x, y);
+      (await trainer.loraNorms());
       trainer.state();
       assert.equal(tf.memory().numTensors, before);
       tf.dispose([x, y]);
@@ -286,10 +293,10 @@ describe("Trainer", () => {
     });
   }
 
-  test("step results: counter, defense name, learning-rate schedule and accuracies in [0, 1]", () => {
+  test("step results: counter, defense name, learning-rate schedule and accuracies in [0, 1]", async () => {
     const p = backbone();
     const trainer = buildTrainer(runConfig("hyperat", { optimizer: { lr: 0.01, warmupSteps: 2, minLrRatio: 0 } }), vit, p);
-    const rs = [0, 1, 2].map((i) => step(trainer, i));
+    const rs = [await step(trainer, 0), await step(trainer, 1), await step(trainer, 2)];
     assert.deepEqual(rs.map((r) => r.step), [1, 2, 3]);
     assert.deepEqual(rs.map((r) => r.lr), [0.005, 0.01, 0.01]);
     for (const r of rs) {
@@ -301,8 +308,9 @@ describe("Trainer", () => {
     disposeParams(p);
   });
 
-  test("accuracy counts argmax hits", () => {
-    const acc = tf.tidy(() => accuracy(tf.tensor2d([[1, 2], [3, 0], [0, 1], [5, 5.5]]), tf.tensor1d([1, 0, 0, 0], "int32")));
-    assert.equal(acc, 0.5);
+  test("accuracy counts argmax hits", async () => {
+    const [logits, labels] = [tf.tensor2d([[1, 2], [3, 0], [0, 1], [5, 5.5]]), tf.tensor1d([1, 0, 0, 0], "int32")];
+    assert.equal(await accuracy(logits, labels), 0.5);
+    tf.dispose([logits, labels]);
   });
 });

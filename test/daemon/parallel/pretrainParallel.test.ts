@@ -23,7 +23,7 @@ describe("data-parallel clean pretraining", () => {
     };
     const l1: number[] = [];
     const l2: number[] = [];
-    const one = pretrainClean(args(l1));
+    const one = await pretrainClean(args(l1));
     const n0 = tf.memory().numTensors;
     const two = await pretrainCleanParallel(args(l2), { workers: 2, backend: "cpu" });
     assert.equal(tf.memory().numTensors, n0 + Object.keys(init).length, "only the returned parameters remain");

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { pgd } from "../../attacks/pgd";
+import { pgdLastIterate } from "../../attacks/pgd";
 import { crossEntropy } from "../../attacks/losses";
 import { Defense } from "./types";
 
@@ -9,7 +9,7 @@ import { Defense } from "./types";
  */
 /** PGD on CE from a uniform random start, last iterate: the inner attack PGD-AT and MART share. */
 export const craftPgdCe: Defense["craft"] = (model, x, y, a) =>
-  pgd(model, x, y, { eps: a.eps, stepSize: a.stepSize, steps: a.steps, randomStart: true, restarts: 1, loss: "ce", keep: "last", rng: a.rng });
+  pgdLastIterate(model, x, y, { eps: a.eps, stepSize: a.stepSize, steps: a.steps, randomStart: true, restarts: 1, loss: "ce", rng: a.rng });
 
 export function pgdAt(): Defense {
   return {
