@@ -10,6 +10,8 @@ import type { RunState, RunSummary } from "../protocol/runs";
 import { Ctx } from "./ctx";
 import { RUN_COMMAND_STATES } from "./runCommandStates";
 import { newConfig } from "./newConfig";
+import { commandTitle, errorToast } from "./toastText";
+import { chooseConfig, configFileName, isConfigPath } from "./configChoice";
 
 export type Cmd = (...args: unknown[]) => Promise<unknown>;
 
@@ -28,7 +30,11 @@ function guarded(name: string, f: Cmd): Cmd {
     try {
       return await f(...args);
     } catch (e) {
-      void vscode.window.showErrorMessage(`HyperAT ${name}: ${describeError(e)}`);
+      const toast = errorToast(name, describeError(e));
+      const buttons = toast.detail ? ["Details"] : [];
+      void vscode.window.showErrorMessage(toast.text, ...buttons).then((pick) =>
+        pick && toast.detail && vscode.window.showErrorMessage(`HyperAT ${commandTitle(name)} failed`, { modal: true, detail: toast.detail }),
+      );
       return undefined;
     }
   };
@@ -70,35 +76,62 @@ async function pickRun(ctx: Ctx, arg: unknown, states: readonly RunState[], verb
 }
 
 export const selectConfig = (ctx: Ctx): Cmd => async (arg) => {
-  const uri = arg instanceof vscode.Uri ? arg : await pickConfig();
+  const uri = arg instanceof vscode.Uri ? arg : await pickConfig(ctx, true);
   if (!uri) return undefined;
   await ctx.setSelectedConfig(uri);
   void vscode.window.setStatusBarMessage(`HyperAT: selected ${vscode.workspace.asRelativePath(uri)}`, 3000);
   return uri;
 };
 
-async function pickConfig(): Promise<vscode.Uri | undefined> {
-  const files = await vscode.workspace.findFiles("**/*.hyperat.json", "**/{node_modules,.hyperat}/**", 200);
-  if (files.length === 0) {
-    void vscode.window.showInformationMessage("HyperAT: no *.hyperat.json in this workspace. Create one (the schema gives completion) and try again.");
+/** The config to act on (configChoice.ts): the argument, the active editor's config, the only
+ * one, or a pick. `ignoreActive` for Select Config, which always asks among several. */
+async function pickConfig(ctx: Ctx, ignoreActive = false, arg?: unknown): Promise<vscode.Uri | undefined> {
+  const explicit = arg instanceof vscode.Uri ? arg : undefined;
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const files = explicit || (!ignoreActive && isConfigPath(active?.fsPath))
+    ? []
+    : await vscode.workspace.findFiles("**/*.hyperat.json", "**/{node_modules,.hyperat}/**", 200);
+  const byPath = new Map(files.map((f) => [f.fsPath, f]));
+  const choice = await chooseConfig({
+    explicit: explicit?.fsPath,
+    activeEditor: ignoreActive ? undefined : active?.fsPath,
+    configs: files.map((f) => f.fsPath),
+    previous: ctx.selectedConfig?.fsPath,
+    pick: async (candidates) => (await vscode.window.showQuickPick(
+      candidates.map((c, i) => ({ label: vscode.workspace.asRelativePath(c), description: i === 0 && c === ctx.selectedConfig?.fsPath ? "last used" : undefined, path: c })),
+      { title: "HyperAT: config to train" },
+    ))?.path,
+  });
+  if (choice.kind === "none") {
+    if (choice.why === "no config") void vscode.window.showInformationMessage("HyperAT: no *.hyperat.json in this workspace. Create one (the schema gives completion) and try again.");
     return undefined;
   }
-  if (files.length === 1) return files[0];
-  const pick = await vscode.window.showQuickPick(
-    files.map((f) => ({ label: vscode.workspace.asRelativePath(f), uri: f })),
-    { title: "HyperAT: config to train" },
-  );
-  return pick?.uri;
+  if (explicit) return explicit;
+  if (choice.how === "active editor" && active) return active;
+  return byPath.get(choice.path) ?? vscode.Uri.file(choice.path);
 }
 
 export const startRun = (ctx: Ctx): Cmd => async (arg) => {
   if (!needWorkspace(ctx) || !needTrust("Starting a run")) return undefined;
-  const uri = arg instanceof vscode.Uri ? arg : ctx.selectedConfig ?? (await pickConfig());
+  const uri = await pickConfig(ctx, false, arg);
   if (!uri) return undefined;
-  if (!arg) await ctx.setSelectedConfig(uri);
-  const { runId } = await ctx.daemon.request(p.runStart, { configPath: uri.fsPath });
+  await ctx.setSelectedConfig(uri);
+  let runId: string;
+  try {
+    ({ runId } = await ctx.daemon.request(p.runStart, { configPath: uri.fsPath }));
+    ctx.configErrors?.clear(uri);
+  } catch (e) {
+    // A config the daemon rejects becomes a diagnostic at its JSON path (daemonConfigErrors.ts).
+    if (ctx.configErrors?.show(uri, e)) {
+      void vscode.window.showErrorMessage(`HyperAT: ${configFileName(uri.fsPath)} is not valid; see Problems.`, "Show Problems")
+        .then((pick) => pick && vscode.commands.executeCommand("workbench.actions.view.problems"));
+      return undefined;
+    }
+    throw e;
+  }
   ctx.explorer.scheduleRefresh();
-  void vscode.window.showInformationMessage(`HyperAT: started run ${runId}.`, "Open Dashboard").then((pick) => pick && vscode.commands.executeCommand("hyperat.openDashboard", runId));
+  void vscode.window.showInformationMessage(`HyperAT: started ${configFileName(uri.fsPath)} as ${runId}.`, "Open Dashboard")
+    .then((pick) => pick && vscode.commands.executeCommand("hyperat.openDashboard", runId));
   return runId;
 };
 

@@ -7,6 +7,7 @@ import { ConfigCodeLens } from "./codeLens";
 import { registerCommands } from "./commands";
 import { ConfigDecorations } from "./configDecorations";
 import { ConfigDiagnostics } from "./configDiagnostics";
+import { DaemonConfigErrors } from "./daemonConfigErrors";
 import { Ctx } from "./ctx";
 import { DaemonClient } from "./daemonClient";
 import { DASHBOARD_VIEW_TYPE, DashboardPanels } from "./dashboardPanel";
@@ -57,6 +58,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
   const c = new Ctx(context, log, folder, daemon, explorer, statusBar, dashboards);
   const decorations = new ConfigDecorations(reader, () => c.settings.decorationsEnabled);
   const lenses = new ConfigCodeLens(reader);
+  c.configErrors = new DaemonConfigErrors();
   // Decorations re-read the latest run's metrics; during training the tree changes several
   // times a second, so follow it at most every couple of seconds.
   const followTree = throttle(2000, () => {
@@ -69,6 +71,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     dashboards,
     decorations,
     new ConfigDiagnostics(),
+    c.configErrors,
     vscode.window.registerTreeDataProvider("hyperat.runs", explorer),
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, dashboards),
     vscode.languages.registerCodeLensProvider({ pattern: "**/*.hyperat.json" }, lenses),
