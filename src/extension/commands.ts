@@ -11,6 +11,7 @@ import { Ctx } from "./ctx";
 import { RUN_COMMAND_STATES } from "./runCommandStates";
 import { newConfig } from "./newConfig";
 import { commandTitle, errorToast } from "./toastText";
+import { pausedNotice, runTitle } from "./runNotices";
 import { chooseConfig, configFileName, isConfigPath } from "./configChoice";
 
 export type Cmd = (...args: unknown[]) => Promise<unknown>;
@@ -69,7 +70,7 @@ async function pickRun(ctx: Ctx, arg: unknown, states: readonly RunState[], verb
   }
   if (candidates.length === 1) return candidates[0];
   const pick = await vscode.window.showQuickPick(
-    candidates.map((r) => ({ label: r.id, description: `${r.state} · step ${r.step}/${r.totalSteps}`, detail: r.configPath, run: r })),
+    candidates.map((r) => ({ label: runTitle(r), description: `${r.state} · step ${r.step}/${r.totalSteps}`, detail: `${r.id} · ${r.configPath}`, run: r })),
     { title: `HyperAT: run to ${verb}` },
   );
   return pick?.run;
@@ -142,8 +143,16 @@ const control = (method: typeof p.runPause | typeof p.runResume | typeof p.runSt
     if (verb === "resume" ? !needTrust("Resuming a run") : !needTrust(`${verb === "pause" ? "Pausing" : "Stopping"} a run`, "writes to the run folder")) return undefined;
     const run = await pickRun(ctx, arg, states, verb);
     if (!run) return undefined;
+    if (verb === "pause") ctx.pausesAwaited.add(run.id);
     const summary = await ctx.daemon.request(method, { runId: run.id });
     ctx.explorer.scheduleRefresh();
+    if (verb === "pause") {
+      // Feedback at once: the pause lands at the next step boundary, with a checkpoint; the
+      // `paused` status then raises a notice (runNoticesUi.ts).
+      if (summary.state === "pausing") void vscode.window.setStatusBarMessage(`$(loading~spin) HyperAT: pausing ${runTitle(summary)} at the end of step ${summary.step + 1}…`, 10_000);
+      else ctx.pausesAwaited.delete(run.id);
+      if (summary.state === "paused") void vscode.window.showInformationMessage(pausedNotice(summary, summary.step).text);
+    }
     return summary;
   };
 

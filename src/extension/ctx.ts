@@ -11,6 +11,7 @@ import type { StatusBar } from "./statusBar";
 import type { TreeNodeModel } from "./runTree";
 import type { ProgressTracker } from "./progressTracker";
 import type { DaemonConfigErrors } from "./daemonConfigErrors";
+import { RunWatch } from "./runWatch";
 
 const SELECTED_CONFIG_KEY = "hyperat.selectedConfig";
 
@@ -50,6 +51,12 @@ export class Ctx {
 
   /** The daemon's progress notifications mapped onto progress UI (set by extension.ts). */
   progress?: ProgressTracker;
+
+  /** Early warnings per run (flat loss, base model near chance) from the daemon's stream. */
+  readonly watch = new RunWatch();
+
+  /** Runs whose pause this window asked for: their `paused` status raises a notice. */
+  readonly pausesAwaited = new Set<string>();
 
   /** The daemon's config errors as diagnostics (set by extension.ts). */
   configErrors?: DaemonConfigErrors;

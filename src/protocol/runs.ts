@@ -94,6 +94,21 @@ export function describeBest(b: BestRecord): string {
   return `${(100 * b.worstCaseRobustAccuracy).toFixed(1)}% (${b.target}, ${b.split} ${b.attack}, step ${b.step})`;
 }
 
+/** The base model's clean accuracy, measured before tuning starts: after clean pretraining or on
+ * loading a model file (issue 16 item 2). Chance is 1/numClasses; near chance is judged by
+ * src/protocol/trainingChecks.ts isNearChance. */
+export interface BaseModelRecord {
+  /** Where the weights came from: a model file, the pretraining cache, "random init". */
+  source: string;
+  cleanAccuracy: number;
+  /** Validation images measured. */
+  n: number;
+  numClasses: number;
+  nearChance: boolean;
+  /** What to change when it is near chance. */
+  hint?: string;
+}
+
 /** One merge of the per-defense LoRAs into a plain ViT. */
 export interface MergeRecord {
   strategy: MergeStrategy;
@@ -116,6 +131,7 @@ export type MetricsLine = { time: string } & (
   | ({ kind: "loraNorms" } & LoraNormsSnapshot)
   | ({ kind: "validation" } & EvaluationRecord)
   | { kind: "log"; level: "info" | "warn" | "error"; message: string }
+  | ({ kind: "baseModel" } & BaseModelRecord)
   | { kind: "state"; state: RunState; step: number; message?: string }
   /** The run restarted from the checkpoint at `fromStep`: step events after it, written
    * before this line, belong to a lost attempt and are superseded. */
@@ -185,6 +201,8 @@ export interface RunDetail extends RunSummary {
   /** Validation and evaluation results, oldest first. */
   evaluations: EvaluationRecord[];
   merges: MergeRecord[];
+  /** The base model's clean accuracy before tuning; absent for runs from before it was measured. */
+  baseModel?: BaseModelRecord;
   /** How many steps sampled each defense so far. */
   sampledCounts: Record<string, number>;
   artifacts: RunArtifacts;
