@@ -2,7 +2,7 @@
 // training engine (src/core/train via src/daemon/hyperatEngine.ts). The daemon never touches
 // tensors; it drives a TrainSession one step at a time and persists what it emits.
 import type { BackendRequest } from "../core/backend/names";
-import type { BaseModelRecord, CheckpointRef, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
+import type { BaseModelRecord, CheckpointRef, MergeObjective, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
 import type { CancelSignal } from "./cancelFlag";
 export type { CancelSignal };
 
@@ -43,6 +43,8 @@ export interface MergeOutcome {
   modelPath: string;
   /** Adaptive merging's λ: one value per layer for each defense. */
   lambdas?: Record<string, number[]>;
+  /** Adaptive merging's objective before and after, with the steps run. */
+  objective?: MergeObjective;
   evaluation?: unknown;
   /** The training step of the checkpoint merged. */
   step?: number;

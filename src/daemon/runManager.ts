@@ -596,6 +596,7 @@ export class RunManager {
         strategy,
         modelPath: out.modelPath,
         ...(out.lambdas ? { lambdas: out.lambdas } : {}),
+        ...(out.objective ? { objective: out.objective } : {}),
         from,
         ...(out.step !== undefined ? { step: out.step } : {}),
         time: new Date().toISOString(),

@@ -307,7 +307,7 @@ export function summarizeMetrics(lines: MetricsLine[], target = "uniform"): Metr
         validations = validations.filter((s) => s.step <= l.fromStep);
         break;
       case "merge":
-        merges.push({ strategy: l.strategy, modelPath: l.modelPath, lambdas: l.lambdas, time: l.time });
+        merges.push({ strategy: l.strategy, modelPath: l.modelPath, lambdas: l.lambdas, ...(l.objective ? { objective: l.objective } : {}), time: l.time });
         break;
       case "evaluationReport":
         if (Array.isArray(l.records)) evaluated.push(...l.records);

@@ -44,8 +44,11 @@ function fractionFact(root: Node, path: string[]): ConfigFact | undefined {
 function trainableFact(root: Node, inputs: ConfigFactInputs): ConfigFact[] {
   if (inputs.trainableParams === undefined) return [];
   const method = findNodeAtLocation(root, ["method"])?.value ?? "hyperat";
-  const share = inputs.totalParams ? ` (${((100 * inputs.trainableParams) / inputs.totalParams).toFixed(2)}% of ${compactCount(inputs.totalParams)})` : "";
-  const text = `trainable: ${compactCount(inputs.trainableParams)} params${share}`;
+  // "220K params (148.72% of 148K)" read like a bug: a hypernetwork can be larger than the
+  // backbone it tunes. Say which part trains and which stays frozen (issue 16 item 8).
+  const what = method === "hyperat" ? "hypernetwork + head" : method === "lora-at" ? "LoRA + head" : "all weights";
+  const frozen = inputs.totalParams && method !== "full-at" ? `; backbone ${compactCount(inputs.totalParams)} frozen` : "";
+  const text = `${what} ${compactCount(inputs.trainableParams)} trainable${frozen}`;
   // The count belongs to the block that defines the trainable part for this method.
   const key = method === "hyperat" ? "hypernet" : method === "lora-at" ? "lora" : "method";
   const offset = keyOffset(root, [key]) ?? keyOffset(root, ["method"]) ?? keyOffset(root, ["lora"]);

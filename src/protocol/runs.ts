@@ -109,6 +109,16 @@ export interface BaseModelRecord {
   hint?: string;
 }
 
+export interface MergeObjective {
+  /** "adversarial-ce" or "entropy" (merge.objective). */
+  kind: string;
+  /** At λ = 1/K (the first step). */
+  before: number;
+  /** At the last λ step. */
+  after: number;
+  steps: number;
+}
+
 /** One merge of the per-defense LoRAs into a plain ViT. */
 export interface MergeRecord {
   strategy: MergeStrategy;
@@ -116,6 +126,9 @@ export interface MergeRecord {
   modelPath: string;
   /** Adaptive merging's λ per defense, one value per layer. */
   lambdas?: Record<string, number[]>;
+  /** Adaptive merging's objective (e.g. adversarial CE on the val split) at its first and last λ
+   * step, and how many steps ran: the evidence that the merge moved λ (issue 16 item 5). */
+  objective?: MergeObjective;
   /** The checkpoint merged ("latest", "best", "step-N") and its training step. */
   from?: CheckpointRef;
   step?: number;

@@ -24,6 +24,8 @@ export type HostToWebviewMessage =
 /** What the dashboard header shows while an operation of the run is in progress. */
 export interface OperationProgress {
   title: string;
+  /** prepare, validate, merge or evaluate (src/protocol/methods.ts ProgressOperation). */
+  operation?: string;
   message?: string;
   /** 0..100 */
   percentage?: number;
@@ -114,7 +116,8 @@ export function isHostToWebviewMessage(v: unknown): v is HostToWebviewMessage {
       return isMergeRecord(v.merge);
     case "progress":
       return v.progress === null || (isObj(v.progress) && isStr(v.progress.title) && typeof v.progress.cancellable === "boolean" &&
-        (v.progress.message === undefined || isStr(v.progress.message)) && (v.progress.percentage === undefined || isNum(v.progress.percentage)));
+        (v.progress.message === undefined || isStr(v.progress.message)) && (v.progress.percentage === undefined || isNum(v.progress.percentage)) &&
+        (v.progress.operation === undefined || isStr(v.progress.operation)));
     default:
       return false;
   }

@@ -29,12 +29,15 @@ describe("configFacts", () => {
   });
 
   test("trainable count goes on the hypernet line for hyperat and on the lora line for lora-at", () => {
-    const h = configFacts(doc, { trainableParams: 45210, totalParams: 4_521_000 }).find((f) => f.text.startsWith("trainable"));
-    assert.equal(h?.text, "trainable: 45.2K params (1.00% of 4.52M)");
+    const h = configFacts(doc, { trainableParams: 45210, totalParams: 4_521_000 }).find((f) => f.text.includes("trainable"));
+    assert.equal(h?.text, "hypernetwork + head 45.2K trainable; backbone 4.52M frozen");
     assert.equal(lineOf(h!.offset), 8);
-    const l = configFacts(doc.replace('"hyperat"', '"lora-at"'), { trainableParams: 1000 }).find((f) => f.text.startsWith("trainable"));
+    const l = configFacts(doc.replace('"hyperat"', '"lora-at"'), { trainableParams: 1000 }).find((f) => f.text.includes("trainable"));
     assert.equal(lineOf(l!.offset), 9);
-    assert.equal(l?.text, "trainable: 1.00K params");
+    assert.equal(l?.text, "LoRA + head 1.00K trainable");
+    // Larger than the backbone is no percentage over 100 any more.
+    const big = configFacts(doc, { trainableParams: 220_000, totalParams: 148_000 }).find((f) => f.text.includes("trainable"));
+    assert.equal(big?.text, "hypernetwork + head 220K trainable; backbone 148K frozen");
   });
 
   test("each defense entry gets the latest run's sampled share and last robust accuracy", () => {

@@ -168,7 +168,7 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
       const t = await decorationTexts(page);
       return t.some((s) => s.includes("eps = 0.03137")) && t.some((s) => s.includes("sampled")) ? t : undefined;
     }, 30_000);
-    assert.ok(texts.some((s) => /trainable: [\d.]+K params/.test(s)), texts.join(" | "));
+    assert.ok(texts.some((s) => /hypernetwork \+ head [\d.]+K trainable; backbone [\d.]+K frozen/.test(s)), texts.join(" | "));
     await page.locator(".part.editor").screenshot({ path: join(shots, "config.png") });
   });
 
