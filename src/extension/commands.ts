@@ -12,6 +12,7 @@ import { RUN_COMMAND_STATES } from "./runCommandStates";
 import { newConfig } from "./newConfig";
 import { commandTitle, errorToast } from "./toastText";
 import { pausedNotice, runTitle } from "./runNotices";
+import { removeRun, type RemovalMode } from "./runRemoval";
 import { chooseConfig, configFileName, isConfigPath } from "./configChoice";
 
 export type Cmd = (...args: unknown[]) => Promise<unknown>;
@@ -282,6 +283,35 @@ export const revealRunFolder = (ctx: Ctx): Cmd => async (arg) => {
   return undefined;
 };
 
+/** Delete Run (asks first) and Archive Run: one run folder, settled runs only (runRemoval.ts). */
+const removeRunCommand = (mode: RemovalMode) => (ctx: Ctx): Cmd => async (arg) => {
+  if (!needWorkspace(ctx) || !needTrust(mode === "delete" ? "Deleting a run" : "Archiving a run", "changes the runs folder")) return undefined;
+  const run = await pickRun(ctx, arg, RUN_COMMAND_STATES.remove, mode);
+  if (!run) return undefined;
+  if (mode === "delete") {
+    const go = await vscode.window.showWarningMessage(
+      `Delete run ${runTitle(run)}?`,
+      { modal: true, detail: `This removes ${run.dir} (checkpoints, adapters, merged models, reports) and nothing else. It cannot be undone; Archive Run keeps it under .hyperat/archive instead.` },
+      "Delete",
+    );
+    if (go !== "Delete") return undefined;
+  }
+  const where = await removeRun(ctx.runsDir!, run.id, mode);
+  forgetRun(ctx, run.id);
+  void vscode.window.setStatusBarMessage(mode === "delete" ? `HyperAT: deleted ${runTitle(run)}` : `HyperAT: archived ${runTitle(run)} to ${vscode.workspace.asRelativePath(where)}`, 5000);
+  return where;
+};
+
+/** The run is gone from the runs folder: drop what the window holds about it. */
+function forgetRun(ctx: Ctx, runId: string): void {
+  ctx.watch.forget(runId);
+  ctx.dashboards.close(runId);
+  ctx.explorer.refresh();
+}
+
+export const deleteRun = removeRunCommand("delete");
+export const archiveRun = removeRunCommand("archive");
+
 export const refreshRuns = (ctx: Ctx): Cmd => async () => ctx.explorer.refresh();
 
 export const restartDaemon = (ctx: Ctx): Cmd => async () => {
@@ -297,7 +327,7 @@ export const showLogs = (ctx: Ctx): Cmd => async () => ctx.log.show(true);
 /** Command id (without "hyperat.") -> factory; extension.ts registers them all. */
 export const COMMANDS: Record<string, (ctx: Ctx) => Cmd> = {
   selectConfig, newConfig, startRun, pauseRun, resumeRun, stopRun, takeOverRun, cancelOperation, mergeRun, evaluateRun,
-  openDashboard, openReport, revealRunFolder, refreshRuns, restartDaemon, showLogs,
+  openDashboard, openReport, revealRunFolder, archiveRun, deleteRun, refreshRuns, restartDaemon, showLogs,
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

@@ -3,7 +3,7 @@
 import * as vscode from "vscode";
 import { validateConfig } from "../core/config/validate";
 import type { RunDetail } from "../protocol/runs";
-import { configFacts, type ConfigFactInputs } from "./configFacts";
+import { configFacts, runForDecorations, type ConfigFactInputs } from "./configFacts";
 import { defenseFacts } from "./runTree";
 import type { RunReader } from "./runExplorer";
 import { countTrainable } from "./trainableParams";
@@ -36,8 +36,8 @@ export class ConfigDecorations implements vscode.Disposable {
 
   private async latestRun(configPath: string): Promise<RunDetail | undefined> {
     const runs = await this.reader.listRuns().catch(() => []);
-    const mine = runs.filter((r) => r.configPath === configPath).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    return mine.length ? this.reader.readRun(mine[0].id).catch(() => undefined) : undefined;
+    const run = runForDecorations(runs, configPath);
+    return run ? this.reader.readRun(run.id).catch(() => undefined) : undefined;
   }
 
   private async render(editor: vscode.TextEditor): Promise<void> {

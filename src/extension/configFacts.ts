@@ -6,6 +6,7 @@
 import { parseTree, findNodeAtLocation, type Node } from "jsonc-parser/lib/esm/main.js";
 import { parseFraction } from "../core/config/fraction";
 import { compactCount, percent } from "./format";
+import type { RunSummary } from "../protocol/runs";
 
 export interface ConfigFact {
   /** Offset in the document of the key whose line gets the fact. */
@@ -71,6 +72,14 @@ function defenseFacts(root: Node, inputs: ConfigFactInputs): ConfigFact[] {
     out.push({ offset, text: `sampled ${percent(facts.share, 0)}${robust}` });
   });
   return out;
+}
+
+/** The run whose facts decorate a config: the newest completed run of it, else the newest with a
+ * validation (a best), else the newest. A stopped 1-step run no longer becomes "the latest run"
+ * with sampled 100% / 0% / 0% and no robust numbers (issue 16 item 7). */
+export function runForDecorations<R extends Pick<RunSummary, "configPath" | "createdAt" | "state" | "best">>(runs: readonly R[], configPath: string): R | undefined {
+  const mine = runs.filter((r) => r.configPath === configPath).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return mine.find((r) => r.state === "completed") ?? mine.find((r) => r.best) ?? mine[0];
 }
 
 /** All facts for a document; an unparsable document yields none. */

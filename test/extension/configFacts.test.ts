@@ -1,6 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { configFacts } from "../../src/extension/configFacts";
+import { configFacts, runForDecorations } from "../../src/extension/configFacts";
+import type { RunState } from "../../src/protocol/runs";
 import { compactCount, percent } from "../../src/extension/format";
 import { defenseFacts } from "../../src/extension/runTree";
 
@@ -74,4 +75,24 @@ test("compactCount", () => {
   assert.equal(compactCount(999), "999");
   assert.equal(compactCount(1_234_567), "1.23M");
   assert.equal(compactCount(86_000_000_000), "86.0B");
+});
+
+describe("runForDecorations", () => {
+  const run = (id: string, createdAt: string, state: RunState, best?: boolean) => ({
+    id, configPath: "/ws/a.hyperat.json", createdAt, state,
+    best: best ? { target: "uniform", split: "val" as const, attack: "pgd-10", step: 5, worstCaseRobustAccuracy: 0.3, cleanAccuracy: 0.6 } : undefined,
+  });
+
+  test("the newest completed run wins over a newer accidental stopped one", () => {
+    const runs = [run("old-done", "2026-12-01T10:00:00Z", "completed", true), run("accident", "2026-12-02T10:00:00Z", "stopped"), run("other", "2026-12-03T00:00:00Z", "completed")];
+    runs[2].configPath = "/ws/b.hyperat.json";
+    assert.equal(runForDecorations(runs, "/ws/a.hyperat.json")?.id, "old-done");
+  });
+
+  test("without a completed run: the newest with a best, else the newest; none for another config", () => {
+    const runs = [run("best", "2026-12-01T10:00:00Z", "paused", true), run("new", "2026-12-02T10:00:00Z", "stopped")];
+    assert.equal(runForDecorations(runs, "/ws/a.hyperat.json")?.id, "best");
+    assert.equal(runForDecorations([runs[1]], "/ws/a.hyperat.json")?.id, "new");
+    assert.equal(runForDecorations(runs, "/ws/c.hyperat.json"), undefined);
+  });
 });
