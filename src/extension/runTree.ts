@@ -140,12 +140,19 @@ export function groupChildren(detail: RunDetail, key: GroupKey): TreeNodeModel[]
   const files = detail.artifacts[key];
   return files.map((rel) => ({
     id: `run:${detail.id}/${key}/${rel}`,
-    label: rel.split("/").pop() ?? rel,
-    description: rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : undefined,
+    ...(key === "merged" ? mergedLabel(rel) : { label: rel.split("/").pop() ?? rel, description: rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : undefined }),
     icon: key === "reports" ? "file-text" : "file-binary",
     contextValue: key === "reports" ? "hyperat.report" : "hyperat.file",
     collapsible: "none",
     runId: detail.id,
     file: join(detail.dir, rel),
   }));
+}
+
+/** A merged model's row says which strategy it holds (issue 16 item 5): merged/<strategy>/model.safetensors,
+ * or an older run's merged/model-<strategy>.safetensors. */
+export function mergedLabel(rel: string): { label: string; description?: string } {
+  const m = /^merged\/(?:([^/]+)\/model\.safetensors|model-([^/]+)\.safetensors)$/.exec(rel);
+  const strategy = m?.[1] ?? m?.[2];
+  return strategy ? { label: `${strategy} merge`, description: rel } : { label: rel.split("/").pop() ?? rel, description: rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : undefined };
 }

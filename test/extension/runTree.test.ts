@@ -1,7 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import type { RunDetail, RunSummary } from "../../src/protocol/runs";
-import { defenseFacts, groupChildren, runDescription, runGroups, runNode, shortTime } from "../../src/extension/runTree";
+import { defenseFacts, groupChildren, mergedLabel, runDescription, runGroups, runNode, shortTime } from "../../src/extension/runTree";
 
 const summary: RunSummary = {
   id: "20261126-104455-demo-3f9a",
@@ -104,6 +104,13 @@ describe("runTree", () => {
     const [report] = groupChildren(detail, "reports");
     assert.equal(report.contextValue, "hyperat.report");
     assert.equal(report.file, `${summary.dir}/report.md`);
+  });
+
+  test("merged model rows name the strategy they hold", () => {
+    assert.deepEqual(mergedLabel("merged/adaptive/model.safetensors"), { label: "adaptive merge", description: "merged/adaptive/model.safetensors" });
+    assert.deepEqual(mergedLabel("merged/model-uniform.safetensors"), { label: "uniform merge", description: "merged/model-uniform.safetensors" });
+    assert.deepEqual(mergedLabel("merged/model.safetensors"), { label: "model.safetensors", description: "merged" });
+    assert.equal(groupChildren(detail, "merged")[0].label, "model.safetensors");
   });
 
   test("ids are unique across the whole tree", () => {
