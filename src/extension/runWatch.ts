@@ -25,12 +25,6 @@ export class RunWatch {
     this.base.set(runId, record);
   }
 
-  /** Seeds a run from its folder (the dashboard's or reader's detail) when the extension starts late. */
-  seed(runId: string, series: ReadonlyArray<{ step: number; loss: number }>, base?: BaseModelRecord): void {
-    if (!this.losses.has(runId)) this.losses.set(runId, series.map((m) => ({ step: m.step, loss: m.loss })));
-    if (base && !this.base.has(runId)) this.base.set(runId, base);
-  }
-
   /** Short warnings for the run's row, status bar and notices; empty when all looks fine. */
   warnings(runId: string): string[] {
     const out: string[] = [];
