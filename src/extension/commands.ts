@@ -312,6 +312,35 @@ function forgetRun(ctx: Ctx, runId: string): void {
 export const deleteRun = removeRunCommand("delete");
 export const archiveRun = removeRunCommand("archive");
 
+/** The file of a Runs tree file row (checkpoint, adapter, merged model, report). */
+function fileOf(arg: unknown): string | undefined {
+  const f = arg && typeof arg === "object" ? (arg as { file?: unknown }).file : undefined;
+  return typeof f === "string" ? f : undefined;
+}
+
+export const copyPath = (): Cmd => async (arg) => {
+  const file = fileOf(arg);
+  if (!file) {
+    void vscode.window.showInformationMessage("HyperAT: Copy Path copies the path of a file row in the Runs tree (a checkpoint, adapter or merged model): right-click one.");
+    return undefined;
+  }
+  await vscode.env.clipboard.writeText(file);
+  void vscode.window.setStatusBarMessage(`HyperAT: copied ${file}`, 3000);
+  return file;
+};
+
+export const revealFile = (): Cmd => async (arg) => {
+  const file = fileOf(arg);
+  if (!file) {
+    void vscode.window.showInformationMessage("HyperAT: Reveal File shows a file row of the Runs tree in the Explorer: right-click one.");
+    return undefined;
+  }
+  const uri = vscode.Uri.file(file);
+  if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand("revealInExplorer", uri);
+  else await vscode.commands.executeCommand("revealFileInOS", uri);
+  return undefined;
+};
+
 export const refreshRuns = (ctx: Ctx): Cmd => async () => ctx.explorer.refresh();
 
 export const restartDaemon = (ctx: Ctx): Cmd => async () => {
@@ -327,7 +356,7 @@ export const showLogs = (ctx: Ctx): Cmd => async () => ctx.log.show(true);
 /** Command id (without "hyperat.") -> factory; extension.ts registers them all. */
 export const COMMANDS: Record<string, (ctx: Ctx) => Cmd> = {
   selectConfig, newConfig, startRun, pauseRun, resumeRun, stopRun, takeOverRun, cancelOperation, mergeRun, evaluateRun,
-  openDashboard, openReport, revealRunFolder, archiveRun, deleteRun, refreshRuns, restartDaemon, showLogs,
+  openDashboard, openReport, revealRunFolder, archiveRun, deleteRun, copyPath, revealFile, refreshRuns, restartDaemon, showLogs,
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {
