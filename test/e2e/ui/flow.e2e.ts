@@ -232,7 +232,9 @@ describe("HyperAT as a person uses it", { timeout: 600_000 }, () => {
 
   step('"eps": "9/0" is squiggled as an error', async () => {
     const cfg = JSON.parse(readFileSync(join(workspace, "two.hyperat.json"), "utf8")) as { attack: Record<string, unknown> };
-    writeFileSync(join(workspace, "two.hyperat.json"), JSON.stringify({ ...cfg, attack: { ...cfg.attack, eps: "9/0" } }, null, 2) + "\n");
+    // The attack block first, so the squiggled line is on screen (and in the screenshot).
+    const { attack, ...rest } = cfg;
+    writeFileSync(join(workspace, "two.hyperat.json"), JSON.stringify({ attack: { ...attack, eps: "9/0" }, ...rest }, null, 2) + "\n");
     await openFile("two.hyperat.json");
     await waitFor("an error squiggle in the config editor", async () => (await page.locator(".part.editor .monaco-editor .squiggly-error").count()) > 0, 30_000);
     await page.locator(".part.editor").screenshot({ path: join(shots, "eps-error.png") });
