@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import { validateConfig } from "../core/config/validate";
 import type { RunDetail } from "../protocol/runs";
 import { configFacts, runForDecorations, type ConfigFactInputs } from "./configFacts";
+import { runTitle } from "./runNotices";
 import { defenseFacts } from "./runTree";
 import type { RunReader } from "./runExplorer";
 import { countTrainable } from "./trainableParams";
@@ -55,7 +56,8 @@ export class ConfigDecorations implements vscode.Disposable {
       // invalid or half-typed config: the schema squiggles it; decorate what we can
     }
     const run = await this.latestRun(doc.uri.fsPath);
-    if (run) inputs.latestRun = { id: run.id, defenses: defenseFacts(run) };
+    // "latest run demo · 14:27, completed": the id is long and says less (issue 16 item 8).
+    if (run) inputs.latestRun = { id: `${runTitle(run)}, ${run.state}`, defenses: defenseFacts(run) };
     if (doc.version !== editor.document.version) return;
     const options = configFacts(text, inputs).map((f) => {
       const line = doc.lineAt(doc.positionAt(f.offset).line);
