@@ -5,11 +5,14 @@ import type { Chart as ChartType, Plugin } from "chart.js" with { "resolution-mo
 import type { RunDetail, StepMetric } from "../src/protocol/runs";
 import { isHostToWebviewMessage, type HostToWebviewMessage, type OperationProgress, type WebviewAction, type WebviewToHostMessage } from "../src/protocol/webview";
 import { actionEnabled } from "./actions";
-import { accuracyCurves, bestPoints, lambdaHeatmap, lossCurves, lrCurve, normsHeatmap, samplingShares, scale01, trainAccuracyCurves, type Heatmap, type Series } from "./series";
+import { accuracyCurves, bestPoints, lossCurves, lrCurve, normsHeatmap, samplingShares, scale01, trainAccuracyCurves, type Heatmap, type Series } from "./series";
 import { lineDatasets, lineOptions, type AxisChoice } from "./chartOptions";
 import { countSampled, foldHistory, mergeRecent } from "./history";
 import { EXAMPLES_CSS, renderExamples } from "./examples";
 import type { ExampleStrip } from "../src/protocol/webview";
+import { formatDeviation, lambdaCaption, lambdaView } from "./lambdaView";
+import { phaseText, runPhase } from "../src/protocol/runPhase";
+import { flatLoss, flatLossText } from "../src/protocol/trainingChecks";
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewToHostMessage): void; setState(s: { runId: string }): void };
 const vscode = acquireVsCodeApi();
@@ -60,13 +63,17 @@ function layout(): void {
     table.heat th { font-weight: normal; opacity: .8; }
     .actions { display: flex; gap: 6px; flex-wrap: wrap; }
     .controls { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; width: 100%; }
-    #history { opacity: .7; }${EXAMPLES_CSS}`;
+    #history { opacity: .7; }
+    .warnings { color: var(--vscode-editorWarning-foreground); }
+    #base-model { opacity: .8; }${EXAMPLES_CSS}`;
   const header = el("header");
   header.append(
     el("h2", { id: "title" }, document.body.dataset.runId ?? "run"),
     el("vscode-badge", { id: "state" }, "…"),
     el("span", { id: "progress" }),
     el("span", { id: "operation" }),
+    el("span", { id: "base-model" }),
+    el("span", { id: "warnings", class: "warnings" }),
   );
   const actions = el("div", { class: "actions" });
   const buttons: Array<[string, WebviewToHostMessage]> = [
@@ -120,7 +127,7 @@ function layout(): void {
   const norms = el("div");
   norms.append(el("input", { id: "norms-step", type: "range", min: "0", max: "0", value: "0" }), el("span", { id: "norms-label" }), el("div", { id: "norms-table" }));
   card("norms", "Per-layer LoRA norms ‖ΔW‖ (layers × defenses)", norms);
-  card("lambdas", "Adaptive merge λ (blocks × defenses)", el("div", { id: "lambdas-table" }, ""));
+  card("lambdas", "Adaptive merge: λ − 1/K per block and defense (0 = uniform)", el("div", { id: "lambdas-table" }, ""));
   card("examples", "Adversarial examples of the last evaluation", el("div", { id: "examples-strip" }));
   app.append(style, header, grid);
   (document.getElementById("norms-step") as HTMLInputElement).addEventListener("input", () => renderNorms());
@@ -145,7 +152,7 @@ function lineChart(id: string, series: Series[], axis: AxisChoice = {}): void {
   charts.set(id, new Chart(canvas, { type: "line", data: { datasets }, options: lineOptions(theme, axis) }));
 }
 
-function heatTable(h: Heatmap, digits: number): HTMLTableElement {
+function heatTable(h: Heatmap, digits: number, texts?: string[][]): HTMLTableElement {
   const table = el("table", { class: "heat" });
   const head = el("tr");
   head.append(el("th"), ...h.cols.map((c) => el("th", {}, c)));
@@ -154,8 +161,8 @@ function heatTable(h: Heatmap, digits: number): HTMLTableElement {
   h.rows.forEach((r, i) => {
     const tr = el("tr");
     tr.append(el("th", {}, r));
-    for (const v of h.values[i]) {
-      const td = el("td", {}, Number.isFinite(v) ? v.toFixed(digits) : "–");
+    for (const [j, v] of h.values[i].entries()) {
+      const td = el("td", {}, texts?.[i]?.[j] ?? (Number.isFinite(v) ? v.toFixed(digits) : "–"));
       td.style.background = `color-mix(in srgb, ${hot} ${Math.round(scale01(v, h.min, h.max) * 85)}%, transparent)`;
       tr.append(td);
     }
@@ -182,17 +189,35 @@ function renderNorms(): void {
 
 function renderLambdas(): void {
   const box = document.getElementById("lambdas-table")!;
-  const h = lambdaHeatmap(detail?.merges ?? []);
-  box.replaceChildren(h ? heatTable(h, 3) : el("p", { class: "empty" }, "No adaptive merge yet: merge the run with the adaptive strategy to see λ per block and defense."));
+  const v = lambdaView(detail?.merges ?? []);
+  if (!v) {
+    box.replaceChildren(el("p", { class: "empty" }, "No adaptive merge yet: merge the run with the adaptive strategy to see λ per block and defense."));
+    return;
+  }
+  // Colour by |deviation| so a merge that moved λ stands out; the caption says by how much.
+  const table = heatTable({ rows: v.rows, cols: v.cols, values: v.deviation.map((r) => r.map(Math.abs)), min: 0, max: v.maxAbs }, 4, v.deviation.map((r) => r.map(formatDeviation)));
+  box.replaceChildren(table, el("p", { id: "lambdas-caption" }, lambdaCaption(v)));
 }
 
 function renderHeader(): void {
   if (!detail) return;
   document.getElementById("title")!.textContent = `${detail.name} · ${detail.id}`;
   document.getElementById("state")!.textContent = detail.state;
-  document.getElementById("progress")!.textContent = `step ${detail.step}/${detail.totalSteps}${detail.message ? ` · ${detail.message}` : ""}`;
+  // The phase (pretraining n/N, training n/N, validating, merging %, ...) with the step when settled.
+  const phase = runPhase(detail, operation ?? undefined);
+  const phaseLine = phase.kind === "settled" || phase.kind === "pausing" ? `${phaseText(phase)} · step ${detail.step}/${detail.totalSteps}` : phaseText(phase);
+  document.getElementById("progress")!.textContent = `${phaseLine}${detail.message ? ` · ${detail.message}` : ""}`;
+  const b0 = detail.baseModel;
+  document.getElementById("base-model")!.textContent = b0 ? `base model ${(100 * b0.cleanAccuracy).toFixed(1)}% clean (chance ${Number((100 / b0.numClasses).toFixed(1))}%)` : "";
+  const warnings = [...(b0?.nearChance ? [`base model near chance${b0.hint ? `: ${b0.hint}` : ""}`] : [])];
+  const flat = flatLoss(steps);
+  if (flat) warnings.push(flatLossText(flat));
+  document.getElementById("warnings")!.textContent = warnings.map((w) => `⚠ ${w}`).join(" · ");
+  const hasReport = detail.artifacts.reports.length > 0;
   for (const b of Array.from(document.querySelectorAll<HTMLElement>("vscode-button[data-action]"))) {
-    const on = actionEnabled(b.dataset.action as WebviewAction, detail.state);
+    const action = b.dataset.action as WebviewAction;
+    // "Open report" before any report exists only led to a "no report yet" toast.
+    const on = actionEnabled(action, detail.state) && (action !== "openReport" || hasReport);
     if (on) b.removeAttribute("disabled");
     else b.setAttribute("disabled", "");
   }
@@ -234,6 +259,7 @@ function apply(m: HostToWebviewMessage): void {
   if (m.type === "progress") {
     operation = m.progress;
     renderOperation();
+    renderHeader();
     return;
   }
   if (m.type === "examples") {

@@ -2,16 +2,20 @@
 // training engine (src/core/train via src/daemon/hyperatEngine.ts). The daemon never touches
 // tensors; it drives a TrainSession one step at a time and persists what it emits.
 import type { BackendRequest } from "../core/backend/names";
-import type { CheckpointRef, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
+import type { BaseModelRecord, CheckpointRef, MergeObjective, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
 import type { CancelSignal } from "./cancelFlag";
 export type { CancelSignal };
 
-/** What a session reports while it trains; each event becomes one metrics.jsonl line. */
+/** What a session reports while it trains; each event but "validating" becomes one metrics.jsonl line. */
 export type TrainEvent =
   | ({ kind: "step" } & StepMetric)
   | ({ kind: "loraNorms" } & LoraNormsSnapshot)
   | ({ kind: "validation" } & EvaluationRecord)
-  | { kind: "log"; level: "info" | "warn" | "error"; message: string };
+  | { kind: "log"; level: "info" | "warn" | "error"; message: string }
+  /** The base model's clean accuracy (once, before the first step of a fresh run). */
+  | ({ kind: "baseModel" } & BaseModelRecord)
+  /** A periodic validation starts; it ends with the step's "validation" events. */
+  | { kind: "validating"; step: number };
 
 export interface EngineProgress {
   title: string;
@@ -39,6 +43,8 @@ export interface MergeOutcome {
   modelPath: string;
   /** Adaptive merging's λ: one value per layer for each defense. */
   lambdas?: Record<string, number[]>;
+  /** Adaptive merging's objective before and after, with the steps run. */
+  objective?: MergeObjective;
   evaluation?: unknown;
   /** The training step of the checkpoint merged. */
   step?: number;

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeFileAtomic } from "../core/io/files";
 import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE, type CheckpointRef, type EvaluationRecord, type MergeRecord, type MetricsLine, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
-import type { ProgressParams, RunEvaluateResult, RunEvaluationParams, RunLoraNormsParams, RunMetricsParams, RunStatusParams } from "../protocol/methods";
+import type { ProgressParams, RunBaseModelParams, RunEvaluateResult, RunEvaluationParams, RunLoraNormsParams, RunMetricsParams, RunStatusParams } from "../protocol/methods";
 import type { EngineProgress, ResolvedRunConfig, RunEngine, TrainEvent } from "./engine";
 import type { ComputeHost, ComputeMemory } from "./computeHost";
 import { InProcessHost, tfMemory } from "./computeHost";
@@ -57,6 +57,7 @@ export type ManagerEvent =
   | ({ type: "metrics" } & RunMetricsParams)
   | ({ type: "loraNorms" } & RunLoraNormsParams)
   | ({ type: "evaluation" } & RunEvaluationParams)
+  | ({ type: "baseModel" } & RunBaseModelParams)
   | ({ type: "progress" } & ProgressParams)
   | { type: "log"; level: LogLevel; message: string; runId?: string };
 
@@ -130,6 +131,8 @@ export class RunManager {
   private readonly queue: string[] = [];
   private readonly listeners = new Set<(e: ManagerEvent) => void>();
   private progressCounter = 0;
+  /** The open "validate" progress token per run (beginValidation). */
+  private readonly validationTokens = new Map<string, string>();
   private readonly idleHosts: ComputeHost[] = [];
   private idleTimer?: NodeJS.Timeout;
   private readonly idleWorkerMs: number;
@@ -593,6 +596,7 @@ export class RunManager {
         strategy,
         modelPath: out.modelPath,
         ...(out.lambdas ? { lambdas: out.lambdas } : {}),
+        ...(out.objective ? { objective: out.objective } : {}),
         from,
         ...(out.step !== undefined ? { step: out.step } : {}),
         time: new Date().toISOString(),
@@ -765,10 +769,15 @@ export class RunManager {
 
   private async step(run: Run, host: ComputeHost): Promise<void> {
     let nonFinite: TrainEvent | undefined;
-    const after = await host.runStep((e) => {
-      if (e.kind === "step" && !Number.isFinite(e.loss)) nonFinite = e;
-      this.onTrainEvent(run, e);
-    });
+    let after;
+    try {
+      after = await host.runStep((e) => {
+        if (e.kind === "step" && !Number.isFinite(e.loss)) nonFinite = e;
+        this.onTrainEvent(run, e);
+      });
+    } finally {
+      this.endValidation(run);
+    }
     if (nonFinite && nonFinite.kind === "step") throw new NonFiniteLossError(nonFinite.step, nonFinite.defense, nonFinite.loss);
     run.manifest.step = after.step;
     if (after.step % Math.max(1, run.cfg.checkpointEvery) === 0) await this.checkpoint(run, host);
@@ -785,8 +794,20 @@ export class RunManager {
   }
 
   private onTrainEvent(run: Run, e: TrainEvent): void {
+    if (e.kind === "validating") {
+      this.beginValidation(run, e.step);
+      return;
+    }
     void this.appendLines(run, [{ ...e, time: new Date().toISOString() } as MetricsLine]);
     switch (e.kind) {
+      case "baseModel": {
+        const { kind: _k, ...b } = e;
+        this.emit({ type: "baseModel", runId: run.id, ...b });
+        const text = `base model (${b.source}) clean accuracy ${(100 * b.cleanAccuracy).toFixed(1)}% on ${b.n} val images, chance ${(100 / b.numClasses).toFixed(1)}%`;
+        if (b.nearChance) this.log("warn", `run ${run.id}: ${text}: near chance; ${b.hint ?? ""}`, run.id);
+        else this.log("info", `run ${run.id}: ${text}`, run.id);
+        break;
+      }
       case "step": {
         const { kind: _k, ...m } = e;
         this.emit({ type: "metrics", runId: run.id, ...m });
@@ -806,6 +827,22 @@ export class RunManager {
         this.log(e.level, `run ${run.id}: ${e.message}`, run.id);
         break;
     }
+  }
+
+  /** Validation runs inside a step; it shows as a "validate" progress so the row, the status bar
+   * and the dashboard say "validating" instead of a step count that stands still. */
+  private beginValidation(run: Run, step: number): void {
+    this.endValidation(run);
+    const token = `${run.id}/validate/${++this.progressCounter}`;
+    this.validationTokens.set(run.id, token);
+    this.emit({ type: "progress", token, runId: run.id, operation: "validate", value: { kind: "begin", title: `Validating ${run.id} at step ${step}`, cancellable: false } });
+  }
+
+  private endValidation(run: Run): void {
+    const token = this.validationTokens.get(run.id);
+    if (!token) return;
+    this.validationTokens.delete(run.id);
+    this.emit({ type: "progress", token, runId: run.id, operation: "validate", value: { kind: "end" } });
   }
 
   /** Emits a record; a validation record may become the run's best (the rule of checkpoints/best). */

@@ -12,6 +12,7 @@ import { nextBest, selectionTarget } from "./best";
 import { currentProcess, liveness, pidExists, type ProcessIdentity } from "./processIdentity";
 import {
   ACTIVE_RUN_STATES,
+  BaseModelRecord,
   BestRecord,
   EvaluationRecord,
   LoraNormsSnapshot,
@@ -269,6 +270,8 @@ export interface MetricsSummary {
   sampledCounts: Record<string, number>;
   /** The best validation record of `target` (test numbers never count: they would select on test). */
   best?: BestRecord;
+  /** The base model's clean accuracy before tuning (the latest such line). */
+  baseModel?: BaseModelRecord;
 }
 
 /**
@@ -282,6 +285,7 @@ export function summarizeMetrics(lines: MetricsLine[], target = "uniform"): Metr
   let validations: EvaluationRecord[] = [];
   const evaluated: EvaluationRecord[] = [];
   const merges: MergeRecord[] = [];
+  let baseModel: BaseModelRecord | undefined;
   for (const l of lines) {
     switch (l.kind) {
       case "step": {
@@ -303,11 +307,16 @@ export function summarizeMetrics(lines: MetricsLine[], target = "uniform"): Metr
         validations = validations.filter((s) => s.step <= l.fromStep);
         break;
       case "merge":
-        merges.push({ strategy: l.strategy, modelPath: l.modelPath, lambdas: l.lambdas, time: l.time });
+        merges.push({ strategy: l.strategy, modelPath: l.modelPath, lambdas: l.lambdas, ...(l.objective ? { objective: l.objective } : {}), time: l.time });
         break;
       case "evaluationReport":
         if (Array.isArray(l.records)) evaluated.push(...l.records);
         break;
+      case "baseModel": {
+        const { kind: _k, time: _t, ...b } = l;
+        baseModel = b;
+        break;
+      }
     }
   }
   const sampledCounts: Record<string, number> = {};
@@ -322,6 +331,7 @@ export function summarizeMetrics(lines: MetricsLine[], target = "uniform"): Metr
     merges,
     sampledCounts,
     best,
+    baseModel,
   };
 }
 
@@ -403,6 +413,7 @@ export async function readRunDetail(dir: string): Promise<RunDetail> {
     evaluations: metrics.evaluations,
     merges: metrics.merges,
     sampledCounts: metrics.sampledCounts,
+    ...(metrics.baseModel ? { baseModel: metrics.baseModel } : {}),
     artifacts: await listArtifacts(dir),
   };
 }

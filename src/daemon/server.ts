@@ -225,6 +225,11 @@ class Daemon {
         void c.sendNotification(protocol.runEvaluation, p);
         break;
       }
+      case "baseModel": {
+        const { type: _t, ...p } = e;
+        void c.sendNotification(protocol.runBaseModel, p);
+        break;
+      }
       case "progress": {
         const { type: _t, ...p } = e;
         void c.sendNotification(protocol.progress, p);

@@ -11,6 +11,10 @@ import { checkpointArg, checkpointChoices } from "./checkpointChoices";
 import { Ctx } from "./ctx";
 import { RUN_COMMAND_STATES } from "./runCommandStates";
 import { newConfig } from "./newConfig";
+import { commandTitle, errorToast } from "./toastText";
+import { pausedNotice, runTitle } from "./runNotices";
+import { removeRun, type RemovalMode } from "./runRemoval";
+import { chooseConfig, configFileName, isConfigPath } from "./configChoice";
 
 export type Cmd = (...args: unknown[]) => Promise<unknown>;
 
@@ -29,7 +33,11 @@ function guarded(name: string, f: Cmd): Cmd {
     try {
       return await f(...args);
     } catch (e) {
-      void vscode.window.showErrorMessage(`HyperAT ${name}: ${describeError(e)}`);
+      const toast = errorToast(name, describeError(e));
+      const buttons = toast.detail ? ["Details"] : [];
+      void vscode.window.showErrorMessage(toast.text, ...buttons).then((pick) =>
+        pick && toast.detail && vscode.window.showErrorMessage(`HyperAT ${commandTitle(name)} failed`, { modal: true, detail: toast.detail }),
+      );
       return undefined;
     }
   };
@@ -64,42 +72,69 @@ async function pickRun(ctx: Ctx, arg: unknown, states: readonly RunState[], verb
   }
   if (candidates.length === 1) return candidates[0];
   const pick = await vscode.window.showQuickPick(
-    candidates.map((r) => ({ label: r.id, description: `${r.state} · step ${r.step}/${r.totalSteps}`, detail: r.configPath, run: r })),
+    candidates.map((r) => ({ label: runTitle(r), description: `${r.state} · step ${r.step}/${r.totalSteps}`, detail: `${r.id} · ${r.configPath}`, run: r })),
     { title: `HyperAT: run to ${verb}` },
   );
   return pick?.run;
 }
 
 export const selectConfig = (ctx: Ctx): Cmd => async (arg) => {
-  const uri = arg instanceof vscode.Uri ? arg : await pickConfig();
+  const uri = arg instanceof vscode.Uri ? arg : await pickConfig(ctx, true);
   if (!uri) return undefined;
   await ctx.setSelectedConfig(uri);
   void vscode.window.setStatusBarMessage(`HyperAT: selected ${vscode.workspace.asRelativePath(uri)}`, 3000);
   return uri;
 };
 
-async function pickConfig(): Promise<vscode.Uri | undefined> {
-  const files = await vscode.workspace.findFiles("**/*.hyperat.json", "**/{node_modules,.hyperat}/**", 200);
-  if (files.length === 0) {
-    void vscode.window.showInformationMessage("HyperAT: no *.hyperat.json in this workspace. Create one (the schema gives completion) and try again.");
+/** The config to act on (configChoice.ts): the argument, the active editor's config, the only
+ * one, or a pick. `ignoreActive` for Select Config, which always asks among several. */
+async function pickConfig(ctx: Ctx, ignoreActive = false, arg?: unknown): Promise<vscode.Uri | undefined> {
+  const explicit = arg instanceof vscode.Uri ? arg : undefined;
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const files = explicit || (!ignoreActive && isConfigPath(active?.fsPath))
+    ? []
+    : await vscode.workspace.findFiles("**/*.hyperat.json", "**/{node_modules,.hyperat}/**", 200);
+  const byPath = new Map(files.map((f) => [f.fsPath, f]));
+  const choice = await chooseConfig({
+    explicit: explicit?.fsPath,
+    activeEditor: ignoreActive ? undefined : active?.fsPath,
+    configs: files.map((f) => f.fsPath),
+    previous: ctx.selectedConfig?.fsPath,
+    pick: async (candidates) => (await vscode.window.showQuickPick(
+      candidates.map((c, i) => ({ label: vscode.workspace.asRelativePath(c), description: i === 0 && c === ctx.selectedConfig?.fsPath ? "last used" : undefined, path: c })),
+      { title: "HyperAT: config to train" },
+    ))?.path,
+  });
+  if (choice.kind === "none") {
+    if (choice.why === "no config") void vscode.window.showInformationMessage("HyperAT: no *.hyperat.json in this workspace. Create one (the schema gives completion) and try again.");
     return undefined;
   }
-  if (files.length === 1) return files[0];
-  const pick = await vscode.window.showQuickPick(
-    files.map((f) => ({ label: vscode.workspace.asRelativePath(f), uri: f })),
-    { title: "HyperAT: config to train" },
-  );
-  return pick?.uri;
+  if (explicit) return explicit;
+  if (choice.how === "active editor" && active) return active;
+  return byPath.get(choice.path) ?? vscode.Uri.file(choice.path);
 }
 
 export const startRun = (ctx: Ctx): Cmd => async (arg) => {
   if (!needWorkspace(ctx) || !needTrust("Starting a run")) return undefined;
-  const uri = arg instanceof vscode.Uri ? arg : ctx.selectedConfig ?? (await pickConfig());
+  const uri = await pickConfig(ctx, false, arg);
   if (!uri) return undefined;
-  if (!arg) await ctx.setSelectedConfig(uri);
-  const { runId } = await ctx.daemon.request(p.runStart, { configPath: uri.fsPath });
+  await ctx.setSelectedConfig(uri);
+  let runId: string;
+  try {
+    ({ runId } = await ctx.daemon.request(p.runStart, { configPath: uri.fsPath }));
+    ctx.configErrors?.clear(uri);
+  } catch (e) {
+    // A config the daemon rejects becomes a diagnostic at its JSON path (daemonConfigErrors.ts).
+    if (ctx.configErrors?.show(uri, e)) {
+      void vscode.window.showErrorMessage(`HyperAT: ${configFileName(uri.fsPath)} is not valid; see Problems.`, "Show Problems")
+        .then((pick) => pick && vscode.commands.executeCommand("workbench.actions.view.problems"));
+      return undefined;
+    }
+    throw e;
+  }
   ctx.explorer.scheduleRefresh();
-  void vscode.window.showInformationMessage(`HyperAT: started run ${runId}.`, "Open Dashboard").then((pick) => pick && vscode.commands.executeCommand("hyperat.openDashboard", runId));
+  void vscode.window.showInformationMessage(`HyperAT: started ${configFileName(uri.fsPath)} as ${runId}.`, "Open Dashboard")
+    .then((pick) => pick && vscode.commands.executeCommand("hyperat.openDashboard", runId));
   return runId;
 };
 
@@ -110,8 +145,16 @@ const control = (method: typeof p.runPause | typeof p.runResume | typeof p.runSt
     if (verb === "resume" ? !needTrust("Resuming a run") : !needTrust(`${verb === "pause" ? "Pausing" : "Stopping"} a run`, "writes to the run folder")) return undefined;
     const run = await pickRun(ctx, arg, states, verb);
     if (!run) return undefined;
+    if (verb === "pause") ctx.pausesAwaited.add(run.id);
     const summary = await ctx.daemon.request(method, { runId: run.id });
     ctx.explorer.scheduleRefresh();
+    if (verb === "pause") {
+      // Feedback at once: the pause lands at the next step boundary, with a checkpoint; the
+      // `paused` status then raises a notice (runNoticesUi.ts).
+      if (summary.state === "pausing") void vscode.window.setStatusBarMessage(`$(loading~spin) HyperAT: pausing ${runTitle(summary)} at the end of step ${summary.step + 1}…`, 10_000);
+      else ctx.pausesAwaited.delete(run.id);
+      if (summary.state === "paused") void vscode.window.showInformationMessage(pausedNotice(summary, summary.step).text);
+    }
     return summary;
   };
 
@@ -262,6 +305,64 @@ export const revealRunFolder = (ctx: Ctx): Cmd => async (arg) => {
   return undefined;
 };
 
+/** Delete Run (asks first) and Archive Run: one run folder, settled runs only (runRemoval.ts). */
+const removeRunCommand = (mode: RemovalMode) => (ctx: Ctx): Cmd => async (arg) => {
+  if (!needWorkspace(ctx) || !needTrust(mode === "delete" ? "Deleting a run" : "Archiving a run", "changes the runs folder")) return undefined;
+  const run = await pickRun(ctx, arg, RUN_COMMAND_STATES.remove, mode);
+  if (!run) return undefined;
+  if (mode === "delete") {
+    const go = await vscode.window.showWarningMessage(
+      `Delete run ${runTitle(run)}?`,
+      { modal: true, detail: `This removes ${run.dir} (checkpoints, adapters, merged models, reports) and nothing else. It cannot be undone; Archive Run keeps it under .hyperat/archive instead.` },
+      "Delete",
+    );
+    if (go !== "Delete") return undefined;
+  }
+  const where = await removeRun(ctx.runsDir!, run.id, mode);
+  forgetRun(ctx, run.id);
+  void vscode.window.setStatusBarMessage(mode === "delete" ? `HyperAT: deleted ${runTitle(run)}` : `HyperAT: archived ${runTitle(run)} to ${vscode.workspace.asRelativePath(where)}`, 5000);
+  return where;
+};
+
+/** The run is gone from the runs folder: drop what the window holds about it. */
+function forgetRun(ctx: Ctx, runId: string): void {
+  ctx.watch.forget(runId);
+  ctx.dashboards.close(runId);
+  ctx.explorer.refresh();
+}
+
+export const deleteRun = removeRunCommand("delete");
+export const archiveRun = removeRunCommand("archive");
+
+/** The file of a Runs tree file row (checkpoint, adapter, merged model, report). */
+function fileOf(arg: unknown): string | undefined {
+  const f = arg && typeof arg === "object" ? (arg as { file?: unknown }).file : undefined;
+  return typeof f === "string" ? f : undefined;
+}
+
+export const copyPath = (): Cmd => async (arg) => {
+  const file = fileOf(arg);
+  if (!file) {
+    void vscode.window.showInformationMessage("HyperAT: Copy Path copies the path of a file row in the Runs tree (a checkpoint, adapter or merged model): right-click one.");
+    return undefined;
+  }
+  await vscode.env.clipboard.writeText(file);
+  void vscode.window.setStatusBarMessage(`HyperAT: copied ${file}`, 3000);
+  return file;
+};
+
+export const revealFile = (): Cmd => async (arg) => {
+  const file = fileOf(arg);
+  if (!file) {
+    void vscode.window.showInformationMessage("HyperAT: Reveal File shows a file row of the Runs tree in the Explorer: right-click one.");
+    return undefined;
+  }
+  const uri = vscode.Uri.file(file);
+  if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand("revealInExplorer", uri);
+  else await vscode.commands.executeCommand("revealFileInOS", uri);
+  return undefined;
+};
+
 export const refreshRuns = (ctx: Ctx): Cmd => async () => ctx.explorer.refresh();
 
 export const restartDaemon = (ctx: Ctx): Cmd => async () => {
@@ -277,7 +378,7 @@ export const showLogs = (ctx: Ctx): Cmd => async () => ctx.log.show(true);
 /** Command id (without "hyperat.") -> factory; extension.ts registers them all. */
 export const COMMANDS: Record<string, (ctx: Ctx) => Cmd> = {
   selectConfig, newConfig, startRun, pauseRun, resumeRun, stopRun, takeOverRun, cancelOperation, mergeRun, evaluateRun,
-  openDashboard, openReport, revealRunFolder, refreshRuns, restartDaemon, showLogs,
+  openDashboard, openReport, revealRunFolder, archiveRun, deleteRun, copyPath, revealFile, refreshRuns, restartDaemon, showLogs,
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

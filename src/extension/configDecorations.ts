@@ -3,7 +3,8 @@
 import * as vscode from "vscode";
 import { stripBom, validateConfig } from "../core/config/validate";
 import type { RunDetail } from "../protocol/runs";
-import { configFacts, type ConfigFactInputs } from "./configFacts";
+import { configFacts, runForDecorations, type ConfigFactInputs } from "./configFacts";
+import { runTitle } from "./runNotices";
 import { defenseFacts } from "./runTree";
 import type { RunReader } from "./runExplorer";
 import { countTrainable } from "./trainableParams";
@@ -36,8 +37,8 @@ export class ConfigDecorations implements vscode.Disposable {
 
   private async latestRun(configPath: string): Promise<RunDetail | undefined> {
     const runs = await this.reader.listRuns().catch(() => []);
-    const mine = runs.filter((r) => r.configPath === configPath).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    return mine.length ? this.reader.readRun(mine[0].id).catch(() => undefined) : undefined;
+    const run = runForDecorations(runs, configPath);
+    return run ? this.reader.readRun(run.id).catch(() => undefined) : undefined;
   }
 
   private async render(editor: vscode.TextEditor): Promise<void> {
@@ -55,7 +56,8 @@ export class ConfigDecorations implements vscode.Disposable {
       // invalid or half-typed config: the schema squiggles it; decorate what we can
     }
     const run = await this.latestRun(doc.uri.fsPath);
-    if (run) inputs.latestRun = { id: run.id, defenses: defenseFacts(run) };
+    // "latest run demo · 14:27, completed": the id is long and says less (issue 16 item 8).
+    if (run) inputs.latestRun = { id: `${runTitle(run)}, ${run.state}`, defenses: defenseFacts(run) };
     if (doc.version !== editor.document.version) return;
     const options = configFacts(text, inputs).map((f) => {
       const line = doc.lineAt(doc.positionAt(f.offset).line);

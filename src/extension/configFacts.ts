@@ -6,6 +6,7 @@
 import { parseTree, findNodeAtLocation, type Node } from "jsonc-parser/lib/esm/main.js";
 import { parseFraction } from "../core/config/fraction";
 import { compactCount, percent } from "./format";
+import type { RunSummary } from "../protocol/runs";
 
 export interface ConfigFact {
   /** Offset in the document of the key whose line gets the fact. */
@@ -44,8 +45,11 @@ function fractionFact(root: Node, path: string[]): ConfigFact | undefined {
 function trainableFact(root: Node, inputs: ConfigFactInputs): ConfigFact[] {
   if (inputs.trainableParams === undefined) return [];
   const method = findNodeAtLocation(root, ["method"])?.value ?? "hyperat";
-  const share = inputs.totalParams ? ` (${((100 * inputs.trainableParams) / inputs.totalParams).toFixed(2)}% of ${compactCount(inputs.totalParams)})` : "";
-  const text = `trainable: ${compactCount(inputs.trainableParams)} params${share}`;
+  // "220K params (148.72% of 148K)" read like a bug: a hypernetwork can be larger than the
+  // backbone it tunes. Say which part trains and which stays frozen (issue 16 item 8).
+  const what = method === "hyperat" ? "hypernetwork + head" : method === "lora-at" ? "LoRA + head" : "all weights";
+  const frozen = inputs.totalParams && method !== "full-at" ? `; backbone ${compactCount(inputs.totalParams)} frozen` : "";
+  const text = `${what} ${compactCount(inputs.trainableParams)} trainable${frozen}`;
   // The count belongs to the block that defines the trainable part for this method.
   const key = method === "hyperat" ? "hypernet" : method === "lora-at" ? "lora" : "method";
   const offset = keyOffset(root, [key]) ?? keyOffset(root, ["method"]) ?? keyOffset(root, ["lora"]);
@@ -68,6 +72,14 @@ function defenseFacts(root: Node, inputs: ConfigFactInputs): ConfigFact[] {
     out.push({ offset, text: `sampled ${percent(facts.share, 0)}${robust}` });
   });
   return out;
+}
+
+/** The run whose facts decorate a config: the newest completed run of it, else the newest with a
+ * validation (a best), else the newest. A stopped 1-step run no longer becomes "the latest run"
+ * with sampled 100% / 0% / 0% and no robust numbers (issue 16 item 7). */
+export function runForDecorations<R extends Pick<RunSummary, "configPath" | "createdAt" | "state" | "best">>(runs: readonly R[], configPath: string): R | undefined {
+  const mine = runs.filter((r) => r.configPath === configPath).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return mine.find((r) => r.state === "completed") ?? mine.find((r) => r.best) ?? mine[0];
 }
 
 /** All facts for a document; an unparsable document yields none. */

@@ -1,11 +1,14 @@
 // Semantic problems in a *.hyperat.json that the JSON schema cannot express (the schema itself
 // is bound through contributes.jsonValidation): a data or model file that does not exist, an eps
-// outside [0,1] pixel space, a LoRA target the model does not have. Pure over the text plus an
-// injected file-existence check, so configDiagnostics.ts only converts ranges.
+// outside [0,1] pixel space or one the shared fraction parser rejects ("9/0"), a LoRA target the
+// model does not have, an unknown defense or attack name (errors, not the schema's warnings).
+// Pure over the text plus an injected file-existence check, so configDiagnostics.ts only
+// converts ranges.
 // The ESM build: esbuild cannot bundle the UMD main (it requires "./impl/format" dynamically).
 import { parseTree, findNodeAtLocation, type Node } from "jsonc-parser/lib/esm/main.js";
 import { isAbsolute, join } from "node:path";
 import { parseFraction } from "../core/config/fraction";
+import { attackListErrors } from "../core/attacks/attackNames";
 import schema from "../../schemas/hyperat.schema.json";
 
 export interface ConfigProblem {
@@ -53,9 +56,12 @@ function epsProblems(root: Node): ConfigProblem[] {
     if (!node || (node.type !== "string" && node.type !== "number")) continue;
     let value: number;
     try {
+      // The engine's own parser (src/core/config/validate.ts): what it rejects is an error here too,
+      // e.g. "9/0", which the schema's pattern accepts.
       value = parseFraction(node.value as string | number, `attack.${key}`).value;
-    } catch {
-      continue; // the schema's pattern already squiggles malformed fractions
+    } catch (e) {
+      out.push(at(node, `/attack/${key}`, (e as Error).message));
+      continue;
     }
     if (value > 1) {
       out.push(at(node, `/attack/${key}`, `attack.${key} = ${value} is larger than 1, but images live in [0,1] pixel space (did you mean ${node.value}/255?)`));
@@ -76,6 +82,28 @@ function targetProblems(root: Node, modules: readonly string[]): ConfigProblem[]
   );
 }
 
+/** Defense names the engine has (the schema's enum mirrors src/core/train/defenses/registry.ts). */
+export const DEFENSE_NAMES: readonly string[] = schema.properties.defenses.items.properties.name.enum;
+
+/** Unknown defense and attack names are errors: the JSON schema's enum only gives a warning. */
+function nameProblems(root: Node): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const list = findNodeAtLocation(root, ["defenses"]);
+  for (const [i, item] of (list?.type === "array" ? list.children ?? [] : []).entries()) {
+    const node = item.type === "object" ? findNodeAtLocation(item, ["name"]) : undefined;
+    if (node?.type === "string" && !DEFENSE_NAMES.includes(node.value as string)) {
+      out.push(at(node, `/defenses/${i}/name`, `unknown defense "${node.value}"; known: ${DEFENSE_NAMES.join(", ")}`));
+    }
+  }
+  for (const [path, allowAuto] of [[["evaluation", "attacks"], true], [["training", "validationAttack"], false]] as const) {
+    const node = findNodeAtLocation(root, [...path]);
+    if (node?.type !== "string") continue;
+    const errors = attackListErrors(node.value as string, allowAuto);
+    if (errors.length) out.push(at(node, `/${path.join("/")}`, `${path.join(".")}: ${errors.join("; ")}`));
+  }
+  return out;
+}
+
 /** Problems in a config document at `configPath`; an unparsable document yields none (the JSON language service reports it). */
 export function configProblems(
   text: string,
@@ -85,5 +113,5 @@ export function configProblems(
 ): ConfigProblem[] {
   const root = parseTree(text);
   if (!root || root.type !== "object") return [];
-  return [...missingFiles(root, configDir, exists), ...epsProblems(root), ...targetProblems(root, modules)];
+  return [...missingFiles(root, configDir, exists), ...epsProblems(root), ...targetProblems(root, modules), ...nameProblems(root)];
 }

@@ -10,6 +10,8 @@ import { settingsFrom, type Settings } from "./settings";
 import type { StatusBar } from "./statusBar";
 import type { TreeNodeModel } from "./runTree";
 import type { ProgressTracker } from "./progressTracker";
+import type { DaemonConfigErrors } from "./daemonConfigErrors";
+import { RunWatch } from "./runWatch";
 
 const SELECTED_CONFIG_KEY = "hyperat.selectedConfig";
 
@@ -49,6 +51,15 @@ export class Ctx {
 
   /** The daemon's progress notifications mapped onto progress UI (set by extension.ts). */
   progress?: ProgressTracker;
+
+  /** Early warnings per run (flat loss, base model near chance) from the daemon's stream. */
+  readonly watch = new RunWatch();
+
+  /** Runs whose pause this window asked for: their `paused` status raises a notice. */
+  readonly pausesAwaited = new Set<string>();
+
+  /** The daemon's config errors as diagnostics (set by extension.ts). */
+  configErrors?: DaemonConfigErrors;
 
   /** A run id from a command argument: a tree node, a run id string, or a run summary. */
   static runIdFrom(arg: unknown): string | undefined {

@@ -39,6 +39,11 @@ export class DaemonClient implements vscode.Disposable {
   readonly onProgress = new vscode.EventEmitter<p.ProgressParams>();
   /** Fires with true when the daemon is up (initialized), false when it went down. */
   readonly onRunning = new vscode.EventEmitter<boolean>();
+  /** Fires when a daemon process is spawned (before it initializes): "daemon starting". */
+  readonly onStarting = new vscode.EventEmitter<void>();
+  /** Fires when the daemon exited on its own (a crash, kill -9), before onRunning(false). */
+  readonly onCrashed = new vscode.EventEmitter<{ how: string; restarting: boolean }>();
+  readonly onRunBaseModel = new vscode.EventEmitter<p.RunBaseModelParams>();
 
   constructor(
     private readonly extensionPath: string,
@@ -78,6 +83,7 @@ export class DaemonClient implements vscode.Disposable {
       env: process.env,
     });
     this.log.info(`starting daemon: ${plan.command} ${plan.args.join(" ")}`);
+    this.onStarting.fire();
     const child = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     child.stderr!.setEncoding("utf8");
@@ -94,6 +100,7 @@ export class DaemonClient implements vscode.Disposable {
     connection.onNotification(p.runEvaluation, (e) => this.onRunEvaluation.fire(e));
     connection.onNotification(p.daemonStatus, (e) => this.onDaemonStatus.fire(e));
     connection.onNotification(p.progress, (e) => this.onProgress.fire(e));
+    connection.onNotification(p.runBaseModel, (e) => this.onRunBaseModel.fire(e));
     connection.onError(([e]) => this.log.error(`daemon connection: ${e.message}`));
     connection.listen();
     this.connection = connection;
@@ -125,23 +132,34 @@ export class DaemonClient implements vscode.Disposable {
     this.connection = undefined;
     this.child = undefined;
     this.info = undefined;
-    this.onRunning.fire(false);
     const how = signal ? `signal ${signal}` : `code ${code}`;
+    let restarting = false;
+    if (!this.stopping) {
+      const now = Date.now();
+      this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
+      restarting = this.restarts.length <= MAX_RESTARTS;
+      // Before onRunning(false): listeners still know which runs were live (crash notice, extension.ts).
+      this.onCrashed.fire({ how, restarting });
+    }
+    this.onRunning.fire(false);
     if (this.stopping) {
       this.log.info(`daemon stopped (${how})`);
       return;
     }
     this.log.error(`daemon exited unexpectedly (${how})`);
-    const now = Date.now();
-    this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
-    if (this.restarts.length > MAX_RESTARTS) {
+    if (!restarting) {
       void vscode.window
         .showErrorMessage(`The HyperAT daemon exited ${MAX_RESTARTS + 1} times in a minute (${how}); not restarting it.`, "Show Logs", "Restart Daemon")
         .then((pick) => pick && vscode.commands.executeCommand(pick === "Show Logs" ? "hyperat.showLogs" : "hyperat.restartDaemon"));
       return;
     }
-    void vscode.window.showWarningMessage(`The HyperAT daemon exited (${how}); restarting it. Paused and interrupted runs can be resumed.`);
+    // The notice (which runs were interrupted, Resume) is extension.ts's: it knows the runs.
     this.ensureStarted().catch((e: Error) => this.log.error(`daemon restart failed: ${e.message}`));
+  }
+
+  /** Spawned and not yet initialized. */
+  get isStarting(): boolean {
+    return this.starting !== undefined && this.info === undefined;
   }
 
   /** Asks the daemon to pause active runs and exit; kills it if it does not within a few seconds. */
@@ -170,7 +188,9 @@ export class DaemonClient implements vscode.Disposable {
 
   dispose(): void {
     void this.stop();
-    for (const e of [this.onRunStatus, this.onRunMetrics, this.onRunLoraNorms, this.onRunEvaluation, this.onDaemonStatus, this.onProgress, this.onRunning]) e.dispose();
+    for (const e of [this.onRunStatus, this.onRunMetrics, this.onRunLoraNorms, this.onRunEvaluation, this.onDaemonStatus, this.onProgress, this.onRunning, this.onRunBaseModel]) e.dispose();
+    this.onStarting.dispose();
+    this.onCrashed.dispose();
   }
 }
 

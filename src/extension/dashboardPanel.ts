@@ -34,6 +34,11 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
     return [...this.panels.keys()];
   }
 
+  /** Closes the run's dashboard (its folder was deleted or archived). */
+  close(runId: string): void {
+    this.panels.get(runId)?.dispose();
+  }
+
   show(runId: string): void {
     const existing = this.panels.get(runId);
     if (existing) {

@@ -7,6 +7,7 @@ import { ConfigCodeLens } from "./codeLens";
 import { registerCommands } from "./commands";
 import { ConfigDecorations } from "./configDecorations";
 import { ConfigDiagnostics } from "./configDiagnostics";
+import { DaemonConfigErrors } from "./daemonConfigErrors";
 import { Ctx } from "./ctx";
 import { DaemonClient } from "./daemonClient";
 import { DASHBOARD_VIEW_TYPE, DashboardPanels } from "./dashboardPanel";
@@ -18,7 +19,9 @@ import { diskRunReader } from "./runReader";
 import { settingsFrom } from "./settings";
 import { StatusBar } from "./statusBar";
 import { throttle } from "./throttle";
-import { ProgressTracker, progressText } from "./progressTracker";
+import { ProgressTracker } from "./progressTracker";
+import type { RunRowLive } from "./runTree";
+import { wireRunNotices } from "./runNoticesUi";
 import { vscodeProgressUi } from "./progressUi";
 import * as p from "../protocol";
 import { join } from "node:path";
@@ -60,6 +63,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
   const compare = new ComparePanel(context.extensionUri, reader, log, () => folder);
   const decorations = new ConfigDecorations(reader, () => c.settings.decorationsEnabled);
   const lenses = new ConfigCodeLens(reader);
+  c.configErrors = new DaemonConfigErrors();
   // Decorations re-read the latest run's metrics; during training the tree changes several
   // times a second, so follow it at most every couple of seconds.
   const followTree = throttle(2000, () => {
@@ -72,6 +76,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     dashboards,
     decorations,
     new ConfigDiagnostics(),
+    c.configErrors,
     // Multi-select, so several runs can be compared at once (compareCommand.ts).
     vscode.window.createTreeView("hyperat.runs", { treeDataProvider: explorer, canSelectMany: true }),
     compare,
@@ -98,19 +103,19 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
       (runId) => void daemon.request(p.runCancel, { runId }).catch((e: Error) => log.warn(`cancel ${runId}: ${e.message}`)),
       (runId) => {
         explorer.scheduleRefresh();
+        statusBar.refresh();
         dashboards.post(runId, { type: "progress", progress: progress.current(runId) ?? null });
       },
     );
     c.progress = progress;
-    explorer.progressOf = (runId) => {
-      const now = progress.current(runId);
-      return now && progressText(now);
-    };
+    const liveOf = (runId: string): RunRowLive => ({ operation: progress.current(runId), daemonStarting: daemon.isStarting, warnings: c.watch.warnings(runId) });
+    explorer.liveOf = liveOf;
+    statusBar.liveOf = liveOf;
     context.subscriptions.push(
       daemon.onProgress.event((e) => progress.handle(e)),
       daemon.onRunning.event((running) => running || progress.clear()),
     );
-    context.subscriptions.push(daemon, ...wireDaemon(c, daemon, live));
+    context.subscriptions.push(daemon, ...wireDaemon(c, daemon, live), ...wireRunNotices(c, daemon, live));
   }
   return c;
 }
@@ -154,10 +159,20 @@ function wireDaemon(c: Ctx, daemon: DaemonClient, live: LiveRuns): vscode.Dispos
   });
   return [
     { dispose: () => updateActive.cancel() },
-    daemon.onRunning.event((running) => {
-      if (!running) live.clear();
-      statusBar.setDaemon({ running, backend: daemon.info?.backend, compute: daemon.info?.compute });
+    daemon.onStarting.event(() => {
+      statusBar.setDaemon({ starting: true });
       explorer.scheduleRefresh();
+    }),
+    daemon.onRunning.event((running) => {
+      if (!running) {
+        live.clear();
+        // The daemon's runs are not active any more (interrupted, or paused by a shutdown): a
+        // status bar still spinning "18/60" would contradict the tree (issue 16 item 6).
+        statusBar.setActiveRun(undefined);
+      }
+      statusBar.setDaemon({ running, starting: false, backend: daemon.info?.backend, compute: daemon.info?.compute });
+      explorer.scheduleRefresh();
+      updateActive();
     }),
     daemon.onDaemonStatus.event((s) => statusBar.setDaemon({ backend: s.backend, health: s.health, message: s.message })),
     daemon.onRunStatus.event((s) => {
@@ -169,6 +184,7 @@ function wireDaemon(c: Ctx, daemon: DaemonClient, live: LiveRuns): vscode.Dispos
     }),
     daemon.onRunMetrics.event(({ runId, ...metric }) => {
       live.step(runId, metric.step);
+      c.watch.metric(runId, metric.step, metric.loss);
       explorer.scheduleRefresh();
       updateActive();
       dashboards.post(runId, { type: "metrics", metric });

@@ -20,6 +20,11 @@ export class LiveRuns {
     if (this.steps.has(runId)) this.steps.set(runId, step);
   }
 
+  /** Run id → last reported step of every run the daemon reported running. */
+  snapshot(): Map<string, number> {
+    return new Map(this.steps);
+  }
+
   /** The daemon went away: nothing it said is live any more. */
   clear(): void {
     this.steps.clear();

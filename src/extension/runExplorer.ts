@@ -3,7 +3,7 @@
 import * as vscode from "vscode";
 import type { RunDetail, RunSummary } from "../protocol/runs";
 import { throttle } from "./throttle";
-import { groupChildren, runGroups, runNode, type GroupKey, type TreeNodeModel } from "./runTree";
+import { groupChildren, runGroups, runNode, type GroupKey, type RunRowLive, type TreeNodeModel } from "./runTree";
 
 /** Reads run folders; runStore.ts's pure readers in production, fakes in tests. */
 export interface RunReader {
@@ -20,8 +20,8 @@ export class RunExplorer implements vscode.TreeDataProvider<TreeNodeModel>, vsco
   /** The latest list, for commands that pick a run. */
   runs: RunSummary[] = [];
 
-  /** What a run's row adds while an operation of it is in progress (merge 40% · λ step 4/10). */
-  progressOf: (runId: string) => string | undefined = () => undefined;
+  /** What a run's row knows beyond run.json: the open operation, warnings (extension.ts). */
+  liveOf: (runId: string) => RunRowLive = () => ({});
 
   constructor(readonly reader: RunReader) {}
 
@@ -37,7 +37,7 @@ export class RunExplorer implements vscode.TreeDataProvider<TreeNodeModel>, vsco
   async getChildren(node?: TreeNodeModel): Promise<TreeNodeModel[]> {
     if (!node) {
       this.runs = await this.reader.listRuns().catch(() => []);
-      return this.runs.map(runNode);
+      return this.runs.map((r) => runNode(r, this.liveOf(r.id)));
     }
     const detail = await this.detail(node.runId);
     if (!detail) return [];
@@ -57,8 +57,7 @@ export class RunExplorer implements vscode.TreeDataProvider<TreeNodeModel>, vsco
   getTreeItem(node: TreeNodeModel): vscode.TreeItem {
     const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState[node.collapsible === "none" ? "None" : node.collapsible === "expanded" ? "Expanded" : "Collapsed"]);
     item.id = node.id;
-    const progress = node.contextValue.startsWith("hyperat.run.") ? this.progressOf(node.runId) : undefined;
-    item.description = progress ? `${node.description ?? ""} · ${progress}` : node.description;
+    item.description = node.description;
     item.tooltip = node.tooltip;
     item.iconPath = new vscode.ThemeIcon(node.icon, node.iconColor ? new vscode.ThemeColor(node.iconColor) : undefined);
     item.contextValue = node.contextValue;

@@ -4,6 +4,8 @@
 import { join } from "node:path";
 import { describeBest, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
 import { percent } from "./format";
+import { phaseText, runPhase, type PhaseOperation } from "../protocol/runPhase";
+import { configFileName } from "./configChoice";
 
 export interface TreeNodeModel {
   /** Stable id (VS Code keeps expansion state by it). */
@@ -36,27 +38,54 @@ const STATE_ICONS: Record<RunState, [string, string?]> = {
   interrupted: ["warning", "charts.orange"],
 };
 
-/** "step 40/200 · best 41.2% (uniform, val pgd-10, step 40)": a best always says what it is. */
-export function runDescription(run: Pick<RunSummary, "state" | "step" | "totalSteps" | "best">): string {
-  const parts = [run.state, `step ${run.step}/${run.totalSteps}`];
+/** What the row knows beyond run.json: the daemon's open operation and early warnings. */
+export interface RunRowLive {
+  /** The run's open operation (progressTracker.ts current()). */
+  operation?: PhaseOperation;
+  /** The daemon is starting (spawned, not yet initialized) while this run waits for it. */
+  daemonStarting?: boolean;
+  /** Early warnings (flat loss, base model near chance), shown first in the tooltip. */
+  warnings?: readonly string[];
+}
+
+/** "training 40/200 · two.hyperat.json · best 41.2% (uniform, val pgd-10, step 40)": the phase,
+ * the config the run came from (issue 16 item 1), and a best that says what it is. */
+export function runDescription(run: Pick<RunSummary, "state" | "step" | "totalSteps" | "best"> & { configPath?: string }, live: RunRowLive = {}): string {
+  const phase = runPhase(run, live.operation, live.daemonStarting);
+  const parts = [live.warnings?.length ? `⚠ ${phaseText(phase)}` : phaseText(phase)];
+  // Settled and paused runs still say how far they got.
+  if (phase.kind === "settled" || phase.kind === "pausing" || phase.kind === "queued") parts.push(`step ${run.step}/${run.totalSteps}`);
+  if (run.configPath) parts.push(configFileName(run.configPath));
   if (run.best) parts.push(`best ${describeBest(run.best)}`);
   return parts.join(" · ");
 }
 
-export function runNode(run: RunSummary): TreeNodeModel {
-  const [icon, iconColor] = STATE_ICONS[run.state] ?? ["circle-outline"];
+/** Local "HH:MM" of an ISO time; "MM-DD HH:MM" when it is not on `now`'s day. */
+export function shortTime(iso: string, now = new Date()): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return "";
+  const two = (n: number) => String(n).padStart(2, "0");
+  const hm = `${two(t.getHours())}:${two(t.getMinutes())}`;
+  return t.toDateString() === now.toDateString() ? hm : `${two(t.getMonth() + 1)}-${two(t.getDate())} ${hm}`;
+}
+
+export function runNode(run: RunSummary, live: RunRowLive = {}, now = new Date()): TreeNodeModel {
+  const [icon, iconColor] = live.warnings?.length && !ACTIVE_ICON_STATES.includes(run.state) ? ["warning", "charts.orange"] : STATE_ICONS[run.state] ?? ["circle-outline"];
   const tooltip = [
+    ...(live.warnings ?? []).map((w) => `⚠ ${w}`),
     `${run.name} (${run.id})`,
     `${run.method}: ${run.defenses.join(", ")}`,
     `state: ${run.state}${run.message ? ` (${run.message})` : ""}`,
     `config: ${run.configPath}`,
     run.backend ? `backend: ${run.backend}` : "",
   ].filter(Boolean).join("\n");
+  const time = shortTime(run.createdAt, now);
   return {
     id: `run:${run.id}`,
-    // Run ids embed the name (20261126-104455-demo-3f9a); repeat it only when they do not.
-    label: run.id.includes(run.name) ? run.id : `${run.name} · ${run.id}`,
-    description: runDescription(run),
+    // Ids like 20261202-070921-my-0b1a filled the sidebar and cut the state off: name and time
+    // here, the id in the tooltip.
+    label: time ? `${run.name} · ${time}` : run.name,
+    description: runDescription(run, live),
     tooltip,
     icon,
     iconColor,
@@ -65,6 +94,9 @@ export function runNode(run: RunSummary): TreeNodeModel {
     runId: run.id,
   };
 }
+
+/** A spinning icon says more than a warning while the run works; the warning is in the text. */
+const ACTIVE_ICON_STATES: readonly RunState[] = ["running", "pausing", "merging", "evaluating"];
 
 /** Per-defense sampled share (from all steps) and the latest robust accuracy of its LoRA. */
 export function defenseFacts(detail: Pick<RunDetail, "defenses" | "sampledCounts" | "evaluations">): Array<{ name: string; share: number; lastRobustAccuracy?: number }> {
@@ -108,12 +140,19 @@ export function groupChildren(detail: RunDetail, key: GroupKey): TreeNodeModel[]
   const files = detail.artifacts[key];
   return files.map((rel) => ({
     id: `run:${detail.id}/${key}/${rel}`,
-    label: rel.split("/").pop() ?? rel,
-    description: rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : undefined,
+    ...(key === "merged" ? mergedLabel(rel) : { label: rel.split("/").pop() ?? rel, description: rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : undefined }),
     icon: key === "reports" ? "file-text" : "file-binary",
     contextValue: key === "reports" ? "hyperat.report" : "hyperat.file",
     collapsible: "none",
     runId: detail.id,
     file: join(detail.dir, rel),
   }));
+}
+
+/** A merged model's row says which strategy it holds (issue 16 item 5): merged/<strategy>/model.safetensors,
+ * or an older run's merged/model-<strategy>.safetensors. */
+export function mergedLabel(rel: string): { label: string; description?: string } {
+  const m = /^merged\/(?:([^/]+)\/model\.safetensors|model-([^/]+)\.safetensors)$/.exec(rel);
+  const strategy = m?.[1] ?? m?.[2];
+  return strategy ? { label: `${strategy} merge`, description: rel } : { label: rel.split("/").pop() ?? rel, description: rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : undefined };
 }

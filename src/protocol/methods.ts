@@ -4,6 +4,7 @@
 // (test/protocol/docs.test.ts checks that it names every constant exported here).
 import { NotificationType, RequestType, RequestType0 } from "vscode-jsonrpc";
 import type {
+  BaseModelRecord,
   CheckpointRef,
   EvaluationRecord,
   LoraNormsSnapshot,
@@ -167,6 +168,11 @@ export type RunEvaluationParams = { runId: string } & EvaluationRecord;
 /** Daemon → client: a validation during training or an evaluation measured one model. */
 export const runEvaluation = new NotificationType<RunEvaluationParams>("hyperat/run.evaluation");
 
+export type RunBaseModelParams = { runId: string } & BaseModelRecord;
+/** Daemon → client: the base model's clean accuracy, measured when a run starts at step 0 (after
+ * clean pretraining or loading model.path); `nearChance` asks the client to warn. */
+export const runBaseModel = new NotificationType<RunBaseModelParams>("hyperat/run.baseModel");
+
 export interface DaemonStatusParams {
   health: "ok" | "warning" | "error";
   backend: string;
@@ -204,13 +210,15 @@ export type ProgressValue =
       kind: "end";
       message?: string;
     };
-export type ProgressOperation = "prepare" | "merge" | "evaluate";
+/** prepare: clean pretraining or data loading before the first step; validate: the periodic
+ * validation during training (training.validateEvery); merge, evaluate: those requests. */
+export type ProgressOperation = "prepare" | "validate" | "merge" | "evaluate";
 export interface ProgressParams {
   /** Unique per operation, e.g. "<runId>/merge/1"; begin, reports and end share it. */
   token: string;
   /** The run the operation belongs to. */
   runId?: string;
-  /** Which operation of the run: clean pretraining/data preparation, a merge, an evaluation. */
+  /** Which operation of the run: clean pretraining/data preparation, a validation, a merge, an evaluation. */
   operation?: ProgressOperation;
   value: ProgressValue;
 }

@@ -4,7 +4,7 @@
 // Plain data, no imports beyond types: the webview bundle uses it too.
 import type { RunState } from "./runs";
 
-export type RunCommand = "pause" | "resume" | "stop" | "cancel" | "merge" | "evaluate" | "open";
+export type RunCommand = "pause" | "resume" | "stop" | "cancel" | "merge" | "evaluate" | "remove" | "open";
 
 export const RUN_COMMAND_STATES: Readonly<Record<RunCommand, readonly RunState[]>> = {
   pause: ["running", "queued"],
@@ -17,6 +17,8 @@ export const RUN_COMMAND_STATES: Readonly<Record<RunCommand, readonly RunState[]
   /** Needs saved adapters or a checkpoint: any state in which no training loop is running. */
   merge: ["paused", "completed", "stopped", "interrupted"],
   evaluate: ["paused", "completed", "stopped", "interrupted"],
+  /** Delete Run / Archive Run: only a run no process works on (src/extension/runRemoval.ts). */
+  remove: ["paused", "completed", "failed", "stopped", "interrupted"],
   open: ["queued", "running", "pausing", "paused", "merging", "evaluating", "completed", "failed", "stopped", "interrupted"],
 };
 

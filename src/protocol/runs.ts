@@ -94,6 +94,31 @@ export function describeBest(b: BestRecord): string {
   return `${(100 * b.worstCaseRobustAccuracy).toFixed(1)}% (${b.target}, ${b.split} ${b.attack}, step ${b.step})`;
 }
 
+/** The base model's clean accuracy, measured before tuning starts: after clean pretraining or on
+ * loading a model file (issue 16 item 2). Chance is 1/numClasses; near chance is judged by
+ * src/protocol/trainingChecks.ts isNearChance. */
+export interface BaseModelRecord {
+  /** Where the weights came from: a model file, the pretraining cache, "random init". */
+  source: string;
+  cleanAccuracy: number;
+  /** Validation images measured. */
+  n: number;
+  numClasses: number;
+  nearChance: boolean;
+  /** What to change when it is near chance. */
+  hint?: string;
+}
+
+export interface MergeObjective {
+  /** "adversarial-ce" or "entropy" (merge.objective). */
+  kind: string;
+  /** At λ = 1/K (the first step). */
+  before: number;
+  /** At the last λ step. */
+  after: number;
+  steps: number;
+}
+
 /** One merge of the per-defense LoRAs into a plain ViT. */
 export interface MergeRecord {
   strategy: MergeStrategy;
@@ -101,6 +126,9 @@ export interface MergeRecord {
   modelPath: string;
   /** Adaptive merging's λ per defense, one value per layer. */
   lambdas?: Record<string, number[]>;
+  /** Adaptive merging's objective (e.g. adversarial CE on the val split) at its first and last λ
+   * step, and how many steps ran: the evidence that the merge moved λ (issue 16 item 5). */
+  objective?: MergeObjective;
   /** The checkpoint merged ("latest", "best", "step-N") and its training step. */
   from?: CheckpointRef;
   step?: number;
@@ -116,6 +144,7 @@ export type MetricsLine = { time: string } & (
   | ({ kind: "loraNorms" } & LoraNormsSnapshot)
   | ({ kind: "validation" } & EvaluationRecord)
   | { kind: "log"; level: "info" | "warn" | "error"; message: string }
+  | ({ kind: "baseModel" } & BaseModelRecord)
   | { kind: "state"; state: RunState; step: number; message?: string }
   /** The run restarted from the checkpoint at `fromStep`: step events after it, written
    * before this line, belong to a lost attempt and are superseded. */
@@ -185,6 +214,8 @@ export interface RunDetail extends RunSummary {
   /** Validation and evaluation results, oldest first. */
   evaluations: EvaluationRecord[];
   merges: MergeRecord[];
+  /** The base model's clean accuracy before tuning; absent for runs from before it was measured. */
+  baseModel?: BaseModelRecord;
   /** How many steps sampled each defense so far. */
   sampledCounts: Record<string, number>;
   artifacts: RunArtifacts;

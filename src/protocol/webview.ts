@@ -50,6 +50,8 @@ export interface ExampleStrip {
 /** What the dashboard header shows while an operation of the run is in progress. */
 export interface OperationProgress {
   title: string;
+  /** prepare, validate, merge or evaluate (src/protocol/methods.ts ProgressOperation). */
+  operation?: string;
   message?: string;
   /** 0..100 */
   percentage?: number;
@@ -152,7 +154,8 @@ export function isHostToWebviewMessage(v: unknown): v is HostToWebviewMessage {
       return Array.isArray(v.strips) && v.strips.every(isExampleStrip);
     case "progress":
       return v.progress === null || (isObj(v.progress) && isStr(v.progress.title) && typeof v.progress.cancellable === "boolean" &&
-        (v.progress.message === undefined || isStr(v.progress.message)) && (v.progress.percentage === undefined || isNum(v.progress.percentage)));
+        (v.progress.message === undefined || isStr(v.progress.message)) && (v.progress.percentage === undefined || isNum(v.progress.percentage)) &&
+        (v.progress.operation === undefined || isStr(v.progress.operation)));
     default:
       return false;
   }

@@ -25,6 +25,10 @@ export interface FakeConfig {
   failAtStep?: number;
   /** End the thread (process.exit in a worker) at this step, as a wasm abort would. */
   crashAtStep?: number;
+  /** Emit a "validating" event before each validation (as the real session does). */
+  announceValidation?: boolean;
+  /** Report this base-model clean accuracy (10 classes) before the first step of a fresh run. */
+  baseModelAccuracy?: number;
   /** Progress reports openSession makes (like a clean pretraining would). */
   prepareSteps?: number;
   /** Evaluation batches; each blocks `opMs` and then yields, like the real evaluator. */
@@ -69,6 +73,8 @@ function validate(raw: unknown, file: string): FakeConfig {
     failAtStep: typeof o.failAtStep === "number" ? o.failAtStep : undefined,
     nanThrows: o.nanThrows === true,
     prepareSteps: typeof o.prepareSteps === "number" ? o.prepareSteps : undefined,
+    announceValidation: o.announceValidation === true,
+    baseModelAccuracy: typeof o.baseModelAccuracy === "number" ? o.baseModelAccuracy : undefined,
     evalBatches: typeof o.evalBatches === "number" ? o.evalBatches : undefined,
     mergeSteps: typeof o.mergeSteps === "number" ? o.mergeSteps : undefined,
     opMs: typeof o.opMs === "number" ? o.opMs : undefined,
@@ -98,6 +104,10 @@ class FakeSession implements TrainSession {
     const next = this.step + 1;
     if (next === this.cfg.failAtStep) throw new Error(`fake engine failure at step ${next}`);
     if (next === this.cfg.crashAtStep) process.exit(3);
+    if (next === 1 && this.cfg.baseModelAccuracy !== undefined) {
+      const a = this.cfg.baseModelAccuracy;
+      emit({ kind: "baseModel", source: "fake pretraining", cleanAccuracy: a, n: 64, numClasses: 10, nearChance: a < 0.2, ...(a < 0.2 ? { hint: "raise model.pretrain.steps" } : {}) });
+    }
     if (next === this.cfg.nanAtStep && this.cfg.nanThrows) throw new NonFiniteLossError(next, "trades", NaN);
     this.x = advance(this.x, next);
     const defense = this.cfg.defenses[this.x % this.cfg.defenses.length];
@@ -109,6 +119,7 @@ class FakeSession implements TrainSession {
       emit({ kind: "loraNorms", step: next, layers: ["blocks.0.attn.qkv", "blocks.0.mlp.fc1"], norms });
     }
     if (next % 3 === 0) {
+      if (this.cfg.announceValidation) emit({ kind: "validating", step: next });
       emit({ kind: "validation", step: next, target: "uniform", cleanAccuracy: 0.8, robustAccuracy: { "pgd-20": next / 100 }, worstCaseRobustAccuracy: next / 100 });
     }
   }

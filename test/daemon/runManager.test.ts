@@ -96,6 +96,31 @@ describe("RunManager with the fake engine (in-process)", () => {
     assert.equal(events.events.some((e) => e.type === "progress" && e.runId === quick), false);
   });
 
+  test("a validation inside a step shows as a validate progress that ends with the step", async () => {
+    const { ws, manager, events } = setup();
+    const id = await manager.start(writeConfig(ws, "val", { steps: 3, announceValidation: true }));
+    await events.waitFor(isStatus(id, "completed"), "completed");
+    const mine = events.events.filter((e) => e.runId === id && (e.type === "progress" || e.type === "evaluation"));
+    const seq = mine.map((e) => (e.type === "progress" ? `${e.operation}:${e.value.kind}` : "evaluation"));
+    assert.deepEqual(seq, ["validate:begin", "evaluation", "validate:end"]);
+    const begin = mine[0] as Extract<ManagerEvent, { type: "progress" }>;
+    assert.ok(begin.value.kind === "begin" && begin.value.title === `Validating ${id} at step 3` && !begin.value.cancellable);
+    // The phase is not a metrics line: metrics.jsonl holds measurements only.
+    assert.equal((await readMetricsLines((await manager.get(id)).dir)).some((l) => (l.kind as string) === "validating"), false);
+  });
+
+  test("the base model's clean accuracy is notified, logged as a warning near chance and kept in the run detail", async () => {
+    const { ws, manager, events } = setup();
+    const id = await manager.start(writeConfig(ws, "base", { steps: 2, baseModelAccuracy: 0.156 }));
+    await events.waitFor(isStatus(id, "completed"), "completed");
+    const note = events.events.find((e) => e.type === "baseModel" && e.runId === id);
+    assert.ok(note && note.type === "baseModel" && note.nearChance && note.cleanAccuracy === 0.156);
+    const warn = events.events.find((e) => e.type === "log" && e.level === "warn" && e.runId === id);
+    assert.match((warn as { message: string }).message, /clean accuracy 15\.6% on 64 val images, chance 10\.0%: near chance; raise model\.pretrain\.steps/);
+    const detail = await manager.get(id);
+    assert.deepEqual(detail.baseModel, { source: "fake pretraining", cleanAccuracy: 0.156, n: 64, numClasses: 10, nearChance: true, hint: "raise model.pretrain.steps" });
+  });
+
   test("resume during pausing keeps training; shutdown pauses running runs with a reason", async () => {
     const { ws, manager, events } = setup();
     const id = await manager.start(writeConfig(ws, "sd", { steps: 50, stepMs: 10 }));

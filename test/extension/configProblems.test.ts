@@ -48,6 +48,38 @@ describe("configProblems", () => {
     assert.equal(text.slice(p.offset, p.offset + p.length), '"query"');
   });
 
+  test('"eps": "9/0" passes the schema pattern but is an error from the engine\'s own fraction parser', () => {
+    const text = `{"attack":{"eps":"9/0","stepSize":"2/255"}}`;
+    const problems = configProblems(text, "/ws", exists);
+    assert.equal(problems.length, 1);
+    const [p] = problems;
+    assert.equal(p.path, "/attack/eps");
+    assert.equal(p.severity, "error");
+    assert.equal(text.slice(p.offset, p.offset + p.length), '"9/0"');
+    // The same text the engine's validateConfig would give (src/core/config/fraction.ts).
+    assert.equal(p.message, 'attack.eps: division by zero in "9/0"');
+  });
+
+  test("unknown defense names are errors at the name, listing the known ones", () => {
+    const text = `{"defenses":[{"name":"pgd-at"},{"name":"fast-at"}]}`;
+    const [p, ...rest] = configProblems(text, "/ws", exists);
+    assert.deepEqual(rest, []);
+    assert.equal(p.path, "/defenses/1/name");
+    assert.equal(p.severity, "error");
+    assert.equal(text.slice(p.offset, p.offset + p.length), '"fast-at"');
+    assert.match(p.message, /unknown defense "fast-at"; known: pgd-at, trades, mart/);
+  });
+
+  test("unknown attacks in evaluation.attacks and training.validationAttack are errors; suites and budgets pass", () => {
+    const ok = `{"evaluation":{"attacks":"auto"},"training":{"validationAttack":"pgd-10,square-100"}}`;
+    assert.deepEqual(configProblems(ok, "/ws", exists), []);
+    const bad = `{"evaluation":{"attacks":"pgd-20, deepfool"},"training":{"validationAttack":"auto"}}`;
+    const problems = configProblems(bad, "/ws", exists);
+    assert.deepEqual(problems.map((p) => [p.path, p.severity]), [["/evaluation/attacks", "error"], ["/training/validationAttack", "error"]]);
+    assert.match(problems[0].message, /unknown attack "deepfool"/);
+    assert.match(problems[1].message, /unknown attack "auto"/);
+  });
+
   test("unparsable text yields nothing", () => {
     assert.deepEqual(configProblems("{", "/ws", exists), []);
   });

@@ -73,8 +73,18 @@ describe("statusText", () => {
     assert.equal(statusText({ running: true, backend: "wasm" }), "$(shield) HyperAT wasm");
     assert.equal(
       statusText({ running: true, backend: "wasm", health: "ok" }, { id: "r1", state: "running", step: 3, totalSteps: 10, best: { target: "uniform", split: "val", attack: "pgd-10", step: 2, worstCaseRobustAccuracy: 0.25, cleanAccuracy: 0.5 } }),
-      "$(sync~spin) HyperAT wasm · r1 3/10 · best 25.0% (uniform, val pgd-10, step 2)",
+      "$(sync~spin) HyperAT wasm · r1 training 3/10 · best 25.0% (uniform, val pgd-10, step 2)",
     );
+    assert.equal(statusText({ running: false, starting: true }), "$(loading~spin) HyperAT daemon starting");
     assert.match(statusText({ running: true, backend: "cpu", health: "error" }), /^\$\(error\)/);
+  });
+
+  test("the active run's phase by name, and a warning icon when an early check fired", () => {
+    const run = { id: "20261202-070921-demo-0b1a", name: "demo", state: "running" as const, step: 0, totalSteps: 60 };
+    const pretraining = { operation: "prepare", title: "Preparing x: clean pretraining", message: "step 12/60, loss 2.301" };
+    assert.equal(statusText({ running: true, backend: "wasm" }, { ...run, operation: pretraining }), "$(sync~spin) HyperAT wasm · demo pretraining 12/60");
+    assert.equal(statusText({ running: true, backend: "wasm" }, { ...run, step: 50, operation: { operation: "validate", title: "Validating" } }), "$(sync~spin) HyperAT wasm · demo validating at step 50");
+    assert.equal(statusText({ running: true, backend: "wasm" }, { ...run, step: 30, warnings: ["loss flat at 2.303 for 30 steps"] }), "$(warning) HyperAT wasm · demo training 30/60");
+    assert.equal(statusText({ running: true, backend: "wasm" }, { ...run, state: "pausing", step: 30 }), "$(sync~spin) HyperAT wasm · demo pausing");
   });
 });

@@ -1,7 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import type { RunDetail, RunSummary } from "../../src/protocol/runs";
-import { defenseFacts, groupChildren, runDescription, runGroups, runNode } from "../../src/extension/runTree";
+import { defenseFacts, groupChildren, mergedLabel, runDescription, runGroups, runNode, shortTime } from "../../src/extension/runTree";
 
 const summary: RunSummary = {
   id: "20261126-104455-demo-3f9a",
@@ -35,22 +35,44 @@ const detail: RunDetail = {
 };
 
 describe("runTree", () => {
-  test("a run row: id as label (it embeds the name), state, step/total and best robust accuracy", () => {
-    const n = runNode(summary);
-    assert.equal(n.label, summary.id);
-    assert.equal(n.description, "paused · step 40/200 · best 41.2% (uniform, val pgd-10, step 40)");
+  test("a run row: name and local start time as label, the id in the tooltip; state, step, config file and best", () => {
+    const created = new Date(summary.createdAt);
+    const n = runNode(summary, {}, created);
+    assert.equal(n.label, `demo · ${String(created.getHours()).padStart(2, "0")}:${String(created.getMinutes()).padStart(2, "0")}`);
+    assert.equal(n.description, "paused · step 40/200 · demo.hyperat.json · best 41.2% (uniform, val pgd-10, step 40)");
     assert.equal(n.contextValue, "hyperat.run.paused");
     assert.equal(n.icon, "debug-pause");
     assert.equal(n.collapsible, "collapsed");
+    assert.match(n.tooltip ?? "", /^demo \(20261126-104455-demo-3f9a\)$/m);
     assert.match(n.tooltip ?? "", /hyperat: pgd-at, trades, mart/);
   });
 
-  test("a name the id does not contain is shown with the id; unknown best is omitted", () => {
-    const n = runNode({ ...summary, name: "My Run", bestRobustAccuracy: undefined, best: undefined, state: "interrupted" });
-    assert.equal(n.label, `My Run · ${summary.id}`);
-    assert.equal(runDescription({ state: "running", step: 0, totalSteps: 5 }), "running · step 0/5");
+  test("the row shows the phase: pretraining n/N, training n/N, validating, merging %", () => {
+    const running = { ...summary, state: "running" as const, step: 0, best: undefined };
+    const pre = { operation: "prepare", title: "Preparing r: clean pretraining", message: "step 12/60, loss 2.301", percentage: 20 };
+    assert.equal(runDescription(running, { operation: pre }), "pretraining 12/60 · demo.hyperat.json");
+    assert.equal(runDescription({ ...running, step: 7 }), "training 7/200 · demo.hyperat.json");
+    assert.equal(runDescription({ ...running, step: 50 }, { operation: { operation: "validate", title: "Validating r at step 50" } }), "validating at step 50 · demo.hyperat.json");
+    assert.equal(runDescription({ ...summary, state: "merging", best: undefined }, { operation: { operation: "merge", title: "Merging", percentage: 41.6 } }), "merging 42% · demo.hyperat.json");
+    assert.equal(runDescription({ ...running, state: "queued" }, { daemonStarting: true }), "daemon starting · demo.hyperat.json");
+    assert.equal(runDescription({ state: "running", step: 0, totalSteps: 5 }), "training 0/5");
+  });
+
+  test("warnings mark the row and lead the tooltip; a settled run's icon becomes a warning", () => {
+    const w = ["loss flat at 2.303 for 40 steps"];
+    const n = runNode({ ...summary, state: "completed" }, { warnings: w });
+    assert.match(n.description ?? "", /^⚠ completed · step 40\/200/);
+    assert.equal(n.tooltip?.split("\n")[0], "⚠ loss flat at 2.303 for 40 steps");
     assert.equal(n.icon, "warning");
-    assert.equal(n.contextValue, "hyperat.run.interrupted");
+    assert.equal(runNode({ ...summary, state: "running" }, { warnings: w }).icon, "sync~spin");
+  });
+
+  test("shortTime: HH:MM today, MM-DD HH:MM another day, empty for a bad time", () => {
+    const now = new Date(2026, 11, 2, 15, 0);
+    assert.equal(shortTime(new Date(2026, 11, 2, 7, 9).toISOString(), now), "07:09");
+    assert.equal(shortTime(new Date(2026, 11, 1, 23, 59).toISOString(), now), "12-01 23:59");
+    assert.equal(shortTime("not a time", now), "");
+    assert.equal(runNode({ ...summary, createdAt: "?" }).label, "demo");
   });
 
   test("groups count what is in the folder; empty groups cannot expand", () => {
@@ -82,6 +104,13 @@ describe("runTree", () => {
     const [report] = groupChildren(detail, "reports");
     assert.equal(report.contextValue, "hyperat.report");
     assert.equal(report.file, `${summary.dir}/report.md`);
+  });
+
+  test("merged model rows name the strategy they hold", () => {
+    assert.deepEqual(mergedLabel("merged/adaptive/model.safetensors"), { label: "adaptive merge", description: "merged/adaptive/model.safetensors" });
+    assert.deepEqual(mergedLabel("merged/model-uniform.safetensors"), { label: "uniform merge", description: "merged/model-uniform.safetensors" });
+    assert.deepEqual(mergedLabel("merged/model.safetensors"), { label: "model.safetensors", description: "merged" });
+    assert.equal(groupChildren(detail, "merged")[0].label, "model.safetensors");
   });
 
   test("ids are unique across the whole tree", () => {

@@ -17,6 +17,7 @@ test("methods.ts exports every method the issue lists", () => {
   assert.deepEqual(names, [
     "hyperat/daemon.status",
     "hyperat/progress",
+    "hyperat/run.baseModel",
     "hyperat/run.cancel",
     "hyperat/run.evaluate",
     "hyperat/run.evaluation",

@@ -16,6 +16,8 @@ const KEY: Record<string, keyof typeof RUN_COMMAND_STATES> = {
   "hyperat.evaluateRun": "evaluate",
   "hyperat.openDashboard": "open",
   "hyperat.revealRunFolder": "open",
+  "hyperat.deleteRun": "remove",
+  "hyperat.archiveRun": "remove",
 };
 
 test("the tree's context menus offer each run command in exactly the states the shared table allows", () => {

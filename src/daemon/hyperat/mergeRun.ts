@@ -10,7 +10,7 @@ import { CancelSignal, EngineProgress, MergeOutcome } from "../engine";
 import { OperationCancelledError } from "../errors";
 import { HyperatSession } from "./session";
 import { writeAdapterFolders, writeMergedFolder } from "./exports";
-import { CheckpointRef } from "../../protocol/runs";
+import { CheckpointRef, MergeObjective } from "../../protocol/runs";
 
 /** x/y tensors for the first n samples of a dataset. */
 export function datasetTensors(ds: Dataset, n = ds.n): { x: tf.Tensor4D; y: tf.Tensor1D } {
@@ -62,6 +62,7 @@ export async function mergeRun(
     throw e;
   }
   let lambdas = uniformLambdas(K, L);
+  let objective: MergeObjective | undefined;
   try {
     if (strategy === "adaptive" && K > 1 && perDefense.length > 0) {
       const val = await loadValTensors(session, cfg);
@@ -80,6 +81,7 @@ export async function mergeRun(
           attack: { ...attackSettings(cfg), steps: cfg.merge.attackSteps },
           seed: cfg.seed,
           onStep: (s, loss) => {
+            objective = { kind: cfg.merge.objective, before: objective?.before ?? loss, after: loss, steps: s };
             onProgress({ title: "adaptive merge", message: `λ step ${s}/${cfg.merge.steps}, loss ${loss.toFixed(3)}`, percentage: (100 * s) / cfg.merge.steps });
             checkCancel();
           },
@@ -112,7 +114,7 @@ export async function mergeRun(
       });
       await writeAdapterFolders(runDir, cfg, session.backbone, session.trainer);
       onProgress({ title: `${strategy} merge`, message: `wrote ${path.relative(runDir, path.dirname(modelPath))}/ (step ${session.step}, ${from})`, percentage: 100 });
-      return { modelPath, lambdas: lambdaRecord, step: session.step };
+      return { modelPath, lambdas: lambdaRecord, step: session.step, ...(objective ? { objective } : {}) };
     } finally {
       disposeMerged(params, tunable.params());
     }

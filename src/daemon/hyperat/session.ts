@@ -11,7 +11,7 @@ import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from "../.
 import { TrainEvent, TrainSession } from "../engine";
 import { NonFiniteLossError } from "../errors";
 import { Backbone } from "./backbone";
-import { validateDuringTraining } from "./validation";
+import { measureBaseModel, validateDuringTraining } from "./validation";
 import { writeAdapterFolders } from "./exports";
 import { activeBackend } from "../../core/backend/select";
 import { resolveWorkers } from "../parallel/dataParallel";
@@ -45,6 +45,8 @@ export async function latestCheckpoint(runDir: string): Promise<CheckpointFiles 
 export class HyperatSession implements TrainSession {
   /** Helper threads when `training.workers` > 1; started by the first step (merge/evaluate never step). */
   private parallel?: Promise<TrainerWorkers>;
+  /** Events measured while opening (the base model's accuracy), emitted with the first step. */
+  private pending: TrainEvent[] = [];
 
   private constructor(
     private readonly runDir: string,
@@ -64,6 +66,8 @@ export class HyperatSession implements TrainSession {
       const ck = from === undefined || from === "latest" ? await latestCheckpoint(runDir) : await resolveCheckpoint(runDir, from);
       if (ck) await session.restore(ck.json, ck.tensors);
     }
+    // Measured once per run, at its start: a resumed run already has its line.
+    if (session.step === 0 && !from) session.pending.push({ kind: "baseModel", ...(await measureBaseModel(cfg, backbone, val)) });
     return session;
   }
 
@@ -92,6 +96,7 @@ export class HyperatSession implements TrainSession {
   }
 
   async runStep(emit: (e: TrainEvent) => void): Promise<void> {
+    for (const e of this.pending.splice(0)) emit(e);
     const t0 = Date.now();
     const batch = this.batcher.nextBatch();
     let r;
@@ -113,6 +118,7 @@ export class HyperatSession implements TrainSession {
       emit({ kind: "loraNorms", step: r.step, ...(await this.trainer.loraNorms()) });
     }
     if ((t.validateEvery > 0 && r.step % t.validateEvery === 0) || r.step === this.totalSteps) {
+      emit({ kind: "validating", step: r.step });
       const records = await validateDuringTraining(this.cfg, this.backbone, this.trainer, this.val);
       for (const rec of records) emit({ kind: "validation", ...rec });
       await this.keepIfBest(records);

@@ -6,7 +6,8 @@ import { adapterDeltas, applyDeltas, combineDeltas, uniformLambdas } from "../..
 import { evaluate } from "../../core/evaluate/evaluator";
 import { forward } from "../../core/model/vit";
 import { ParamMap } from "../../core/model/params";
-import { EvaluationRecord } from "../../protocol/runs";
+import { BaseModelRecord, EvaluationRecord } from "../../protocol/runs";
+import { isNearChance, nearChanceHint } from "../../protocol/trainingChecks";
 import { Backbone } from "./backbone";
 import { resolveAttackList } from "../../core/evaluate/presets";
 
@@ -49,4 +50,17 @@ export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone,
     }
   }
   return out;
+}
+
+/**
+ * The base model's clean accuracy on the val split before any tuning (issue 16 item 2): a model
+ * near chance here (too little clean pretraining, wrong numClasses or normalization) makes every
+ * later number meaningless, so the run says so at its start. Clean pass only (no attacks).
+ */
+export async function measureBaseModel(cfg: RunConfig, backbone: Backbone, val: Dataset): Promise<BaseModelRecord> {
+  const n = Math.min(cfg.training.validationN, val.n);
+  const r = await evaluate((x) => forward(backbone.vit, backbone.params, x), val, { attacks: [], eps: cfg.attack.eps, seed: cfg.seed, n, batchSize: cfg.evaluation.batchSize, checks: false });
+  const numClasses = backbone.vit.numClasses;
+  const nearChance = isNearChance(r.cleanAccuracy, numClasses);
+  return { source: backbone.source, cleanAccuracy: r.cleanAccuracy, n, numClasses, nearChance, ...(nearChance ? { hint: nearChanceHint(backbone.source) } : {}) };
 }

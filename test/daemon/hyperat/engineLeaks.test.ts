@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { HyperatEngine } from "../../../src/daemon/hyperat/engine";
+import type { TrainEvent } from "../../../src/daemon/engine";
 import { selectBackend } from "../../../src/core/backend/select";
 import { EXAMPLES_FILE, parseExamples } from "../../../src/core/evaluate/examplesFile";
 import { readSafetensorsFile } from "../../../src/core/io/files";
@@ -35,7 +36,16 @@ test("sessions, merges and evaluations free every tensor they create", async () 
   const runDir = path.join(dir, "run");
   // Warm-up: pretraining writes the cache; kernels and caches settle.
   const first = await engine.openSession(runDir, rc, false);
-  await first.runStep(() => {});
+  const events: TrainEvent[] = [];
+  await first.runStep((e) => events.push(e));
+  // A fresh run reports its base model's clean accuracy before its first step (issue 16 item 2).
+  const baseEvent = events[0];
+  assert.ok(baseEvent.kind === "baseModel", `first event: ${baseEvent.kind}`);
+  assert.ok(baseEvent.cleanAccuracy >= 0 && baseEvent.cleanAccuracy <= 1 && baseEvent.n === 8 && baseEvent.numClasses === 10, JSON.stringify(baseEvent));
+  assert.equal(baseEvent.nearChance, baseEvent.cleanAccuracy < 0.2);
+  // validateEvery 1: the validation of step 1 is announced before its records.
+  const kinds = events.map((e) => e.kind);
+  assert.ok(kinds.indexOf("validating") >= 0 && kinds.indexOf("validating") < kinds.indexOf("validation"), kinds.join(","));
   await first.saveCheckpoint();
   first.dispose();
   const base = tf.memory().numTensors;
@@ -47,7 +57,9 @@ test("sessions, merges and evaluations free every tensor they create", async () 
     s.dispose();
     assert.equal(tf.memory().numTensors, base, `round ${round}: session`);
     await engine.merge(runDir, rc, "uniform", () => {});
-    await engine.merge(runDir, rc, "adaptive", () => {});
+    const adaptive = await engine.merge(runDir, rc, "adaptive", () => {});
+    // The merge's evidence: its objective at the first and last λ step (merge.steps = 1).
+    assert.ok(adaptive.objective && adaptive.objective.steps === 1 && Number.isFinite(adaptive.objective.before) && adaptive.objective.after === adaptive.objective.before, JSON.stringify(adaptive.objective));
     assert.equal(tf.memory().numTensors, base, `round ${round}: merges`);
     const report = (await engine.evaluate(runDir, rc, "pgd-1", () => {})) as { models: Array<{ target: string; result: Record<string, unknown> }> };
     assert.equal(tf.memory().numTensors, base, `round ${round}: evaluation`);

@@ -2,7 +2,7 @@
 // lifecycle, a run through start → pause → resume → merge, the tree, and config diagnostics.
 // The workspace is prepared by scripts/e2e.mjs with demo.hyperat.json (a shortened demo config).
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as vscode from "vscode";
 import type { HyperatApi } from "../../../src/extension/extension";
@@ -81,7 +81,11 @@ export function defineRunSuite(): void {
       const node = roots.find((n) => n.runId === runId);
       assert.ok(node, "the run is a root of the tree");
       assert.match(node.contextValue, /^hyperat\.run\.(queued|running|pausing|paused|completed)$/);
-      assert.match(node.description ?? "", /step \d+\/\d+/);
+      // The phase (issue 16): "pretraining n/N", "training n/N", "validating at step n", or the
+      // settled state with "step n/N"; then the config file; the label is "name · HH:MM".
+      assert.match(node.description ?? "", /^(⚠ )?(daemon starting|pretraining( \d+\/\d+)?|training \d+\/\d+|validating at step \d+|(queued|pausing|paused|completed) · step \d+\/\d+) · demo\.hyperat\.json/);
+      assert.match(node.label, /^demo · (\d\d-\d\d )?\d\d:\d\d$/);
+      assert.match(node.tooltip ?? "", new RegExp(`\\(${runId}\\)`));
       const groups = await api.ctx.explorer.getChildren(node);
       assert.deepEqual(groups.map((g) => g.label), ["Defenses", "Checkpoints", "Adapters", "Merged models", "Reports"]);
       const defenses = await api.ctx.explorer.getChildren(groups[0]);
@@ -144,6 +148,76 @@ export function defineRunSuite(): void {
       assert.notEqual(daemon.pid, pid, "a new daemon process");
       const runs = await daemon.request(runsList);
       assert.ok(runs.runs.some((r) => r.id === runId), "the new daemon lists the run");
+    });
+
+    it("clears the status bar's active run when the daemon dies while training", async () => {
+      const daemon = api.ctx.daemon!;
+      const config = vscode.Uri.file(join(folder(), "demo.hyperat.json"));
+      const stepped = waitForStatus(api, (s) => s.state === "running" && s.step > 0, "a checkpoint while running");
+      const crashId = (await vscode.commands.executeCommand<string>("hyperat.startRun", config))!;
+      await stepped;
+      const deadline = Date.now() + 10_000;
+      while (api.ctx.statusBar.activeRun?.id !== crashId && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(api.ctx.statusBar.activeRun?.id, crashId, "the status bar shows the training run");
+      const down = new Promise<void>((resolve) => {
+        const sub = daemon.onRunning.event((up) => {
+          if (up) return;
+          sub.dispose();
+          resolve();
+        });
+      });
+      process.kill(daemon.pid!, "SIGKILL");
+      await down;
+      assert.equal(api.ctx.statusBar.activeRun, undefined, "no active run once the daemon is gone");
+      await new Promise<void>((resolve) => {
+        if (daemon.running) return resolve();
+        const sub = daemon.onRunning.event((up) => up && (sub.dispose(), resolve()));
+      });
+      assert.notEqual(await state(api, crashId), "running", "the tree does not show the killed run as running");
+    });
+
+    it("Start Run trains the active editor's config when several exist; a daemon config error is a diagnostic at its JSON path", async () => {
+      const demo = JSON.parse(readFileSync(join(folder(), "demo.hyperat.json"), "utf8")) as Record<string, unknown> & { training: Record<string, unknown> };
+      const two = join(folder(), "two.hyperat.json");
+      writeFileSync(two, JSON.stringify({ ...demo, name: "two", training: { ...demo.training, steps: "x" } }, null, 2));
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(two));
+      // No argument: the command must take two.hyperat.json (the active editor), not demo (the last used).
+      const refused = await vscode.commands.executeCommand<string | undefined>("hyperat.startRun");
+      assert.equal(refused, undefined, "the daemon refused the config");
+      const deadline = Date.now() + 10_000;
+      let d: vscode.Diagnostic | undefined;
+      while (!d && Date.now() < deadline) {
+        d = vscode.languages.getDiagnostics(vscode.Uri.file(two)).find((x) => x.source === "hyperat (daemon)");
+        if (!d) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(d, "a diagnostic from the daemon's error");
+      assert.equal(d.code, "/training/steps");
+      assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+      const doc = await vscode.workspace.openTextDocument(two);
+      assert.equal(doc.getText(d.range), '"x"');
+      writeFileSync(two, JSON.stringify({ ...demo, name: "two", training: { ...demo.training, steps: 3 } }, null, 2));
+      await new Promise((r) => setTimeout(r, 500)); // the open editor reloads the file from disk
+      const id = await vscode.commands.executeCommand<string>("hyperat.startRun");
+      assert.ok(id && /two/.test(id), `the run is two's: ${id}`);
+      const run = JSON.parse(readFileSync(join(folder(), ".hyperat", "runs", id, "run.json"), "utf8")) as { configPath: string };
+      assert.equal(run.configPath, two);
+      await vscode.commands.executeCommand("hyperat.stopRun", id).then(undefined, () => undefined);
+    });
+
+    it('squiggles "eps": "9/0" as an error from the shared fraction parser', async () => {
+      const bad = join(folder(), "zero.hyperat.json");
+      writeFileSync(bad, JSON.stringify({ attack: { eps: "9/0" } }, null, 2));
+      const doc = await vscode.workspace.openTextDocument(bad);
+      await vscode.window.showTextDocument(doc);
+      const deadline = Date.now() + 10_000;
+      let d: vscode.Diagnostic | undefined;
+      while (!d && Date.now() < deadline) {
+        d = vscode.languages.getDiagnostics(doc.uri).find((x) => x.source === "hyperat" && /division by zero/.test(x.message));
+        if (!d) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(d, "a hyperat diagnostic for 9/0");
+      assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+      assert.equal(doc.getText(d.range), '"9/0"');
     });
 
     it("reports semantic config problems as diagnostics", async () => {

@@ -1,13 +1,17 @@
 // The user's path through the extension in a real VS Code workbench (code-server) in headless
 // Chromium: F1 → "HyperAT: Start Run", the run appears in the Runs tree and progresses, pause and
-// resume, merge, the dashboard's charts hold data, the config file shows decorations. Screenshots
-// of the tree, the dashboard and the decorated config go to test/e2e/screenshots/. Then an
+// The user's path through the extension in a real VS Code workbench (code-server) in headless
+// Chromium: F1 → "HyperAT: Start Run", the run appears in the Runs tree and progresses, pause and
+// resume, merge, the dashboard's charts hold data, the config file shows decorations. Then an
 // evaluation whose adversarial examples show as a strip of images in the dashboard, and a second
-// run with a changed seed compared with the first (two overlaid series, the seed in the diff).
+// run with a changed seed compared with the first (two overlaid series, the seed in the diff);
+// then (issue 16) a second config started from the active editor with its phase and completion
+// notice, "eps": "9/0" squiggled, and a daemon kill with a consistent status bar and Resume from
+// the notice. Screenshots go to test/e2e/screenshots/.
 // Started by scripts/e2e.mjs with HYPERAT_E2E_URL and HYPERAT_E2E_WORKSPACE set.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 // @ts-expect-error: plain ESM helper without types
@@ -22,6 +26,7 @@ import {
   openWorkbench,
   pickQuickItem,
   runCommand,
+  runRowPattern,
   runRowText,
   stepOf,
   waitFor,
@@ -65,20 +70,21 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
 
   step("F1 → HyperAT: Start Run starts a run and says so", async () => {
     await runCommand(page, "HyperAT: Start Run");
-    const text = await waitFor("the 'started run' notification", async () => /started run (\S+?)\./.exec(await notificationsText(page)), 60_000);
-    runId = text[1];
+    const text = await waitFor("the 'started' notification", async () => /started (\S+\.hyperat\.json) as (\S+?)\./.exec(await notificationsText(page)), 60_000);
+    assert.equal(text[1], "demo.hyperat.json", "the toast names the config file");
+    runId = text[2];
     assert.match(runId, /demo/);
   });
 
   step("the run appears in the Runs tree and its step advances", async () => {
     await openRunsView(page);
     const first = await waitFor("the run row with a step", async () => {
-      const t = await runRowText(page, runId);
-      return stepOf(t) !== undefined && /running|queued/.test(t ?? "") ? t : undefined;
+      const t = await runRowText(page, "demo");
+      return stepOf(t) !== undefined && /training|queued/.test(t ?? "") ? t : undefined;
     }, TRAIN_TIMEOUT);
     const step0 = stepOf(first)!;
     const later = await waitFor("the step to advance", async () => {
-      const s = stepOf(await runRowText(page, runId));
+      const s = stepOf(await runRowText(page, "demo"));
       return s !== undefined && s > step0 ? s : undefined;
     }, TRAIN_TIMEOUT, 500);
     assert.ok(later > step0);
@@ -87,15 +93,15 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
   step("pause, then resume", async () => {
     await runCommand(page, "HyperAT: Pause Run");
     const paused = await waitFor("the row to say paused", async () => {
-      const t = await runRowText(page, runId);
+      const t = await runRowText(page, "demo");
       return t?.includes("paused") ? t : undefined;
     }, TRAIN_TIMEOUT);
     const pausedAt = stepOf(paused)!;
     await runCommand(page, "HyperAT: Resume Run");
-    await waitFor("the row to say running again (or completed)", async () => /running|completed/.test((await runRowText(page, runId)) ?? ""), TRAIN_TIMEOUT);
+    await waitFor("the row to say running again (or completed)", async () => /training|completed/.test((await runRowText(page, "demo")) ?? ""), TRAIN_TIMEOUT);
     let seen: string | undefined;
     const after = await waitFor(() => `training to continue past the pause at step ${pausedAt} (the row last said "${seen}")`, async () => {
-      const t = (seen = await runRowText(page, runId));
+      const t = (seen = await runRowText(page, "demo"));
       const s = stepOf(t);
       return s !== undefined && (s > pausedAt || t?.includes("completed")) ? s : undefined;
     }, TRAIN_TIMEOUT, 500);
@@ -104,11 +110,11 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
 
   step("the Runs tree shows defenses with sampled shares (screenshot)", async () => {
     // The dashboard's accuracy chart (later) needs a validation: wait for the row's "best N%".
-    await waitFor("a validation (the row's best robust accuracy)", async () => /best \d/.test((await runRowText(page, runId)) ?? ""), TRAIN_TIMEOUT, 500);
+    await waitFor("a validation (the row's best robust accuracy)", async () => /best \d/.test((await runRowText(page, "demo")) ?? ""), TRAIN_TIMEOUT, 500);
     await runCommand(page, "HyperAT: Pause Run").catch(() => undefined);
-    await waitFor("paused or completed", async () => /paused|completed/.test((await runRowText(page, runId)) ?? ""), TRAIN_TIMEOUT);
+    await waitFor("paused or completed", async () => /paused|completed/.test((await runRowText(page, "demo")) ?? ""), TRAIN_TIMEOUT);
     // Expand with the twisties: clicking a run row opens its dashboard (the row's command).
-    await page.locator(".sidebar .monaco-list-row", { hasText: runId }).first().locator(".monaco-tl-twistie").click();
+    await page.locator(".sidebar .monaco-list-row", { hasText: runRowPattern("demo") }).first().locator(".monaco-tl-twistie").click();
     const defenses = page.locator(".sidebar .monaco-list-row", { hasText: "Defenses" }).first();
     await defenses.waitFor({ timeout: 15_000 });
     await defenses.locator(".monaco-tl-twistie").click();
@@ -171,7 +177,7 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
       const t = await decorationTexts(page);
       return t.some((s) => s.includes("eps = 0.03137")) && t.some((s) => s.includes("sampled")) ? t : undefined;
     }, 30_000);
-    assert.ok(texts.some((s) => /trainable: [\d.]+K params/.test(s)), texts.join(" | "));
+    assert.ok(texts.some((s) => /hypernetwork \+ head [\d.]+K trainable; backbone [\d.]+K frozen/.test(s)), texts.join(" | "));
     await page.locator(".part.editor").screenshot({ path: join(shots, "config.png") });
   });
 
@@ -228,20 +234,22 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
   step("a second run with another seed appears and trains", async () => {
     // As a person edits the config: another seed, everything else the same.
     const file = join(workspace, "demo.hyperat.json");
-    const cfg = JSON.parse(readFileSync(file, "utf8")) as { seed?: number };
+    const cfg = JSON.parse(readFileSync(file, "utf8")) as { seed?: number; name?: string };
     cfg.seed = (cfg.seed ?? 0) + 1;
+    // Its own name, so the tree rows ("name · HH:MM") of the two runs stay apart.
+    cfg.name = "seed1";
     writeFileSync(file, JSON.stringify(cfg, null, 2) + "\n");
     await runCommand(page, "Notifications: Clear All Notifications");
     await runCommand(page, "HyperAT: Start Run");
     const text = await waitFor("the second 'started run' notification", async () => {
-      const m = /started run (\S+?)\./.exec(await notificationsText(page));
+      const m = /started \S+\.hyperat\.json as (\S+?)\./.exec(await notificationsText(page));
       return m && m[1] !== runId ? m : undefined;
     }, 60_000);
     secondRunId = text[1];
     await openRunsView(page);
-    await waitFor("the second run to train", async () => (stepOf(await runRowText(page, secondRunId)) ?? 0) > 0, TRAIN_TIMEOUT, 500);
+    await waitFor("the second run to train", async () => (stepOf(await runRowText(page, "seed1")) ?? 0) > 0, TRAIN_TIMEOUT, 500);
     await runCommand(page, "HyperAT: Pause Run");
-    await waitFor("the second run to pause", async () => /paused|completed/.test((await runRowText(page, secondRunId)) ?? ""), TRAIN_TIMEOUT);
+    await waitFor("the second run to pause", async () => /paused|completed/.test((await runRowText(page, "seed1")) ?? ""), TRAIN_TIMEOUT);
   });
 
   step("Compare Runs… overlays both runs and diffs their configs (screenshot)", async () => {
@@ -285,4 +293,90 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
     const png = readFileSync(join(workspace, "loss.png"));
     assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG file");
   });
+
+  /** Opens a workspace file through the palette (a focused webview swallows Ctrl+P). */
+  async function openFile(name: string): Promise<void> {
+    await runCommand(page, "Go to File...");
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill(name);
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press("Enter");
+    await page.locator(".tabs-container .tab.active", { hasText: name }).waitFor({ timeout: 15_000 });
+  }
+
+  step("with two configs, Start Run trains the active editor's; its row shows the phase; completion notifies (screenshot)", async () => {
+    const demo = JSON.parse(readFileSync(join(workspace, "demo.hyperat.json"), "utf8")) as { training: Record<string, unknown> };
+    const two = { ...demo, name: "two", training: { ...demo.training, steps: 40, validateEvery: 20, checkpointEvery: 10 } };
+    writeFileSync(join(workspace, "two.hyperat.json"), JSON.stringify(two, null, 2) + "\n");
+    await openFile("two.hyperat.json");
+    await runCommand(page, "Notifications: Clear All Notifications");
+    await runCommand(page, "HyperAT: Start Run");
+    const text = await waitFor("the 'started' notification", async () => /started (\S+\.hyperat\.json) as (\S+?)\./.exec(await notificationsText(page)), 60_000);
+    assert.equal(text[1], "two.hyperat.json", "the active editor's config, not the last used demo.hyperat.json");
+    assert.match(text[2], /two/);
+    await openRunsView(page);
+    const phases = new Set<string>();
+    let row: string | undefined;
+    await waitFor(() => `the completion notification (row last said "${row}", phases seen: ${[...phases].join(", ")})`, async () => {
+      row = await runRowText(page, "two");
+      const m = /(daemon starting|pretraining|training \d+\/\d+|validating at step \d+)/.exec(row ?? "");
+      if (m) phases.add(m[1].replace(/ \d.*$/, ""));
+      return /Run two · \S+ completed: best \d/.test(await notificationsText(page));
+    }, TRAIN_TIMEOUT, 250);
+    assert.ok(phases.has("training"), `the row showed the training phase (saw: ${[...phases].join(", ")})`);
+    const notice = page.locator(".notifications-toasts .notification-list-item", { hasText: "completed: best" }).first();
+    for (const b of ["Merge", "Evaluate", "Open Dashboard"]) assert.equal(await notice.locator(".monaco-button", { hasText: b }).count() > 0, true, `the notice offers ${b}`);
+    assert.match((await runRowText(page, "two")) ?? "", /completed · step 40\/40 · two\.hyperat\.json/);
+    await page.screenshot({ path: join(shots, "completion.png") });
+  });
+
+  step('"eps": "9/0" is squiggled as an error', async () => {
+    const cfg = JSON.parse(readFileSync(join(workspace, "two.hyperat.json"), "utf8")) as { attack: Record<string, unknown> };
+    // The attack block first, so the squiggled line is on screen (and in the screenshot).
+    const { attack, ...rest } = cfg;
+    writeFileSync(join(workspace, "two.hyperat.json"), JSON.stringify({ attack: { ...attack, eps: "9/0" }, ...rest }, null, 2) + "\n");
+    await openFile("two.hyperat.json");
+    await waitFor("an error squiggle in the config editor", async () => (await page.locator(".part.editor .monaco-editor .squiggly-error").count()) > 0, 30_000);
+    await page.locator(".part.editor").screenshot({ path: join(shots, "eps-error.png") });
+  });
+
+  step("a daemon kill: the status bar drops the run, the notice says where it stopped, its Resume resumes", async () => {
+    await runCommand(page, "Notifications: Clear All Notifications");
+    await runCommand(page, "HyperAT: Resume Run");
+    // Two runs are paused here (demo and the compared seed1): the command asks which.
+    await pickQuickItem(page, "demo ·");
+    const status = page.locator(".statusbar-item", { hasText: "HyperAT" }).first();
+    await waitFor("the status bar to show demo training", async () => /demo training \d+/.test(await status.innerText()), TRAIN_TIMEOUT, 300);
+    const pid = daemonPid(workspace);
+    assert.ok(pid, "found the daemon of this workspace");
+    process.kill(pid, "SIGKILL");
+    const notice = await waitFor("the crash notice", async () => /interrupted at step (\d+), resumes from (checkpoint \d+|the start)/.exec(await notificationsText(page)), 60_000);
+    await waitFor(() => "the status bar to stop showing demo as training", async () => !/demo training/.test(await status.innerText()), 10_000, 200);
+    assert.match((await runRowText(page, "demo")) ?? "", /interrupted|paused/);
+    const toast = page.locator(".notifications-toasts .notification-list-item", { hasText: "interrupted at step" }).first();
+    await toast.locator(".monaco-button", { hasText: "Resume" }).first().click();
+    const resumedAt = Number(notice[1]);
+    await waitFor("demo training again after Resume", async () => {
+      const s = stepOf(await runRowText(page, "demo"));
+      return /training/.test((await runRowText(page, "demo")) ?? "") && s !== undefined && s > 0;
+    }, TRAIN_TIMEOUT, 300);
+    assert.ok(resumedAt > 0);
+    await runCommand(page, "HyperAT: Pause Run").catch(() => undefined);
+  });
 });
+
+/** The pid of the HyperAT daemon serving `ws` (a child of the code-server this test started). */
+function daemonPid(ws: string): number | undefined {
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let cmd = "";
+    try {
+      cmd = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").join(" ");
+    } catch {
+      continue;
+    }
+    if (/cli\.js daemon --stdio/.test(cmd) && cmd.includes(`--workspace ${ws}`)) return Number(name);
+  }
+  return undefined;
+}

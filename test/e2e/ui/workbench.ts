@@ -69,16 +69,21 @@ export async function openRunsView(page: Page): Promise<void> {
   await viewlet.waitFor({ state: "visible", timeout: 15_000 });
 }
 
-/** The text (label + description) of the tree row for `runId`, or undefined. */
-export async function runRowText(page: Page, runId: string): Promise<string | undefined> {
-  const row = page.locator(".sidebar .monaco-list-row", { hasText: runId }).first();
+/** What a run row's label starts with: "name · HH:MM" (the id is only in its tooltip). */
+export function runRowPattern(name: string): RegExp {
+  return new RegExp(`${name} · (\\d\\d-\\d\\d )?\\d\\d:\\d\\d`);
+}
+
+/** The text (label + description) of the tree row of the run named `name`, or undefined. */
+export async function runRowText(page: Page, name: string): Promise<string | undefined> {
+  const row = page.locator(".sidebar .monaco-list-row", { hasText: runRowPattern(name) }).first();
   if (!(await row.isVisible().catch(() => false))) return undefined;
   return (await row.innerText()).replace(/\s+/g, " ");
 }
 
-/** `step N/M` from a row text. */
+/** The step from a row text: "training N/M" while it trains, "step N/M" once settled. */
 export function stepOf(text: string | undefined): number | undefined {
-  const m = /step (\d+)\/(\d+)/.exec(text ?? "");
+  const m = /(?:step|training) (\d+)\/(\d+)/.exec(text ?? "");
   return m ? Number(m[1]) : undefined;
 }
 
