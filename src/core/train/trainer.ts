@@ -5,7 +5,8 @@ import type { ParamMap } from "../model/params";
 import { deltaW } from "../model/lora";
 import { Rng, RngState } from "../rng";
 import { AdamW, learningRate } from "./adamw";
-import { adapterDeltas, applyDeltas } from "./merge";
+import { foldAdapter } from "./fold";
+import { accumulateGradients } from "./accumulate";
 import { Defense } from "./defenses/types";
 import { Tunable } from "./tunable";
 
@@ -110,7 +111,7 @@ export class Trainer {
   foldedParams(t: number): ParamMap {
     const { tunable } = this.args;
     const lora = tunable.lora(t);
-    return lora ? applyDeltas(tunable.params(), adapterDeltas(lora)) : tunable.params();
+    return lora ? foldAdapter(tunable.params(), lora) : tunable.params();
   }
 
   /** Samples the defense for the next step (uniform or configured weights). */
@@ -188,6 +189,16 @@ export class Trainer {
     this.sampledCounts[t] += 1;
     this.step += 1;
     return { step: this.step, defense: defense.name, defenseIndex: t, loss: g.loss, cleanAcc, advAcc: g.advCorrect / B, lr, gradNorm };
+  }
+
+  /**
+   * trainStep with the batch run as micro-batches of at most `microBatch` images whose
+   * gradients are summed before the one update (src/core/train/accumulate.ts): the same step up
+   * to float reassociation, with one micro-batch's activations alive at a time.
+   */
+  async trainStepAccumulated(x: tf.Tensor4D, y: tf.Tensor1D, microBatch: number): Promise<StepResult> {
+    if (microBatch >= x.shape[0]) return this.trainStep(x, y);
+    return this.trainStepSharded(x, y, (t, rng) => accumulateGradients(this, t, x, y, rng, microBatch));
   }
 
   /** ‖ΔW_tlm‖_F for every defense and adapted module, in `modulePaths()` order. */

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
 import { Dataset } from "../../core/data/types";
 import { Trainer } from "../../core/train/trainer";
-import { adapterDeltas, applyDeltas, combineDeltas, uniformLambdas } from "../../core/train/merge";
+import { foldCombined } from "../../core/train/fold";
 import { evaluate } from "../../core/evaluate/evaluator";
 import { forward } from "../../core/model/vit";
 import { ParamMap } from "../../core/model/params";
@@ -23,7 +23,7 @@ export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone,
     cfg.defenses.forEach((d, t) => targets.push({ target: d.name, params: () => trainer.foldedParams(t) }));
     targets.push({
       target: "uniform",
-      params: () => applyDeltas(tunable.params(), combineDeltas(cfg.defenses.map((_, t) => adapterDeltas(tunable.lora(t)!)), uniformLambdas(K, backbone.vit.depth))),
+      params: () => foldCombined(tunable.params(), cfg.defenses.map((_, t) => tunable.lora(t)!), cfg.defenses.map(() => 1 / K)),
     });
   } else if (tunable.method === "lora-at") {
     targets.push({ target: cfg.defenses[0].name, params: () => trainer.foldedParams(0) });
