@@ -126,16 +126,17 @@ interface Entry {
 }
 
 /** Reads and checks the header; returns entries and metadata without touching tensor data. */
-function parseHeader(bytes: Uint8Array, where: string): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
+/** `bytes` is the file, or its first 8 + header-length bytes when `fileLength` gives the rest's size. */
+function parseHeader(bytes: Uint8Array, where: string, fileLength = bytes.length): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
   const fail = (m: string): never => {
     throw new SafetensorsError(where, m);
   };
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte safetensors header length`);
+  if (fileLength < 8 || bytes.length < 8) fail(`file is ${fileLength} bytes, too short for the 8-byte safetensors header length`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
   const headerLen = Number(n);
-  if (8 + headerLen > bytes.length) {
-    fail(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes): truncated or not safetensors`);
+  if (8 + headerLen > Math.min(bytes.length, fileLength)) {
+    fail(`header length ${headerLen} runs past the end of the file (${fileLength} bytes): truncated or not safetensors`);
   }
   let json: unknown;
   let text = "";
@@ -152,7 +153,7 @@ function parseHeader(bytes: Uint8Array, where: string): { entries: Entry[]; meta
   if (!isPlainObject(json)) fail("header must be a JSON object");
   const header = json as Record<string, unknown>;
   const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
+  const dataLen = fileLength - dataStart;
 
   const metadata: Record<string, string> = {};
   const meta = header["__metadata__"];
@@ -220,6 +221,17 @@ export function parseSafetensors(bytes: Uint8Array, where: string): SafetensorsC
 /** Header only: names, dtypes and shapes (for `inspect`-style listings of large files). */
 export function readSafetensorsHeader(bytes: Uint8Array, where: string): { tensors: Record<string, { dtype: string; shape: number[] }>; metadata: Record<string, string> } {
   const { entries, metadata } = parseHeader(bytes, where);
+  const tensors: Record<string, { dtype: string; shape: number[] }> = {};
+  for (const e of entries) tensors[e.name] = { dtype: e.dtype, shape: e.shape };
+  return { tensors, metadata };
+}
+
+/**
+ * Header only, from the file's first bytes (8 + the header length) and its total size: the same
+ * checks as a full parse (offsets inside the file, no gaps) without reading any tensor data.
+ */
+export function parseSafetensorsHeaderPrefix(prefix: Uint8Array, fileLength: number, where: string): { tensors: Record<string, { dtype: string; shape: number[] }>; metadata: Record<string, string> } {
+  const { entries, metadata } = parseHeader(prefix, where, fileLength);
   const tensors: Record<string, { dtype: string; shape: number[] }> = {};
   for (const e of entries) tensors[e.name] = { dtype: e.dtype, shape: e.shape };
   return { tensors, metadata };
