@@ -15,12 +15,20 @@ export const TAPE = { blockTD: 66, blockTM: 6, blockHTT: 5, embedTD: 22 } as con
 /** The loss pass with a LoRA on the weights keeps ~1.4× the plain pass (x·A, ·B, the sum). */
 export const LORA_TAPE_FACTOR = 1.4;
 
-/** Tape floats of one image through a forward + backward pass (no LoRA). */
-export function tapeFloatsPerImage(vit: ViTConfig): number {
+/**
+ * Tape floats of one image through a forward + backward pass (no LoRA). With activation
+ * checkpointing (src/core/model/checkpointing.ts) one block's tape is alive at a time, beside
+ * each block's saved input and its output gradient (2·T·D per block, measured the same way).
+ */
+export function tapeFloatsPerImage(vit: ViTConfig, checkpoint = false): number {
   const T = numTokens(vit);
   const block = TAPE.blockTD * T * vit.dim + TAPE.blockTM * T * vit.mlpDim + TAPE.blockHTT * vit.heads * T * T;
-  return vit.depth * block + TAPE.embedTD * T * vit.dim;
+  const embed = TAPE.embedTD * T * vit.dim;
+  return checkpoint ? block + embed + vit.depth * CHECKPOINT_BLOCK_TD * T * vit.dim : vit.depth * block + embed;
 }
+
+/** Floats per block and image a checkpointed tape keeps: the block's input and its gradient. */
+export const CHECKPOINT_BLOCK_TD = 2;
 
 /** Forward passes each defense's loss makes (TRADES and MART also run the clean input). */
 export function lossForwards(defense: string): number {

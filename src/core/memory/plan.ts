@@ -60,6 +60,11 @@ export interface PhasePlan {
 export interface MemoryPlan {
   vit: ViTConfig;
   microBatch: number;
+  /** Activation checkpointing in training and validation: on when it lets a larger micro-batch fit. */
+  checkpoint: boolean;
+  /** Images per attack batch in periodic validation: evaluation.batchSize, or less where that
+   * does not fit (validation is monitoring; the final evaluation keeps its batch). */
+  validationBatch: number;
   /** Micro-batches per optimizer step (ceil(batchSize / microBatch)). */
   accumulation: number;
   phases: PhasePlan[];
@@ -67,8 +72,11 @@ export interface MemoryPlan {
   peak: PhasePlan;
   limit: MemoryLimit;
   fits: boolean;
-  /** Phases over the limit, with what to change; empty when it fits. */
+  /** Phases of the training run (pretrain, train, validation) over the limit, with what to
+   * change; empty when it fits. A run is refused before it starts when there are any. */
   problems: string[];
+  /** Merge and evaluation over the limit: separate commands, so they warn, not refuse. */
+  warnings: string[];
 }
 
 const F32 = 4;
@@ -104,10 +112,10 @@ function imageFloats(vit: ViTConfig): number {
 }
 
 /** One optimizer step at micro-batch m: the inner attack, then the defense loss's backward. */
-export function trainPhase(vit: ViTConfig, c: PlanConfig, m: number): PhasePlan {
+export function trainPhase(vit: ViTConfig, c: PlanConfig, m: number, checkpoint = false): PhasePlan {
   const P = trainableScalars(vit, c);
   const adapted = c.method !== "full-at";
-  const tape = tapeFloatsPerImage(vit) * m;
+  const tape = tapeFloatsPerImage(vit, checkpoint) * m;
   const forwards = Math.max(...c.defenses.map(lossForwards));
   // The attack runs W0 + ΔW folded (one copy of the adapted weights); the loss pass runs the
   // LoRA unfolded, so its tape is larger but no copy is alive. The worse of the two counts.
@@ -129,7 +137,7 @@ export function trainPhase(vit: ViTConfig, c: PlanConfig, m: number): PhasePlan 
 }
 
 /** An attack batch against a folded or merged model (validation, evaluation): input gradients only. */
-function attackPhase(vit: ViTConfig, c: PlanConfig, phase: "validation" | "evaluation", batch: number, keepsTrainer: boolean): PhasePlan {
+function attackPhase(vit: ViTConfig, c: PlanConfig, phase: "validation" | "evaluation", batch: number, keepsTrainer: boolean, checkpoint = false): PhasePlan {
   const P = trainableScalars(vit, c);
   const copies = c.method === "full-at" ? (keepsTrainer ? P : 0) : targetScalars(vit, c.lora.targets);
   const breakdown: Breakdown = {
@@ -138,7 +146,7 @@ function attackPhase(vit: ViTConfig, c: PlanConfig, phase: "validation" | "evalu
     trainable: F32 * (keepsTrainer && c.method !== "full-at" ? P : 0),
     optimizer: F32 * (keepsTrainer ? 2 * P : 0),
     gradients: 0,
-    activations: F32 * tapeFloatsPerImage(vit) * batch,
+    activations: F32 * tapeFloatsPerImage(vit, checkpoint) * batch,
     attackBuffers: F32 * imageFloats(vit) * 4 * batch,
   };
   return { phase, batch, bytes: sum(breakdown), breakdown, setting: "evaluation.batchSize" };
@@ -186,20 +194,24 @@ export function largestTensorBytes(vit: ViTConfig, batch: number): number {
   return F32 * Math.max(weight, largestActivationFloats(vit) * batch);
 }
 
-function fitsAt(vit: ViTConfig, c: PlanConfig, m: number, limit: MemoryLimit): boolean {
-  return trainPhase(vit, c, m).bytes <= limit.bytes && (limit.maxTensorBytes === undefined || largestTensorBytes(vit, m) <= limit.maxTensorBytes);
+function fitsAt(vit: ViTConfig, c: PlanConfig, m: number, limit: MemoryLimit, checkpoint: boolean): boolean {
+  return trainPhase(vit, c, m, checkpoint).bytes <= limit.bytes && (limit.maxTensorBytes === undefined || largestTensorBytes(vit, m) <= limit.maxTensorBytes);
 }
 
 /** The micro-batch: the configured one, or the largest that fits (≥ 1 even when none does). */
-export function chooseMicroBatch(vit: ViTConfig, c: PlanConfig, limit: MemoryLimit): number {
+export function chooseMicroBatch(vit: ViTConfig, c: PlanConfig, limit: MemoryLimit, checkpoint = false): number {
   if (c.microBatchSize !== "auto") return Math.min(c.microBatchSize, c.batchSize);
-  // Bytes grow with m, so bisect for the largest m that fits.
+  return largestFitting(c.batchSize, (m) => fitsAt(vit, c, m, limit, checkpoint));
+}
+
+/** The largest b in [1, max] with fits(b) (bytes grow with b), or 1 when none fits. */
+function largestFitting(max: number, fits: (b: number) => boolean): number {
   let lo = 1;
-  let hi = c.batchSize;
-  if (!fitsAt(vit, c, 1, limit)) return 1;
+  let hi = max;
+  if (!fits(1)) return 1;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (fitsAt(vit, c, mid, limit)) lo = mid;
+    if (fits(mid)) lo = mid;
     else hi = mid - 1;
   }
   return lo;
@@ -207,19 +219,34 @@ export function chooseMicroBatch(vit: ViTConfig, c: PlanConfig, limit: MemoryLim
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
 
+/**
+ * Checkpointing costs one more forward per backward (~1/3 more compute), so it is used only
+ * when the whole batch does not fit as one pass without it and it lets a larger micro-batch (or
+ * any at all) fit. A configured micro-batch turns it on when that micro-batch needs it.
+ */
+function chooseCheckpoint(vit: ViTConfig, c: PlanConfig, limit: MemoryLimit): boolean {
+  const target = c.microBatchSize === "auto" ? c.batchSize : Math.min(c.microBatchSize, c.batchSize);
+  if (fitsAt(vit, c, target, limit, false)) return false;
+  if (c.microBatchSize !== "auto") return true;
+  return chooseMicroBatch(vit, c, limit, true) > chooseMicroBatch(vit, c, limit, false) || !fitsAt(vit, c, 1, limit, false);
+}
+
 export function planMemory(vit: ViTConfig, c: PlanConfig, limit: MemoryLimit): MemoryPlan {
-  const microBatch = chooseMicroBatch(vit, c, limit);
-  const phases = [trainPhase(vit, c, microBatch), attackPhase(vit, c, "validation", c.evalBatchSize, true), mergePhase(vit, c), attackPhase(vit, c, "evaluation", c.evalBatchSize, false)];
-  if (c.pretrainBatchSize) phases.unshift(pretrainPhase(vit, c.pretrainBatchSize));
-  const peak = phases.reduce((a, p) => (p.bytes > a.bytes ? p : a));
-  const problems: string[] = [];
-  for (const p of phases) {
-    if (p.bytes > limit.bytes) problems.push(`${p.phase} at ${p.setting} ${p.batch} needs ${gib(p.bytes)}: ${advice(vit, c, p, limit)}`);
-  }
+  const checkpoint = chooseCheckpoint(vit, c, limit);
+  const microBatch = chooseMicroBatch(vit, c, limit, checkpoint);
+  const validationBatch = largestFitting(c.evalBatchSize, (b) => attackPhase(vit, c, "validation", b, true, checkpoint).bytes <= limit.bytes);
+  const run = [trainPhase(vit, c, microBatch, checkpoint), attackPhase(vit, c, "validation", validationBatch, true, checkpoint)];
+  if (c.pretrainBatchSize) run.unshift(pretrainPhase(vit, c.pretrainBatchSize));
+  const later = [mergePhase(vit, c), attackPhase(vit, c, "evaluation", c.evalBatchSize, false)];
+  const phases = [...run, ...later];
+  const peak = run.reduce((a, p) => (p.bytes > a.bytes ? p : a));
+  const over = (ps: PhasePlan[]) => ps.filter((p) => p.bytes > limit.bytes).map((p) => `${p.phase} at ${p.setting} ${p.batch} needs ${gib(p.bytes)}: ${advice(vit, c, p, limit)}`);
+  const problems = over(run);
+  const warnings = over(later);
   if (limit.maxTensorBytes !== undefined && largestTensorBytes(vit, microBatch) > limit.maxTensorBytes) {
     problems.push(`one tensor of ${gib(largestTensorBytes(vit, microBatch))} at micro-batch ${microBatch} is over the device's largest buffer (${gib(limit.maxTensorBytes)}): lower training.microBatchSize`);
   }
-  return { vit, microBatch, accumulation: Math.ceil(c.batchSize / microBatch), phases, peak, limit, fits: problems.length === 0, problems };
+  return { vit, microBatch, checkpoint, validationBatch, accumulation: Math.ceil(c.batchSize / microBatch), phases, peak, limit, fits: problems.length === 0, problems, warnings };
 }
 
 /** What to change so phase `p` fits: a smaller batch for it when one would, else the model. */
@@ -242,11 +269,12 @@ function fixedBytes(vit: ViTConfig, c: PlanConfig, p: PhasePlan): number {
 /** One line per phase, for `hyperat check`, logs and the refusal message. */
 export function describePlan(plan: MemoryPlan): string[] {
   const lines = [
-    `memory plan on ${plan.limit.backend}: limit ${gib(plan.limit.bytes)} (${plan.limit.source}); micro-batch ${plan.microBatch} × ${plan.accumulation}`,
+    `memory plan on ${plan.limit.backend}: limit ${gib(plan.limit.bytes)} (${plan.limit.source}); micro-batch ${plan.microBatch} × ${plan.accumulation}${plan.checkpoint ? ", activation checkpointing" : ""}`,
   ];
   for (const p of plan.phases) {
     const parts = Object.entries(p.breakdown).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${gib(v)}`);
     lines.push(`  ${p.phase} (batch ${p.batch}): ${gib(p.bytes)} = ${parts.join(" + ")}`);
   }
+  for (const w of plan.warnings) lines.push(`  warning: ${w}`);
   return lines;
 }

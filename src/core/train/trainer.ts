@@ -20,6 +20,8 @@ export interface TrainerArgs {
   optimizer: { lr: number; weightDecay: number; beta1: number; beta2: number; warmupSteps: number; minLrRatio: number; gradClip: number };
   totalSteps: number;
   seed: number;
+  /** Activation checkpointing in the attack and loss passes (the memory plan decides, docs/memory.md). */
+  checkpoint?: boolean;
 }
 
 export interface StepResult {
@@ -90,7 +92,7 @@ export class Trainer {
     const { vit, tunable } = this.args;
     const params = tunable.params();
     const lora = tunable.lora(t);
-    return (x) => forward(vit, params, x, { lora });
+    return (x) => forward(vit, params, x, { lora, checkpoint: this.args.checkpoint });
   }
 
   /**
@@ -100,7 +102,7 @@ export class Trainer {
    */
   attackModel(t: number): Classifier {
     const params = this.foldedParams(t);
-    return (x) => forward(this.args.vit, params, x);
+    return (x) => forward(this.args.vit, params, x, { checkpoint: this.args.checkpoint });
   }
 
   /**

@@ -56,15 +56,17 @@ export class HyperatSession implements TrainSession {
     readonly val: Dataset,
     /** Images per forward/backward pass (training.microBatchSize, "auto" resolved by the plan). */
     readonly microBatch: number,
+    /** Images per validation attack batch (evaluation.batchSize, or less where it does not fit). */
+    private readonly validationBatch: number,
   ) {}
 
   /** `resume` restores a checkpoint: `from` (default "latest"); a missing "best"/"step-N" is an error. */
   static async open(runDir: string, cfg: RunConfig, backbone: Backbone, train: Dataset, val: Dataset, resume: boolean, from?: CheckpointRef): Promise<HyperatSession> {
-    const trainer = buildTrainer(cfg, backbone.vit, backbone.params);
-    const batcher = new Batcher(train, { batchSize: cfg.training.batchSize, seed: cfg.seed, augment: cfg.data.augment, stream: "train-data" });
     // The plan from the loaded model's own shapes and this thread's backend (docs/memory.md).
-    const microBatch = (await planRun(cfg, activeBackend(), backbone.vit)).microBatch;
-    const session = new HyperatSession(runDir, cfg, backbone, trainer, batcher, val, microBatch);
+    const plan = await planRun(cfg, activeBackend(), backbone.vit);
+    const trainer = buildTrainer(cfg, backbone.vit, backbone.params, { checkpoint: plan.checkpoint });
+    const batcher = new Batcher(train, { batchSize: cfg.training.batchSize, seed: cfg.seed, augment: cfg.data.augment, stream: "train-data" });
+    const session = new HyperatSession(runDir, cfg, backbone, trainer, batcher, val, plan.microBatch, plan.validationBatch);
     if (resume) {
       const ck = from === undefined || from === "latest" ? await latestCheckpoint(runDir) : await resolveCheckpoint(runDir, from);
       if (ck) await session.restore(ck.json, ck.tensors);
@@ -118,7 +120,7 @@ export class HyperatSession implements TrainSession {
       emit({ kind: "loraNorms", step: r.step, ...this.trainer.loraNorms() });
     }
     if ((t.validateEvery > 0 && r.step % t.validateEvery === 0) || r.step === this.totalSteps) {
-      const records = await validateDuringTraining(this.cfg, this.backbone, this.trainer, this.val);
+      const records = await validateDuringTraining(this.cfg, this.backbone, this.trainer, this.val, this.validationBatch);
       for (const rec of records) emit({ kind: "validation", ...rec });
       await this.keepIfBest(records);
     }

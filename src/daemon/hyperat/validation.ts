@@ -15,7 +15,7 @@ import { resolveAttackList } from "../../core/evaluate/presets";
  * their uniform merge on the held-out split under `training.validationAttack`, with the same
  * evaluator as the final evaluation (so the numbers mean the same thing).
  */
-export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone, trainer: Trainer, val: Dataset): Promise<EvaluationRecord[]> {
+export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone, trainer: Trainer, val: Dataset, batchSize = cfg.evaluation.batchSize): Promise<EvaluationRecord[]> {
   const tunable = trainer.args.tunable;
   const K = cfg.defenses.length;
   const targets: Array<{ target: string; params: () => ParamMap }> = [];
@@ -35,12 +35,12 @@ export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone,
   for (const { target, params } of targets) {
     const p = tf.tidy(params);
     try {
-      const r = await evaluate((x) => forward(backbone.vit, p, x), val, {
+      const r = await evaluate((x) => forward(backbone.vit, p, x, { checkpoint: trainer.args.checkpoint }), val, {
         attacks: resolveAttackList(cfg.training.validationAttack), // one attack, a list or a preset: worst case over it
         eps: cfg.attack.eps,
         seed: cfg.seed,
         n: Math.min(cfg.training.validationN, val.n),
-        batchSize: cfg.evaluation.batchSize,
+        batchSize, // the memory plan's validation batch (docs/memory.md)
         checks: false,
       });
       out.push({ step: trainer.step, target, split: "val", cleanAccuracy: r.cleanAccuracy, robustAccuracy: r.robustAccuracy, worstCaseRobustAccuracy: r.worstCaseRobustAccuracy });

@@ -80,18 +80,33 @@ describe("memory plan", () => {
 
   test("a plan that cannot fit at micro-batch 1 is refused with the estimate and what to change", () => {
     const c = planConfig({ microBatchSize: "auto" });
-    const small = trainPhase(tiny, c, 1).bytes - 1;
+    const small = Math.min(trainPhase(tiny, c, 1).bytes, trainPhase(tiny, c, 1, true).bytes) - 1;
     const plan = planMemory(tiny, c, limit(small));
     assert.equal(plan.fits, false);
     assert.equal(plan.microBatch, 1);
     assert.match(plan.problems[0], /^train at training\.microBatchSize 1 needs 0\.00 GiB: even one image does not fit .*smaller model, a smaller image size/);
     // A configured micro-batch that is too large is told the one that fits.
-    const fixed = planMemory(tiny, planConfig({ microBatchSize: 4, batchSize: 4 }), limit(trainPhase(tiny, c, 2).bytes + 10));
+    const fixed = planMemory(tiny, planConfig({ microBatchSize: 4, batchSize: 4 }), limit(Math.max(trainPhase(tiny, c, 2).bytes, trainPhase(tiny, c, 2, true).bytes) + 10));
     assert.ok(fixed.problems.some((p) => /set training\.microBatchSize to 2 or less/.test(p)), fixed.problems.join("\n"));
-    // Evaluation's batch is its own setting.
+    // Validation runs at the largest batch that fits (it only monitors); evaluation (a command
+    // of its own, after training) keeps its batch, and over the limit it warns, naming the fix.
     const ev = planMemory(tiny, planConfig({ evalBatchSize: 10_000 }), limit(trainPhase(tiny, c, 4).bytes * 2));
-    assert.ok(ev.problems.some((p) => /^evaluation at evaluation\.batchSize 10000 needs .*set evaluation\.batchSize to \d+ or less/.test(p)), ev.problems.join("\n"));
-    assert.match(describePlan(ev).join("\n"), /memory plan on test: limit .*\n {2}train \(batch 2\): .* = weights /);
+    assert.deepEqual(ev.problems, []);
+    assert.ok(ev.validationBatch > 1 && ev.validationBatch < 10_000, `validation batch ${ev.validationBatch}`);
+    assert.ok(ev.phases.find((p) => p.phase === "validation")!.bytes <= ev.limit.bytes);
+    assert.ok(ev.warnings.some((p) => /^evaluation at evaluation\.batchSize 10000 needs .*set evaluation\.batchSize to \d+ or less/.test(p)), ev.warnings.join("\n"));
+    assert.match(describePlan(ev).join("\n"), /memory plan on test: limit .*\n {2}train \(batch 2\): .* = weights .*\n {2}warning: evaluation at/s);
+  });
+
+  test("checkpointing is chosen only when it lets a larger micro-batch fit", () => {
+    const deep = vitConfig({ ...tiny, depth: 6 });
+    const c = planConfig({ batchSize: 64, microBatchSize: "auto" });
+    assert.equal(planMemory(deep, c, limit(1e12)).checkpoint, false); // all 64 fit as one pass
+    const tight = limit(trainPhase(deep, c, 8).bytes);
+    const plan = planMemory(deep, c, tight);
+    assert.equal(plan.checkpoint, true);
+    assert.ok(plan.microBatch > 8, `micro-batch ${plan.microBatch}`);
+    assert.ok(trainPhase(deep, c, 8, true).breakdown.activations < trainPhase(deep, c, 8).breakdown.activations / 2);
   });
 
   test("limits: wasm keeps room under its 3.9 GiB heap; webgpu caps single tensors", () => {
