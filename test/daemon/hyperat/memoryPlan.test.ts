@@ -80,3 +80,37 @@ describe("memory plan of a ViT-B/16 checkpoint (header only, no weights read)", 
     }
   });
 });
+
+describe("a session trains at the plan's micro-batch", () => {
+  test("training.microBatchSize 2 of batch 4: the session's micro-batch, one step, finite loss", async () => {
+    const ws = tempWorkspace("hyperat-memplan-session-");
+    const file = path.join(ws, "tiny.hyperat.json");
+    fs.writeFileSync(file, JSON.stringify({
+      name: "tiny",
+      backend: "wasm",
+      model: { preset: "vit-micro", patchSize: 8 },
+      data: { train: "synthetic:shapes10?n=16&seed=1", val: "synthetic:shapes10?n=4&seed=2", test: "synthetic:shapes10?n=4&seed=3" },
+      defenses: [{ name: "trades" }],
+      lora: { rank: 2, alpha: 4 },
+      hypernet: { embedDim: 4, hiddenDim: 8, latentDim: 4 },
+      attack: { eps: "8/255", stepSize: "4/255", steps: 1 },
+      training: { steps: 2, batchSize: 4, microBatchSize: 2, validateEvery: 0, validationN: 4 },
+    }));
+    const engine = new HyperatEngine();
+    const rc = await engine.loadConfig(file);
+    const est = await engine.estimateMemory(rc);
+    assert.equal(est.microBatch, 2);
+    const runDir = path.join(ws, "run");
+    fs.mkdirSync(runDir);
+    const session = (await engine.openSession(runDir, rc, false)) as unknown as { microBatch: number; runStep(emit: (e: unknown) => void): Promise<void>; dispose(): void };
+    try {
+      assert.equal(session.microBatch, 2);
+      const events: Array<{ kind: string; loss?: number }> = [];
+      await session.runStep((e) => events.push(e as { kind: string; loss?: number }));
+      const step = events.find((e) => e.kind === "step");
+      assert.ok(step && Number.isFinite(step.loss), JSON.stringify(events));
+    } finally {
+      session.dispose();
+    }
+  });
+});
