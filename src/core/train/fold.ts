@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ParamMap } from "../model/params";
 import { deltaW, LoraSet } from "../model/lora";
+import { blockOf, Deltas } from "./merge";
 
 /**
  * W0 + ΔW for every adapted module, one module at a time. Materializing every ΔW first and
@@ -23,6 +24,20 @@ export function foldCombined(params: ParamMap, loras: LoraSet[], coefs: number[]
       const terms = loras.map((l, t) => (coefs[t] === 1 ? deltaW(l.factors[p], l.scale) : tf.mul(deltaW(l.factors[p], l.scale), coefs[t])));
       return tf.add(params[name], terms.length === 1 ? terms[0] : tf.addN(terms));
     });
+  }
+  return out;
+}
+
+/**
+ * W0 + Σ_t λ[t][l] ΔW_t for materialized deltas (merging), one module at a time: the same ops
+ * as applyDeltas(params, combineDeltas(perDefense, λ)) (merge.ts), so the same bits, without
+ * the K scaled copies and their sum alive together.
+ */
+export function foldDeltas(params: ParamMap, perDefense: Deltas[], lambdas: number[][]): ParamMap {
+  const out: ParamMap = { ...params };
+  for (const p of Object.keys(perDefense[0] ?? {})) {
+    const l = blockOf(p);
+    out[`${p}.weight`] = tf.tidy(() => tf.add(params[`${p}.weight`], tf.addN(perDefense.map((d, t) => tf.mul(d[p], lambdas[t][l])))));
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { forward } from "../model/vit";
 import { pgd } from "../attacks/pgd";
 import { crossEntropy } from "../attacks/losses";
 import { Rng } from "../rng";
+import { foldDeltas } from "./fold";
 
 /** ΔW_t per module path, materialized (engine layout `[d_in, d_out]`). */
 export type Deltas = Record<string, tf.Tensor2D>;
@@ -102,7 +103,9 @@ export function adaptiveMerge(a: AdaptiveMergeArgs): number[][] {
       const xIn =
         a.objective === "adversarial-ce"
           ? tf.tidy(() => {
-              const p = merged(lambdaOf());
+              // λ is a constant for the attack: fold module by module (fold.ts), not on a tape.
+              const lam = tf.tidy(lambdaOf);
+              const p = foldDeltas(a.params, a.perDefense, lam.arraySync());
               return pgd((x) => forward(a.vit, p, x), xb, yb, { ...a.attack, randomStart: true, restarts: 1, loss: "ce", keep: "last", rng });
             })
           : xb;
