@@ -23,7 +23,7 @@ test("module-by-module folding gives the same bits as materialize-all-then-add, 
   const p = randomParams(vit, 1);
   const loras = [2, 3, 4].map((seed) => new LoraTunable(p, vit, { rank: 2, alpha: 4, targets: ["qkv", "proj", "fc1", "fc2"] }, seed));
   for (const l of loras) for (const v of Object.values(l.vars)) v.assign(tf.tidy(() => tf.randomNormal(v.shape, 0, 0.2, "float32", 5)));
-  const sets = loras.map((l) => l.lora(0)!);
+  const sets = loras.map((l) => l.lora()!);
   const lambdas = [0, 1, 2].map((t) => Array.from({ length: vit.depth }, (_, l) => 0.1 * (t + 1) + 0.05 * l));
 
   const before = tf.memory().numTensors;
