@@ -38,6 +38,22 @@ export interface ResolvedRunConfig {
   raw: unknown;
 }
 
+/** A run's memory plan as the daemon sees it (src/core/memory/plan.ts makes the real one). */
+export interface MemoryEstimate {
+  /** Peak bytes over every phase (training, validation, merge, evaluation). */
+  bytes: number;
+  /** What the active backend can hold. */
+  limitBytes: number;
+  /** False when some phase is over the limit even at micro-batch 1 or at its configured batch. */
+  fits: boolean;
+  /** The peak phase when it fits; else each phase over the limit and what to change. */
+  detail: string;
+  /** The plan, one line per phase, for `hyperat check` and logs. */
+  lines?: string[];
+  /** The training micro-batch ("auto" resolved). */
+  microBatch?: number;
+}
+
 export interface MergeOutcome {
   /** Path of the merged safetensors file (absolute, inside runDir/merged/). */
   modelPath: string;
@@ -56,8 +72,9 @@ export interface RunEngine {
   loadConfig(configPath: string): Promise<ResolvedRunConfig>;
   /** Re-validates the frozen copy saved in a run folder (runDir/config.json). */
   loadFrozenConfig(runDir: string): Promise<ResolvedRunConfig>;
-  /** Estimated peak memory in bytes for this config; the daemon refuses runs over the limit. */
-  estimateMemory(cfg: ResolvedRunConfig): { bytes: number; limitBytes: number; detail: string };
+  /** Estimated peak memory for this config (docs/memory.md); the daemon refuses a run that
+   * does not fit before its folder exists. */
+  estimateMemory(cfg: ResolvedRunConfig): Promise<MemoryEstimate>;
   /** Opens a session at step 0, or at the latest checkpoint in runDir/checkpoints if `resume`.
    * Slow preparation (loading data, clean-pretraining a preset) may report through `onProgress`. */
   openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<TrainSession>;

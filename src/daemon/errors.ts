@@ -21,10 +21,11 @@ export class MissingFileError extends Error {
 /** The estimate says the run would exceed the backend's memory (wasm stops near 3.9 GiB and
  * corrupts tensors before it errors, see shared/recipes/compute-backends.md). */
 export class MemoryLimitError extends Error {
-  constructor(readonly bytes: number, readonly limitBytes: number, detail: string) {
+  /** `advice` follows the detail; "" when the detail already says what to change. */
+  constructor(readonly bytes: number, readonly limitBytes: number, detail: string, advice = "reduce batch size or model size") {
     super(
       `estimated peak memory ${(bytes / 2 ** 30).toFixed(2)} GiB is over the limit of ` +
-        `${(limitBytes / 2 ** 30).toFixed(2)} GiB (${detail}); reduce batch size or model size`,
+        `${(limitBytes / 2 ** 30).toFixed(2)} GiB (${detail})${advice ? `; ${advice}` : ""}`,
     );
     this.name = "MemoryLimitError";
   }

@@ -1,5 +1,4 @@
-import { MAX_HEADER_BYTES, readSafetensorsHeader } from "../core/io/safetensors";
-import { defaultStallMs, openRegularFile, withStallTimeout } from "../core/io/regularFile";
+import { readSafetensorsHeaderFile } from "../core/io/safetensorsHeaderFile";
 
 /**
  * A `model.path` checked from its safetensors header alone (8 bytes of length, then the JSON):
@@ -20,25 +19,7 @@ export interface ModelFacts {
 }
 
 /** Reads only the header of a safetensors file; throws naming the file (the caller adds the JSON path). */
-export async function readModelHeader(file: string): Promise<{ tensors: Record<string, { dtype: string; shape: number[] }>; metadata: Record<string, string> }> {
-  const { handle, size } = await openRegularFile(file, { what: "safetensors model file" });
-  // Each read is time-bound like readRegularFile's (a dead network mount must not hang a start).
-  const read = (buf: Buffer, at: number, n: number, pos: number) => withStallTimeout(handle.read(buf, at, n, pos), defaultStallMs(), file);
-  try {
-    const head = Buffer.alloc(8);
-    const { bytesRead } = await read(head, 0, 8, 0);
-    if (bytesRead < 8) return readSafetensorsHeader(head.subarray(0, bytesRead), file, size);
-    const len = head.readBigUInt64LE(0);
-    // Let the parser word the errors (too long, past the end); read no more than it can accept.
-    const want = len > BigInt(MAX_HEADER_BYTES) || Number(len) + 8 > size ? 8 : 8 + Number(len);
-    const bytes = Buffer.alloc(want);
-    head.copy(bytes, 0, 0, 8);
-    if (want > 8 && (await read(bytes, 8, want - 8, 8)).bytesRead !== want - 8) throw new Error(`${file}: the file shrank while its header was read`);
-    return readSafetensorsHeader(bytes, file, size);
-  } finally {
-    await handle.close();
-  }
-}
+export const readModelHeader = readSafetensorsHeaderFile;
 
 /** The first tensor whose name, without a `vit.` prefix, is one of `names`. */
 function find(tensors: Record<string, { shape: number[] }>, names: string[]): { name: string; shape: number[] } | undefined {

@@ -443,8 +443,8 @@ export class RunManager {
     // An explicit backend that cannot load is refused here, not discovered by a failing run;
     // selecting it first also gives the memory estimate the right limit.
     if (cfg.backend !== "auto") await selectBackend(cfg.backend);
-    const mem = this.engine.estimateMemory(cfg);
-    if (mem.bytes > mem.limitBytes) throw new MemoryLimitError(mem.bytes, mem.limitBytes, mem.detail);
+    const mem = await this.engine.estimateMemory(cfg);
+    if (!mem.fits) throw new MemoryLimitError(mem.bytes, mem.limitBytes, mem.detail, mem.lines ? "" : undefined);
     const id = opts.runDir ? path.basename(path.resolve(opts.runDir)) : newRunId(cfg.name);
     if (!isValidRunId(id)) throw new Error(`--run-dir ${opts.runDir}: the folder name "${id}" is not a run id (${RUN_ID_RULE})`);
     const dir = opts.runDir ? path.resolve(opts.runDir) : path.join(this.runsDir, id);

@@ -4,7 +4,7 @@ import type { CheckpointRef } from "../../src/protocol/runs";
 // of an uninterrupted one; `stepMs` blocks the thread like a real step does.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { CancelSignal, EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/engine";
+import type { CancelSignal, EngineProgress, MemoryEstimate, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/engine";
 import { ConfigError, MissingFileError, NonFiniteLossError, OperationCancelledError } from "../../src/daemon/errors";
 import { isBackendRequest, type BackendRequest } from "../../src/core/backend/names";
 import { writeFileAtomic, writeSafetensorsFile } from "../../src/core/io/files";
@@ -184,8 +184,9 @@ export class FakeEngine implements RunEngine {
     return resolved(validate(JSON.parse(await fs.readFile(file, "utf8")), file));
   }
 
-  estimateMemory(cfg: ResolvedRunConfig): { bytes: number; limitBytes: number; detail: string } {
-    return { bytes: (cfg.raw as FakeConfig).memoryBytes, limitBytes: 2 ** 30, detail: "fake engine" };
+  async estimateMemory(cfg: ResolvedRunConfig): Promise<MemoryEstimate> {
+    const bytes = (cfg.raw as FakeConfig).memoryBytes;
+    return { bytes, limitBytes: 2 ** 30, fits: bytes <= 2 ** 30, detail: "fake engine" };
   }
 
   async openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<TrainSession> {

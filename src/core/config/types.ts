@@ -39,6 +39,8 @@ export interface RunConfig {
   training: {
     steps: number;
     batchSize: number;
+    /** Images per forward/backward pass; "auto" = the largest the memory plan fits (docs/memory.md). */
+    microBatchSize: number | "auto";
     checkpointEvery: number;
     normsEvery: number;
     validateEvery: number;

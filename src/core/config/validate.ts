@@ -115,6 +115,10 @@ function semanticChecks(cfg: RunConfig, file?: string): void {
       throw new ConfigError("/model/path", (e as Error).message, file);
     }
   }
+  const micro = cfg.training.microBatchSize;
+  if (typeof micro === "number" && micro > cfg.training.batchSize) {
+    throw new ConfigError("/training/microBatchSize", `${micro} is larger than training.batchSize ${cfg.training.batchSize} (a micro-batch is a part of the batch)`, file);
+  }
   if (cfg.model.path === undefined && cfg.model.patchSize !== undefined && cfg.model.imgSize % cfg.model.patchSize !== 0) {
     throw new ConfigError("/model/patchSize", `imgSize ${cfg.model.imgSize} is not divisible by patchSize ${cfg.model.patchSize}`, file);
   }

@@ -1,13 +1,14 @@
 import { ViTConfig, numTokens } from "../model/config";
+import { tapeFloatsPerImage } from "../memory/activations";
 import { paramShapes } from "../model/params";
 
 /**
  * Whether one attack batch fits, decided before anything runs: `eval --batch 20000` on a
  * ViT-micro ran 90 s and died with `memory access out of bounds` at 4.3 GB RSS (issue 15).
- * The estimate is the one the daemon uses for training (daemon/hyperat/engine.ts
- * estimateMemory): per image and block about T·(10·D + 2·mlpDim) + H·T² floats of
- * activations, twice for the input gradient's backward pass, plus the weights. Evaluation
- * results depend on the batch size, so an oversize batch is refused, never silently split.
+ * Per image it counts the floats the forward + backward tape keeps, as the memory plan does
+ * (src/core/memory/activations.ts, fitted with tf.profile: docs/memory.md), plus the weights.
+ * Evaluation results depend on the batch size, so an oversize batch is refused, never silently
+ * split.
  */
 
 /** wasm's heap stops near 3.9 GiB and corrupts tensors before it errors; stay well below. */
@@ -21,10 +22,8 @@ export function backendMemoryLimit(backend: string, totalMemBytes: number): numb
 
 /** Peak bytes of one attack step (forward + input gradient) on `batch` images. */
 export function attackBatchBytes(vit: ViTConfig, batch: number): number {
-  const T = numTokens(vit);
   const params = paramShapes(vit).reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
-  const perImage = vit.depth * (T * (10 * vit.dim + 2 * vit.mlpDim) + vit.heads * T * T) * 2;
-  return 4 * (params + batch * perImage);
+  return 4 * (params + batch * tapeFloatsPerImage(vit));
 }
 
 /** The largest batch whose attack step fits in `limitBytes` (0 if not even one image does). */

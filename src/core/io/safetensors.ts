@@ -142,7 +142,7 @@ function parseHeader(bytes: Uint8Array, where: string, fileLength = bytes.length
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
   const headerLen = Number(n);
-  if (8 + headerLen > fileLength) {
+  if (8 + headerLen > Math.min(bytes.length, fileLength)) {
     fail(`header length ${headerLen} runs past the end of the file (${fileLength} bytes): truncated or not safetensors`);
   }
   let json: unknown;

@@ -183,24 +183,17 @@ function inferShapes(t: Record<string, RawTensor>, where: string): Inferred {
 }
 
 /**
- * The pure part of loading: file tensors (timm or HF names, timm layout) → engine-layout raw
- * tensors for the requested config. Exposed for tests and for in-memory conversions.
+ * The ViT a file describes, adapted as `overrides` ask, from tensor shapes alone (timm names):
+ * what loading builds, and what the memory plan reads from a safetensors header without data.
  */
-export function modelFromTensors(
-  fileTensors: Record<string, RawTensor>,
+export function configFromShapes(
+  t: Record<string, { shape: number[] }>,
   metadata: Record<string, string>,
   overrides: LoadOverrides,
   where: string,
-): { config: ViTConfig; raw: Record<string, RawTensor>; notes: string[] } {
-  const notes: string[] = [];
-  checkFinite(fileTensors, where, overrides.allowNonFinite === true, notes);
-  let t = fileTensors;
-  if (looksLikeHfVit(Object.keys(t))) {
-    const mapped = hfToTimm(t, where);
-    t = mapped.tensors;
-    notes.push(...mapped.notes);
-  }
-  const inf = inferShapes(t, where);
+  notes: string[] = [],
+): { config: ViTConfig; inf: Inferred } {
+  const inf = inferShapes(t as Record<string, RawTensor>, where);
   if (inf.inChans !== 3) throw new Error(`${where}: tensor "${PATCH_WEIGHT}" has ${inf.inChans} input channels; only RGB (3) is supported`);
 
   const hints = overrides.hints;
@@ -235,6 +228,30 @@ export function modelFromTensors(
   const numClasses = overrides.numClasses ?? inf.fileClasses;
   if (numClasses === undefined) throw new Error(`${where}: the file has no "head.weight"; pass the number of classes`);
   const config = validateConfig({ imgSize, patchSize, inChans: 3, numClasses, dim: inf.dim, depth: inf.depth, heads, mlpDim: inf.mlpDim, mean, std });
+
+  return { config, inf };
+}
+
+/**
+ * The pure part of loading: file tensors (timm or HF names, timm layout) → engine-layout raw
+ * tensors for the requested config. Exposed for tests and for in-memory conversions.
+ */
+export function modelFromTensors(
+  fileTensors: Record<string, RawTensor>,
+  metadata: Record<string, string>,
+  overrides: LoadOverrides,
+  where: string,
+): { config: ViTConfig; raw: Record<string, RawTensor>; notes: string[] } {
+  const notes: string[] = [];
+  checkFinite(fileTensors, where, overrides.allowNonFinite === true, notes);
+  let t = fileTensors;
+  if (looksLikeHfVit(Object.keys(t))) {
+    const mapped = hfToTimm(t, where);
+    t = mapped.tensors;
+    notes.push(...mapped.notes);
+  }
+  const { config, inf } = configFromShapes(t, metadata, overrides, where, notes);
+  const { patchSize, imgSize, numClasses } = config;
 
   // Check every tensor against the shapes the file's own architecture implies (before resizing).
   const fileConfig: ViTConfig = { ...config, patchSize: inf.patch, imgSize: inf.grid * inf.patch, numClasses: inf.fileClasses ?? numClasses };

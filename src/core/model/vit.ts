@@ -6,6 +6,7 @@ import { fusedGelu, fusedLayerNorm } from "./fusedOps";
 import { registerWasmZeroCopy } from "../backend/wasmZeroCopy";
 import { registerWasmFastSplit } from "../backend/wasmSplit";
 import { scaledDotAttention, plainScaledDotAttention } from "./attention";
+import { checkpointedBlock } from "./checkpointing";
 
 // Fast kernels (wasm XNNPACK attention, fused passes) are on by default; tests and benchmarks
 // switch them off to compare against the stock tfjs ops.
@@ -28,6 +29,9 @@ export type Classifier = (x: tf.Tensor4D) => tf.Tensor2D;
 export interface ForwardOptions {
   /** Low-rank adapters added to the targeted linear maps for this call. */
   lora?: LoraSet;
+  /** Activation checkpointing: the backward pass recomputes each block's forward instead of
+   * keeping its intermediates (checkpointing.ts; same gradients, ~1/3 more compute). */
+  checkpoint?: boolean;
 }
 
 /** LayerNorm over the last axis (eps 1e-6 as in timm ViTs). */
@@ -95,6 +99,14 @@ function mlp(x: tf.Tensor2D, p: ParamMap, i: number, lora?: LoraSet): tf.Tensor2
   return linear(h, p, modulePath(i, "fc2" as ModuleType), lora);
 }
 
+/** Block i of the pre-norm ViT: `x + Attn(LN(x))`, then `x + MLP(LN(x))` on `[B·T, D]`. */
+export function block(c: ViTConfig, p: ParamMap, i: number, B: number, T: number, x: tf.Tensor2D, lora?: LoraSet): tf.Tensor2D {
+  const n1 = layerNorm(x, p[`blocks.${i}.norm1.weight`], p[`blocks.${i}.norm1.bias`]) as tf.Tensor2D;
+  const h = tf.add(x, attention(n1, c, p, i, B, T, lora)) as tf.Tensor2D;
+  const n2 = layerNorm(h, p[`blocks.${i}.norm2.weight`], p[`blocks.${i}.norm2.bias`]) as tf.Tensor2D;
+  return tf.add(h, mlp(n2, p, i, lora)) as tf.Tensor2D;
+}
+
 /** Token features before the head: `[B, H, W, 3]` → normalized class-token features `[B, D]`. */
 export function features(c: ViTConfig, p: ParamMap, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
   if (fastPaths && tf.getBackend() === "wasm") {
@@ -115,12 +127,7 @@ export function features(c: ViTConfig, p: ParamMap, x: tf.Tensor4D, opts: Forwar
   const cls = tf.add(tf.zeros([B, 1, c.dim]), p["cls_token"]);
   const tokens = tf.concat([cls, tf.reshape(patches, [B, T - 1, c.dim])], 1);
   let h = tf.reshape(tf.add(tokens, p["pos_embed"]), [B * T, c.dim]) as tf.Tensor2D; // [B·T, D]
-  for (let i = 0; i < c.depth; i++) {
-    const n1 = layerNorm(h, p[`blocks.${i}.norm1.weight`], p[`blocks.${i}.norm1.bias`]) as tf.Tensor2D;
-    h = tf.add(h, attention(n1, c, p, i, B, T, lora));
-    const n2 = layerNorm(h, p[`blocks.${i}.norm2.weight`], p[`blocks.${i}.norm2.bias`]) as tf.Tensor2D;
-    h = tf.add(h, mlp(n2, p, i, lora));
-  }
+  for (let i = 0; i < c.depth; i++) h = opts.checkpoint ? checkpointedBlock(c, p, i, B, T, h, lora) : block(c, p, i, B, T, h, lora);
   const clsTok = tf.reshape(tf.slice(tf.reshape(h, [B, T, c.dim]), [0, 0, 0], [B, 1, c.dim]), [B, c.dim]);
   return layerNorm(clsTok, p["norm.weight"], p["norm.bias"]) as tf.Tensor2D;
 }

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng, RngState } from "../rng";
+import { readScalar } from "../tensorRead";
 import type { Classifier } from "../model/vit";
 import type { ShardedGradients, Trainer } from "../train/trainer";
 import type { InnerAttack } from "../train/defenses/types";
@@ -47,7 +48,7 @@ export function shardAttackStates(trainer: ShardTrainer, t: number, x: tf.Tensor
  * Defense t's craft and loss on one shard; gradients of mean_shard · `weight` (= n_shard / B)
  * w.r.t. every tunable variable, keyed like `tunable.vars`. Same ops as Trainer.trainStep.
  */
-export function shardStep(trainer: ShardTrainer, t: number, x: tf.Tensor4D, y: tf.Tensor1D, attack: InnerAttack, weight: number): ShardedGradients {
+export async function shardStep(trainer: ShardTrainer, t: number, x: tf.Tensor4D, y: tf.Tensor1D, attack: InnerAttack, weight: number): Promise<ShardedGradients> {
   const defense = trainer.args.defenses[t];
   const vars = trainer.args.tunable.vars;
   const names = Object.keys(vars);
@@ -63,11 +64,12 @@ export function shardStep(trainer: ShardTrainer, t: number, x: tf.Tensor4D, y: t
     },
     names.map((n) => vars[n]),
   );
-  const advCorrect = correct(logitsAdv!, y);
-  const cleanCorrect = logitsClean ? correct(logitsClean, y) : undefined;
+  // Async reads: gradient accumulation runs this on the main thread, where webgpu in Node cannot
+  // read synchronously (src/core/tensorRead.ts).
+  const advCorrect = await correct(logitsAdv!, y);
+  const cleanCorrect = logitsClean ? await correct(logitsClean, y) : undefined;
   tf.dispose([xAdv, logitsAdv, logitsClean]);
-  const loss = value.dataSync()[0];
-  value.dispose();
+  const loss = await readScalar(value);
   // variableGrads keys by tf.Variable.name; the optimizer and the workers use our stable names.
   const byName: Record<string, tf.Tensor> = {};
   for (const n of names) {
@@ -77,6 +79,6 @@ export function shardStep(trainer: ShardTrainer, t: number, x: tf.Tensor4D, y: t
   return { grads: byName, loss, advCorrect, cleanCorrect };
 }
 
-function correct(logits: tf.Tensor2D, y: tf.Tensor1D): number {
-  return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32")).dataSync()[0]);
+function correct(logits: tf.Tensor2D, y: tf.Tensor1D): Promise<number> {
+  return readScalar(tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32"))));
 }

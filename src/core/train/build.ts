@@ -40,7 +40,7 @@ export function attackSettings(cfg: RunConfig): { eps: number; stepSize: number;
 }
 
 /** A Trainer for a validated config: its method, defenses, sampling weights and optimizer. */
-export function buildTrainer(cfg: RunConfig, vit: ViTConfig, backbone: ParamMap): Trainer {
+export function buildTrainer(cfg: RunConfig, vit: ViTConfig, backbone: ParamMap, opts: { checkpoint?: boolean } = {}): Trainer {
   return new Trainer({
     vit,
     tunable: buildTunable(cfg, vit, backbone),
@@ -50,5 +50,6 @@ export function buildTrainer(cfg: RunConfig, vit: ViTConfig, backbone: ParamMap)
     optimizer: cfg.optimizer,
     totalSteps: cfg.training.steps,
     seed: cfg.seed,
+    checkpoint: opts.checkpoint,
   });
 }

@@ -7,6 +7,7 @@ import { forward } from "../model/vit";
 import { pgdLastIterate } from "../attacks/pgd";
 import { crossEntropy } from "../attacks/losses";
 import { Rng } from "../rng";
+import { foldDeltas } from "./fold";
 
 /** ΔW_t per module path, materialized (engine layout `[d_in, d_out]`). */
 export type Deltas = Record<string, tf.Tensor2D>;
@@ -100,10 +101,18 @@ export async function adaptiveMerge(a: AdaptiveMergeArgs): Promise<number[][]> {
       const xb = tf.slice(a.x, [start, 0, 0, 0], [bs, -1, -1, -1]);
       const yb = tf.slice(a.y, [start], [bs]);
       const merged = (lam: tf.Tensor2D) => applyDeltas(a.params, combineDeltas(a.perDefense, lam));
+      // λ is a constant for the attack: fold module by module (fold.ts), not on a tape. Read
+      // asynchronously: webgpu in Node cannot read synchronously.
+      let lamNow: number[][] = [];
+      if (a.objective === "adversarial-ce") {
+        const lam = tf.tidy(lambdaOf);
+        lamNow = await lam.array();
+        if (simplex) lam.dispose(); // otherwise lam is theta itself
+      }
       const xIn =
         a.objective === "adversarial-ce"
           ? tf.tidy(() => {
-              const p = merged(lambdaOf());
+              const p = foldDeltas(a.params, a.perDefense, lamNow);
               return pgdLastIterate((x) => forward(a.vit, p, x), xb, yb, { ...a.attack, randomStart: true, restarts: 1, loss: "ce", rng });
             })
           : xb;

@@ -6,7 +6,8 @@ import type { ParamMap } from "../model/params";
 import { deltaW } from "../model/lora";
 import { Rng, RngState } from "../rng";
 import { AdamW, learningRate } from "./adamw";
-import { adapterDeltas, applyDeltas } from "./merge";
+import { foldAdapter } from "./fold";
+import { accumulateGradients } from "./accumulate";
 import { Defense } from "./defenses/types";
 import { Tunable } from "./tunable";
 
@@ -20,6 +21,8 @@ export interface TrainerArgs {
   optimizer: { lr: number; weightDecay: number; beta1: number; beta2: number; warmupSteps: number; minLrRatio: number; gradClip: number };
   totalSteps: number;
   seed: number;
+  /** Activation checkpointing in the attack and loss passes (the memory plan decides, docs/memory.md). */
+  checkpoint?: boolean;
 }
 
 export interface StepResult {
@@ -90,7 +93,7 @@ export class Trainer {
     const { vit, tunable } = this.args;
     const params = tunable.params();
     const lora = tunable.lora(t);
-    return (x) => forward(vit, params, x, { lora });
+    return (x) => forward(vit, params, x, { lora, checkpoint: this.args.checkpoint });
   }
 
   /**
@@ -100,7 +103,7 @@ export class Trainer {
    */
   attackModel(t: number): Classifier {
     const params = this.foldedParams(t);
-    return (x) => forward(this.args.vit, params, x);
+    return (x) => forward(this.args.vit, params, x, { checkpoint: this.args.checkpoint });
   }
 
   /**
@@ -111,7 +114,7 @@ export class Trainer {
   foldedParams(t: number): ParamMap {
     const { tunable } = this.args;
     const lora = tunable.lora(t);
-    return lora ? applyDeltas(tunable.params(), adapterDeltas(lora)) : tunable.params();
+    return lora ? foldAdapter(tunable.params(), lora) : tunable.params();
   }
 
   /** Samples the defense for the next step (uniform or configured weights). */
@@ -188,6 +191,16 @@ export class Trainer {
     this.sampledCounts[t] += 1;
     this.step += 1;
     return { step: this.step, defense: defense.name, defenseIndex: t, loss: g.loss, cleanAcc, advAcc: g.advCorrect / B, lr, gradNorm };
+  }
+
+  /**
+   * trainStep with the batch run as micro-batches of at most `microBatch` images whose
+   * gradients are summed before the one update (src/core/train/accumulate.ts): the same step up
+   * to float reassociation, with one micro-batch's activations alive at a time.
+   */
+  async trainStepAccumulated(x: tf.Tensor4D, y: tf.Tensor1D, microBatch: number): Promise<StepResult> {
+    if (microBatch >= x.shape[0]) return this.trainStep(x, y);
+    return this.trainStepSharded(x, y, (t, rng) => accumulateGradients(this, t, x, y, rng, microBatch));
   }
 
   /** ‖ΔW_tlm‖_F for every defense and adapted module, in `modulePaths()` order. */

@@ -1,10 +1,10 @@
 import { RunConfig } from "../../core/config/types";
-import { selectBackend, activeBackend } from "../../core/backend/select";
+import { selectBackend } from "../../core/backend/select";
 import { Dataset } from "../../core/data/types";
-import { numTokens } from "../../core/model/config";
-import { disposeParams, paramShapes } from "../../core/model/params";
-import { presetConfig } from "../../core/model/config";
-import { CancelSignal, EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainSession } from "../engine";
+import { disposeParams } from "../../core/model/params";
+import { describePlan } from "../../core/memory/plan";
+import { planRun } from "./memoryPlan";
+import { CancelSignal, EngineProgress, MemoryEstimate, MergeOutcome, ResolvedRunConfig, RunEngine, TrainSession } from "../engine";
 import { loadConfigFile, loadFrozenConfigFile, toResolved } from "./configFile";
 import { resolveBackbone, Backbone } from "./backbone";
 import { HyperatSession } from "./session";
@@ -13,9 +13,6 @@ import { evaluateRun } from "./evaluateRun";
 import { loadSplit, loadTrainVal, recordDataSplit } from "./runData";
 import { CheckpointRef } from "../../protocol/runs";
 import { defaultSuite } from "./evaluateRun";
-
-/** wasm's heap stops near 3.9 GiB and corrupts tensors before it errors; stay well below. */
-const WASM_LIMIT = 3.2 * 2 ** 30;
 
 /** The RunEngine the daemon drives: src/core training wired to files in a run folder. */
 export class HyperatEngine implements RunEngine {
@@ -28,24 +25,20 @@ export class HyperatEngine implements RunEngine {
   }
 
   /**
-   * Peak bytes ≈ parameters (+ optimizer moments for what trains) + activations kept for the
-   * backward pass: per image and block about T·(10·D + 2·mlpDim) floats plus H·T² for
-   * attention, twice for forward+backward. Rough, but it catches batch sizes that would blow
-   * the wasm heap before they corrupt anything.
+   * The memory plan (src/core/memory/plan.ts) from the model's shapes — a `model.path`'s from
+   * its safetensors header, no weights read — against the active backend's limit (wasm when
+   * none is selected yet: the backend every machine has).
    */
-  estimateMemory(rc: ResolvedRunConfig): { bytes: number; limitBytes: number; detail: string } {
-    const cfg = rc.raw as RunConfig;
-    const vit = cfg.model.path ? undefined : presetConfig(cfg.model.preset, { imgSize: cfg.model.imgSize, patchSize: cfg.model.patchSize });
-    const backend = activeBackend()?.backend ?? "wasm";
-    const limitBytes = backend === "wasm" ? WASM_LIMIT : 16 * 2 ** 30;
-    if (!vit) return { bytes: 0, limitBytes, detail: "model file: estimated when loaded" };
-    const T = numTokens(vit);
-    const params = paramShapes(vit).reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
-    const perImage = vit.depth * (T * (10 * vit.dim + 2 * vit.mlpDim) + vit.heads * T * T) * 2;
-    const batch = cfg.training.batchSize;
-    const trainableFactor = cfg.method === "full-at" ? 4 : 1.2;
-    const bytes = 4 * (params * trainableFactor + batch * perImage * 2);
-    return { bytes, limitBytes, detail: `${cfg.model.preset}, batch ${batch}, ${T} tokens on ${backend}` };
+  async estimateMemory(rc: ResolvedRunConfig): Promise<MemoryEstimate> {
+    const plan = await planRun(rc.raw as RunConfig);
+    return {
+      bytes: plan.peak.bytes,
+      limitBytes: plan.limit.bytes,
+      fits: plan.fits,
+      detail: plan.fits ? `${plan.peak.phase} phase at batch ${plan.peak.batch}` : plan.problems.join("; "),
+      lines: describePlan(plan),
+      microBatch: plan.microBatch,
+    };
   }
 
   /** Backbone + data for a config (pretraining on first use of a preset with `model.pretrain`). */

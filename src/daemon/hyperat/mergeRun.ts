@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { readScalar } from "../../core/tensorRead";
 import { RunConfig } from "../../core/config/types";
 import { Dataset, copyPixels } from "../../core/data/types";
-import { adapterDeltas, adaptiveMerge, applyDeltas, combineDeltas, Deltas, uniformLambdas } from "../../core/train/merge";
+import { adapterDeltas, adaptiveMerge, Deltas, uniformLambdas } from "../../core/train/merge";
+import { foldDeltas } from "../../core/train/fold";
 import { attackSettings } from "../../core/train/build";
 import { ParamMap } from "../../core/model/params";
 import { CancelSignal, EngineProgress, MergeOutcome } from "../engine";
@@ -28,7 +29,7 @@ export function datasetTensors(ds: Dataset, n = ds.n): { x: tf.Tensor4D; y: tf.T
 function mergedParams(session: HyperatSession, perDefense: Deltas[], lambdas: number[][]): ParamMap {
   const base = session.trainer.args.tunable.params();
   if (perDefense.length === 0) return tf.tidy(() => Object.fromEntries(Object.entries(base).map(([k, v]) => [k, tf.clone(v)])));
-  return tf.tidy(() => applyDeltas(base, combineDeltas(perDefense, lambdas)));
+  return foldDeltas(base, perDefense, lambdas); // module by module (docs/memory.md)
 }
 
 /**

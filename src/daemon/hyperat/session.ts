@@ -14,6 +14,7 @@ import { Backbone } from "./backbone";
 import { measureBaseModel, validateDuringTraining } from "./validation";
 import { writeAdapterFolders } from "./exports";
 import { activeBackend } from "../../core/backend/select";
+import { planRun } from "./memoryPlan";
 import { resolveWorkers } from "../parallel/dataParallel";
 import { TrainerWorkers } from "../parallel/trainerParallel";
 import { BestRecord, CheckpointRef, EvaluationRecord } from "../../protocol/runs";
@@ -55,13 +56,19 @@ export class HyperatSession implements TrainSession {
     readonly trainer: Trainer,
     private readonly batcher: Batcher,
     readonly val: Dataset,
+    /** Images per forward/backward pass (training.microBatchSize, "auto" resolved by the plan). */
+    readonly microBatch: number,
+    /** Images per validation attack batch (evaluation.batchSize, or less where it does not fit). */
+    private readonly validationBatch: number,
   ) {}
 
   /** `resume` restores a checkpoint: `from` (default "latest"); a missing "best"/"step-N" is an error. */
   static async open(runDir: string, cfg: RunConfig, backbone: Backbone, train: Dataset, val: Dataset, resume: boolean, from?: CheckpointRef): Promise<HyperatSession> {
-    const trainer = buildTrainer(cfg, backbone.vit, backbone.params);
+    // The plan from the loaded model's own shapes and this thread's backend (docs/memory.md).
+    const plan = await planRun(cfg, activeBackend(), backbone.vit);
+    const trainer = buildTrainer(cfg, backbone.vit, backbone.params, { checkpoint: plan.checkpoint });
     const batcher = new Batcher(train, { batchSize: cfg.training.batchSize, seed: cfg.seed, augment: cfg.data.augment, stream: "train-data" });
-    const session = new HyperatSession(runDir, cfg, backbone, trainer, batcher, val);
+    const session = new HyperatSession(runDir, cfg, backbone, trainer, batcher, val, plan.microBatch, plan.validationBatch);
     if (resume) {
       const ck = from === undefined || from === "latest" ? await latestCheckpoint(runDir) : await resolveCheckpoint(runDir, from);
       if (ck) await session.restore(ck.json, ck.tensors);
@@ -105,7 +112,7 @@ export class HyperatSession implements TrainSession {
       if (workers > 1) {
         this.parallel ??= TrainerWorkers.create(this.cfg, this.backbone.vit, this.backbone.params, this.trainer, { workers, backend: activeBackend()?.backend ?? this.cfg.backend });
         r = await (await this.parallel).step(batch.x, batch.y);
-      } else r = await this.trainer.trainStep(batch.x, batch.y);
+      } else r = await this.trainer.trainStepAccumulated(batch.x, batch.y, this.microBatch);
     } catch (e) {
       if (e instanceof CoreNonFinite) throw new NonFiniteLossError(e.step, e.defense);
       throw e;
@@ -119,7 +126,7 @@ export class HyperatSession implements TrainSession {
     }
     if ((t.validateEvery > 0 && r.step % t.validateEvery === 0) || r.step === this.totalSteps) {
       emit({ kind: "validating", step: r.step });
-      const records = await validateDuringTraining(this.cfg, this.backbone, this.trainer, this.val);
+      const records = await validateDuringTraining(this.cfg, this.backbone, this.trainer, this.val, this.validationBatch);
       for (const rec of records) emit({ kind: "validation", ...rec });
       await this.keepIfBest(records);
     }

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
 import { Dataset } from "../../core/data/types";
 import { Trainer } from "../../core/train/trainer";
-import { adapterDeltas, applyDeltas, combineDeltas, uniformLambdas } from "../../core/train/merge";
+import { foldCombined } from "../../core/train/fold";
 import { evaluate } from "../../core/evaluate/evaluator";
 import { forward } from "../../core/model/vit";
 import { ParamMap } from "../../core/model/params";
@@ -16,7 +16,7 @@ import { resolveAttackList } from "../../core/evaluate/presets";
  * their uniform merge on the held-out split under `training.validationAttack`, with the same
  * evaluator as the final evaluation (so the numbers mean the same thing).
  */
-export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone, trainer: Trainer, val: Dataset): Promise<EvaluationRecord[]> {
+export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone, trainer: Trainer, val: Dataset, batchSize = cfg.evaluation.batchSize): Promise<EvaluationRecord[]> {
   const tunable = trainer.args.tunable;
   const K = cfg.defenses.length;
   const targets: Array<{ target: string; params: () => ParamMap }> = [];
@@ -24,7 +24,7 @@ export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone,
     cfg.defenses.forEach((d, t) => targets.push({ target: d.name, params: () => trainer.foldedParams(t) }));
     targets.push({
       target: "uniform",
-      params: () => applyDeltas(tunable.params(), combineDeltas(cfg.defenses.map((_, t) => adapterDeltas(tunable.lora(t)!)), uniformLambdas(K, backbone.vit.depth))),
+      params: () => foldCombined(tunable.params(), cfg.defenses.map((_, t) => tunable.lora(t)!), cfg.defenses.map(() => 1 / K)),
     });
   } else if (tunable.method === "lora-at") {
     targets.push({ target: cfg.defenses[0].name, params: () => trainer.foldedParams(0) });
@@ -36,12 +36,12 @@ export async function validateDuringTraining(cfg: RunConfig, backbone: Backbone,
   for (const { target, params } of targets) {
     const p = tf.tidy(params);
     try {
-      const r = await evaluate((x) => forward(backbone.vit, p, x), val, {
+      const r = await evaluate((x) => forward(backbone.vit, p, x, { checkpoint: trainer.args.checkpoint }), val, {
         attacks: resolveAttackList(cfg.training.validationAttack), // one attack, a list or a preset: worst case over it
         eps: cfg.attack.eps,
         seed: cfg.seed,
         n: Math.min(cfg.training.validationN, val.n),
-        batchSize: cfg.evaluation.batchSize,
+        batchSize, // the memory plan's validation batch (docs/memory.md)
         checks: false,
       });
       out.push({ step: trainer.step, target, split: "val", cleanAccuracy: r.cleanAccuracy, robustAccuracy: r.robustAccuracy, worstCaseRobustAccuracy: r.worstCaseRobustAccuracy });

@@ -70,7 +70,7 @@ async function handle(m: ToWorker): Promise<void> {
     const y = tf.tensor1d(m.y, "int32");
     let res;
     try {
-      res = shardStep(trainer, m.t, x, y, { ...trainer.args.attack, rng: Rng.fromState(m.attackRng) }, m.weight);
+      res = await shardStep(trainer, m.t, x, y, { ...trainer.args.attack, rng: Rng.fromState(m.attackRng) }, m.weight);
     } finally {
       tf.dispose([x, y]);
     }

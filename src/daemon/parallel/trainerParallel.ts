@@ -77,10 +77,10 @@ export class TrainerWorkers {
     }
     // Our own shard runs while the helpers work on theirs.
     const n0 = sizes[0];
-    const { own, replies } = await ownShardAndReplies(pending, () => {
+    const { own, replies } = await ownShardAndReplies(pending, async () => {
       const [xs, ys] = [tf.slice(x, [0, 0, 0, 0], [n0, -1, -1, -1]), tf.slice(y, [0], [n0])];
       try {
-        return shardStep(this.trainer, t, xs, ys, { ...this.trainer.args.attack, rng: Rng.fromState(states[0]) }, n0 / B);
+        return await shardStep(this.trainer, t, xs, ys, { ...this.trainer.args.attack, rng: Rng.fromState(states[0]) }, n0 / B);
       } finally {
         tf.dispose([xs, ys]);
       }

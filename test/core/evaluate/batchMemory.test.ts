@@ -7,10 +7,10 @@ describe("attack batch memory", () => {
   const vit = presetConfig("vit-micro", { imgSize: 32, patchSize: 4, numClasses: 10 });
 
   test("hand-computed estimate for vit-micro at 32px/4 (65 tokens)", () => {
-    // per image: depth 4 · (65·(10·64 + 2·128) + 4·65²) · 2 = 601120 floats
+    // per image: depth 4 · (66·65·64 + 6·65·128 + 5·4·65²) + 22·65·64 = 1727440 floats (docs/memory.md)
     const fixed = attackBatchBytes(vit, 0);
-    assert.equal(attackBatchBytes(vit, 1) - fixed, 4 * 601120);
-    assert.equal(attackBatchBytes(vit, 10) - fixed, 40 * 601120);
+    assert.equal(attackBatchBytes(vit, 1) - fixed, 4 * 1727440);
+    assert.equal(attackBatchBytes(vit, 10) - fixed, 40 * 1727440);
   });
 
   test("maxAttackBatch is the largest batch that fits", () => {
@@ -24,7 +24,7 @@ describe("attack batch memory", () => {
     const fits = maxAttackBatch(vit, WASM_HEAP_LIMIT_BYTES);
     assert.throws(
       () => checkAttackBatch(vit, 20000, WASM_HEAP_LIMIT_BYTES, "--batch", "wasm"),
-      new RegExp(`^Error: --batch 20000: one attack step needs about 44\\.79 GiB .*over the 3\\.20 GiB the wasm backend can hold; use --batch ${fits} or less$`),
+      new RegExp(`^Error: --batch 20000: one attack step needs about 128\\.70 GiB .*over the 3\\.20 GiB the wasm backend can hold; use --batch ${fits} or less$`),
     );
     checkAttackBatch(vit, 64, WASM_HEAP_LIMIT_BYTES, "--batch", "wasm");
     assert.throws(() => checkAttackBatch(vit, 1, 1000, "evaluation.batchSize", "cpu"), /the model itself does not fit/);

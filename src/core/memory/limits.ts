@@ -1,0 +1,50 @@
+import type { BackendInfo } from "../backend/select";
+
+/**
+ * What the active backend can hold, as the memory planner (plan.ts) compares against it. The
+ * figures come from ../../../../shared/recipes/compute-backends.md and docs/memory.md:
+ * - wasm: the heap stops near 3.9 GiB, never shrinks, and corrupts existing tensors before it
+ *   errors. Fragmentation makes a freed block unusable for a larger one, so the plan stays 18 %
+ *   under the real ceiling (3.2 GiB), the margin that held in the ViT-B measurements.
+ * - webgpu: device memory when the adapter reports it (else 4 GiB, a conservative guess), and
+ *   no single tensor over `maxBufferSize` / `maxStorageBufferBindingSize`.
+ * - tensorflow / tensorflow-gpu / cpu: three quarters of the free RAM (tensors live in RAM).
+ */
+export interface MemoryLimit {
+  backend: string;
+  /** Bytes the plan's peak must stay under. */
+  bytes: number;
+  /** The largest single tensor (bytes) the device can hold, when it has such a limit. */
+  maxTensorBytes?: number;
+  /** Where the figure comes from, for messages. */
+  source: string;
+}
+
+export const WASM_HEAP_CEILING_BYTES = 3.9 * 2 ** 30;
+export const WASM_PLAN_BYTES = 3.2 * 2 ** 30;
+const WEBGPU_UNKNOWN_MEMORY_BYTES = 4 * 2 ** 30;
+
+/** The host facts a limit depends on (os.freemem() and os.totalmem() in the daemon). */
+export interface HostMemory {
+  freeBytes: number;
+  totalBytes: number;
+  /** A GPU's memory when something reports it (webgpu adapters usually do not). */
+  gpuMemoryBytes?: number;
+}
+
+export function memoryLimit(backend: Pick<BackendInfo, "backend" | "gpu"> | string, host: HostMemory): MemoryLimit {
+  const info = typeof backend === "string" ? { backend } : backend;
+  const name = info.backend;
+  if (name === "wasm") {
+    return { backend: name, bytes: WASM_PLAN_BYTES, source: `wasm heap (${(WASM_HEAP_CEILING_BYTES / 2 ** 30).toFixed(1)} GiB ceiling less room for fragmentation)` };
+  }
+  if (name === "webgpu") {
+    const gpu = "gpu" in info ? info.gpu : undefined;
+    const maxTensorBytes = gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : undefined;
+    if (host.gpuMemoryBytes) return { backend: name, bytes: 0.9 * host.gpuMemoryBytes, maxTensorBytes, source: "90 % of the GPU's memory" };
+    // A software adapter (lavapipe) allocates in RAM; a hardware one's memory is not reported.
+    if (gpu?.software) return { backend: name, bytes: 0.75 * host.freeBytes, maxTensorBytes, source: "75 % of free RAM (software adapter)" };
+    return { backend: name, bytes: WEBGPU_UNKNOWN_MEMORY_BYTES, maxTensorBytes, source: "4 GiB (the adapter does not report its memory)" };
+  }
+  return { backend: name, bytes: 0.75 * host.freeBytes, source: "75 % of free RAM" };
+}

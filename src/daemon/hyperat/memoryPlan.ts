@@ -1,0 +1,61 @@
+import * as os from "node:os";
+import { RunConfig } from "../../core/config/types";
+import { ViTConfig, presetConfig } from "../../core/model/config";
+import { configFromShapes } from "../../core/model/checkpoint";
+import { looksLikeHfVit, hfToTimm } from "../../core/model/hfNames";
+import { readSafetensorsHeaderFile } from "../../core/io/safetensorsHeaderFile";
+import { activeBackend, BackendInfo } from "../../core/backend/select";
+import { memoryLimit, HostMemory } from "../../core/memory/limits";
+import { MemoryPlan, PlanConfig, planMemory } from "../../core/memory/plan";
+
+/**
+ * The daemon's side of memory planning: the model's shapes from the safetensors header (no
+ * weights are read), the config's sizes, and the active backend's limit, handed to the pure
+ * planner (src/core/memory/plan.ts). Used before a run folder exists (runManager.start) and by
+ * each session to resolve `training.microBatchSize: "auto"`.
+ */
+
+/** The ViT a config trains, as loading would adapt it; a file's from its header alone. */
+export async function vitOfConfig(cfg: RunConfig): Promise<ViTConfig> {
+  if (!cfg.model.path) {
+    return presetConfig(cfg.model.preset, { imgSize: cfg.model.imgSize, patchSize: cfg.model.patchSize, numClasses: cfg.model.numClasses, mean: cfg.model.mean, std: cfg.model.std });
+  }
+  const file = cfg.model.path;
+  const header = await readSafetensorsHeaderFile(file);
+  // Shapes only: zero-length data is enough for the name mapping and the shape checks.
+  let shapes: Record<string, { shape: number[]; data: Float32Array }> = Object.fromEntries(Object.entries(header.tensors).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(0) }]));
+  if (looksLikeHfVit(Object.keys(shapes))) shapes = hfToTimm(shapes, file).tensors;
+  const { config } = configFromShapes(shapes, header.metadata, {
+    imgSize: cfg.model.imgSize,
+    patchSize: cfg.model.patchSize,
+    numClasses: cfg.model.numClasses ?? (header.tensors["head.weight"] ? undefined : 10),
+    heads: cfg.model.heads,
+    mean: cfg.model.mean,
+    std: cfg.model.std,
+  }, file);
+  return config;
+}
+
+export function planConfigOf(cfg: RunConfig): PlanConfig {
+  return {
+    method: cfg.method,
+    defenses: cfg.defenses.map((d) => d.name),
+    lora: cfg.lora,
+    hypernet: cfg.hypernet,
+    attackSteps: cfg.attack.steps,
+    batchSize: cfg.training.batchSize,
+    microBatchSize: cfg.training.microBatchSize ?? "auto",
+    evalBatchSize: cfg.evaluation.batchSize,
+    merge: { strategy: cfg.merge.strategy, batchSize: cfg.merge.batchSize },
+    pretrainBatchSize: cfg.model.path ? undefined : cfg.model.pretrain?.batchSize,
+  };
+}
+
+export function hostMemory(): HostMemory {
+  return { freeBytes: os.freemem(), totalBytes: os.totalmem() };
+}
+
+/** The plan for `cfg` on `backend` (default: the active one, else wasm, the no-install path). */
+export async function planRun(cfg: RunConfig, backend: Pick<BackendInfo, "backend" | "gpu"> | string | undefined = activeBackend(), vit?: ViTConfig): Promise<MemoryPlan> {
+  return planMemory(vit ?? (await vitOfConfig(cfg)), planConfigOf(cfg), memoryLimit(backend ?? "wasm", hostMemory()));
+}

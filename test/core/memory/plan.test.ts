@@ -1,0 +1,125 @@
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { validateConfig as vitConfig, HALF, presetConfig } from "../../../src/core/model/config";
+import { tapeFloatsPerImage } from "../../../src/core/memory/activations";
+import { backboneScalars, targetScalars, trainableScalars, trainPhase, planMemory, chooseMicroBatch, PlanConfig, describePlan } from "../../../src/core/memory/plan";
+import { memoryLimit, WASM_PLAN_BYTES } from "../../../src/core/memory/limits";
+import { countTrainableParams } from "../../../src/core/train/paramCount";
+import { validateConfig } from "../../../src/core/config/validate";
+
+// D 8, depth 1, 2 heads, MLP 16, 8 px / patch 4: T = 4 + 1 = 5 tokens, 2 classes.
+const tiny = vitConfig({ imgSize: 8, patchSize: 4, inChans: 3, numClasses: 2, dim: 8, depth: 1, heads: 2, mlpDim: 16, mean: HALF, std: HALF });
+
+function planConfig(over: Partial<PlanConfig> = {}): PlanConfig {
+  return {
+    method: "lora-at",
+    defenses: ["pgd-at"],
+    lora: { targets: ["qkv", "fc1"], rank: 2 },
+    hypernet: { embedDim: 4, hiddenDim: 8, latentDim: 4 },
+    attackSteps: 1,
+    batchSize: 4,
+    microBatchSize: 2,
+    evalBatchSize: 4,
+    merge: { strategy: "uniform", batchSize: 4 },
+    ...over,
+  };
+}
+
+const limit = (bytes: number) => ({ backend: "test", bytes, source: "test limit" });
+
+describe("memory plan", () => {
+  test("shape counts of a tiny ViT, by hand", () => {
+    // patch 48·8 + 8, cls 8, pos 5·8, block (norms 2·16, qkv 8·24 + 24, proj 64 + 8, fc1 8·16 + 16, fc2 16·8 + 8), norm 16, head 8·2 + 2
+    assert.equal(backboneScalars(tiny), 384 + 8 + 8 + 40 + (32 + 216 + 72 + 144 + 136) + 16 + 18);
+    assert.equal(targetScalars(tiny, ["qkv", "fc1"]), 8 * 24 + 8 * 16);
+    // lora-at: head 18 + rank 2 · ((8 + 24) + (8 + 16))
+    assert.equal(trainableScalars(tiny, planConfig()), 18 + 2 * 32 + 2 * 24);
+    // per block 66·T·D + 6·T·M + 5·H·T², plus 22·T·D outside
+    assert.equal(tapeFloatsPerImage(tiny), 66 * 5 * 8 + 6 * 5 * 16 + 5 * 2 * 25 + 22 * 5 * 8);
+  });
+
+  test("trainable counts agree with src/core/train/paramCount.ts for every method", () => {
+    for (const method of ["hyperat", "lora-at", "full-at"] as const) {
+      const cfg = validateConfig({ method, defenses: [{ name: "pgd-at" }, { name: "trades" }], lora: { rank: 4, targets: ["qkv", "proj", "fc1", "fc2"] } });
+      const vit = presetConfig("vit-micro");
+      const pc = planConfig({ method, defenses: cfg.defenses.map((d) => d.name), lora: cfg.lora, hypernet: cfg.hypernet });
+      assert.equal(trainableScalars(vit, pc), countTrainableParams(cfg, vit)!.trainable, method);
+    }
+  });
+
+  test("training step at micro-batch 2 of 4, by hand", () => {
+    const p = trainPhase(tiny, planConfig(), 2);
+    // The loss pass (LoRA tape 1.4 × 2 images × 4250) beats the attack (2 × 4250 + 320 folded).
+    assert.deepEqual(p.breakdown, {
+      weights: 4 * 1074,
+      frozenCopies: 0,
+      trainable: 4 * 130,
+      optimizer: 4 * 260,
+      gradients: 4 * 130 * 2, // this micro-batch's and the running sum
+      activations: 4 * 1.4 * 2 * 4250,
+      attackBuffers: 4 * 192 * (2 * 4 + 3 * 2),
+    });
+    assert.equal(p.bytes, 4296 + 520 + 1040 + 1040 + 47600 + 10752);
+    // TRADES runs two forwards in its loss.
+    assert.equal(trainPhase(tiny, planConfig({ defenses: ["trades"] }), 2).breakdown.activations, 4 * 1.4 * 2 * 2 * 4250);
+  });
+
+  test('"auto" picks the largest micro-batch that fits, and a number is taken as given', () => {
+    const c = planConfig({ batchSize: 8, microBatchSize: "auto" });
+    const at3 = trainPhase(tiny, c, 3).bytes;
+    assert.ok(trainPhase(tiny, c, 4).bytes > at3);
+    assert.equal(chooseMicroBatch(tiny, c, limit(at3)), 3);
+    assert.equal(chooseMicroBatch(tiny, c, limit(at3 - 1)), 2);
+    assert.equal(chooseMicroBatch(tiny, c, limit(1e12)), 8);
+    assert.equal(chooseMicroBatch(tiny, { ...c, microBatchSize: 5 }, limit(1)), 5);
+    const plan = planMemory(tiny, c, limit(1e12));
+    assert.equal(plan.microBatch, 8);
+    assert.equal(plan.accumulation, 1);
+    assert.equal(planMemory(tiny, c, limit(at3)).accumulation, 3); // 8 images as 3 + 3 + 2
+  });
+
+  test("a plan that cannot fit at micro-batch 1 is refused with the estimate and what to change", () => {
+    const c = planConfig({ microBatchSize: "auto" });
+    const small = Math.min(trainPhase(tiny, c, 1).bytes, trainPhase(tiny, c, 1, true).bytes) - 1;
+    const plan = planMemory(tiny, c, limit(small));
+    assert.equal(plan.fits, false);
+    assert.equal(plan.microBatch, 1);
+    assert.match(plan.problems[0], /^train at training\.microBatchSize 1 needs 0\.00 GiB: even one image does not fit .*smaller model, a smaller image size/);
+    // A configured micro-batch that is too large is told the one that fits.
+    const fixed = planMemory(tiny, planConfig({ microBatchSize: 4, batchSize: 4 }), limit(Math.max(trainPhase(tiny, c, 2).bytes, trainPhase(tiny, c, 2, true).bytes) + 10));
+    assert.ok(fixed.problems.some((p) => /set training\.microBatchSize to 2 or less/.test(p)), fixed.problems.join("\n"));
+    // Validation runs at the largest batch that fits (it only monitors); evaluation (a command
+    // of its own, after training) keeps its batch, and over the limit it warns, naming the fix.
+    const ev = planMemory(tiny, planConfig({ evalBatchSize: 10_000 }), limit(trainPhase(tiny, c, 4).bytes * 2));
+    assert.deepEqual(ev.problems, []);
+    assert.ok(ev.validationBatch > 1 && ev.validationBatch < 10_000, `validation batch ${ev.validationBatch}`);
+    assert.ok(ev.phases.find((p) => p.phase === "validation")!.bytes <= ev.limit.bytes);
+    assert.ok(ev.warnings.some((p) => /^evaluation at evaluation\.batchSize 10000 needs .*set evaluation\.batchSize to \d+ or less/.test(p)), ev.warnings.join("\n"));
+    assert.match(describePlan(ev).join("\n"), /memory plan on test: limit .*\n {2}train \(batch 2\): .* = weights .*\n {2}warning: evaluation at/s);
+  });
+
+  test("checkpointing is chosen only when it lets a larger micro-batch fit", () => {
+    const deep = vitConfig({ ...tiny, depth: 6 });
+    const c = planConfig({ batchSize: 64, microBatchSize: "auto" });
+    assert.equal(planMemory(deep, c, limit(1e12)).checkpoint, false); // all 64 fit as one pass
+    const tight = limit(trainPhase(deep, c, 8).bytes);
+    const plan = planMemory(deep, c, tight);
+    assert.equal(plan.checkpoint, true);
+    assert.ok(plan.microBatch > 8, `micro-batch ${plan.microBatch}`);
+    assert.ok(trainPhase(deep, c, 8, true).breakdown.activations < trainPhase(deep, c, 8).breakdown.activations / 2);
+  });
+
+  test("limits: wasm keeps room under its 3.9 GiB heap; webgpu caps single tensors", () => {
+    assert.equal(memoryLimit("wasm", { freeBytes: 64 * 2 ** 30, totalBytes: 64 * 2 ** 30 }).bytes, WASM_PLAN_BYTES);
+    assert.equal(memoryLimit("tensorflow", { freeBytes: 8 * 2 ** 30, totalBytes: 16 * 2 ** 30 }).bytes, 6 * 2 ** 30);
+    const gpu = { vendor: "x", architecture: "", device: "", description: "", software: false, maxBufferSize: 2 ** 28, maxStorageBufferBindingSize: 2 ** 27 };
+    const l = memoryLimit({ backend: "webgpu", gpu }, { freeBytes: 2 ** 34, totalBytes: 2 ** 34, gpuMemoryBytes: 10 * 2 ** 30 });
+    assert.equal(l.bytes, 9 * 2 ** 30);
+    assert.equal(l.maxTensorBytes, 2 ** 27);
+    // vit-base's fc1 weight (768·3072·4 B = 9.4 MB) fits 128 MiB; attention scores at a big batch do not.
+    const vitB = presetConfig("vit-base");
+    const plan = planMemory(vitB, planConfig({ method: "hyperat", microBatchSize: "auto", batchSize: 4096, lora: { targets: ["qkv"], rank: 8 } }), l);
+    assert.ok(plan.microBatch < 4096);
+    assert.ok(12 * 65 * 65 * 4 * plan.microBatch <= 2 ** 27);
+  });
+});
