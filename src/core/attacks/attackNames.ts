@@ -13,6 +13,7 @@ const FORMS: ReadonlyArray<{ re: RegExp; budget?: number }> = [
   { re: /^(?:pgd|cw)-(\d+)$/, budget: 1 },
   { re: /^apgd-(?:ce|dlr|t)(?:-(\d+))?$/, budget: 1 },
   { re: /^square(?:-(\d+))?$/, budget: 1 },
+  { re: /^fab-t(?:-(\d+))?$/, budget: 1 },
 ];
 
 const MAX_BUDGET = 1_000_000;
@@ -29,7 +30,7 @@ export function attackNameError(name: string): string | undefined {
     }
     return undefined;
   }
-  return `unknown attack "${name}"; known: fgsm, pgd-<steps>, cw-<steps>, apgd-ce[-<steps>], apgd-dlr[-<steps>], apgd-t[-<steps>], square[-<queries>]`;
+  return `unknown attack "${name}"; known: fgsm, pgd-<steps>, cw-<steps>, apgd-ce[-<steps>], apgd-dlr[-<steps>], apgd-t[-<steps>], fab-t[-<steps>], square[-<queries>]`;
 }
 
 /** Errors of a suite spec: a suite name or a comma list of attack names. "auto" is only

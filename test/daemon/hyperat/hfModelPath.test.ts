@@ -16,7 +16,8 @@ test("model.path hf:<id> is pinned to the cached commit in the resolved config; 
     fs.mkdirSync(snap, { recursive: true });
     fs.mkdirSync(path.join(dir, "hub", "models--timm--vit_tiny", "refs"));
     fs.writeFileSync(path.join(dir, "hub", "models--timm--vit_tiny", "refs", "main"), COMMIT);
-    fs.writeFileSync(path.join(snap, "model.safetensors"), "");
+    // A real ViT file: the up-front pass reads the model's header (src/daemon/preflight.ts).
+    fs.copyFileSync(path.join(__dirname, "../../fixtures/timm-vit/model.safetensors"), path.join(snap, "model.safetensors"));
     process.env.HF_HUB_CACHE = path.join(dir, "hub");
     const file = path.join(dir, "x.hyperat.json");
     fs.writeFileSync(file, JSON.stringify({ model: { path: "hf:timm/vit_tiny" } }));
