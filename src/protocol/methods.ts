@@ -3,6 +3,8 @@
 // One constant per method; the comment says who sends it. docs/protocol.md documents each one
 // (test/protocol/docs.test.ts checks that it names every constant exported here).
 import { NotificationType, RequestType, RequestType0 } from "vscode-jsonrpc";
+// Type only (erased at build): the adapter facts are defined once, where the backend reads them.
+import type { GpuAdapterInfo } from "../core/backend/select";
 import type {
   BaseModelRecord,
   CheckpointRef,
@@ -27,16 +29,7 @@ export interface InitializeParams {
 /** The compute device as the backend reports it (src/core/backend/select.ts `deviceFacts`). */
 export interface DeviceFacts {
   /** webgpu: the adapter in use. */
-  gpu?: {
-    vendor: string;
-    architecture: string;
-    device: string;
-    description: string;
-    /** lavapipe/llvmpipe/SwiftShader: a CPU pretending to be a GPU. */
-    software: boolean;
-    maxBufferSize: number;
-    maxStorageBufferBindingSize: number;
-  };
+  gpu?: GpuAdapterInfo;
   /** tensorflow / tensorflow-gpu: whether libtensorflow registered a GPU device. */
   gpuDeviceInUse?: boolean;
 }
