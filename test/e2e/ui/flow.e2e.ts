@@ -135,7 +135,9 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
   step("merge (adaptive) writes a merged model", async () => {
     await runCommand(page, "HyperAT: Merge Run");
     await pickQuickItem(page, "adaptive");
-    const done = await waitFor("the merged notification", async () => /merged \S+ \(adaptive\)/.exec(await notificationsText(page)), TRAIN_TIMEOUT, 500);
+    // Then which checkpoint (the run has a best and a latest by now): the newest.
+    await pickQuickItem(page, "latest");
+    const done = await waitFor("the merged notification", async () => /merged \S+ \(adaptive, latest/.exec(await notificationsText(page)), TRAIN_TIMEOUT, 500);
     assert.ok(done);
   });
 
@@ -201,6 +203,7 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
   step("evaluate (quick): the dashboard shows the adversarial-example strip (screenshot)", async () => {
     await runCommand(page, "HyperAT: Evaluate Run");
     await pickQuickItem(page, "quick");
+    await pickQuickItem(page, "latest");
     // The command opens report.md when the evaluation is done.
     await page.locator(".tabs-container .tab", { hasText: "report.md" }).first().waitFor({ timeout: TRAIN_TIMEOUT });
     await page.locator(".tabs-container .tab", { hasText: `HyperAT: ${runId}` }).first().click();

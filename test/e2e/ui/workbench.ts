@@ -81,9 +81,10 @@ export async function runRowText(page: Page, name: string): Promise<string | und
   return (await row.innerText()).replace(/\s+/g, " ");
 }
 
-/** The step from a row text: "training N/M" while it trains, "step N/M" once settled. */
+/** The step from a row text: "training N/M" while it trains, "step N/M" once settled (not the
+ * "pretraining N/M" phase: \b keeps its counter out). */
 export function stepOf(text: string | undefined): number | undefined {
-  const m = /(?:step|training) (\d+)\/(\d+)/.exec(text ?? "");
+  const m = /\b(?:step|training) (\d+)\/(\d+)/.exec(text ?? "");
   return m ? Number(m[1]) : undefined;
 }
 
