@@ -3,7 +3,8 @@ import { ViTConfig } from "../core/model/config";
 import { buildModel, disposeModel, ModelSetup, StepMethod, StepSpec } from "../core/parallel/shardStep";
 import { AdamW } from "../core/train/adamw";
 import { Rng } from "../core/rng";
-import { DataParallel, WorkersOption } from "../daemon/parallel/dataParallel";
+import { DataParallel } from "../daemon/parallel/dataParallel";
+import type { WorkersOption } from "../daemon/parallel/workerCount";
 import type { BackendRequest } from "../core/backend/names";
 import { stepFlops, StepFlops } from "./flops";
 

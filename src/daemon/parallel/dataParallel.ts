@@ -5,37 +5,14 @@
 // added and divided by the batch size — the single-worker mean-loss gradient up to float
 // reassociation. The attack is sharded the same way (PGD examples are per-sample).
 import * as tf from "@tensorflow/tfjs";
-import * as os from "node:os";
-import type { BackendName, BackendRequest } from "../../core/backend/names";
+import type { BackendRequest } from "../../core/backend/names";
+import { resolveWorkers, shardSizes, WorkersOption } from "./workerCount";
 import { activeBackend } from "../../core/backend/select";
 import { shardGradientsTensors, StepSpec, TrainModel } from "../../core/parallel/shardStep";
 import { readScalar } from "../../core/tensorRead";
 import { fastPathsEnabled } from "../../core/model/vit";
 import type { FromWorker, ToWorker } from "./messages";
 import { Helper, ownShardAndReplies, spawnHelpers, sumShardGradients, tidyResult } from "./helpers";
-
-/** `"auto"` = one worker per core. */
-export type WorkersOption = "auto" | number;
-
-/** Backends whose device context is per process (webgpu: Dawn; tensorflow-gpu: CUDA). */
-export function ownsOneGpuContext(backend: BackendName): boolean {
-  return backend === "webgpu" || backend === "tensorflow-gpu";
-}
-
-export function resolveWorkers(w: WorkersOption, backend?: BackendName): number {
-  // One GPU context per process: helpers would each open their own device context (or fight
-  // the GPU from the CPU), so GPU backends run every job in this thread.
-  if (backend !== undefined && ownsOneGpuContext(backend)) return 1;
-  if (w === "auto") return Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
-  if (!Number.isInteger(w) || w < 1) throw new Error(`workers must be "auto" or an integer ≥ 1, got ${JSON.stringify(w)}`);
-  return w;
-}
-
-/** Shard sizes for `batch` samples over `workers`, as even as possible (first shards larger). */
-export function shardSizes(batch: number, workers: number): number[] {
-  const n = Math.min(batch, workers);
-  return Array.from({ length: n }, (_, i) => Math.floor(batch / n) + (i < batch % n ? 1 : 0));
-}
 
 export interface DataParallelOptions {
   workers: WorkersOption;

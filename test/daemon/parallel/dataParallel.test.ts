@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { selectBackend } from "../../../src/core/backend/select";
 import { validateConfig, HALF } from "../../../src/core/model/config";
 import { buildModel, disposeModel, ModelSetup, StepSpec, TrainModel } from "../../../src/core/parallel/shardStep";
-import { DataParallel, resolveWorkers, shardSizes } from "../../../src/daemon/parallel/dataParallel";
+import { DataParallel } from "../../../src/daemon/parallel/dataParallel";
+import { resolveWorkers, shardSizes } from "../../../src/daemon/parallel/workerCount";
 import { Rng } from "../../../src/core/rng";
 import { blasSuiteSkip } from "../../blasSkip";
 

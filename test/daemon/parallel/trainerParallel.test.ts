@@ -6,7 +6,7 @@ import { validateConfig } from "../../../src/core/config/validate";
 import { buildTrainer } from "../../../src/core/train/build";
 import { NonFiniteLossError, StepResult, Trainer } from "../../../src/core/train/trainer";
 import { shardAttackStates } from "../../../src/core/parallel/trainShard";
-import { shardSizes } from "../../../src/daemon/parallel/dataParallel";
+import { shardSizes } from "../../../src/daemon/parallel/workerCount";
 import { TrainerWorkers } from "../../../src/daemon/parallel/trainerParallel";
 import { Rng } from "../../../src/core/rng";
 import { RunConfig } from "../../../src/core/config/types";
