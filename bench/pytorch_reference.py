@@ -2,11 +2,12 @@
 """The `hyperat bench` workload in PyTorch on the CPU, as a side-by-side anchor.
 
 Same model (pre-norm ViT: conv patch embedding, class token, position embedding, LayerNorm eps
-1e-6, exact GELU, linear head), same steps and batch as src/bench/steps.ts:
+1e-6, exact GELU, linear head), same steps and batch as src/bench/runBench.ts:
   trainStepMs   one Adam step on every weight (clean CE)
   advStepMs     PGD-10 (L-inf, input gradients only) + one Adam step on every weight
   loraAtStepMs  frozen backbone, LoRA r=8 on qkv/proj/fc1/fc2 + head; PGD-10 + one step
   hyperatStepMs the hypernetwork generates defense t's LoRA (HYPERAT.md); PGD-10 + one step
+                (PGD-AT's CE for every t; the tool samples PGD-AT/TRADES/MART as a run does)
 Run with OMP_WAIT_POLICY=PASSIVE (3x faster here) and the thread count of the wasm run.
 Prints one JSON object with the keys `hyperat bench --json` prints.
 """

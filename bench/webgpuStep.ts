@@ -1,5 +1,5 @@
 // Trainer step times on one backend (webgpu or any other), through the same async Trainer the
-// daemon uses (`hyperat bench` times its own step through DataParallel instead). Usage:
+// daemon uses (as `hyperat bench` does, src/bench/runBench.ts), one backend at a time. Usage:
 //   node --import tsx bench/webgpuStep.ts <backend> [batch] [iters]
 // Prints one JSON line per method: median ms of a HyperAT (3 defenses) step at PGD-2 and PGD-10.
 import * as tf from "@tensorflow/tfjs";

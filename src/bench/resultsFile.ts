@@ -21,7 +21,7 @@ const STEPS = [
   ["trainStepMs", "clean train step (Adam, all weights)", "trainStep"],
   ["advStepMs", "adversarial step (PGD + train step)", "advStep"],
   ["loraAtStepMs", "LoRA-AT step (r=8, PGD)", "loraAtStep"],
-  ["hyperatStepMs", "HyperAT step (hypernetwork LoRA, PGD)", "hyperatStep"],
+  ["hyperatStepMs", "HyperAT step (hypernetwork LoRA, PGD; PGD-AT/TRADES/MART sampled)", "hyperatStep"],
 ] as const;
 
 function entryMarkdown(e: SuiteEntry): string {
@@ -56,6 +56,7 @@ export function suiteMarkdown(entries: SuiteEntry[], m: MachineInfo, command: st
     `- machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}; load average at start ${m.loadAverage}`,
     `- versions: node ${m.node}, tfjs ${m.tfjs}; matMul on ${m.matMul}`,
     "- times are medians of wall-clock ms per step after warm-up; GFLOP/s from analytic matmul FLOPs (src/bench/flops.ts)",
+    "- steps: the run's Trainer built from a config (src/bench/runBench.ts), so these are the times a run gets; PyTorch's HyperAT step runs PGD-AT's loss for every defense",
     "",
     ...entries.map(entryMarkdown),
     END,

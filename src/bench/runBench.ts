@@ -1,12 +1,16 @@
 import * as tf from "@tensorflow/tfjs";
 import { ViTConfig } from "../core/model/config";
-import { buildModel, disposeModel, ModelSetup, StepMethod, StepSpec } from "../core/parallel/shardStep";
-import { AdamW } from "../core/train/adamw";
+import { initParams, disposeParams } from "../core/model/params";
+import type { RunConfig } from "../core/config/types";
+import { validateConfig } from "../core/config/validate";
+import { buildTrainer } from "../core/train/build";
+import type { StepResult } from "../core/train/trainer";
 import { Rng } from "../core/rng";
-import { DataParallel, WorkersOption } from "../daemon/parallel/dataParallel";
-import type { BackendRequest } from "../core/backend/names";
+import { resolveWorkers, WorkersOption } from "../daemon/parallel/workerCount";
+import { TrainerWorkers } from "../daemon/parallel/trainerParallel";
+import type { BackendName, BackendRequest } from "../core/backend/names";
+import { activeBackend } from "../core/backend/select";
 import { stepFlops, StepFlops } from "./flops";
-
 export interface BenchOptions {
   vit: ViTConfig;
   batch: number;
@@ -41,12 +45,27 @@ export interface BenchResult {
   flops: StepFlops;
 }
 
-// HYPERAT.md defaults: LoRA r = 8, alpha = 16 on qkv/proj/fc1/fc2; three defenses; eps 8/255,
-// PGD step 2/255.
-const LORA = { rank: 8, alpha: 16, targets: ["qkv", "proj", "fc1", "fc2"] as const };
-const HYPERNET = { numDefenses: 3, embedDim: 32, hiddenDim: 128, latentDim: 32 };
-const EPS = 8 / 255;
-const STEP = 2 / 255;
+type Method = RunConfig["method"];
+
+/**
+ * The config of one timed step, as a user would write it: the schema defaults (HYPERAT.md: LoRA
+ * r = 8, alpha 16 on qkv/proj/fc1/fc2; hypernetwork K = 3, d_e 32, hidden 128, d_z 32; eps 8/255,
+ * PGD step 2/255; AdamW with gradient clipping) for `method`. full-at and lora-at train PGD-AT;
+ * hyperat the default defenses (PGD-AT, TRADES, MART), sampled per step as in a run.
+ * `pgdSteps` 0 (the clean step) is set after validation: runs ask for ≥ 1 attack iteration, the
+ * bench wants the step without the attack as its baseline (only the random start is drawn).
+ */
+export function benchConfig(method: Method, pgdSteps: number, batch: number, workers: number): RunConfig {
+  const cfg = validateConfig({
+    seed: 1,
+    method,
+    ...(method === "hyperat" ? {} : { defenses: [{ name: "pgd-at" }] }),
+    attack: { steps: Math.max(1, pgdSteps) },
+    training: { steps: 1000, batchSize: batch, microBatchSize: batch, workers },
+  });
+  cfg.attack.steps = pgdSteps;
+  return cfg;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,51 +78,54 @@ export function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-/** A fixed batch: pixels in [0,1], labels, and the PGD random start x + U(−eps, eps). */
+/** A fixed batch: pixels in [0,1] and labels (the attack draws its own random start). */
 function makeBatch(vit: ViTConfig, batch: number, seed: number) {
   const rng = Rng.fromSeed(seed, "bench-batch");
   const n = batch * vit.imgSize * vit.imgSize * vit.inChans;
-  const shape: [number, number, number, number] = [batch, vit.imgSize, vit.imgSize, vit.inChans];
-  const x = tf.tensor4d(rng.fillUniform(n, 0, 1), shape);
+  const x = tf.tensor4d(rng.fillUniform(n, 0, 1), [batch, vit.imgSize, vit.imgSize, vit.inChans]);
   const y = tf.tensor1d(Array.from({ length: batch }, () => rng.int(vit.numClasses)), "int32");
-  const start = tf.tidy(() => tf.clipByValue(tf.add(x, tf.tensor4d(rng.fillUniform(n, -EPS, EPS), shape)), 0, 1)) as tf.Tensor4D;
-  return { x, y, start };
+  return { x, y };
 }
 
 /**
- * Median wall-clock ms of `iters` steps after `warmup` steps: attack (pgdSteps > 0) + gradients
- * (sharded over the workers) + one AdamW update of every trainable variable.
+ * Median wall-clock ms of `iters` steps after `warmup` steps of the real Trainer built from
+ * `benchConfig` (src/core/train/build.ts) on a random backbone: its craft + loss + backward
+ * (src/core/parallel/trainShard.ts) and its AdamW update, over `training.workers` threads
+ * through TrainerWorkers as the daemon's session runs it (src/daemon/hyperat/session.ts).
  */
-async function timeSteps(method: StepMethod, pgdSteps: number, o: BenchOptions, onWorkers: (n: number) => void): Promise<{ wall: number; cpu: number }> {
-  const setup: ModelSetup = { vit: o.vit, method, seed: 1, lora: LORA, hypernet: HYPERNET };
-  const model = buildModel(setup);
-  const dp = await DataParallel.create(model, { workers: o.workers, backend: o.backend });
-  onWorkers(dp.workers);
-  const opt = new AdamW(model.tunable.vars, { beta1: 0.9, beta2: 0.999, weightDecay: 0, gradClip: 0 });
+async function timeSteps(method: Method, pgdSteps: number, o: BenchOptions, onWorkers: (n: number) => void): Promise<{ wall: number; cpu: number }> {
+  const backendName: BackendName | undefined = o.backend === "auto" ? activeBackend()?.backend : o.backend;
+  const workers = resolveWorkers(o.workers, backendName);
+  const cfg = benchConfig(method, pgdSteps, o.batch, workers);
+  const backbone = initParams(o.vit, cfg.seed);
+  const trainer = buildTrainer(cfg, o.vit, backbone);
+  let parallel: TrainerWorkers | undefined;
   const batch = makeBatch(o.vit, o.batch, 7);
   const times: number[] = [];
   const cpuTimes: number[] = [];
   try {
+    parallel = workers > 1 ? await TrainerWorkers.create(cfg, o.vit, backbone, trainer, { workers, backend: o.backend }) : undefined;
+    onWorkers(workers);
+    const step = (x: tf.Tensor4D, y: tf.Tensor1D): Promise<StepResult> => (parallel ? parallel.step(x, y) : trainer.trainStep(x, y));
     for (let i = 0; i < o.warmup + o.iters; i++) {
-      const spec: StepSpec = { pgdSteps, eps: EPS, stepSize: STEP, defense: i % HYPERNET.numDefenses };
       const t0 = performance.now();
       const c0 = process.cpuUsage();
-      const { grads } = await dp.gradients(batch.x, batch.y, batch.start, spec);
-      await opt.apply(grads, 1e-4);
-      tf.dispose(Object.values(grads));
+      const r = await step(batch.x, batch.y);
       const ms = performance.now() - t0;
       const c = process.cpuUsage(c0);
       if (i >= o.warmup) {
         times.push(ms);
         cpuTimes.push((c.user + c.system) / 1000);
       }
-      o.log?.(`  ${method}${pgdSteps ? ` PGD-${pgdSteps}` : " clean"} step ${i + 1}/${o.warmup + o.iters}: ${ms.toFixed(0)} ms${i < o.warmup ? " (warm-up)" : ""}`);
+      const what = method === "hyperat" ? `hyperat (${r.defense})` : method;
+      o.log?.(`  ${what}${pgdSteps ? ` PGD-${pgdSteps}` : " clean"} step ${i + 1}/${o.warmup + o.iters}: ${ms.toFixed(0)} ms${i < o.warmup ? " (warm-up)" : ""}`);
     }
   } finally {
-    tf.dispose([batch.x, batch.y, batch.start]);
-    opt.dispose();
-    await dp.close();
-    disposeModel(model);
+    tf.dispose([batch.x, batch.y]);
+    await parallel?.close();
+    trainer.dispose();
+    trainer.args.tunable.dispose();
+    disposeParams(backbone);
   }
   return { wall: median(times), cpu: median(cpuTimes) };
 }
@@ -116,7 +138,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const lora = await timeSteps("lora-at", o.pgdSteps, o, seen);
   const hyper = await timeSteps("hyperat", o.pgdSteps, o, seen);
   const [trainStepMs, advStepMs, loraAtStepMs, hyperatStepMs] = [train.wall, adv.wall, lora.wall, hyper.wall];
-  const flops = stepFlops(o.vit, o.batch, o.pgdSteps, LORA.rank);
+  const flops = stepFlops(o.vit, o.batch, o.pgdSteps, benchConfig("lora-at", o.pgdSteps, o.batch, 1).lora.rank);
   const rate = (f: number, ms: number) => Math.round((f / ms / 1e6) * 10) / 10;
   const r1 = (v: number) => Math.round(v * 10) / 10;
   return {

@@ -7,7 +7,7 @@ import { validateConfig, HALF } from "../../src/core/model/config";
 import { stepFlops } from "../../src/bench/flops";
 import { suiteMarkdown, writeSection, SuiteEntry } from "../../src/bench/resultsFile";
 import { benchShape } from "../../src/cli/verbs/bench";
-import type { BenchResult } from "../../src/bench/runBench";
+import { benchConfig, BenchResult } from "../../src/bench/runBench";
 
 describe("bench", () => {
   test("FLOP counts match a hand count for a one-block ViT", () => {
@@ -23,6 +23,16 @@ describe("bench", () => {
     // PGD-3: three forward + input-gradient passes, then one train step.
     assert.equal(f.advStep, 3 * (f.forward + patch + head + lin + 2 * attn) + f.trainStep);
     assert.ok(f.hyperatStep === f.loraAtStep && f.loraAtStep > 3 * f.forward);
+  });
+
+  test("bench configs are the ones a user writes: schema defaults, the method's defenses, a clean step without attack iterations", () => {
+    const hyper = benchConfig("hyperat", 10, 32, 2);
+    assert.deepEqual(hyper.defenses.map((d) => d.name), ["pgd-at", "trades", "mart"]);
+    assert.deepEqual([hyper.attack.eps, hyper.attack.stepSize, hyper.attack.steps], ["8/255", "2/255", 10]);
+    assert.deepEqual([hyper.lora.rank, hyper.lora.alpha, hyper.training.batchSize, hyper.training.microBatchSize, hyper.training.workers], [8, 16, 32, 32, 2]);
+    assert.deepEqual(benchConfig("lora-at", 10, 32, 1).defenses.map((d) => d.name), ["pgd-at"]);
+    const clean = benchConfig("full-at", 0, 32, 1);
+    assert.deepEqual([clean.method, clean.attack.steps], ["full-at", 0]);
   });
 
   test("bench shape: preset, flag overrides, MLP default 4 × dim, bad flags named", () => {

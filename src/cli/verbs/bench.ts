@@ -3,7 +3,7 @@ import { selectBackend } from "../../core/backend/select";
 import { isBackendRequest } from "../../core/backend/names";
 import { setFastPaths } from "../../core/model/vit";
 import { presetConfig, validateConfig, ViTConfig } from "../../core/model/config";
-import { resolveWorkers, WorkersOption } from "../../daemon/parallel/dataParallel";
+import { resolveWorkers, WorkersOption } from "../../daemon/parallel/workerCount";
 import { runBench, BenchResult } from "../../bench/runBench";
 import { runPytorch, PytorchOutcome } from "../../bench/pytorch";
 import { machineInfo } from "../../bench/machine";

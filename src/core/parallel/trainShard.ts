@@ -6,8 +6,11 @@ import type { ShardedGradients, Trainer } from "../train/trainer";
 import type { InnerAttack } from "../train/defenses/types";
 
 /**
- * The real training step (Trainer.trainStep: defense t's craft + loss) on one shard of the batch,
- * for data-parallel workers. Every defense loss is a batch mean of per-sample terms, so
+ * The one training step's gradients (defense t's craft + loss + backward) on one shard of the
+ * batch: Trainer.trainStep runs it on the whole batch as one local shard, gradient accumulation
+ * (src/core/train/accumulate.ts) on micro-batches in sequence, data-parallel workers
+ * (src/daemon/parallel/trainerParallel.ts) on a shard each. Every defense loss is a batch mean
+ * of per-sample terms, so
  *   Σ_shards mean_shard · n_shard / B = mean_batch,
  * and the gradients of the weighted shard losses add up to the full-batch gradient (up to float
  * reassociation). The attacks are per-sample too: the model is frozen while x' is crafted.
@@ -46,7 +49,7 @@ export function shardAttackStates(trainer: ShardTrainer, t: number, x: tf.Tensor
 
 /**
  * Defense t's craft and loss on one shard; gradients of mean_shard · `weight` (= n_shard / B)
- * w.r.t. every tunable variable, keyed like `tunable.vars`. Same ops as Trainer.trainStep.
+ * w.r.t. every tunable variable, keyed like `tunable.vars`.
  */
 export async function shardStep(trainer: ShardTrainer, t: number, x: tf.Tensor4D, y: tf.Tensor1D, attack: InnerAttack, weight: number): Promise<ShardedGradients> {
   const defense = trainer.args.defenses[t];

@@ -8,6 +8,7 @@ import { Rng, RngState } from "../rng";
 import { AdamW, learningRate } from "./adamw";
 import { foldAdapter } from "./fold";
 import { accumulateGradients } from "./accumulate";
+import { shardStep } from "../parallel/trainShard";
 import { Defense } from "./defenses/types";
 import { Tunable } from "./tunable";
 
@@ -122,50 +123,21 @@ export class Trainer {
     return this.args.defenses.length === 1 ? 0 : this.taskRng.categorical(this.args.weights);
   }
 
-  /** One optimizer step on a batch (x in [0,1] `[B,H,W,3]`, y int32 `[B]`). */
-  async trainStep(x: tf.Tensor4D, y: tf.Tensor1D): Promise<StepResult> {
-    const { defenses, attack, optimizer: o, totalSteps, tunable } = this.args;
-    const t = this.sampleDefense();
-    const defense = defenses[t];
-    const lr = learningRate(this.step, totalSteps, o.lr, o.warmupSteps, o.minLrRatio);
-
-    // Inner maximization against the current model_t; its LoRA is a constant here.
-    const xAdv = tf.tidy(() => defense.craft(this.attackModel(t), x, y, { ...attack, rng: this.attackRng }));
-    let logitsAdv: tf.Tensor2D | undefined;
-    let logitsClean: tf.Tensor2D | undefined;
-    const varList = Object.values(tunable.vars);
-    const { value, grads } = tf.variableGrads(() => {
-      const out = defense.loss(this.model(t), x, xAdv, y);
-      logitsAdv = tf.keep(out.logitsAdv);
-      if (out.logitsClean) logitsClean = tf.keep(out.logitsClean);
-      return out.loss;
-    }, varList);
-    const loss = await readScalar(value);
-    if (!Number.isFinite(loss)) {
-      tf.dispose([xAdv, logitsAdv, logitsClean, ...Object.values(grads)]);
-      throw new NonFiniteLossError(this.step, defense.name);
-    }
-    const byName = nameGrads(tunable.vars, grads);
-    const gradNorm = await this.optimizer.apply(byName, lr);
-    tf.dispose(Object.values(grads));
-
-    // Clean accuracy needs clean logits; defenses whose loss does not compute them get one
-    // extra forward pass here (no gradient), after the update as the metrics of this step.
-    if (!logitsClean) logitsClean = tf.tidy(() => this.model(t)(x));
-    const advAcc = await accuracy(logitsAdv!, y);
-    const cleanAcc = await accuracy(logitsClean, y);
-    tf.dispose([xAdv, logitsAdv, logitsClean]);
-
-    this.sampledCounts[t] += 1;
-    this.step += 1;
-    return { step: this.step, defense: defense.name, defenseIndex: t, loss, cleanAcc, advAcc, lr, gradNorm };
+  /**
+   * One optimizer step on a batch (x in [0,1] `[B,H,W,3]`, y int32 `[B]`): the shard step
+   * (src/core/parallel/trainShard.ts) with the whole batch as its one local shard. Micro-batched
+   * (trainStepAccumulated), data-parallel (src/daemon/parallel/trainerParallel.ts) and
+   * `hyperat bench` (src/bench/runBench.ts) steps run the same ops, so there is one training step.
+   */
+  trainStep(x: tf.Tensor4D, y: tf.Tensor1D): Promise<StepResult> {
+    return this.trainStepSharded(x, y, (t, rng) => shardStep(this, t, x, y, { ...this.args.attack, rng }, 1));
   }
 
   /**
-   * trainStep with the craft + loss + backward done elsewhere (data-parallel workers): defense
-   * sampling, the attack stream, the NaN check, the AdamW update (clipping on the summed
-   * gradient) and the metrics stay here, as in trainStep. `gradients` gets the sampled defense
-   * and the attack stream, which it must advance as a full-batch craft would.
+   * The step around its gradients: defense sampling, the attack stream, the NaN check, the AdamW
+   * update (clipping on the summed gradient) and the metrics stay here; `gradients` (one local
+   * shard, micro-batches, or data-parallel workers) gets the sampled defense and the attack
+   * stream, which it must advance as a full-batch craft would.
    */
   async trainStepSharded(x: tf.Tensor4D, y: tf.Tensor1D, gradients: (t: number, attackRng: Rng) => Promise<ShardedGradients>): Promise<StepResult> {
     const { defenses, optimizer: o, totalSteps } = this.args;
@@ -183,7 +155,8 @@ export class Trainer {
     let cleanAcc: number;
     if (g.cleanCorrect !== undefined) cleanAcc = g.cleanCorrect / B;
     else {
-      // As in trainStep: the loss had no clean logits, so measure after the update.
+      // Clean accuracy needs clean logits; defenses whose loss does not compute them get one
+      // extra forward pass here (no gradient), after the update as the metrics of this step.
       const logitsClean = tf.tidy(() => this.model(t)(x));
       cleanAcc = await accuracy(logitsClean, y);
       logitsClean.dispose();
@@ -257,16 +230,6 @@ export class Trainer {
   dispose(): void {
     this.optimizer.dispose();
   }
-}
-
-/** tf.variableGrads keys gradients by tfjs' variable names; map them back to ours. */
-function nameGrads(vars: Record<string, tf.Variable>, grads: tf.NamedTensorMap): Record<string, tf.Tensor> {
-  const out: Record<string, tf.Tensor> = {};
-  for (const [name, v] of Object.entries(vars)) {
-    const g = grads[v.name];
-    if (g) out[name] = g;
-  }
-  return out;
 }
 
 export async function accuracy(logits: tf.Tensor2D, y: tf.Tensor1D): Promise<number> {

@@ -10,7 +10,7 @@ import { pretrainClean } from "../../core/train/pretrain";
 import { Dataset } from "../../core/data/types";
 import { Batcher } from "../../core/data/batcher";
 import { activeBackend } from "../../core/backend/select";
-import { resolveWorkers } from "../parallel/dataParallel";
+import { resolveWorkers } from "../parallel/workerCount";
 import { pretrainCleanParallel } from "../parallel/pretrainParallel";
 import { assertWritableDir } from "../../core/io/dirs";
 

@@ -8,7 +8,7 @@ import { subset } from "../../core/data/types";
 import { ViTConfig } from "../../core/model/config";
 import { evaluateJobs, paramsToJob } from "./evalPool";
 import { EvalJob } from "./evalJob";
-import { resolveWorkers } from "../parallel/dataParallel";
+import { resolveWorkers } from "../parallel/workerCount";
 import { resolveAttackList } from "../../core/evaluate/presets";
 import { loadModelSpec } from "../../core/model/modelSource";
 import { ParamMap, disposeParams } from "../../core/model/params";

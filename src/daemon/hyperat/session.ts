@@ -15,7 +15,7 @@ import { measureBaseModel, validateDuringTraining } from "./validation";
 import { writeAdapterFolders } from "./exports";
 import { activeBackend } from "../../core/backend/select";
 import { planRun } from "./memoryPlan";
-import { resolveWorkers } from "../parallel/dataParallel";
+import { resolveWorkers } from "../parallel/workerCount";
 import { TrainerWorkers } from "../parallel/trainerParallel";
 import { BestRecord, CheckpointRef, EvaluationRecord } from "../../protocol/runs";
 import { nextBest, selectionTarget } from "../best";

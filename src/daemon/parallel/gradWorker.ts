@@ -1,10 +1,10 @@
 // A data-parallel gradient worker (worker_threads): its own tfjs + wasm instance, its own copy
 // of the model. Each step it receives the current trainable values and a shard of the batch,
-// runs the attack and the backward pass on that shard and sends the summed-loss gradients back.
+// runs the run's training step on that shard (trainShard: src/core/parallel/trainShard.ts;
+// cleanShard: clean pretraining) and sends the shard's weighted gradients back.
 import * as tf from "@tensorflow/tfjs";
 import { parentPort } from "node:worker_threads";
 import { selectBackend } from "../../core/backend/select";
-import { buildModel, shardGradients, TrainModel } from "../../core/parallel/shardStep";
 import { setFastPaths } from "../../core/model/vit";
 import type { FromWorker, ToWorker } from "./messages";
 import { buildTrainer } from "../../core/train/build";
@@ -14,7 +14,6 @@ import { Rng } from "../../core/rng";
 import { cleanShardGradients } from "../../core/parallel/cleanShard";
 import type { ViTConfig } from "../../core/model/config";
 
-let model: TrainModel | undefined;
 let trainer: Trainer | undefined;
 let pretrain: { vit: ViTConfig; vars: Record<string, tf.Variable> } | undefined;
 const port = parentPort;
@@ -25,32 +24,7 @@ function reply(m: FromWorker, transfer: ArrayBuffer[] = []): void {
 }
 
 async function handle(m: ToWorker): Promise<void> {
-  if (m.kind === "init") {
-    const info = await selectBackend(m.backend);
-    setFastPaths(m.fastPaths);
-    model = buildModel(m.setup);
-    reply({ kind: "ready", backend: info.backend });
-  } else if (m.kind === "step") {
-    if (!model) throw new Error("gradWorker: step before init");
-    const t0 = performance.now();
-    for (const [name, values] of Object.entries(m.vars)) {
-      const v = model.tunable.vars[name];
-      if (!v) throw new Error(`gradWorker: unknown variable "${name}"`);
-      tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
-    }
-    const [H, W] = [model.setup.vit.imgSize, model.setup.vit.imgSize];
-    const x = tf.tensor4d(m.x, [m.n, H, W, 3]);
-    const y = tf.tensor1d(m.y, "int32");
-    const start = tf.tensor4d(m.start, [m.n, H, W, 3]);
-    const res = shardGradients(model, x, y, start, m.spec);
-    tf.dispose([x, y, start]);
-    const grads: Record<string, Float32Array> = {};
-    for (const [name, g] of Object.entries(res.grads)) {
-      grads[name] = new Float32Array(g.dataSync()); // an own buffer we can transfer
-      g.dispose();
-    }
-    reply({ kind: "grads", grads, lossSum: res.lossSum, ms: performance.now() - t0 }, Object.values(grads).map((g) => g.buffer as ArrayBuffer));
-  } else if (m.kind === "initTrainer") {
+  if (m.kind === "initTrainer") {
     const info = await selectBackend(m.backend);
     setFastPaths(m.fastPaths);
     // The backbone stays alive with the trainer (its frozen tensors are used every step).

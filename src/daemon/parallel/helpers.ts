@@ -80,11 +80,6 @@ export function shardData(x: tf.Tensor4D, y: tf.Tensor1D, offset: number, n: num
   }));
 }
 
-/** `tf.tidy` for a function returning a plain result object: its tensors are kept, the rest freed. */
-export function tidyResult<T extends object>(f: () => T): T {
-  return tf.tidy(() => f() as unknown as tf.TensorContainer) as unknown as T;
-}
-
 /**
  * Computes the main thread's shard while the helpers compute theirs (`pending`), then collects
  * their replies. If our shard throws we still wait for the helpers, so no late reply can answer a
@@ -112,14 +107,13 @@ export async function ownShardAndReplies<T extends { grads: Record<string, tf.Te
 type GradReply = Extract<FromWorker, { grads: Record<string, Float32Array> }>;
 
 /**
- * Our shard's gradients plus every helper's, per variable (then divided by `divisor`, e.g. the
- * batch size for summed losses). Each reply must be `kind` and carry every gradient. Frees ours.
+ * Our shard's gradients plus every helper's, per variable (each shard's loss is already weighted
+ * by its share of the batch). Each reply must be `kind` and carry every gradient. Frees ours.
  */
 export function sumShardGradients<K extends GradReply["kind"]>(
   own: Record<string, tf.Tensor>,
   replies: FromWorker[],
   kind: K,
-  divisor = 1,
 ): { grads: Record<string, tf.Tensor>; replies: Extract<FromWorker, { kind: K }>[] } {
   const typed = replies.map((r) => {
     if (r.kind !== kind) throw new Error(`gradient worker answered "${r.kind}" to a ${kind} request`);
@@ -134,8 +128,7 @@ export function sumShardGradients<K extends GradReply["kind"]>(
         if (!data) throw new Error(`gradient worker sent no gradient for "${name}"`);
         parts.push(tf.tensor(data, g.shape));
       }
-      const sum = parts.length > 1 ? tf.addN(parts) : tf.clone(g);
-      out[name] = divisor === 1 ? sum : tf.div(sum, divisor);
+      out[name] = parts.length > 1 ? tf.addN(parts) : tf.clone(g);
     }
     return out;
   });

@@ -1,4 +1,3 @@
-import type { ModelSetup, StepSpec } from "../../core/parallel/shardStep";
 import type { BackendRequest } from "../../core/backend/names";
 import type { RunConfig } from "../../core/config/types";
 import type { ViTConfig } from "../../core/model/config";
@@ -12,18 +11,6 @@ export interface RawTensor {
 
 /** Main thread → gradient worker. */
 export type ToWorker =
-  | { kind: "init"; setup: ModelSetup; backend: BackendRequest; fastPaths: boolean }
-  | {
-      kind: "step";
-      /** Current values of the trainable variables, keyed like `tunable.vars`. */
-      vars: Record<string, Float32Array>;
-      /** This worker's shard: pixels `[n, H, W, 3]`, labels `[n]`, attack start `[n, H, W, 3]`. */
-      x: Float32Array;
-      y: Int32Array;
-      start: Float32Array;
-      n: number;
-      spec: StepSpec;
-    }
   | {
       /** Build the run's Trainer (same config, same frozen backbone) for trainShard requests. */
       kind: "initTrainer";
@@ -68,7 +55,6 @@ export type ToWorker =
 /** Gradient worker → main thread. */
 export type FromWorker =
   | { kind: "ready"; backend: string }
-  | { kind: "grads"; grads: Record<string, Float32Array>; lossSum: number; ms: number }
   | { kind: "shard"; grads: Record<string, Float32Array>; loss: number; advCorrect: number; cleanCorrect?: number }
   | { kind: "cleanShard"; grads: Record<string, Float32Array>; loss: number }
   | { kind: "error"; message: string };

@@ -8,7 +8,7 @@ import type { ParamMap } from "../../core/model/params";
 import { fastPathsEnabled } from "../../core/model/vit";
 import { cleanShardGradients } from "../../core/parallel/cleanShard";
 import { PretrainArgs, pretrainCleanSharded } from "../../core/train/pretrain";
-import { shardSizes } from "./dataParallel";
+import { shardSizes } from "./workerCount";
 import { ownShardAndReplies, shardData, spawnHelpers, sumShardGradients } from "./helpers";
 import type { FromWorker, RawTensor } from "./messages";
 

@@ -14,7 +14,7 @@ import { fastPathsEnabled } from "../../core/model/vit";
 import { Rng } from "../../core/rng";
 import { shardAttackStates, shardStep } from "../../core/parallel/trainShard";
 import type { ShardedGradients, StepResult, Trainer } from "../../core/train/trainer";
-import { shardSizes } from "./dataParallel";
+import { shardSizes } from "./workerCount";
 import { Helper, shardData, ownShardAndReplies, spawnHelpers, sumShardGradients } from "./helpers";
 import type { FromWorker, RawTensor } from "./messages";
 

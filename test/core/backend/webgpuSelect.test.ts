@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { BackendUnavailableError, deviceFacts, describeBackend, selectBackend, setAdapterRequestForTests } from "../../../src/core/backend/select";
 import { describeAdapter, probeAdapter, type AdapterLike } from "../../../src/core/backend/webgpu";
 import { CUDA_LIBRARIES, missingCudaLibraries } from "../../../src/core/backend/tensorflowGpu";
-import { ownsOneGpuContext, resolveWorkers } from "../../../src/daemon/parallel/dataParallel";
+import { ownsOneGpuContext, resolveWorkers } from "../../../src/daemon/parallel/workerCount";
 
 const LAVAPIPE: AdapterLike = {
   info: { vendor: "mesa", architecture: "software", device: "llvmpipe-llvm-15-0-6-256-bits-", description: "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)" },

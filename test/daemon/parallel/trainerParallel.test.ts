@@ -6,10 +6,11 @@ import { validateConfig } from "../../../src/core/config/validate";
 import { buildTrainer } from "../../../src/core/train/build";
 import { NonFiniteLossError, StepResult, Trainer } from "../../../src/core/train/trainer";
 import { shardAttackStates } from "../../../src/core/parallel/trainShard";
-import { shardSizes } from "../../../src/daemon/parallel/dataParallel";
+import { shardSizes } from "../../../src/daemon/parallel/workerCount";
 import { TrainerWorkers } from "../../../src/daemon/parallel/trainerParallel";
 import { Rng } from "../../../src/core/rng";
 import { RunConfig } from "../../../src/core/config/types";
+import { blasSuiteSkip } from "../../blasSkip";
 import { tinyConfig, randomParams, randomImages, randomLabels, snapshot, maxAbsDiff } from "../../core/model/tinyVit";
 
 const vit = tinyConfig();
@@ -64,6 +65,39 @@ function assertClose(a: Record<string, Float32Array>, b: Record<string, Float32A
   }
 }
 
+/** `steps` steps of one trainer and of a 2-worker TrainerWorkers on `backend`: same results, same tunables. */
+async function twoWorkersMatchOne(method: "hyperat" | "lora-at", defenses: string[], steps: number, backend: "cpu" | "wasm"): Promise<void> {
+  const cfg = runConfig(method, defenses);
+  const p1 = backbone();
+  const single = buildTrainer(cfg, vit, p1);
+  const p2 = backbone();
+  const sharded = buildTrainer(cfg, vit, p2);
+  const tw = await TrainerWorkers.create(cfg, vit, p2, sharded, { workers: 2, backend });
+  try {
+    const init = snapshot(single.args.tunable.vars);
+    const r1 = await run(single, steps, (x, y) => single.trainStep(x, y));
+    const r2 = await run(sharded, steps, (x, y) => tw.step(x, y));
+    assert.deepEqual(new Set(r1.map((r) => r.defense)), new Set(defenses), "the steps cover every defense");
+    assert.deepEqual(r2.map((r) => r.defense), r1.map((r) => r.defense));
+    r1.forEach((a, i) => {
+      const b = r2[i];
+      assert.equal(b.step, a.step);
+      assert.ok(Math.abs(b.loss - a.loss) <= 1e-5 * Math.abs(a.loss), `step ${a.step} loss ${b.loss} vs ${a.loss}`);
+      assert.ok(Math.abs(b.gradNorm - a.gradNorm) <= 1e-5 * a.gradNorm, `step ${a.step} grad norm ${b.gradNorm} vs ${a.gradNorm}`);
+      // Same counts, summed in a different order.
+      assert.ok(Math.abs(b.advAcc - a.advAcc) <= 1e-6 && Math.abs(b.cleanAcc - a.cleanAcc) <= 1e-6, `step ${a.step} accuracies`);
+    });
+    const after1 = snapshot(single.args.tunable.vars);
+    assertClose(snapshot(sharded.args.tunable.vars), after1, 1e-5, method);
+    assert.ok(Object.keys(init).some((n) => maxAbsDiff(init[n], after1[n]) > 1e-4), "training moved the tunables");
+    assert.deepEqual(sharded.state().json, single.state().json, "step, optimizer and random streams advance alike");
+  } finally {
+    await tw.close();
+    for (const t of [single, sharded]) disposeTrainer(t);
+    tf.dispose([...Object.values(p1), ...Object.values(p2)]);
+  }
+}
+
 describe("data-parallel training step (TrainerWorkers)", () => {
   before(async () => {
     await selectBackend("cpu");
@@ -111,37 +145,7 @@ describe("data-parallel training step (TrainerWorkers)", () => {
     ...DEFENSES.map((d) => ({ method: "lora-at" as const, defenses: [d], steps: 2 })),
   ];
   for (const { method, defenses, steps } of cases) {
-    test(`${method} [${defenses}]: 2 workers give the 1-worker tunables after ${steps} steps`, async () => {
-      const cfg = runConfig(method, defenses);
-      const p1 = backbone();
-      const single = buildTrainer(cfg, vit, p1);
-      const p2 = backbone();
-      const sharded = buildTrainer(cfg, vit, p2);
-      const tw = await TrainerWorkers.create(cfg, vit, p2, sharded, { workers: 2, backend: "cpu" });
-      try {
-        const init = snapshot(single.args.tunable.vars);
-        const r1 = await run(single, steps, (x, y) => single.trainStep(x, y));
-        const r2 = await run(sharded, steps, (x, y) => tw.step(x, y));
-        assert.deepEqual(new Set(r1.map((r) => r.defense)), new Set(defenses), "the steps cover every defense");
-        assert.deepEqual(r2.map((r) => r.defense), r1.map((r) => r.defense));
-        r1.forEach((a, i) => {
-          const b = r2[i];
-          assert.equal(b.step, a.step);
-          assert.ok(Math.abs(b.loss - a.loss) <= 1e-5 * Math.abs(a.loss), `step ${a.step} loss ${b.loss} vs ${a.loss}`);
-          assert.ok(Math.abs(b.gradNorm - a.gradNorm) <= 1e-5 * a.gradNorm, `step ${a.step} grad norm ${b.gradNorm} vs ${a.gradNorm}`);
-          // Same counts; trainStep's accuracies are float32 means, hence the tolerance.
-          assert.ok(Math.abs(b.advAcc - a.advAcc) <= 1e-6 && Math.abs(b.cleanAcc - a.cleanAcc) <= 1e-6, `step ${a.step} accuracies`);
-        });
-        const after1 = snapshot(single.args.tunable.vars);
-        assertClose(snapshot(sharded.args.tunable.vars), after1, 1e-5, method);
-        assert.ok(Object.keys(init).some((n) => maxAbsDiff(init[n], after1[n]) > 1e-4), "training moved the tunables");
-        assert.deepEqual(sharded.state().json, single.state().json, "step, optimizer and random streams advance alike");
-      } finally {
-        await tw.close();
-        for (const t of [single, sharded]) disposeTrainer(t);
-        tf.dispose([...Object.values(p1), ...Object.values(p2)]);
-      }
-    });
+    test(`${method} [${defenses}]: 2 workers give the 1-worker tunables after ${steps} steps`, () => twoWorkersMatchOne(method, defenses, steps, "cpu"));
   }
 
   describe("one 2-worker trainer", () => {
@@ -188,4 +192,18 @@ describe("data-parallel training step (TrainerWorkers)", () => {
       tf.dispose([x, y]);
     });
   });
+});
+
+// wasm with a native BLAS behind matMul: the helper threads call the process's one BLAS
+// concurrently (one thread each). Without a BLAS the suite is skipped saying why, except in CI.
+describe("data-parallel training step (TrainerWorkers) on wasm + BLAS", { skip: blasSuiteSkip() }, () => {
+  before(async () => {
+    const info = await selectBackend("wasm");
+    if (!info.blas) throw new Error(`wasm matMul is not on a native BLAS: ${info.blasUnavailable}`);
+  });
+  after(async () => {
+    await selectBackend("cpu");
+  });
+
+  test("hyperat [pgd-at,trades,mart]: 2 workers give the 1-worker tunables after 3 steps", () => twoWorkersMatchOne("hyperat", DEFENSES, 3, "wasm"));
 });
