@@ -108,7 +108,7 @@ export interface TrainSession {
   readonly step: number;
   readonly totalSteps: number;
   /** One optimizer step (sample a defense, attack, update). Emits events; throws
-   * NonFiniteLossError (src/daemon/errors.ts) when the loss is NaN or infinite. */
+   * NonFiniteLossError (src/core/train/nonFiniteLossError.ts) when the loss is NaN or infinite. */
   runStep(emit: (e: TrainEvent) => void): Promise<void>;
   /** Writes checkpoints/step-<n>.safetensors + .json atomically; returns the .safetensors path. */
   saveCheckpoint(): Promise<string>;

@@ -5,7 +5,9 @@ import type { CheckpointRef } from "../../src/protocol/runs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { CancelSignal, EngineProgress, MemoryEstimate, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/engine";
-import { ConfigError, MissingFileError, NonFiniteLossError, OperationCancelledError } from "../../src/daemon/errors";
+import { ConfigError } from "../../src/core/config/configError";
+import { NonFiniteLossError } from "../../src/core/train/nonFiniteLossError";
+import { MissingFileError, OperationCancelledError } from "../../src/daemon/errors";
 import { isBackendRequest, type BackendRequest } from "../../src/core/backend/names";
 import { writeFileAtomic, writeSafetensorsFile } from "../../src/core/io/files";
 

@@ -1,6 +1,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { ConfigError, parseConfigText } from "../../core/config/validate";
+import { ConfigError } from "../../core/config/configError";
+import { parseConfigText } from "../../core/config/validate";
 import { RunConfig } from "../../core/config/types";
 import { ResolvedRunConfig } from "../engine";
 import { MissingFileError } from "../errors";
