@@ -2,7 +2,7 @@
 // training engine (src/core/train via src/daemon/hyperatEngine.ts). The daemon never touches
 // tensors; it drives a TrainSession one step at a time and persists what it emits.
 import type { BackendRequest } from "../core/backend/names";
-import type { BaseModelRecord, CheckpointRef, MergeObjective, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
+import type { BaseModelRecord, CheckpointRef, MergeObjective, MergeStrategy, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
 import type { CancelSignal } from "./cancelFlag";
 export type { CancelSignal };
 
@@ -81,7 +81,7 @@ export interface RunEngine {
   merge(
     runDir: string,
     cfg: ResolvedRunConfig,
-    strategy: "uniform" | "adaptive",
+    strategy: MergeStrategy,
     onProgress: (p: EngineProgress) => void,
     /** The checkpoint to merge (default "latest"). */
     from?: CheckpointRef,

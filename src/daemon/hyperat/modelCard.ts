@@ -3,13 +3,14 @@
  * format (YAML front matter + Markdown), so the folder can be uploaded as it is. Rendered from
  * merge.json (written at merge) and, once the run is evaluated, the model's row of report.json.
  */
+import type { MergeStrategy } from "../../protocol/runs";
 
 /** What a merge records about itself (merged/<strategy>/merge.json). */
 export interface MergeProvenance {
   format: "hyperat-merge";
   version: 1;
   run: string;
-  strategy: "uniform" | "adaptive";
+  strategy: MergeStrategy;
   method: string;
   /** The pretrained checkpoint (file, hf: id, or the clean-pretrained preset cache). */
   base: string;
