@@ -15,7 +15,7 @@ export class MissingFileError extends Error {
 }
 
 /** The estimate says the run would exceed the backend's memory (wasm stops near 3.9 GiB and
- * corrupts tensors before it errors, see shared/recipes/compute-backends.md). */
+ * corrupts tensors before it errors, see README.md, "Compute backends"). */
 export class MemoryLimitError extends Error {
   /** `advice` follows the detail; "" when the detail already says what to change. */
   constructor(readonly bytes: number, readonly limitBytes: number, detail: string, advice = "reduce batch size or model size") {

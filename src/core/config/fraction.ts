@@ -1,8 +1,8 @@
 /**
  * A number given as a fraction string ("8/255") or a plain number, the one parser for eps, step
  * sizes and every other fraction a user writes (config, CLI flags, run files). The text is kept
- * exactly as written, whitespace removed, so reports show what the user wrote (HYPERAT.md,
- * "Record eps as an exact fraction"); the value is what the math uses.
+ * exactly as written, whitespace removed, so reports show what the user wrote (docs/method.md,
+ * "Evaluation": reports record eps as the exact fraction); the value is what the math uses.
  */
 export interface Fraction {
   value: number;
