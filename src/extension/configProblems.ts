@@ -63,7 +63,7 @@ function epsProblems(root: Node): ConfigProblem[] {
     if (!node || (node.type !== "string" && node.type !== "number")) continue;
     let value: number;
     try {
-      // The engine's own parser (src/core/config/validate.ts): what it rejects is an error here too,
+      // The engine's own parser (src/core/config/fraction.ts): what it rejects is an error here too,
       // e.g. "9/0", which the schema's pattern accepts.
       value = parseFraction(node.value as string | number, `attack.${key}`).value;
     } catch (e) {
