@@ -1,6 +1,6 @@
 /**
  * Seeded, checkpointable random streams. One config seed derives independent streams for init,
- * data order, augmentation, task sampling and attacks (ARCHITECTURE.md), so resuming a run
+ * data order, augmentation, task sampling and attacks (docs/architecture.md), so resuming a run
  * restores every stream exactly. Generator: xoshiro128**; seeding: splitmix32 over a string hash.
  */
 export type RngState = [number, number, number, number];

@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../core/backend/select";
 import type { CancelSignal } from "./cancelFlag";
 import type { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "./engine";
-import type { CheckpointRef } from "../protocol/runs";
+import type { CheckpointRef, MergeStrategy } from "../protocol/runs";
 
 export interface ComputeMemory {
   backend: string;
@@ -26,7 +26,7 @@ export interface ComputeHost {
   saveAdapters(): Promise<string[]>;
   closeSession(): Promise<void>;
   /** `signal` aborts the merge between λ steps (RunManager's cancel); nothing is written then. */
-  merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<MergeOutcome>;
+  merge(runDir: string, cfg: ResolvedRunConfig, strategy: MergeStrategy, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<MergeOutcome>;
   /** `signal` aborts the evaluation between batches; no report is written then. */
   evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<unknown>;
   /** Memory of the compute thread as of the last call (tf.memory()). */
@@ -82,7 +82,7 @@ export class InProcessHost implements ComputeHost {
     s?.dispose();
   }
 
-  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: CancelSignal): Promise<MergeOutcome> {
+  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: MergeStrategy, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: CancelSignal): Promise<MergeOutcome> {
     await selectBackend(cfg.backend);
     return this.engine.merge(runDir, cfg, strategy, onProgress, from, signal);
   }

@@ -2,7 +2,7 @@
 // training engine (src/core/train via src/daemon/hyperatEngine.ts). The daemon never touches
 // tensors; it drives a TrainSession one step at a time and persists what it emits.
 import type { BackendRequest } from "../core/backend/names";
-import type { BaseModelRecord, CheckpointRef, MergeObjective, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
+import type { BaseModelRecord, CheckpointRef, MergeObjective, MergeStrategy, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
 import type { CancelSignal } from "./cancelFlag";
 export type { CancelSignal };
 
@@ -81,7 +81,7 @@ export interface RunEngine {
   merge(
     runDir: string,
     cfg: ResolvedRunConfig,
-    strategy: "uniform" | "adaptive",
+    strategy: MergeStrategy,
     onProgress: (p: EngineProgress) => void,
     /** The checkpoint to merge (default "latest"). */
     from?: CheckpointRef,
@@ -108,7 +108,7 @@ export interface TrainSession {
   readonly step: number;
   readonly totalSteps: number;
   /** One optimizer step (sample a defense, attack, update). Emits events; throws
-   * NonFiniteLossError (src/daemon/errors.ts) when the loss is NaN or infinite. */
+   * NonFiniteLossError (src/core/train/nonFiniteLossError.ts) when the loss is NaN or infinite. */
   runStep(emit: (e: TrainEvent) => void): Promise<void>;
   /** Writes checkpoints/step-<n>.safetensors + .json atomically; returns the .safetensors path. */
   saveCheckpoint(): Promise<string>;

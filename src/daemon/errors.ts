@@ -1,14 +1,10 @@
 // Errors with a "where": the RPC server turns them into JSON-RPC errors (src/daemon/rpcErrors.ts),
-// the CLI prints their message. Recognised by `name` so they survive a worker-thread boundary
-// and so an engine may throw its own classes with the same names.
-
-/** The config is invalid at `jsonPath` (e.g. "/defenses/1/beta") in `file`. */
-export class ConfigError extends Error {
-  constructor(readonly jsonPath: string, message: string, readonly file?: string) {
-    super(`${file ? `${file}: ` : ""}${jsonPath || "/"}: ${message}`);
-    this.name = "ConfigError";
-  }
-}
+// the CLI prints their message. They cross a worker-thread boundary as plain objects
+// (serializeError) and come back as their class (reviveError), so `instanceof` works on both
+// sides. The config and loss errors live in core (src/core/config/configError.ts,
+// src/core/train/nonFiniteLossError.ts): the engine throws them.
+import { ConfigError } from "../core/config/configError";
+import { NonFiniteLossError } from "../core/train/nonFiniteLossError";
 
 /** A file the request or config names does not exist (`configFile`: the config that names it). */
 export class MissingFileError extends Error {
@@ -19,7 +15,7 @@ export class MissingFileError extends Error {
 }
 
 /** The estimate says the run would exceed the backend's memory (wasm stops near 3.9 GiB and
- * corrupts tensors before it errors, see shared/recipes/compute-backends.md). */
+ * corrupts tensors before it errors, see README.md, "Compute backends"). */
 export class MemoryLimitError extends Error {
   /** `advice` follows the detail; "" when the detail already says what to change. */
   constructor(readonly bytes: number, readonly limitBytes: number, detail: string, advice = "reduce batch size or model size") {
@@ -28,14 +24,6 @@ export class MemoryLimitError extends Error {
         `${(limitBytes / 2 ** 30).toFixed(2)} GiB (${detail})${advice ? `; ${advice}` : ""}`,
     );
     this.name = "MemoryLimitError";
-  }
-}
-
-/** The loss became NaN or infinite; the run pauses itself instead of training on garbage. */
-export class NonFiniteLossError extends Error {
-  constructor(readonly step: number, readonly defense?: string, readonly value?: number) {
-    super(`loss is ${value ?? "NaN"} at step ${step}${defense ? ` (defense ${defense})` : ""}`);
-    this.name = "NonFiniteLossError";
   }
 }
 
@@ -90,8 +78,21 @@ export function serializeError(e: unknown): SerializedError {
   return { name: e.name, message: e.message, stack: e.stack, props };
 }
 
+/** The classes a revived error gets back by name; the rest stay plain `Error`s with that name. */
+const REVIVED: Record<string, { prototype: Error }> = {
+  ConfigError,
+  NonFiniteLossError,
+  MissingFileError,
+  MemoryLimitError,
+  UnknownRunError,
+  InvalidStateError,
+  OperationCancelledError,
+  RunBusyError,
+};
+
 export function reviveError(s: SerializedError): Error {
   const e = new Error(s.message);
+  if (Object.hasOwn(REVIVED, s.name)) Object.setPrototypeOf(e, REVIVED[s.name].prototype);
   e.name = s.name;
   if (s.stack) e.stack = s.stack;
   Object.assign(e, s.props);

@@ -1,7 +1,7 @@
 import * as fs from "node:fs/promises";
 import { constants } from "node:fs";
 import * as path from "node:path";
-import { ConfigError } from "../core/config/validate";
+import { ConfigError } from "../core/config/configError";
 import { RunConfig } from "../core/config/types";
 import { resolveAttackList } from "../core/evaluate/presets";
 import { isHeldOut } from "../core/data/heldOut";

@@ -22,7 +22,8 @@ import { selectBackend } from "../core/backend/select";
 import { WorkerHost } from "./workerHost";
 import { loadEngine, type EngineModule } from "./engineLoader";
 import { RUN_COMMAND_STATES } from "../protocol/runStates";
-import { InvalidStateError, OperationCancelledError, MemoryLimitError, MissingFileError, NonFiniteLossError, RunBusyError, UnknownRunError } from "./errors";
+import { InvalidStateError, OperationCancelledError, MemoryLimitError, MissingFileError, RunBusyError, UnknownRunError } from "./errors";
+import { NonFiniteLossError } from "../core/train/nonFiniteLossError";
 import {
   MANIFEST_VERSION,
   MetricsAppender,
@@ -721,7 +722,7 @@ export class RunManager {
       }
     } catch (e) {
       const err = explainError(e); // an out-of-memory abort says what to lower (core/engineErrors.ts)
-      if (err.name === "NonFiniteLossError") {
+      if (err instanceof NonFiniteLossError) {
         // Train no further on garbage: keep the last good checkpoint and let the user decide.
         run.manifest.step = run.lastCheckpointStep;
         await this.setState(run, "paused", `${err.message}; paused at the last checkpoint (step ${run.lastCheckpointStep})`);

@@ -1,4 +1,4 @@
-// The run folder is a run's whole truth (shared/ARCHITECTURE.md): `.hyperat/runs/<id>/` with
+// The run folder is a run's whole truth (docs/architecture.md, "The run folder"): `.hyperat/runs/<id>/` with
 // config.json (frozen), run.json (manifest, atomic, written last), metrics.jsonl (append-only),
 // checkpoints/, adapters/, merged/, report.json + report.md. The readers here are pure functions
 // of a folder so the extension can show runs while the daemon is down.

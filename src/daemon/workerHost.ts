@@ -5,7 +5,7 @@ import { Worker, type MessagePort } from "node:worker_threads";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import type { EngineProgress, MergeOutcome, ResolvedRunConfig, TrainEvent } from "./engine";
-import type { CheckpointRef } from "../protocol/runs";
+import type { CheckpointRef, MergeStrategy } from "../protocol/runs";
 import type { ComputeHost, ComputeMemory, SessionInfo } from "./computeHost";
 import { InProcessHost } from "./computeHost";
 import { reviveError, serializeError, type SerializedError } from "./errors";
@@ -133,7 +133,7 @@ export class WorkerHost implements ComputeHost {
   closeSession(): Promise<void> {
     return this.worker ? this.call("closeSession", []) : Promise.resolve();
   }
-  merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<MergeOutcome> {
+  merge(runDir: string, cfg: ResolvedRunConfig, strategy: MergeStrategy, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<MergeOutcome> {
     return this.call("merge", [runDir, cfg, strategy, from], { onProgress }, signal);
   }
   evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<unknown> {
@@ -190,7 +190,7 @@ function dispatch(host: InProcessHost, c: HostCall, post: (m: HostReply) => void
     case "closeSession":
       return host.closeSession();
     case "merge":
-      return host.merge(a[0] as string, a[1] as ResolvedRunConfig, a[2] as "uniform" | "adaptive", onProgress, a[3] as CheckpointRef | undefined, signal);
+      return host.merge(a[0] as string, a[1] as ResolvedRunConfig, a[2] as MergeStrategy, onProgress, a[3] as CheckpointRef | undefined, signal);
     case "evaluate":
       return host.evaluate(a[0] as string, a[1] as ResolvedRunConfig, a[2] as string | undefined, onProgress, a[3] as CheckpointRef | undefined, signal);
   }

@@ -8,6 +8,8 @@
 import { parseTree, findNodeAtLocation, type Node } from "jsonc-parser/lib/esm/main.js";
 import { isAbsolute, join } from "node:path";
 import { parseFraction } from "../core/config/fraction";
+import { dataSpecPath } from "../core/data/specSyntax";
+import { isHfModelId } from "../core/model/hfModelId";
 import { attackListErrors } from "../core/attacks/attackNames";
 import schema from "../../schemas/hyperat.schema.json";
 
@@ -29,23 +31,28 @@ function at(node: Node, path: string, message: string, severity: ConfigProblem["
   return { offset: node.offset, length: node.length, path, message, severity };
 }
 
-/** A data spec names a file or folder unless it is a generator ("synthetic:..."). */
-function specPath(spec: string): string | undefined {
-  return /^[a-z]+:/i.test(spec) && !/^[a-z]:[\\/]/i.test(spec) ? undefined : spec.split("?")[0];
+/** The file or folder a data spec names, read by the engine's own spec parser; undefined for a
+ * generator ("synthetic:...") or a malformed spec (the daemon names what is wrong with it). */
+function dataPath(spec: string): string | undefined {
+  try {
+    return dataSpecPath(spec);
+  } catch {
+    return undefined;
+  }
 }
 
 function missingFiles(root: Node, configDir: string, exists: (p: string) => boolean): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  const check = (path: (string | number)[], what: string) => {
+  const check = (path: (string | number)[], what: string, fileOf: (text: string) => string | undefined) => {
     const node = findNodeAtLocation(root, path);
     if (node?.type !== "string") return;
-    const rel = specPath(node.value as string);
+    const rel = fileOf(node.value as string);
     if (rel === undefined || rel === "") return;
     const abs = isAbsolute(rel) ? rel : join(configDir, rel);
     if (!exists(abs)) out.push(at(node, `/${path.join("/")}`, `${what} not found: ${abs}`));
   };
-  for (const k of DATA_KEYS) check(["data", k], `${k} data`);
-  check(["model", "path"], "model file");
+  for (const k of DATA_KEYS) check(["data", k], `${k} data`, dataPath);
+  check(["model", "path"], "model file", (p) => (isHfModelId(p) ? undefined : p)); // hf: ids are checked by the daemon
   return out;
 }
 
@@ -56,7 +63,7 @@ function epsProblems(root: Node): ConfigProblem[] {
     if (!node || (node.type !== "string" && node.type !== "number")) continue;
     let value: number;
     try {
-      // The engine's own parser (src/core/config/validate.ts): what it rejects is an error here too,
+      // The engine's own parser (src/core/config/fraction.ts): what it rejects is an error here too,
       // e.g. "9/0", which the schema's pattern accepts.
       value = parseFraction(node.value as string | number, `attack.${key}`).value;
     } catch (e) {

@@ -1,5 +1,7 @@
 // Run and metric types shared by the daemon, the CLI, the extension host and the webview.
-// Plain types only (no imports): the webview bundle and the run-folder readers use them too.
+// Plain types only (imports are type-only, erased): the webview bundle and the run-folder
+// readers use them too.
+import type { MergeStrategy } from "../core/config/types";
 
 /** Lifecycle of a run. `interrupted` is never written by a live daemon: readers report it for a
  * run whose run.json says it was active but whose owning process is gone (crash, kill -9). */
@@ -31,7 +33,8 @@ export function isValidRunId(id: unknown): id is string {
   return typeof id === "string" && RUN_ID.test(id);
 }
 
-export type MergeStrategy = "uniform" | "adaptive";
+// One definition, in the config types the engine reads (src/core/config/types.ts).
+export type { MergeStrategy };
 
 /** One optimizer step: which defense was sampled and how the batch went. */
 export interface StepMetric {

@@ -1,7 +1,7 @@
 // Messages between the extension host and a run dashboard webview (postMessage only).
 // Plain types and `is...` guards, no runtime imports: the webview bundle cannot load
 // vscode-jsonrpc, and both sides validate every message they receive.
-import type { EvaluationRecord, LoraNormsSnapshot, MergeRecord, RunDetail, RunState, StepMetric } from "./runs";
+import type { EvaluationRecord, LoraNormsSnapshot, MergeRecord, MergeStrategy, RunDetail, RunState, StepMetric } from "./runs";
 import { RUN_STATES } from "./runs";
 
 /** One training event of the full history: a step, or a resume that supersedes later steps. */
@@ -64,7 +64,7 @@ export type WebviewAction = (typeof WEBVIEW_ACTIONS)[number];
 /** Webview → host. `ready` asks for a snapshot; `action` forwards a button press. */
 export type WebviewToHostMessage =
   | { type: "ready" }
-  | { type: "action"; action: WebviewAction; strategy?: "uniform" | "adaptive" };
+  | { type: "action"; action: WebviewAction; strategy?: MergeStrategy };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);

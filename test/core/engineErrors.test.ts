@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { explainError, quote } from "../../src/core/engineErrors";
 import { toResponseError } from "../../src/daemon/rpcErrors";
 import { ErrorCodes } from "../../src/protocol/errors";
-import { ConfigError } from "../../src/daemon/errors";
+import { ConfigError } from "../../src/core/config/configError";
 
 describe("explainError", () => {
   // The raw texts the issue-15 probe saw reach the user.

@@ -1,11 +1,13 @@
-import type { CheckpointRef } from "../../src/protocol/runs";
+import type { CheckpointRef, MergeStrategy } from "../../src/protocol/runs";
 // A RunEngine without tensors for daemon tests (HYPERAT_ENGINE=test/daemon/fakeEngine.ts).
 // Its "training" is a deterministic recurrence, so a resumed run must reproduce the exact losses
 // of an uninterrupted one; `stepMs` blocks the thread like a real step does.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { CancelSignal, EngineProgress, MemoryEstimate, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/engine";
-import { ConfigError, MissingFileError, NonFiniteLossError, OperationCancelledError } from "../../src/daemon/errors";
+import { ConfigError } from "../../src/core/config/configError";
+import { NonFiniteLossError } from "../../src/core/train/nonFiniteLossError";
+import { MissingFileError, OperationCancelledError } from "../../src/daemon/errors";
 import { isBackendRequest, type BackendRequest } from "../../src/core/backend/names";
 import { writeFileAtomic, writeSafetensorsFile } from "../../src/core/io/files";
 
@@ -196,7 +198,7 @@ export class FakeEngine implements RunEngine {
     return new FakeSession(runDir, c, ck?.step ?? 0, ck?.x ?? c.seed);
   }
 
-  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<MergeOutcome> {
+  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: MergeStrategy, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<MergeOutcome> {
     if (!(await latestCheckpoint(runDir))) throw new Error(`no checkpoint in ${runDir}/checkpoints to merge`);
     const c = cfg.raw as FakeConfig;
     for (let s = 1; s <= (c.mergeSteps ?? 0); s++) {

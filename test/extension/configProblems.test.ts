@@ -32,6 +32,14 @@ describe("configProblems", () => {
     );
   });
 
+  test("data specs are read by the engine's spec parser: the query is not part of the path, hf: models and malformed specs are left to the daemon", () => {
+    const text = JSON.stringify({ data: { train: "/abs/train.bin?n=5&format=cifar10", test: "data/train.bin?n=1&n=2" }, model: { path: "hf:timm/vit_tiny_patch16_224" } });
+    assert.deepEqual(
+      configProblems(text, "/ws", exists).map((p) => [p.path, p.message]),
+      [["/data/train", "train data not found: /abs/train.bin"]],
+    );
+  });
+
   test("eps > 1 is an error that suggests the fraction; eps = 0 a warning", () => {
     const [p] = configProblems(`{"attack":{"eps":8}}`, "/ws", exists);
     assert.equal(p.path, "/attack/eps");

@@ -1,4 +1,5 @@
 import { escapeMarkdown as md } from "../../core/markdown";
+import { formatPercent as pct } from "../../core/evaluate/percent";
 
 /** The demo's suite: the `quick` preset (PGD-20, CW-20) plus APGD-CE with 50 iterations (half AutoAttack's 100, named so in every report) to fit the CPU time budget. */
 export const DEMO_ATTACKS = "pgd-20,cw-20,apgd-ce-50";
@@ -13,8 +14,6 @@ export interface DemoModelRow {
   seconds: number;
 }
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-
 /** A markdown table: model, clean, each attack, worst case, trainable params, seconds. */
 export function renderDemoTable(rows: DemoModelRow[]): string {
   const attacks = [...new Set(rows.flatMap((r) => Object.keys(r.robustAccuracy)))];
@@ -24,7 +23,7 @@ export function renderDemoTable(rows: DemoModelRow[]): string {
     `|${head.map(() => "---").join("|")}|`,
     ...rows.map(
       (r) =>
-        `| ${[md(r.name), pct(r.cleanAccuracy), ...attacks.map((a) => (a in r.robustAccuracy ? pct(r.robustAccuracy[a]) : "–")), `**${pct(r.worstCaseRobustAccuracy)}**`, r.trainableParams.toLocaleString("en-US"), r.seconds.toFixed(1)].join(" | ")} |`,
+        `| ${[md(r.name), pct(r.cleanAccuracy), ...attacks.map((a) => pct(r.robustAccuracy[a])), `**${pct(r.worstCaseRobustAccuracy)}**`, r.trainableParams.toLocaleString("en-US"), r.seconds.toFixed(1)].join(" | ")} |`,
     ),
   ];
   return lines.join("\n");

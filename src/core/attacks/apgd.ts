@@ -19,7 +19,7 @@ import type { Rng } from "../rng";
 import { crossEntropy, dlrLoss, targetedDlrLoss } from "./losses";
 import { lossAndGrad } from "./gradient";
 import { checkAttackInputs, projectLinf } from "./linf";
-import { BestPoint, SuccessFn, evalLoss, hitsTarget, selectSamples } from "./best";
+import { BestPoint, SuccessFn, evalLoss, selectSamples } from "./best";
 import { runOnSurvivors } from "./survivors";
 import { readAndDispose } from "../tensorRead";
 
@@ -185,22 +185,6 @@ export async function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, op
     await runOnSurvivors(state, x, y, (xs, ys) => fooledOf(apgdRun(model, xs, ys, loss, { ...opts, steps })));
   }
   return state.x;
-}
-
-/**
- * APGD with the targeted DLR loss towards one given class per sample. Here success means
- * argmax = target, so the returned point is one that hits the target whenever one was found.
- */
-export async function apgdTargeted(
-  model: Classifier,
-  x: tf.Tensor4D,
-  y: tf.Tensor1D,
-  target: tf.Tensor1D,
-  opts: Omit<ApgdOptions, "loss" | "restarts">,
-): Promise<tf.Tensor4D> {
-  checkAttackInputs("apgd-t", x, y, opts.eps);
-  const best = await apgdRun(model, x, y, targetedDlrLoss(target), { ...opts, steps: opts.steps ?? 100, success: hitsTarget(target) });
-  return best.take();
 }
 
 /**

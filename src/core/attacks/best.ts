@@ -5,11 +5,6 @@ import { readScalar } from "../tensorRead";
 /** Per-sample attack success as bool `[B]`. */
 export type SuccessFn = (logits: tf.Tensor2D, y: tf.Tensor1D) => tf.Tensor1D;
 
-/** Success of a targeted attack: argmax z = target. */
-export function hitsTarget(target: tf.Tensor1D): SuccessFn {
-  return (logits) => tf.tidy(() => tf.equal(tf.argMax(logits, 1), target) as tf.Tensor1D);
-}
-
 /**
  * Per-sample "most adversarial point seen so far". Order: a misclassified point beats a correctly
  * classified one; between two of the same kind the higher attack loss wins. Seeding it with the

@@ -5,7 +5,7 @@ import { wasmBlas } from "./wasmBlasMatMul";
  * Re-registers the BatchMatMul gradient so both products use explicit transposes and no
  * transpose flags. tfjs-backend-wasm sends matMul to XNNPACK only when transposeA/transposeB are
  * false and the batch is 1; tfjs-core's stock gradient always sets a flag, which made training
- * ~5x slower on wasm (../shared/recipes/compute-backends.md). The math is identical:
+ * ~5x slower on wasm (README.md, "Compute backends"). The math is identical:
  *   C = op(A) op(B);  dA = dC op(B)^T (un-transposed back if A was), dB likewise.
  * Where a native BLAS runs wasm's matMul (wasmBlasMatMul.ts) flags cost nothing, so the products
  * keep them and skip the transpose copies.

@@ -4,7 +4,7 @@ import { wasmBlas } from "./wasmBlasMatMul";
 /**
  * A batched matmul `[N, M, K] × [N, K, N2] → [N, M, N2]` that runs every batch item on
  * XNNPACK. tfjs-backend-wasm takes its fast XNNPACK path only for batch size 1 with no transpose
- * flags; any batch goes to a scalar loop at 1–3 GFLOP/s (../shared/recipes/compute-backends.md),
+ * flags; any batch goes to a scalar loop at 1–3 GFLOP/s (README.md, "Compute backends"),
  * and splitting into per-item tensors through the public API costs more than it saves. Here we
  * register, for each item, throw-away tensor ids that *view* the item's slice of the wasm heap
  * and call the backend's own BatchMatMul entry point on them, so one kernel call makes N

@@ -6,7 +6,7 @@ import type { GpuAdapterInfo } from "./select";
 
 // WebGPU in Node through Dawn's binding (npm `webgpu`, optional). The tfjs webgpu backend
 // registers itself only if `navigator.gpu` exists when its module is evaluated, so the global
-// is set first and the backend is required afterwards (/work/shared/recipes/webgpu.md).
+// is set first and the backend is required afterwards (README.md, "Compute backends").
 
 /** The fields of GPUAdapterInfo / GPUSupportedLimits we read (Dawn's objects expose getters). */
 export interface AdapterLike {

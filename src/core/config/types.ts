@@ -2,6 +2,10 @@ import type { ModuleType } from "../model/shapes";
 import type { BackendRequest } from "../backend/names";
 import type { ValSpec } from "../data/heldOut";
 
+/** How the defense-specific LoRAs become one model (docs/method.md, "Merging"): the plain
+ * average of the ΔW, or learned per-layer coefficients. */
+export type MergeStrategy = "uniform" | "adaptive";
+
 /** A `*.hyperat.json` after schema validation with every default filled in. */
 export interface RunConfig {
   name: string;
@@ -49,7 +53,7 @@ export interface RunConfig {
     workers: "auto" | number;
   };
   merge: {
-    strategy: "uniform" | "adaptive";
+    strategy: MergeStrategy;
     objective: "adversarial-ce" | "entropy";
     lambdas: "simplex" | "free";
     steps: number;

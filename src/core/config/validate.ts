@@ -3,18 +3,7 @@ import schema from "../../../schemas/hyperat.schema.json";
 import { isHfModelId, parseHfModelId } from "../model/hfModelId";
 import { RunConfig } from "./types";
 import { parseFraction } from "./fraction";
-
-/** A config problem at a JSON path (RFC 6901 pointer, "" = the whole document). */
-export class ConfigError extends Error {
-  constructor(
-    readonly jsonPath: string,
-    readonly detail: string,
-    readonly file?: string,
-  ) {
-    super(`${file ? `${file}: ` : ""}${jsonPath || "/"}: ${detail}`);
-    this.name = "ConfigError";
-  }
-}
+import { ConfigError } from "./configError";
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateSchema = ajv.compile(schema);

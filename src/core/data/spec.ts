@@ -5,6 +5,7 @@ import { shapes10 } from "./synthetic";
 import { CIFAR10_RECORD, CifarKind, detectCifarDir, loadCifarDir, loadCifarFiles, pickleError } from "./cifar";
 import { loadImageFolder } from "./imageFolder";
 import { fileKind } from "../io/regularFile";
+import { dataSpecPath, parseDataSpec, type ParsedSpec } from "./specSyntax";
 
 /**
  * Data specs, as written in configs and on the command line:
@@ -23,31 +24,9 @@ export interface DataSpecOptions {
   split?: "train" | "test";
 }
 
-export interface ParsedSpec {
-  kind: "synthetic" | "path";
-  /** Generator name (synthetic) or the path as written. */
-  target: string;
-  params: Record<string, string>;
-}
-
 const SYNTHETIC_DEFAULT_N = { train: 2000, test: 1000 };
 const SYNTHETIC_PARAMS = new Set(["n", "seed", "offset"]);
 const PATH_PARAMS = new Set(["n", "offset", "format", "labels", "size", "maxPixels"]);
-
-export function parseDataSpec(spec: string): ParsedSpec {
-  const q = spec.indexOf("?");
-  const head = q >= 0 ? spec.slice(0, q) : spec;
-  const params: Record<string, string> = {};
-  if (q >= 0) {
-    for (const [k, v] of new URLSearchParams(spec.slice(q + 1))) {
-      if (k in params) throw new Error(`data spec "${spec}": parameter "${k}" is given twice`);
-      params[k] = v;
-    }
-  }
-  if (head.startsWith("synthetic:")) return { kind: "synthetic", target: head.slice("synthetic:".length), params };
-  if (head.trim() === "") throw new Error(`data spec "${spec}": empty path`);
-  return { kind: "path", target: head, params };
-}
 
 function intParam(spec: string, params: Record<string, string>, key: string, min: number): number | undefined {
   if (params[key] === undefined) return undefined;
@@ -172,12 +151,6 @@ async function withCifar10Hint<T>(load: () => Promise<T>, guessedCifar100File: s
         `${path.basename(guessedCifar100File)} is CIFAR-100's file name, so add ?format=cifar10 to read it as CIFAR-10`,
     );
   }
-}
-
-/** The file-system path a spec names (query removed), or undefined for a synthetic spec. */
-export function dataSpecPath(spec: string): string | undefined {
-  const p = parseDataSpec(spec);
-  return p.kind === "path" ? p.target : undefined;
 }
 
 /** The spec with its path made absolute against `baseDir`, query kept; synthetic specs unchanged. */

@@ -6,6 +6,7 @@
  */
 import type { EvalResult } from "./evaluator";
 import { escapeMarkdown as md, markdownCode } from "../markdown";
+import { formatPercent as pct } from "./percent";
 
 export interface ReportSubject {
   /** Model file or run that was evaluated. */
@@ -38,8 +39,6 @@ export function buildReport(result: EvalResult, subject: ReportSubject = {}, now
     ...result,
   };
 }
-
-const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 /** How the number was obtained, in one line (RobustBench's "evaluation method"). */
 export function evaluationMethod(r: EvalResult): string {

@@ -1,4 +1,5 @@
 import { ViTConfig } from "../model/config";
+import type { MergeStrategy } from "../config/types";
 import { moduleDims, paramShapes, ModuleType } from "../model/shapes";
 import { LORA_TAPE_FACTOR, largestActivationFloats, lossForwards, tapeFloatsPerImage } from "./activations";
 import type { MemoryLimit } from "./limits";
@@ -22,7 +23,7 @@ export interface PlanConfig {
   microBatchSize: number | "auto";
   /** Validation: evaluation.batchSize images per attack batch (validateEvery > 0 or at the end). */
   evalBatchSize: number;
-  merge: { strategy: "uniform" | "adaptive"; batchSize: number };
+  merge: { strategy: MergeStrategy; batchSize: number };
   /** Presets with model.pretrain only. */
   pretrainBatchSize?: number;
 }

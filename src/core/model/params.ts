@@ -46,20 +46,6 @@ export function initParams(c: ViTConfig, seed: number): ParamMap {
   return params;
 }
 
-/** A fresh zero-init classification head (used when a checkpoint has another class count). */
-export function newHead(c: ViTConfig): ParamMap {
-  return {
-    "head.weight": tf.zeros([c.dim, c.numClasses]),
-    "head.bias": tf.zeros([c.numClasses]),
-  };
-}
-
-export function countParams(params: ParamMap, filter: (name: string) => boolean = () => true): number {
-  return Object.entries(params)
-    .filter(([n]) => filter(n))
-    .reduce((a, [, t]) => a + t.size, 0);
-}
-
 /** Checks a parameter map has exactly the names and shapes `c` needs; names what is wrong. */
 export function checkParams(c: ViTConfig, params: ParamMap, where = "model"): void {
   const expected = paramShapes(c);

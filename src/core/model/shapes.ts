@@ -1,6 +1,6 @@
 import { ViTConfig, numTokens } from "./config";
 
-/** The four LoRA-able linear maps of a block, as HYPERAT.md names them. */
+/** The four LoRA-able linear maps of a block, as docs/method.md names them. */
 export const MODULE_TYPES = ["qkv", "proj", "fc1", "fc2"] as const;
 export type ModuleType = (typeof MODULE_TYPES)[number];
 

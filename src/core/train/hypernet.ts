@@ -5,7 +5,7 @@ import { LoraSet, loraScale } from "../model/lora";
 import { layerNorm } from "../model/vit";
 import { Rng } from "../rng";
 
-/** Sizes of the hypernetwork (HYPERAT.md, "Hypernetwork"). */
+/** Sizes of the hypernetwork (docs/method.md, the hypernetwork row). */
 export interface HypernetArgs {
   /** Number of defenses K (one learned embedding each). */
   numDefenses: number;

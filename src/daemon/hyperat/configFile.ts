@@ -1,10 +1,12 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { ConfigError, parseConfigText } from "../../core/config/validate";
+import { ConfigError } from "../../core/config/configError";
+import { parseConfigText } from "../../core/config/validate";
 import { RunConfig } from "../../core/config/types";
 import { ResolvedRunConfig } from "../engine";
 import { MissingFileError } from "../errors";
-import { dataSpecPath, resolveDataSpec } from "../../core/data/spec";
+import { resolveDataSpec } from "../../core/data/spec";
+import { dataSpecPath } from "../../core/data/specSyntax";
 import { checkDisjointSplits, DataSpecError } from "../../core/data/overlap";
 import { NotRegularFileError, readRegularText } from "../../core/io/regularFile";
 import { preflight, PreflightFacts } from "../preflight";

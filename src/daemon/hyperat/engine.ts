@@ -11,7 +11,7 @@ import { HyperatSession } from "./session";
 import { mergeRun } from "./mergeRun";
 import { evaluateRun } from "./evaluateRun";
 import { loadSplit, loadTrainVal, recordDataSplit } from "./runData";
-import { CheckpointRef } from "../../protocol/runs";
+import { CheckpointRef, MergeStrategy } from "../../protocol/runs";
 import { defaultSuite } from "./evaluateRun";
 
 /** The RunEngine the daemon drives: src/core training wired to files in a run folder. */
@@ -63,7 +63,7 @@ export class HyperatEngine implements RunEngine {
     return HyperatSession.open(runDir, cfg, backbone, train, val, resume, from);
   }
 
-  async merge(runDir: string, rc: ResolvedRunConfig, strategy: "uniform" | "adaptive", onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest", signal?: CancelSignal): Promise<MergeOutcome> {
+  async merge(runDir: string, rc: ResolvedRunConfig, strategy: MergeStrategy, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest", signal?: CancelSignal): Promise<MergeOutcome> {
     const session = (await this.openSession(runDir, rc, true, undefined, from)) as HyperatSession;
     try {
       return await mergeRun(runDir, rc.raw as RunConfig, session, strategy, onProgress, from, signal);

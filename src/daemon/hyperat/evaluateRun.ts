@@ -22,6 +22,7 @@ import { listMergedModels, refreshModelCards } from "./exports";
 import { robustbenchEntry } from "./robustbench";
 import { CheckpointRef } from "../../protocol/runs";
 import { escapeMarkdown as md } from "../../core/markdown";
+import { formatPercent as pct } from "../../core/evaluate/percent";
 import { EXAMPLES_FILE, examplesTensors, examplesToKeep } from "../../core/evaluate/examplesFile";
 import { writeSafetensorsFile } from "../../core/io/files";
 import { copyPixels } from "../../core/data/types";
@@ -219,8 +220,6 @@ async function writeExamples(runDir: string, data: Dataset, kept: Array<{ target
   await writeSafetensorsFile(path.join(runDir, EXAMPLES_FILE), tensors, metadata);
 }
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-
 function renderRunReport(r: { run: string; method: string; step: number; from: string; data: string; threatModel: { eps: string }; attacks: string[]; note?: string; backend?: string; compute?: string; models: ModelEvaluation[] }): string {
   const lines = [
     `# ${md(r.run)}: robust evaluation`,
@@ -230,7 +229,7 @@ function renderRunReport(r: { run: string; method: string; step: number; from: s
     "",
     `| model | clean | ${r.attacks.map(md).join(" | ")} | worst case | trainable params | n |`,
     `|---|---|${r.attacks.map(() => "---").join("|")}|---|---|---|`,
-    ...r.models.map((m) => `| ${md(m.name)} | ${pct(m.cleanAccuracy)} | ${r.attacks.map((a) => pct(m.robustAccuracy[a] ?? NaN)).join(" | ")} | **${pct(m.worstCaseRobustAccuracy)}** | ${m.trainableParams.toLocaleString("en-US")} | ${m.result.n} |`),
+    ...r.models.map((m) => `| ${md(m.name)} | ${pct(m.cleanAccuracy)} | ${r.attacks.map((a) => pct(m.robustAccuracy[a])).join(" | ")} | **${pct(m.worstCaseRobustAccuracy)}** | ${m.trainableParams.toLocaleString("en-US")} | ${m.result.n} |`),
   ];
   const warnings = r.models.flatMap((m) => m.warnings.map((w) => `- ${md(m.name)}: ${md(w)}`));
   if (warnings.length) lines.push("", "## Warnings", "", ...warnings);

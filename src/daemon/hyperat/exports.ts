@@ -1,7 +1,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { RunConfig } from "../../core/config/types";
+import { MergeStrategy, RunConfig } from "../../core/config/types";
 import { isHfModelId, parseHfModelId } from "../../core/model/hfModelId";
 import { Trainer } from "../../core/train/trainer";
 import { writeFileAtomic, writeSafetensorsFile } from "../../core/io/files";
@@ -56,7 +56,7 @@ export interface MergedFolderInput {
   backbone: Backbone;
   vit: ViTConfig;
   params: ParamMap;
-  strategy: "uniform" | "adaptive";
+  strategy: MergeStrategy;
   lambdas: Record<string, number[]>;
   step: number;
   from: string;

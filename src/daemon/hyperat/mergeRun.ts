@@ -11,7 +11,7 @@ import { CancelSignal, EngineProgress, MergeOutcome } from "../engine";
 import { OperationCancelledError } from "../errors";
 import { HyperatSession } from "./session";
 import { writeAdapterFolders, writeMergedFolder } from "./exports";
-import { CheckpointRef, MergeObjective } from "../../protocol/runs";
+import { CheckpointRef, MergeObjective, MergeStrategy } from "../../protocol/runs";
 
 /** x/y tensors for the first n samples of a dataset. */
 export function datasetTensors(ds: Dataset, n = ds.n): { x: tf.Tensor4D; y: tf.Tensor1D } {
@@ -41,7 +41,7 @@ export async function mergeRun(
   runDir: string,
   cfg: RunConfig,
   session: HyperatSession,
-  strategy: "uniform" | "adaptive",
+  strategy: MergeStrategy,
   onProgress: (p: EngineProgress) => void,
   from: CheckpointRef = "latest",
   signal?: CancelSignal,

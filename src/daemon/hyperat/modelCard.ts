@@ -3,13 +3,15 @@
  * format (YAML front matter + Markdown), so the folder can be uploaded as it is. Rendered from
  * merge.json (written at merge) and, once the run is evaluated, the model's row of report.json.
  */
+import type { MergeStrategy } from "../../protocol/runs";
+import { formatPercent as pct } from "../../core/evaluate/percent";
 
 /** What a merge records about itself (merged/<strategy>/merge.json). */
 export interface MergeProvenance {
   format: "hyperat-merge";
   version: 1;
   run: string;
-  strategy: "uniform" | "adaptive";
+  strategy: MergeStrategy;
   method: string;
   /** The pretrained checkpoint (file, hf: id, or the clean-pretrained preset cache). */
   base: string;
@@ -35,8 +37,6 @@ export interface CardEvaluation {
   note?: string;
   step: number;
 }
-
-const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 function lambdaSummary(lambdas: Record<string, number[]>): string[] {
   const rows = Object.entries(lambdas).map(([d, ls]) => {
@@ -85,7 +85,7 @@ export function renderModelCard(m: MergeProvenance, folderName: string, ev?: Car
       "",
       `| clean | ${ev.attacks.join(" | ")} | worst case |`,
       `|---|${ev.attacks.map(() => "---").join("|")}|---|`,
-      `| ${pct(ev.cleanAccuracy)} | ${ev.attacks.map((a) => pct(ev.robustAccuracy[a] ?? NaN)).join(" | ")} | **${pct(ev.worstCaseRobustAccuracy)}** |`,
+      `| ${pct(ev.cleanAccuracy)} | ${ev.attacks.map((a) => pct(ev.robustAccuracy[a])).join(" | ")} | **${pct(ev.worstCaseRobustAccuracy)}** |`,
     );
   } else {
     lines.push("Not evaluated yet: evaluating the run (HyperAT: Evaluate Run, or `hyperat train` to completion) fills this table.");

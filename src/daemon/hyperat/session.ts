@@ -9,7 +9,7 @@ import { Trainer, TrainerState, NonFiniteLossError as CoreNonFinite } from "../.
 import { buildTrainer } from "../../core/train/build";
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from "../../core/io/files";
 import { TrainEvent, TrainSession } from "../engine";
-import { NonFiniteLossError } from "../errors";
+import { NonFiniteLossError } from "../../core/train/nonFiniteLossError";
 import { Backbone } from "./backbone";
 import { measureBaseModel, validateDuringTraining } from "./validation";
 import { writeAdapterFolders } from "./exports";

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectTestBackend } from "../../../src/core/backend/select";
 import { Rng } from "../../../src/core/rng";
 import { pgd } from "../../../src/core/attacks/pgd";
-import { apgd, apgdSchedule, apgdT, apgdTargeted } from "../../../src/core/attacks/apgd";
+import { apgd, apgdSchedule, apgdT } from "../../../src/core/attacks/apgd";
 import { crossEntropy } from "../../../src/core/attacks/losses";
 import { EPS, FLOAT_TOL, ToyModel, fooledMask, inBall, linearModel, predictedLabels, randomImages, sineModel } from "./toyModels";
 
@@ -34,21 +34,6 @@ describe("apgd", () => {
       const [lp, la] = [meanCe(toy.model, p, y), meanCe(toy.model, a, y)];
       assert.ok(la > lp, `seed ${seed}: APGD CE ${la} < PGD CE ${lp}`);
       tf.dispose([p, a]);
-    }
-    toy.dispose();
-    y.dispose();
-  });
-
-  test("APGD-T hits the runner-up targets on an undefended linear model", async () => {
-    const toy = linearModel(10);
-    const y = predictedLabels(toy.model, x);
-    for (const rank of [1, 2]) {
-      const target = tf.tidy(() => tf.reshape(tf.slice(tf.topk(toy.model(x), rank + 1).indices, [0, rank], [-1, 1]), [-1]) as tf.Tensor1D);
-      const xAdv = await apgdTargeted(toy.model, x, y, target, { eps: 0.1, steps: 20, rng: Rng.fromSeed(1) });
-      const hits = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(toy.model(xAdv), 1), target), "int32")).dataSync()[0]);
-      assert.ok(hits >= 14, `rank ${rank}: only ${hits}/16 samples reached their target`);
-      assert.ok(inBall(xAdv, x).linf <= 0.1 + FLOAT_TOL);
-      tf.dispose([target, xAdv]);
     }
     toy.dispose();
     y.dispose();

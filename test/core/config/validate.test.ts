@@ -1,6 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { validateConfig, parseConfigText, ConfigError } from "../../../src/core/config/validate";
+import { validateConfig, parseConfigText } from "../../../src/core/config/validate";
+import { ConfigError } from "../../../src/core/config/configError";
 
 /** Runs `fn`, expects a ConfigError and returns it. */
 function configError(fn: () => unknown): ConfigError {

@@ -20,14 +20,15 @@ describe("parseEps", () => {
   test("out of (0, 1] and malformed inputs are errors that say why", () => {
     assert.throws(() => parseEps("0"), /eps: "0" = 0 must be in \(0, 1\]/);
     assert.throws(() => parseEps("0/255"), /must be in \(0, 1\]/);
-    assert.throws(() => parseEps(-0.1), /eps: "-0.1" is not a number/);
+    assert.throws(() => parseEps(-0.1), /eps: "-0.1" = -0.1 must be in \(0, 1\]/);
+    assert.throws(() => parseEps("-0.1"), /eps: expected a number or a fraction/);
     assert.throws(() => parseEps("8"), /did you mean "8\/255"\?/);
     assert.throws(() => parseEps("300/255"), /must be in \(0, 1\]/);
-    assert.throws(() => parseEps("8/0"), /divides by zero/);
-    assert.throws(() => parseEps("8/255/2"), /not a number or a fraction/);
-    assert.throws(() => parseEps("eight"), /not a number or a fraction like "8\/255"/);
-    assert.throws(() => parseEps(""), /not a number/);
-    assert.throws(() => parseEps(NaN), /not a number/);
-    assert.throws(() => parseEps("abc", "--eps"), /^Error: --eps: "abc"/);
+    assert.throws(() => parseEps("8/0"), /division by zero in "8\/0"/);
+    assert.throws(() => parseEps("8/255/2"), /expected a number or a fraction/);
+    assert.throws(() => parseEps("eight"), /expected a number or a fraction like "8\/255", got "eight"/);
+    assert.throws(() => parseEps(""), /expected a number or a fraction/);
+    assert.throws(() => parseEps(NaN), /expected a finite number, got NaN/);
+    assert.throws(() => parseEps("abc", "--eps"), /^Error: --eps: expected a number or a fraction like "8\/255", got "abc"/);
   });
 });

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ConfigError, validateConfig } from "../../../src/core/config/validate";
+import { validateConfig } from "../../../src/core/config/validate";
+import { ConfigError } from "../../../src/core/config/configError";
 import { loadConfigFile } from "../../../src/daemon/hyperat/configFile";
 
 const COMMIT = "fedcba9876543210fedcba9876543210fedcba98";

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { validateConfig, ConfigError } from "../../../src/core/config/validate";
+import { validateConfig } from "../../../src/core/config/validate";
+import { ConfigError } from "../../../src/core/config/configError";
 import { DATA_SPLIT_FILE, loadTrainVal, recordDataSplit } from "../../../src/daemon/hyperat/runData";
 import { loadConfigFile } from "../../../src/daemon/hyperat/configFile";
 
