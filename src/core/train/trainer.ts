@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { NonFiniteLossError } from "./nonFiniteLossError";
 import { readAndDispose, readScalar } from "../tensorRead";
 import { ViTConfig } from "../model/config";
 import { forward, Classifier } from "../model/vit";
@@ -55,16 +56,6 @@ export interface ShardedGradients {
   /** Correctly classified adversarial (and clean, when the loss computes them) samples. */
   advCorrect: number;
   cleanCorrect?: number;
-}
-
-export class NonFiniteLossError extends Error {
-  constructor(
-    readonly step: number,
-    readonly defense: string,
-  ) {
-    super(`loss is not finite at step ${step} (defense ${defense}); the run was paused instead of training on garbage — lower the learning rate or check the data`);
-    this.name = "NonFiniteLossError";
-  }
 }
 
 /**

@@ -5,11 +5,10 @@ import { RunConfig } from "../../core/config/types";
 import { disposeParams } from "../../core/model/params";
 import { Dataset } from "../../core/data/types";
 import { Batcher } from "../../core/data/batcher";
-import { Trainer, TrainerState, NonFiniteLossError as CoreNonFinite } from "../../core/train/trainer";
+import { Trainer, TrainerState } from "../../core/train/trainer";
 import { buildTrainer } from "../../core/train/build";
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from "../../core/io/files";
 import { TrainEvent, TrainSession } from "../engine";
-import { NonFiniteLossError } from "../../core/train/nonFiniteLossError";
 import { Backbone } from "./backbone";
 import { measureBaseModel, validateDuringTraining } from "./validation";
 import { writeAdapterFolders } from "./exports";
@@ -113,10 +112,8 @@ export class HyperatSession implements TrainSession {
         this.parallel ??= TrainerWorkers.create(this.cfg, this.backbone.vit, this.backbone.params, this.trainer, { workers, backend: activeBackend()?.backend ?? this.cfg.backend });
         r = await (await this.parallel).step(batch.x, batch.y);
       } else r = await this.trainer.trainStepAccumulated(batch.x, batch.y, this.microBatch);
-    } catch (e) {
-      if (e instanceof CoreNonFinite) throw new NonFiniteLossError(e.step, e.defense);
-      throw e;
     } finally {
+      // The trainer throws core's NonFiniteLossError, the one class the run manager matches.
       tf.dispose([batch.x, batch.y]);
     }
     emit({ kind: "step", step: r.step, totalSteps: this.totalSteps, defense: r.defense, loss: r.loss, cleanAcc: r.cleanAcc, advAcc: r.advAcc, lr: r.lr, seconds: (Date.now() - t0) / 1000 });

@@ -4,7 +4,8 @@ import * as tf from "@tensorflow/tfjs";
 import { selectTestBackend } from "../../../src/core/backend/select";
 import { validateConfig } from "../../../src/core/config/validate";
 import { buildTrainer } from "../../../src/core/train/build";
-import { Trainer, NonFiniteLossError, StepResult, accuracy } from "../../../src/core/train/trainer";
+import { Trainer, StepResult, accuracy } from "../../../src/core/train/trainer";
+import { NonFiniteLossError } from "../../../src/core/train/nonFiniteLossError";
 import { ParamMap, disposeParams, initParams } from "../../../src/core/model/params";
 import { targetPaths } from "../../../src/core/model/lora";
 import { Rng } from "../../../src/core/rng";
@@ -264,7 +265,7 @@ describe("Trainer", () => {
       const before = tf.memory().numTensors;
       await assert.rejects(
         () => trainer.trainStep(x, y),
-        (e: unknown) => e instanceof NonFiniteLossError && e.step === 0 && ["pgd-at", "trades", "mart"].includes(e.defense) && /loss is not finite at step 0/.test(e.message),
+        (e: unknown) => e instanceof NonFiniteLossError && e.step === 0 && ["pgd-at", "trades", "mart"].includes(e.defense ?? "") && /loss is not finite at step 0/.test(e.message),
       );
       assert.equal(tf.memory().numTensors, before, "tensors leaked on the error path");
       assert.equal(trainer.step, 0);
