@@ -21,16 +21,22 @@ import sys
 import torch
 
 
-def build(spec):
+OMEGA = 5  # bench/fab_reference.ts: the sine network's hidden frequency
+
+
+def build(spec, jitter=None):
+    """jitter: a torch.Generator; multiplies every weight by 1 + 1e-7·N(0,1), float32 rounding's size."""
     layers = [(torch.tensor(l["w"], dtype=torch.float32).reshape(l["rows"], l["cols"]),
                torch.tensor(l["b"], dtype=torch.float32)) for l in spec["layers"]]
+    if jitter is not None:
+        layers = [(w * (1 + 1e-7 * torch.randn(w.shape, generator=jitter)), b) for w, b in layers]
 
     def predict(x):
         h = x.reshape(x.shape[0], -1)
         for i, (w, b) in enumerate(layers):
             h = h @ w + b
             if i + 1 < len(layers):
-                h = torch.relu(h)
+                h = torch.sin(OMEGA * h) if spec["kind"] == "sine" else torch.relu(h)
         return h
 
     return predict
@@ -54,22 +60,24 @@ def summary(values):
 
 def compare_run(FAB, predict, x, y, spec, run, seed):
     adv_ours = torch.tensor(run["adv"], dtype=torch.float32).reshape(x.shape)
-    attack = FAB(predict, norm="Linf", n_restarts=run["restarts"], n_iter=run["steps"], eps=spec["eps"],
+    eps = run["eps"]
+    attack = FAB(predict, norm="Linf", n_restarts=run["restarts"], n_iter=run["steps"], eps=eps,
                  alpha_max=0.1, eta=1.05, beta=0.9, seed=seed, targeted=True, device="cpu", n_target_classes=9)
     import time
     t0 = time.time()
     adv_ref = attack.perturb(x.clone(), y.clone())
     seconds = time.time() - t0
-    s_ours = success(predict, x, adv_ours, y, spec["eps"])
-    s_ref = success(predict, x, adv_ref, y, spec["eps"])
+    s_ours = success(predict, x, adv_ours, y, eps)
+    s_ref = success(predict, x, adv_ref, y, eps)
     n_ours, n_ref = linf(adv_ours, x), linf(adv_ref, x)
     both = (s_ours & s_ref).nonzero().flatten().tolist()
     ratio = [float(n_ours[i] / n_ref[i]) for i in both if n_ref[i] > 0]
+    within = lambda r: sum(1 for v in ratio if abs(v - 1) <= r)
     with torch.no_grad():
         clean = predict(x).argmax(1) == y
     n = x.shape[0]
-    return {
-        "model": spec["name"], "eps": spec["eps"], "restarts": run["restarts"], "steps": run["steps"],
+    return adv_ref, {
+        "model": spec["name"], "eps": eps, "restarts": run["restarts"], "steps": run["steps"],
         "n": n, "clean_acc": float(clean.float().mean()),
         "robust_acc_ours": float((clean & ~s_ours).float().mean()),
         "robust_acc_ref": float((clean & ~s_ref).float().mean()),
@@ -77,6 +85,7 @@ def compare_run(FAB, predict, x, y, spec, run, seed):
         "flags_agree": int((s_ours == s_ref).sum()),
         "only_ours": int((s_ours & ~s_ref).sum()), "only_ref": int((s_ref & ~s_ours).sum()),
         "linf_ratio_ours_over_ref_on_both": summary(ratio),
+        "ratio_within_1e-3": within(1e-3), "ratio_within_1e-2": within(1e-2), "both_broken": len(both),
         "linf_ours_on_broken": summary(n_ours[s_ours].tolist()),
         "linf_ref_on_broken": summary(n_ref[s_ref].tolist()),
         "seconds_ours": run["seconds"], "seconds_ref": seconds,
@@ -113,6 +122,9 @@ def main():
                     help="folder holding autoattack/ (fra31/auto-attack); or $AUTOATTACK_DIR")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--jitter", type=int, default=0,
+                    help="rerun the reference N times per 1-restart run with weights jittered at float32 rounding "
+                         "(1e-7 relative) and count the samples whose success flips: how chaotic the trajectory is")
     args = ap.parse_args()
     if not args.autoattack or not os.path.isfile(os.path.join(args.autoattack, "autoattack", "fab_pt.py")):
         sys.exit(f"fab_reference.py: --autoattack {args.autoattack!r} has no autoattack/fab_pt.py")
@@ -134,8 +146,21 @@ def main():
             agree = int((predict(x).argmax(1) == y).sum())
         if agree != x.shape[0]:
             sys.exit(f"{path}: model {spec['name']}: PyTorch predicts the file's labels on {agree}/{x.shape[0]} inputs")
-        out["runs"].append(compare_run(FABAttack_PT, predict, x, y, spec, run, args.seed))
-        print(json.dumps(out["runs"][-1]), file=sys.stderr)
+        adv_ref, row = compare_run(FABAttack_PT, predict, x, y, spec, run, args.seed)
+        if args.jitter and run["restarts"] == 1:
+            base = success(predict, x, adv_ref, y, run["eps"])
+            flips = torch.zeros_like(base, dtype=torch.long)
+            for j in range(args.jitter):
+                jittered = build(spec, torch.Generator().manual_seed(1000 + j))
+                attack = FABAttack_PT(jittered, norm="Linf", n_restarts=1, n_iter=run["steps"], eps=run["eps"], seed=args.seed,
+                                      targeted=True, device="cpu", n_target_classes=9)
+                flips += (success(predict, x, attack.perturb(x.clone(), y.clone()), y, run["eps"]) != base).long()
+            s_ours = success(predict, x, torch.tensor(run["adv"], dtype=torch.float32).reshape(x.shape), y, run["eps"])
+            row["jitter"] = {"reruns": args.jitter, "samples_ref_flag_flips": int((flips > 0).sum()),
+                             "disagreeing_samples_that_also_flip_under_jitter": int(((s_ours != base) & (flips > 0)).sum()),
+                             "disagreeing_samples": int((s_ours != base).sum())}
+        out["runs"].append(row)
+        print(json.dumps(row), file=sys.stderr)
     print(json.dumps(out, indent=1))
 
 

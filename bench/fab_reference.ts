@@ -1,9 +1,11 @@
 // Runs HyperAT's FAB-T (src/core/attacks/fab.ts) on seeded toy classifiers that PyTorch can rebuild
-// exactly (a linear softmax classifier and a 2-layer ReLU MLP on uniform inputs in [0,1]^48), and
+// exactly (a linear softmax classifier, a 2-layer ReLU MLP and a sine network, whose oscillating
+// landscape gives random restarts something to find, on uniform inputs in [0,1]^48), and
 // writes weights, inputs, labels and our adversarial points as JSON for bench/fab_reference.py to
 // run AutoAttack's FABAttack_PT (targeted, L-inf) on the same function and compare. Also writes
 // random box-constrained hyperplane problems with our projection (fabProjection.ts) for the
-// reference's `projection_linf`.
+// reference's `projection_linf`. Each model runs at eps 0.03 with 1 and 3 restarts, and once at
+// eps 1 (every closest point counts, so the minimal norms of all samples can be compared).
 //   npx tsx bench/fab_reference.ts --out /tmp/fabref [--n 200] [--restarts 1,3]
 //   /usr/bin/python3 bench/fab_reference.py --in /tmp/fabref --autoattack /tmp/autoattack
 import * as fs from "node:fs";
@@ -29,12 +31,15 @@ function flag(name: string): string | undefined {
 /** Weights as row-major arrays, so that PyTorch computes x·W + b with the same numbers. */
 interface ModelSpec {
   name: string;
-  kind: "linear" | "mlp";
+  kind: "linear" | "mlp" | "sine";
   eps: number;
   layers: { w: number[]; b: number[]; rows: number; cols: number }[];
 }
 
-function makeSpec(kind: "linear" | "mlp", seed: number, eps: number): ModelSpec {
+/** Frequency of the sine network's hidden layer: high enough that the loss oscillates within eps. */
+const OMEGA = 5;
+
+function makeSpec(kind: ModelSpec["kind"], seed: number, eps: number): ModelSpec {
   const rng = Rng.fromSeed(seed, `fabref-${kind}`);
   const dims = kind === "linear" ? [D, K] : [D, 32, K];
   const layers = [];
@@ -53,7 +58,7 @@ function toClassifier(spec: ModelSpec): { model: Classifier; dispose: () => void
       let h: tf.Tensor2D = tf.reshape(x, [x.shape[0], D]);
       ws.forEach((w, i) => {
         h = tf.add(tf.matMul(h, w), bs[i]);
-        if (i + 1 < ws.length) h = tf.relu(h);
+        if (i + 1 < ws.length) h = spec.kind === "sine" ? tf.sin(tf.mul(h, OMEGA)) : tf.relu(h);
       });
       return h;
     });
@@ -83,19 +88,20 @@ async function main(): Promise<void> {
   await selectBackend("cpu");
   fs.mkdirSync(out, { recursive: true });
   const xs = Rng.fromSeed(3, "fabref-images").fillUniform(n * D, 0, 1);
-  const specs = [makeSpec("linear", 1, 0.03), makeSpec("mlp", 2, 0.03)];
+  const specs = [makeSpec("linear", 1, 0.03), makeSpec("mlp", 2, 0.03), makeSpec("sine", 4, 0.03)];
   const runs = [];
   for (const spec of specs) {
     const { model, dispose } = toClassifier(spec);
     const x = tf.tensor4d(xs, [n, H, W, C]);
     const yT = tf.tidy(() => tf.argMax(model(x), 1) as tf.Tensor1D);
     const labels = Array.from((await yT.data()) as Int32Array);
-    for (const restarts of restartList) {
+    const settings = [...restartList.map((restarts) => ({ eps: spec.eps, restarts })), { eps: 1, restarts: 1 }];
+    for (const { eps, restarts } of settings) {
       const t0 = Date.now();
-      const adv = await fabT(model, x, yT, { eps: spec.eps, steps, restarts, targets: 9, rng: Rng.fromSeed(0, "fabref-attack") });
+      const adv = await fabT(model, x, yT, { eps, steps, restarts, targets: 9, rng: Rng.fromSeed(0, "fabref-attack") });
       const seconds = (Date.now() - t0) / 1000;
-      runs.push({ model: spec.name, restarts, steps, seconds, adv: Array.from(await adv.data()) });
-      console.log(`${spec.name} restarts ${restarts}: ${seconds.toFixed(1)} s`);
+      runs.push({ model: spec.name, eps, restarts, steps, seconds, adv: Array.from(await adv.data()) });
+      console.log(`${spec.name} eps ${eps} restarts ${restarts}: ${seconds.toFixed(1)} s`);
       adv.dispose();
     }
     tf.dispose([x, yT]);
