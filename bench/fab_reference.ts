@@ -58,7 +58,7 @@ function toClassifier(spec: ModelSpec): { model: Classifier; dispose: () => void
       let h: tf.Tensor2D = tf.reshape(x, [x.shape[0], D]);
       ws.forEach((w, i) => {
         h = tf.add(tf.matMul(h, w), bs[i]);
-        if (i + 1 < ws.length) h = spec.kind === "sine" ? tf.sin(tf.mul(h, OMEGA)) : tf.relu(h);
+        if (i + 1 < ws.length) h = spec.kind === "sine" ? (tf.sin(tf.mul(h, OMEGA)) as tf.Tensor2D) : tf.relu(h);
       });
       return h;
     });
