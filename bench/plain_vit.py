@@ -12,6 +12,11 @@ EXPECTED holds `x` (NHWC pixels in [0,1], HyperAT's layout) and `logits` (HyperA
 for x); `npx tsx bench/export_roundtrip.ts --out DIR` writes a folder and its EXPECTED. Prints
 the largest relative logit difference and exits 1 above --tol (default 1e-4).
 
+--torch runs the same forward pass in plain PyTorch (float32 torch.nn.functional: conv2d for the
+patch embedding, layer_norm, softmax attention, exact gelu; no timm), loading the tensors parsed
+here, and also reports the largest absolute logit difference — the round trip through plain
+PyTorch of issue 12. Use Debian's /usr/bin/python3 with python3-torch.
+
 The same model in PyTorch, for users (timm >= 1.0, see docs/model-files.md "Loading an export"):
     cfg = json.load(open(f"{d}/config.json"))
     model = timm.create_model(cfg["architecture"], pretrained=False, **cfg["model_args"])
@@ -23,7 +28,6 @@ import struct
 import sys
 
 import numpy as np
-from scipy.special import erf
 
 DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
 
@@ -53,6 +57,8 @@ def layer_norm(x, w, b, eps=1e-6):
 
 
 def vit_logits(cfg, sd, x_nhwc):
+    from scipy.special import erf  # here, so --torch runs on Debian's python3-torch without scipy
+
     a, p = cfg["model_args"], cfg["pretrained_cfg"]
     P, D, heads = a["patch_size"], a["embed_dim"], a["num_heads"]
     assert a.get("global_pool", "token") == "token" and a.get("class_token", True)
@@ -82,20 +88,52 @@ def vit_logits(cfg, sd, x_nhwc):
     return t[:, 0] @ sd["head.weight"].T + sd["head.bias"]
 
 
+def vit_logits_torch(cfg, sd, x_nhwc):
+    """vit_logits in float32 PyTorch; the conv weight is used as a conv, NCHW as torch expects."""
+    import torch
+    import torch.nn.functional as F
+
+    a, p = cfg["model_args"], cfg["pretrained_cfg"]
+    P, D, heads = a["patch_size"], a["embed_dim"], a["num_heads"]
+    assert a.get("global_pool", "token") == "token" and a.get("class_token", True)
+    w = {k: torch.tensor(v, dtype=torch.float32) for k, v in sd.items()}
+    x = torch.tensor(x_nhwc, dtype=torch.float32).permute(0, 3, 1, 2)
+    x = (x - torch.tensor(p["mean"]).view(1, -1, 1, 1)) / torch.tensor(p["std"]).view(1, -1, 1, 1)
+    with torch.no_grad():
+        t = F.conv2d(x, w["patch_embed.proj.weight"], w["patch_embed.proj.bias"], stride=P).flatten(2).transpose(1, 2)
+        B = t.shape[0]
+        t = torch.cat([w["cls_token"].expand(B, 1, D), t], dim=1) + w["pos_embed"]
+        hd = D // heads
+        for i in range(a["depth"]):
+            k = f"blocks.{i}."
+            h = F.layer_norm(t, (D,), w[k + "norm1.weight"], w[k + "norm1.bias"], eps=1e-6)
+            qkv = F.linear(h, w[k + "attn.qkv.weight"], w[k + "attn.qkv.bias"]).reshape(B, -1, 3, heads, hd).permute(2, 0, 3, 1, 4)
+            s = torch.softmax(qkv[0] @ qkv[1].transpose(-2, -1) / hd**0.5, dim=-1)
+            o = (s @ qkv[2]).transpose(1, 2).reshape(B, -1, D)
+            t = t + F.linear(o, w[k + "attn.proj.weight"], w[k + "attn.proj.bias"])
+            h = F.layer_norm(t, (D,), w[k + "norm2.weight"], w[k + "norm2.bias"], eps=1e-6)
+            h = F.gelu(F.linear(h, w[k + "mlp.fc1.weight"], w[k + "mlp.fc1.bias"]))
+            t = t + F.linear(h, w[k + "mlp.fc2.weight"], w[k + "mlp.fc2.bias"])
+        t = F.layer_norm(t, (D,), w["norm.weight"], w["norm.bias"], eps=1e-6)
+        return F.linear(t[:, 0], w["head.weight"], w["head.bias"]).double().numpy()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True, help="folder with config.json and model.safetensors")
     ap.add_argument("--expected", required=True, help="safetensors with x (NHWC) and HyperAT's logits")
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--torch", action="store_true", help="forward pass in plain PyTorch (float32) instead of numpy")
     args = ap.parse_args()
     with open(f"{args.model}/config.json") as f:
         cfg = json.load(f)
     sd = read_safetensors(f"{args.model}/model.safetensors")
     exp = read_safetensors(args.expected)
-    ours = vit_logits(cfg, sd, exp["x"])
+    ours = (vit_logits_torch if args.torch else vit_logits)(cfg, sd, exp["x"])
+    diff = float(np.abs(ours - exp["logits"]).max())
     rel = float(np.abs(ours - exp["logits"]).max() / max(np.abs(exp["logits"]).max(), 1e-12))
     same = int((ours.argmax(1) == exp["logits"].argmax(1)).sum())
-    print(json.dumps({"model": args.model, "architecture": cfg["architecture"], "model_args": cfg["model_args"], "n": len(ours),
+    print(json.dumps({"model": args.model, "backend": "torch" if args.torch else "numpy", "max_abs_logit_difference": diff, "architecture": cfg["architecture"], "model_args": cfg["model_args"], "n": len(ours),
                       "max_relative_logit_difference": rel, "same_predictions": same, "tol": args.tol}))
     sys.exit(0 if rel <= args.tol else 1)
 

@@ -19,6 +19,13 @@ developers have all three). Two jobs:
       batch in DIR (`hyperat synth` writes one). Prints and writes JSON with per-sample logits and
       outcomes, to compare with `hyperat eval --per-sample --json` on the same files.
 
+  export --model FOLDER --expected FILE [--tol 1e-4]
+      Loads a merged/<strategy>/ export the two ways docs/model-files.md tells users to
+      (`timm.create_model(config["architecture"], **config["model_args"])` + `load_state_dict`, and
+      `timm.create_model("local-dir:FOLDER", pretrained=True)`) and compares their logits with
+      HyperAT's in FILE (`npx tsx bench/export_roundtrip.ts --out DIR` writes both). Prints the
+      largest absolute logit difference per way; exits 1 above --tol.
+
 Images are NHWC float32 in [0,1] on disk (HyperAT's layout); the model normalizes inside, as
 HyperAT's does, with the mean/std from the file's metadata (0.5 when absent).
 """
@@ -33,7 +40,7 @@ import torch.nn.functional as F
 import timm
 from timm.models.vision_transformer import VisionTransformer
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 
 class Normalized(torch.nn.Module):
@@ -178,6 +185,25 @@ def check(model_path, data_dir, n, out, eps):
     print(json.dumps({k: v for k, v in report.items() if k != "perSample"}))
 
 
+def export_check(folder, expected, tol):
+    with open(os.path.join(folder, "config.json")) as fh:
+        cfg = json.load(fh)
+    with safe_open(expected, framework="pt") as fh:
+        x, logits = fh.get_tensor("x").float(), fh.get_tensor("logits").double()
+    mean, std = cfg["pretrained_cfg"]["mean"], cfg["pretrained_cfg"]["std"]
+    by_args = timm.create_model(cfg["architecture"], pretrained=False, **cfg["model_args"])
+    by_args.load_state_dict(load_file(os.path.join(folder, "model.safetensors")))
+    ways = {"create_model(architecture, **model_args) + load_state_dict": by_args,
+            "create_model('local-dir:FOLDER', pretrained=True)": timm.create_model(f"local-dir:{folder}", pretrained=True)}
+    out = {"versions": versions(), "model": folder, "n": int(x.shape[0]), "tol": tol, "max_abs_logit_difference": {}}
+    with torch.no_grad():
+        for name, m in ways.items():
+            got = Normalized(m.eval(), mean, std)(x.permute(0, 3, 1, 2)).double()
+            out["max_abs_logit_difference"][name] = float((got - logits).abs().max())
+    print(json.dumps(out))
+    return 0 if max(out["max_abs_logit_difference"].values()) <= tol else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="job", required=True)
@@ -189,10 +215,16 @@ def main():
     c.add_argument("--n", type=int, default=200)
     c.add_argument("--eps", type=float, default=8 / 255)
     c.add_argument("--out")
+    e = sub.add_parser("export")
+    e.add_argument("--model", required=True)
+    e.add_argument("--expected", required=True)
+    e.add_argument("--tol", type=float, default=1e-4)
     a = ap.parse_args()
     torch.set_num_threads(min(8, os.cpu_count() or 1))
     if a.job == "fixture":
         fixture(a.out)
+    elif a.job == "export":
+        return export_check(a.model, a.expected, a.tol)
     else:
         check(a.model, a.data, a.n, a.out, a.eps)
 
