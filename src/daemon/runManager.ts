@@ -12,12 +12,11 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeFileAtomic } from "../core/io/files";
-import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE, type CheckpointRef, type EvaluationRecord, type MergeRecord, type MetricsLine, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
-import type { ProgressParams, RunBaseModelParams, RunEvaluateResult, RunEvaluationParams, RunLoraNormsParams, RunMetricsParams, RunStatusParams } from "../protocol/methods";
-import type { EngineProgress, ResolvedRunConfig, RunEngine, TrainEvent } from "./engine";
+import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type MetricsLine, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
+import type { RunEvaluateResult } from "../protocol/methods";
+import type { EngineProgress, RunEngine, TrainEvent } from "./engine";
 import type { ComputeHost, ComputeMemory } from "./computeHost";
 import { InProcessHost, tfMemory } from "./computeHost";
-import { nextBest, selectionTarget } from "./best";
 import { selectBackend } from "../core/backend/select";
 import { WorkerHost } from "./workerHost";
 import { loadEngine, type EngineModule } from "./engineLoader";
@@ -39,7 +38,6 @@ import {
   registerLiveInstance,
   removeStaleTempFiles,
   unregisterLiveInstance,
-  writeManifest,
   METRICS_FILE,
 } from "./runStore";
 import { extractEvaluationRecords, renderReportMarkdown } from "./report";
@@ -48,18 +46,13 @@ import { assertNoSymlinks, resolveRunDir } from "./runPaths";
 import { currentProcess } from "./processIdentity";
 
 import type { LogLevel } from "./logger";
+import type { ManagerEvent } from "./manager/events";
+import type { LiveRun } from "./manager/liveRun";
+import { RunRecorder } from "./manager/runRecorder";
 import { explainError } from "../core/engineErrors";
 export type { LogLevel };
 
-/** What the manager tells its listeners; the RPC server forwards each as a notification. */
-export type ManagerEvent =
-  | ({ type: "status" } & RunStatusParams)
-  | ({ type: "metrics" } & RunMetricsParams)
-  | ({ type: "loraNorms" } & RunLoraNormsParams)
-  | ({ type: "evaluation" } & RunEvaluationParams)
-  | ({ type: "baseModel" } & RunBaseModelParams)
-  | ({ type: "progress" } & ProgressParams)
-  | { type: "log"; level: LogLevel; message: string; runId?: string };
+export type { ManagerEvent };
 
 export interface RunManagerOptions {
   /** `<workspace>/.hyperat/runs` */
@@ -75,34 +68,7 @@ export interface RunManagerOptions {
   idleWorkerMs?: number;
 }
 
-interface Run {
-  id: string;
-  dir: string;
-  manifest: RunManifest;
-  cfg: ResolvedRunConfig;
-  metrics: MetricsAppender;
-  /** Disk writes of this run, in order (manifest snapshots and metrics lines). */
-  writes: Promise<void>;
-  /** Set by pause/stop/shutdown; honoured at the next step boundary. */
-  request?: "pause" | "stop";
-  /** Why, when it is not the user's own request (e.g. the daemon shut down). */
-  requestReason?: string;
-  /** The training loop has passed its last step boundary and is pausing, stopping or completing. */
-  leavingLoop?: boolean;
-  /** A resume arrived while leaving the loop: queue the run again once it is paused. */
-  resumeAfterPause?: boolean;
-  /** The training loop or the merge/evaluate in progress. */
-  task?: Promise<unknown>;
-  /** Aborts the merge/evaluate in progress (cancel, or stop while it runs). */
-  operation?: AbortController;
-  resumeFromCheckpoint: boolean;
-  lastCheckpointStep: number;
-  host?: ComputeHost;
-  /** The run folder's lock (runLock.ts): a run is in `runs` exactly while this manager holds it. */
-  lock: RunLock;
-  /** Commands working on the run right now; the lock is kept while any is. */
-  users: number;
-}
+type Run = LiveRun;
 
 export interface TakeOptions {
   /** Take the run even from a live owner (the user asked to take it over). */
@@ -120,6 +86,7 @@ export class RunManager {
   private readonly engineModule: EngineModule;
   private engineInstance?: RunEngine;
   private readonly owner: RunOwner;
+  private readonly recorder: RunRecorder;
   private readonly runs = new Map<string, Run>();
   /** Adoptions in progress, so two requests for one run share one lock. */
   private readonly adopting = new Map<string, Promise<Run>>();
@@ -150,6 +117,7 @@ export class RunManager {
       startTime: me.startTime, bootId: me.bootId, pidNamespace: me.pidNamespace, hostname: me.hostname,
     };
     registerLiveInstance(this.owner.instance);
+    this.recorder = new RunRecorder(this.owner, (e) => this.emit(e));
   }
 
   /** The main-thread engine: config validation and memory estimates only. */
@@ -174,7 +142,7 @@ export class RunManager {
   }
 
   private log(level: LogLevel, message: string, runId?: string): void {
-    this.emit({ type: "log", level, message, runId });
+    this.recorder.log(level, message, runId);
   }
 
   /** A warm idle worker when there is one (booting one costs seconds: tfjs, wasm, the engine). */
@@ -204,47 +172,6 @@ export class RunManager {
   private async endIdleHosts(): Promise<void> {
     clearTimeout(this.idleTimer);
     await Promise.allSettled(this.idleHosts.splice(0).map((h) => h.terminate()));
-  }
-
-  // ------------------------------------------------------------ persistence
-
-  private enqueueWrite(run: Run, write: () => Promise<void>): Promise<void> {
-    // Once another process has taken the run over, it is theirs: write nothing more.
-    const guarded = async () => {
-      if (await run.lock.verify()) await write();
-    };
-    run.writes = run.writes.then(guarded).catch((e: Error) => this.log("error", `writing run folder ${run.dir} failed: ${e.message}`, run.id));
-    return run.writes;
-  }
-
-  private persistManifest(run: Run): Promise<void> {
-    run.manifest.updatedAt = new Date().toISOString();
-    const snapshot = structuredClone(run.manifest);
-    return this.enqueueWrite(run, () => writeManifest(run.dir, snapshot));
-  }
-
-  private appendLines(run: Run, lines: MetricsLine[]): Promise<void> {
-    return this.enqueueWrite(run, () => run.metrics.append(lines));
-  }
-
-  private statusOf(run: Run): RunStatusParams {
-    const m = run.manifest;
-    return { runId: run.id, state: m.state, step: m.step, totalSteps: m.totalSteps, ...(m.message ? { message: m.message } : {}) };
-  }
-
-  /** Records a state change: metrics line, then run.json, then the notification. */
-  private async setState(run: Run, state: RunState, message?: string): Promise<void> {
-    run.manifest.state = state;
-    run.manifest.message = message;
-    run.manifest.owner = this.owner;
-    void this.appendLines(run, [{ kind: "state", state, step: run.manifest.step, ...(message ? { message } : {}), time: new Date().toISOString() }]);
-    await this.persistManifest(run);
-    this.emit({ type: "status", ...this.statusOf(run) });
-  }
-
-  private summaryOf(run: Run): RunSummary {
-    const { version: _v, owner: _o, ...rest } = run.manifest;
-    return { ...rest, dir: run.dir };
   }
 
   // ------------------------------------------------------------ lookup
@@ -352,7 +279,7 @@ export class RunManager {
       this.runs.set(id, run);
       if (shown.operation?.interrupted && manifest.state !== state) {
         // A merge/evaluation was killed: record that the run is back where it was.
-        await this.setState(run, state, shown.message);
+        await this.recorder.setState(run, state, shown.message);
       }
       if (opts.force && ACTIVE_RUN_STATES.includes(shown.state)) this.log("warn", `run ${id}: taken over from ${describeOwner(manifest)}`, id);
       return run;
@@ -394,7 +321,7 @@ export class RunManager {
     for (const [id, dir] of this.outsideDirs) {
       if (!byId.has(id)) await readRunSummary(dir).then((s) => byId.set(id, s), () => {});
     }
-    for (const run of this.runs.values()) byId.set(run.id, this.summaryOf(run));
+    for (const run of this.runs.values()) byId.set(run.id, this.recorder.summaryOf(run));
     return [...byId.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
 
@@ -402,7 +329,7 @@ export class RunManager {
     const live = this.runs.get(runId);
     if (live) {
       await live.writes;
-      return { ...(await readRunDetail(live.dir)), ...this.summaryOf(live) };
+      return { ...(await readRunDetail(live.dir)), ...this.recorder.summaryOf(live) };
     }
     const dir = await resolveRunDir(this.runsDir, runId);
     try {
@@ -487,7 +414,7 @@ export class RunManager {
     this.runs.set(id, run);
     this.log("info", `run ${id} created from ${file}`, id);
     this.queue.push(id);
-    await this.setState(run, "queued");
+    await this.recorder.setState(run, "queued");
     this.schedule();
     return id;
   }
@@ -501,11 +428,11 @@ export class RunManager {
     switch (run.manifest.state) {
       case "queued":
         this.dequeue(run);
-        await this.setState(run, "paused");
+        await this.recorder.setState(run, "paused");
         break;
       case "running":
         run.request = "pause";
-        await this.setState(run, "pausing");
+        await this.recorder.setState(run, "pausing");
         break;
       case "pausing":
       case "paused":
@@ -513,7 +440,7 @@ export class RunManager {
       default:
         throw new InvalidStateError(runId, run.manifest.state, "pause");
     }
-    return this.summaryOf(run);
+    return this.recorder.summaryOf(run);
   }
 
   /** Queues a resumable run again. `force` takes it over from a live owner first (RunBusy
@@ -528,21 +455,21 @@ export class RunManager {
     const state = run.manifest.state;
     if (state === "pausing" && !run.leavingLoop) {
       run.request = undefined; // the step boundary has not come yet: just keep training
-      await this.setState(run, "running");
+      await this.recorder.setState(run, "running");
     } else if (state === "pausing") {
       run.resumeAfterPause = true; // the checkpoint is being written: continue right after it
     } else if (RESUMABLE.includes(state)) {
       await this.settle(run);
-      if (run.manifest.state === "queued" || run.manifest.state === "running") return this.summaryOf(run); // a concurrent resume won
+      if (run.manifest.state === "queued" || run.manifest.state === "running") return this.recorder.summaryOf(run); // a concurrent resume won
       if (run.task || run.manifest.state !== state) throw new InvalidStateError(runId, run.manifest.state, "resume");
       run.resumeFromCheckpoint = true;
       this.queue.push(run.id);
-      await this.setState(run, "queued");
+      await this.recorder.setState(run, "queued");
       this.schedule();
     } else if (state !== "running" && state !== "queued") {
       throw new InvalidStateError(runId, state, "resume");
     }
-    return this.summaryOf(run);
+    return this.recorder.summaryOf(run);
   }
 
   async stop(runId: string): Promise<RunSummary> {
@@ -554,7 +481,7 @@ export class RunManager {
     switch (run.manifest.state) {
       case "queued":
         this.dequeue(run);
-        await this.setState(run, "stopped");
+        await this.recorder.setState(run, "stopped");
         break;
       case "running":
       case "pausing":
@@ -563,7 +490,7 @@ export class RunManager {
         break;
       case "paused":
       case "interrupted":
-        await this.setState(run, "stopped");
+        await this.recorder.setState(run, "stopped");
         break;
       case "stopped":
         break;
@@ -573,7 +500,7 @@ export class RunManager {
       default:
         throw new InvalidStateError(runId, run.manifest.state, "stop");
     }
-    return this.summaryOf(run);
+    return this.recorder.summaryOf(run);
   }
 
   /** Cancels the merge or evaluation in progress and answers once the run is back in its state
@@ -585,7 +512,7 @@ export class RunManager {
       this.log("info", `run ${run.id}: cancelling the ${run.manifest.state === "merging" ? "merge" : "evaluation"}`, run.id);
       op.abort();
       await run.task?.catch(() => {});
-      return this.summaryOf(run);
+      return this.recorder.summaryOf(run);
     });
   }
 
@@ -601,7 +528,7 @@ export class RunManager {
         ...(out.step !== undefined ? { step: out.step } : {}),
         time: new Date().toISOString(),
       };
-      await this.appendLines(run, [{ kind: "merge", ...record }]);
+      await this.recorder.appendLines(run, [{ kind: "merge", ...record }]);
       return record;
     });
   }
@@ -616,8 +543,8 @@ export class RunManager {
       await writeFileAtomic(reportPath, JSON.stringify(report ?? null, null, 2) + "\n");
       const mdAfter = await fs.stat(mdFile).then((s) => s.mtimeMs, () => -1);
       if (mdAfter === mdBefore) await writeFileAtomic(mdFile, renderReportMarkdown(run.manifest, records));
-      await this.appendLines(run, [{ kind: "evaluationReport", reportPath, records, time: new Date().toISOString() }]);
-      for (const r of records) this.recordEvaluation(run, { ...r, split: "test" });
+      await this.recorder.appendLines(run, [{ kind: "evaluationReport", reportPath, records, time: new Date().toISOString() }]);
+      for (const r of records) this.recorder.recordEvaluation(run, { ...r, split: "test" });
       return { reportPath, records, report };
     });
   }
@@ -628,13 +555,13 @@ export class RunManager {
     this.closed = true;
     for (const id of this.queue.splice(0)) {
       const run = this.runs.get(id);
-      if (run) await this.setState(run, "paused", "paused because the daemon shut down while the run was queued");
+      if (run) await this.recorder.setState(run, "paused", "paused because the daemon shut down while the run was queued");
     }
     for (const run of this.runs.values()) {
       if (run.manifest.state === "running" || run.manifest.state === "pausing") {
         run.request = "pause";
         run.requestReason = "paused because the daemon shut down; resume to continue";
-        if (run.manifest.state === "running") await this.setState(run, "pausing");
+        if (run.manifest.state === "running") await this.recorder.setState(run, "pausing");
       }
     }
     await Promise.allSettled([...this.runs.values()].map((r) => r.task));
@@ -692,17 +619,17 @@ export class RunManager {
     let healthy = true;
     run.host = host;
     try {
-      await this.setState(run, "running");
+      await this.recorder.setState(run, "running");
       const opened = await this.openWithProgress(run, host);
       if (run.resumeFromCheckpoint) {
-        await this.appendLines(run, [{ kind: "resume", fromStep: opened.step, time: new Date().toISOString() }]);
+        await this.recorder.appendLines(run, [{ kind: "resume", fromStep: opened.step, time: new Date().toISOString() }]);
         this.log("info", `run ${run.id} resumed from step ${opened.step}`, run.id);
       }
       run.manifest.step = opened.step;
       run.manifest.totalSteps = opened.totalSteps;
       run.manifest.backend = host.memory()?.backend ?? run.manifest.backend;
       run.lastCheckpointStep = opened.step;
-      await this.persistManifest(run);
+      await this.recorder.persistManifest(run);
       while (run.manifest.step < run.manifest.totalSteps && !run.request && !run.lock.lost) {
         await this.step(run, host);
         await nextTick(); // let pause/stop requests (and signals in the CLI) in between steps
@@ -714,22 +641,22 @@ export class RunManager {
         await this.checkpoint(run, host);
         const adapters = await host.saveAdapters();
         this.log("info", `run ${run.id} completed; wrote ${adapters.length} adapter file(s)`, run.id);
-        await this.setState(run, "completed");
+        await this.recorder.setState(run, "completed");
       } else {
         await this.checkpoint(run, host);
-        await this.setState(run, run.request === "stop" ? "stopped" : "paused", run.requestReason);
+        await this.recorder.setState(run, run.request === "stop" ? "stopped" : "paused", run.requestReason);
       }
     } catch (e) {
       const err = explainError(e); // an out-of-memory abort says what to lower (core/engineErrors.ts)
       if (err.name === "NonFiniteLossError") {
         // Train no further on garbage: keep the last good checkpoint and let the user decide.
         run.manifest.step = run.lastCheckpointStep;
-        await this.setState(run, "paused", `${err.message}; paused at the last checkpoint (step ${run.lastCheckpointStep})`);
+        await this.recorder.setState(run, "paused", `${err.message}; paused at the last checkpoint (step ${run.lastCheckpointStep})`);
         this.log("warn", `run ${run.id}: ${err.message}`, run.id);
       } else {
         healthy = false;
         this.log("error", `run ${run.id} failed: ${err.message}`, run.id);
-        await this.setState(run, "failed", err.message);
+        await this.recorder.setState(run, "failed", err.message);
       }
     } finally {
       run.request = undefined;
@@ -742,7 +669,7 @@ export class RunManager {
         run.resumeAfterPause = false;
         if (run.manifest.state === "paused" && !this.closed) {
           this.queue.push(run.id); // scheduled when this task ends
-          await this.setState(run, "queued");
+          await this.recorder.setState(run, "queued");
         }
       }
     }
@@ -788,9 +715,9 @@ export class RunManager {
     if (run.manifest.step === run.lastCheckpointStep && run.manifest.step !== 0) return;
     const file = await host.saveCheckpoint();
     run.lastCheckpointStep = run.manifest.step;
-    await this.persistManifest(run);
+    await this.recorder.persistManifest(run);
     this.log("debug", `run ${run.id}: checkpoint ${path.relative(run.dir, file)}`, run.id);
-    this.emit({ type: "status", ...this.statusOf(run) });
+    this.recorder.emitStatus(run);
   }
 
   private onTrainEvent(run: Run, e: TrainEvent): void {
@@ -798,7 +725,7 @@ export class RunManager {
       this.beginValidation(run, e.step);
       return;
     }
-    void this.appendLines(run, [{ ...e, time: new Date().toISOString() } as MetricsLine]);
+    void this.recorder.appendLines(run, [{ ...e, time: new Date().toISOString() } as MetricsLine]);
     switch (e.kind) {
       case "baseModel": {
         const { kind: _k, ...b } = e;
@@ -820,7 +747,7 @@ export class RunManager {
       }
       case "validation": {
         const { kind: _k, ...r } = e;
-        this.recordEvaluation(run, { ...r, split: "val" });
+        this.recorder.recordEvaluation(run, { ...r, split: "val" });
         break;
       }
       case "log":
@@ -843,15 +770,6 @@ export class RunManager {
     if (!token) return;
     this.validationTokens.delete(run.id);
     this.emit({ type: "progress", token, runId: run.id, operation: "validate", value: { kind: "end" } });
-  }
-
-  /** Emits a record; a validation record may become the run's best (the rule of checkpoints/best). */
-  private recordEvaluation(run: Run, r: EvaluationRecord): void {
-    if (r.split === "val") {
-      run.manifest.best = nextBest(run.manifest.best, r, selectionTarget(run.manifest.method, run.manifest.defenses));
-      run.manifest.bestRobustAccuracy = run.manifest.best?.worstCaseRobustAccuracy;
-    }
-    this.emit({ type: "evaluation", runId: run.id, ...r });
   }
 
   /** Merge/evaluate: allowed on finished or paused runs; the run shows `state` meanwhile, with
@@ -879,7 +797,7 @@ export class RunManager {
       let healthy = true;
       const work = (async () => {
         run.manifest.operation = { kind: state, previousState: back, startedAt: new Date().toISOString() };
-        await this.setState(run, state);
+        await this.recorder.setState(run, state);
         this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "begin", title, cancellable: true } });
         try {
           const result = await op(run, host, (p) =>
@@ -887,20 +805,20 @@ export class RunManager {
           controller.signal);
           this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: "done" } });
           run.manifest.operation = undefined;
-          await this.setState(run, back, backMessage);
+          await this.recorder.setState(run, back, backMessage);
           return result;
         } catch (e) {
           run.manifest.operation = undefined;
           if (controller.signal.aborted) {
             // The engine stopped at a batch / λ-step boundary before writing: the worker is sound.
             this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: "cancelled" } });
-            await this.setState(run, back, backMessage);
+            await this.recorder.setState(run, back, backMessage);
             throw new OperationCancelledError(run.id, state === "merging" ? "the merge" : "the evaluation");
           }
           healthy = false;
           const msg = `${state === "merging" ? "merge" : "evaluation"} failed: ${explainError(e).message}`;
           this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: msg } });
-          await this.setState(run, back, msg);
+          await this.recorder.setState(run, back, msg);
           throw e;
         } finally {
           if (run.operation === controller) run.operation = undefined;
