@@ -16,9 +16,8 @@ import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE, type CheckpointRef, type 
 import type { RunEvaluateResult } from "../protocol/methods";
 import type { EngineProgress, RunEngine, TrainEvent } from "./engine";
 import type { ComputeHost, ComputeMemory } from "./computeHost";
-import { InProcessHost, tfMemory } from "./computeHost";
+import { tfMemory } from "./computeHost";
 import { selectBackend } from "../core/backend/select";
-import { WorkerHost } from "./workerHost";
 import { loadEngine, type EngineModule } from "./engineLoader";
 import { RUN_COMMAND_STATES } from "../protocol/runStates";
 import { InvalidStateError, OperationCancelledError, MemoryLimitError, MissingFileError, NonFiniteLossError, RunBusyError, UnknownRunError } from "./errors";
@@ -49,6 +48,7 @@ import type { LogLevel } from "./logger";
 import type { ManagerEvent } from "./manager/events";
 import type { LiveRun } from "./manager/liveRun";
 import { RunRecorder } from "./manager/runRecorder";
+import { HostPool } from "./manager/hostPool";
 import { explainError } from "../core/engineErrors";
 export type { LogLevel };
 
@@ -100,9 +100,7 @@ export class RunManager {
   private progressCounter = 0;
   /** The open "validate" progress token per run (beginValidation). */
   private readonly validationTokens = new Map<string, string>();
-  private readonly idleHosts: ComputeHost[] = [];
-  private idleTimer?: NodeJS.Timeout;
-  private readonly idleWorkerMs: number;
+  private readonly hosts: HostPool;
   private closed = false;
 
   constructor(opts: RunManagerOptions) {
@@ -110,7 +108,7 @@ export class RunManager {
     this.engineModule = opts.engineModule;
     this.useWorkers = opts.useWorkers ?? true;
     this.maxConcurrentRuns = Math.max(1, opts.maxConcurrentRuns ?? 1);
-    this.idleWorkerMs = opts.idleWorkerMs ?? 30_000;
+    this.hosts = new HostPool({ engineModule: opts.engineModule, useWorkers: this.useWorkers, idleWorkerMs: opts.idleWorkerMs ?? 30_000, isClosed: () => this.closed });
     const me = currentProcess();
     this.owner = {
       pid: me.pid, instance: randomBytes(8).toString("hex"), startedAt: new Date().toISOString(),
@@ -143,35 +141,6 @@ export class RunManager {
 
   private log(level: LogLevel, message: string, runId?: string): void {
     this.recorder.log(level, message, runId);
-  }
-
-  /** A warm idle worker when there is one (booting one costs seconds: tfjs, wasm, the engine). */
-  private acquireHost(): ComputeHost {
-    const warm = this.idleHosts.pop();
-    if (warm) return warm;
-    return this.useWorkers ? new WorkerHost(this.engineModule) : new InProcessHost(loadEngine(this.engineModule));
-  }
-
-  /** Keeps one healthy worker warm for a while; anything else ends. */
-  private async releaseHost(host: ComputeHost, healthy: boolean): Promise<void> {
-    try {
-      await host.closeSession();
-    } catch {
-      healthy = false;
-    }
-    if (!healthy || this.closed || !this.useWorkers || this.idleHosts.length > 0) {
-      await host.terminate().catch(() => {});
-      return;
-    }
-    this.idleHosts.push(host);
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => void this.endIdleHosts(), this.idleWorkerMs);
-    this.idleTimer.unref();
-  }
-
-  private async endIdleHosts(): Promise<void> {
-    clearTimeout(this.idleTimer);
-    await Promise.allSettled(this.idleHosts.splice(0).map((h) => h.terminate()));
   }
 
   // ------------------------------------------------------------ lookup
@@ -566,7 +535,7 @@ export class RunManager {
     }
     await Promise.allSettled([...this.runs.values()].map((r) => r.task));
     await Promise.allSettled([...this.runs.values()].map((r) => r.writes));
-    await this.endIdleHosts();
+    await this.hosts.endIdle();
     await Promise.allSettled([...this.runs.values()].map((r) => r.lock.release()));
     this.runs.clear();
     await Promise.allSettled([...this.releasing]);
@@ -615,7 +584,7 @@ export class RunManager {
   }
 
   private async train(run: Run): Promise<void> {
-    const host = this.acquireHost();
+    const host = this.hosts.acquire();
     let healthy = true;
     run.host = host;
     try {
@@ -664,7 +633,7 @@ export class RunManager {
       run.leavingLoop = false;
       run.host = undefined;
       run.resumeFromCheckpoint = true;
-      await this.releaseHost(host, healthy);
+      await this.hosts.release(host, healthy);
       if (run.resumeAfterPause) {
         run.resumeAfterPause = false;
         if (run.manifest.state === "paused" && !this.closed) {
@@ -791,7 +760,7 @@ export class RunManager {
       const backMessage = run.manifest.message;
       const token = `${run.id}/${state}/${++this.progressCounter}`;
       const operation = verb;
-      const host = this.acquireHost();
+      const host = this.hosts.acquire();
       const controller = new AbortController();
       run.operation = controller;
       let healthy = true;
@@ -822,7 +791,7 @@ export class RunManager {
           throw e;
         } finally {
           if (run.operation === controller) run.operation = undefined;
-          await this.releaseHost(host, healthy);
+          await this.hosts.release(host, healthy);
         }
       })();
       run.task = work;
