@@ -49,6 +49,7 @@ import type { ManagerEvent } from "./manager/events";
 import type { LiveRun } from "./manager/liveRun";
 import { RunRecorder } from "./manager/runRecorder";
 import { HostPool } from "./manager/hostPool";
+import { RunScheduler } from "./manager/runScheduler";
 import { explainError } from "../core/engineErrors";
 export type { LogLevel };
 
@@ -95,7 +96,7 @@ export class RunManager {
   private readonly outsideDirs = new Map<string, string>();
   /** Lock releases under way (shutdown waits for them). */
   private readonly releasing = new Set<Promise<void>>();
-  private readonly queue: string[] = [];
+  private readonly scheduler: RunScheduler;
   private readonly listeners = new Set<(e: ManagerEvent) => void>();
   private progressCounter = 0;
   /** The open "validate" progress token per run (beginValidation). */
@@ -108,6 +109,13 @@ export class RunManager {
     this.engineModule = opts.engineModule;
     this.useWorkers = opts.useWorkers ?? true;
     this.maxConcurrentRuns = Math.max(1, opts.maxConcurrentRuns ?? 1);
+    this.scheduler = new RunScheduler({
+      maxConcurrentRuns: this.maxConcurrentRuns,
+      runs: this.runs,
+      isClosed: () => this.closed,
+      train: (run) => this.train(run),
+      onTrainingEnd: (run) => void this.releaseIfIdle(run),
+    });
     this.hosts = new HostPool({ engineModule: opts.engineModule, useWorkers: this.useWorkers, idleWorkerMs: opts.idleWorkerMs ?? 30_000, isClosed: () => this.closed });
     const me = currentProcess();
     this.owner = {
@@ -270,7 +278,7 @@ export class RunManager {
 
   /** Gives the lock back (and forgets the run) once nothing here works on it any more. */
   private async releaseIfIdle(run: Run): Promise<void> {
-    const busy = () => run.users > 0 || !!run.task || this.queue.includes(run.id) || (!run.lock.lost && ACTIVE_RUN_STATES.includes(run.manifest.state));
+    const busy = () => run.users > 0 || !!run.task || this.scheduler.has(run.id) || (!run.lock.lost && ACTIVE_RUN_STATES.includes(run.manifest.state));
     if (busy() || this.runs.get(run.id) !== run) return;
     await run.writes;
     if (busy() || this.runs.get(run.id) !== run) return;
@@ -382,9 +390,9 @@ export class RunManager {
     };
     this.runs.set(id, run);
     this.log("info", `run ${id} created from ${file}`, id);
-    this.queue.push(id);
+    this.scheduler.enqueue(run);
     await this.recorder.setState(run, "queued");
-    this.schedule();
+    this.scheduler.schedule();
     return id;
   }
 
@@ -396,7 +404,7 @@ export class RunManager {
     const runId = run.id;
     switch (run.manifest.state) {
       case "queued":
-        this.dequeue(run);
+        this.scheduler.dequeue(run);
         await this.recorder.setState(run, "paused");
         break;
       case "running":
@@ -432,9 +440,9 @@ export class RunManager {
       if (run.manifest.state === "queued" || run.manifest.state === "running") return this.recorder.summaryOf(run); // a concurrent resume won
       if (run.task || run.manifest.state !== state) throw new InvalidStateError(runId, run.manifest.state, "resume");
       run.resumeFromCheckpoint = true;
-      this.queue.push(run.id);
+      this.scheduler.enqueue(run);
       await this.recorder.setState(run, "queued");
-      this.schedule();
+      this.scheduler.schedule();
     } else if (state !== "running" && state !== "queued") {
       throw new InvalidStateError(runId, state, "resume");
     }
@@ -449,7 +457,7 @@ export class RunManager {
     const runId = run.id;
     switch (run.manifest.state) {
       case "queued":
-        this.dequeue(run);
+        this.scheduler.dequeue(run);
         await this.recorder.setState(run, "stopped");
         break;
       case "running":
@@ -522,7 +530,7 @@ export class RunManager {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const id of this.queue.splice(0)) {
+    for (const id of this.scheduler.drain()) {
       const run = this.runs.get(id);
       if (run) await this.recorder.setState(run, "paused", "paused because the daemon shut down while the run was queued");
     }
@@ -546,7 +554,7 @@ export class RunManager {
   async idle(): Promise<void> {
     for (;;) {
       const tasks = [...this.runs.values()].map((r) => r.task).filter(Boolean);
-      if (tasks.length === 0 && this.queue.length === 0) return;
+      if (tasks.length === 0 && this.scheduler.length === 0) return;
       await Promise.allSettled(tasks);
       await nextTick();
     }
@@ -558,29 +566,6 @@ export class RunManager {
    * (closing its worker), so "paused" followed at once by merge or resume is not refused. */
   private async settle(run: Run): Promise<void> {
     while (run.task && !ACTIVE_RUN_STATES.includes(run.manifest.state)) await run.task.catch(() => {});
-  }
-
-  private dequeue(run: Run): void {
-    const i = this.queue.indexOf(run.id);
-    if (i >= 0) this.queue.splice(i, 1);
-  }
-
-  private schedule(): void {
-    while (!this.closed && this.queue.length > 0 && this.trainingCount() < this.maxConcurrentRuns) {
-      const run = this.runs.get(this.queue.shift()!);
-      if (!run || run.manifest.state !== "queued") continue;
-      const task = this.train(run);
-      run.task = task;
-      void task.finally(() => {
-        if (run.task === task) run.task = undefined;
-        this.schedule();
-        void this.releaseIfIdle(run);
-      });
-    }
-  }
-
-  private trainingCount(): number {
-    return [...this.runs.values()].filter((r) => r.task && r.manifest.state !== "merging" && r.manifest.state !== "evaluating").length;
   }
 
   private async train(run: Run): Promise<void> {
@@ -637,7 +622,7 @@ export class RunManager {
       if (run.resumeAfterPause) {
         run.resumeAfterPause = false;
         if (run.manifest.state === "paused" && !this.closed) {
-          this.queue.push(run.id); // scheduled when this task ends
+          this.scheduler.enqueue(run); // scheduled when this task ends
           await this.recorder.setState(run, "queued");
         }
       }
