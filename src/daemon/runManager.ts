@@ -12,15 +12,15 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeFileAtomic } from "../core/io/files";
-import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type MetricsLine, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
+import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
 import type { RunEvaluateResult } from "../protocol/methods";
-import type { EngineProgress, RunEngine, TrainEvent } from "./engine";
+import type { EngineProgress, RunEngine } from "./engine";
 import type { ComputeHost, ComputeMemory } from "./computeHost";
 import { tfMemory } from "./computeHost";
 import { selectBackend } from "../core/backend/select";
 import { loadEngine, type EngineModule } from "./engineLoader";
 import { RUN_COMMAND_STATES } from "../protocol/runStates";
-import { InvalidStateError, OperationCancelledError, MemoryLimitError, MissingFileError, NonFiniteLossError, RunBusyError, UnknownRunError } from "./errors";
+import { InvalidStateError, OperationCancelledError, MemoryLimitError, MissingFileError, RunBusyError, UnknownRunError } from "./errors";
 import {
   MANIFEST_VERSION,
   MetricsAppender,
@@ -45,11 +45,12 @@ import { assertNoSymlinks, resolveRunDir } from "./runPaths";
 import { currentProcess } from "./processIdentity";
 
 import type { LogLevel } from "./logger";
-import type { ManagerEvent } from "./manager/events";
+import { ProgressTokens, type ManagerEvent } from "./manager/events";
 import type { LiveRun } from "./manager/liveRun";
 import { RunRecorder } from "./manager/runRecorder";
 import { HostPool } from "./manager/hostPool";
 import { RunScheduler } from "./manager/runScheduler";
+import { TrainingLoop } from "./manager/trainingLoop";
 import { explainError } from "../core/engineErrors";
 export type { LogLevel };
 
@@ -97,10 +98,9 @@ export class RunManager {
   /** Lock releases under way (shutdown waits for them). */
   private readonly releasing = new Set<Promise<void>>();
   private readonly scheduler: RunScheduler;
+  private readonly training: TrainingLoop;
+  private readonly tokens = new ProgressTokens();
   private readonly listeners = new Set<(e: ManagerEvent) => void>();
-  private progressCounter = 0;
-  /** The open "validate" progress token per run (beginValidation). */
-  private readonly validationTokens = new Map<string, string>();
   private readonly hosts: HostPool;
   private closed = false;
 
@@ -109,21 +109,30 @@ export class RunManager {
     this.engineModule = opts.engineModule;
     this.useWorkers = opts.useWorkers ?? true;
     this.maxConcurrentRuns = Math.max(1, opts.maxConcurrentRuns ?? 1);
-    this.scheduler = new RunScheduler({
-      maxConcurrentRuns: this.maxConcurrentRuns,
-      runs: this.runs,
-      isClosed: () => this.closed,
-      train: (run) => this.train(run),
-      onTrainingEnd: (run) => void this.releaseIfIdle(run),
-    });
-    this.hosts = new HostPool({ engineModule: opts.engineModule, useWorkers: this.useWorkers, idleWorkerMs: opts.idleWorkerMs ?? 30_000, isClosed: () => this.closed });
     const me = currentProcess();
     this.owner = {
       pid: me.pid, instance: randomBytes(8).toString("hex"), startedAt: new Date().toISOString(),
       startTime: me.startTime, bootId: me.bootId, pidNamespace: me.pidNamespace, hostname: me.hostname,
     };
     registerLiveInstance(this.owner.instance);
+    const isClosed = () => this.closed;
     this.recorder = new RunRecorder(this.owner, (e) => this.emit(e));
+    this.hosts = new HostPool({ engineModule: opts.engineModule, useWorkers: this.useWorkers, idleWorkerMs: opts.idleWorkerMs ?? 30_000, isClosed });
+    this.training = new TrainingLoop({
+      recorder: this.recorder,
+      hosts: this.hosts,
+      tokens: this.tokens,
+      emit: (e) => this.emit(e),
+      isClosed,
+      requeue: (run) => this.scheduler.enqueue(run),
+    });
+    this.scheduler = new RunScheduler({
+      maxConcurrentRuns: this.maxConcurrentRuns,
+      runs: this.runs,
+      isClosed,
+      train: (run) => this.training.train(run),
+      onTrainingEnd: (run) => void this.releaseIfIdle(run),
+    });
   }
 
   /** The main-thread engine: config validation and memory estimates only. */
@@ -568,164 +577,6 @@ export class RunManager {
     while (run.task && !ACTIVE_RUN_STATES.includes(run.manifest.state)) await run.task.catch(() => {});
   }
 
-  private async train(run: Run): Promise<void> {
-    const host = this.hosts.acquire();
-    let healthy = true;
-    run.host = host;
-    try {
-      await this.recorder.setState(run, "running");
-      const opened = await this.openWithProgress(run, host);
-      if (run.resumeFromCheckpoint) {
-        await this.recorder.appendLines(run, [{ kind: "resume", fromStep: opened.step, time: new Date().toISOString() }]);
-        this.log("info", `run ${run.id} resumed from step ${opened.step}`, run.id);
-      }
-      run.manifest.step = opened.step;
-      run.manifest.totalSteps = opened.totalSteps;
-      run.manifest.backend = host.memory()?.backend ?? run.manifest.backend;
-      run.lastCheckpointStep = opened.step;
-      await this.recorder.persistManifest(run);
-      while (run.manifest.step < run.manifest.totalSteps && !run.request && !run.lock.lost) {
-        await this.step(run, host);
-        await nextTick(); // let pause/stop requests (and signals in the CLI) in between steps
-      }
-      // From here on a pause or stop can no longer be cancelled (see resume()).
-      run.leavingLoop = true;
-      if (run.lock.lost) return; // taken over: the new owner continues from the last checkpoint
-      if (run.manifest.step >= run.manifest.totalSteps) {
-        await this.checkpoint(run, host);
-        const adapters = await host.saveAdapters();
-        this.log("info", `run ${run.id} completed; wrote ${adapters.length} adapter file(s)`, run.id);
-        await this.recorder.setState(run, "completed");
-      } else {
-        await this.checkpoint(run, host);
-        await this.recorder.setState(run, run.request === "stop" ? "stopped" : "paused", run.requestReason);
-      }
-    } catch (e) {
-      const err = explainError(e); // an out-of-memory abort says what to lower (core/engineErrors.ts)
-      if (err.name === "NonFiniteLossError") {
-        // Train no further on garbage: keep the last good checkpoint and let the user decide.
-        run.manifest.step = run.lastCheckpointStep;
-        await this.recorder.setState(run, "paused", `${err.message}; paused at the last checkpoint (step ${run.lastCheckpointStep})`);
-        this.log("warn", `run ${run.id}: ${err.message}`, run.id);
-      } else {
-        healthy = false;
-        this.log("error", `run ${run.id} failed: ${err.message}`, run.id);
-        await this.recorder.setState(run, "failed", err.message);
-      }
-    } finally {
-      run.request = undefined;
-      run.requestReason = undefined;
-      run.leavingLoop = false;
-      run.host = undefined;
-      run.resumeFromCheckpoint = true;
-      await this.hosts.release(host, healthy);
-      if (run.resumeAfterPause) {
-        run.resumeAfterPause = false;
-        if (run.manifest.state === "paused" && !this.closed) {
-          this.scheduler.enqueue(run); // scheduled when this task ends
-          await this.recorder.setState(run, "queued");
-        }
-      }
-    }
-  }
-
-  /** Opens the session; slow preparation (e.g. clean-pretraining a preset) shows as progress,
-   * begun only when the engine first reports so quick opens stay quiet. */
-  private async openWithProgress(run: Run, host: ComputeHost): Promise<{ step: number; totalSteps: number }> {
-    const token = `${run.id}/prepare/${++this.progressCounter}`;
-    let begun = false;
-    const onProgress = (p: EngineProgress) => {
-      if (!begun) {
-        begun = true;
-        this.emit({ type: "progress", token, runId: run.id, operation: "prepare", value: { kind: "begin", title: `Preparing ${run.id}: ${p.title}`, cancellable: false } });
-      }
-      this.emit({ type: "progress", token, runId: run.id, operation: "prepare", value: { kind: "report", message: p.message ?? p.title, percentage: p.percentage } });
-    };
-    try {
-      return await host.openSession(run.dir, run.cfg, run.resumeFromCheckpoint, onProgress);
-    } finally {
-      if (begun) this.emit({ type: "progress", token, runId: run.id, operation: "prepare", value: { kind: "end" } });
-    }
-  }
-
-  private async step(run: Run, host: ComputeHost): Promise<void> {
-    let nonFinite: TrainEvent | undefined;
-    let after;
-    try {
-      after = await host.runStep((e) => {
-        if (e.kind === "step" && !Number.isFinite(e.loss)) nonFinite = e;
-        this.onTrainEvent(run, e);
-      });
-    } finally {
-      this.endValidation(run);
-    }
-    if (nonFinite && nonFinite.kind === "step") throw new NonFiniteLossError(nonFinite.step, nonFinite.defense, nonFinite.loss);
-    run.manifest.step = after.step;
-    if (after.step % Math.max(1, run.cfg.checkpointEvery) === 0) await this.checkpoint(run, host);
-  }
-
-  private async checkpoint(run: Run, host: ComputeHost): Promise<void> {
-    if (!(await run.lock.verify())) return;
-    if (run.manifest.step === run.lastCheckpointStep && run.manifest.step !== 0) return;
-    const file = await host.saveCheckpoint();
-    run.lastCheckpointStep = run.manifest.step;
-    await this.recorder.persistManifest(run);
-    this.log("debug", `run ${run.id}: checkpoint ${path.relative(run.dir, file)}`, run.id);
-    this.recorder.emitStatus(run);
-  }
-
-  private onTrainEvent(run: Run, e: TrainEvent): void {
-    if (e.kind === "validating") {
-      this.beginValidation(run, e.step);
-      return;
-    }
-    void this.recorder.appendLines(run, [{ ...e, time: new Date().toISOString() } as MetricsLine]);
-    switch (e.kind) {
-      case "baseModel": {
-        const { kind: _k, ...b } = e;
-        this.emit({ type: "baseModel", runId: run.id, ...b });
-        const text = `base model (${b.source}) clean accuracy ${(100 * b.cleanAccuracy).toFixed(1)}% on ${b.n} val images, chance ${(100 / b.numClasses).toFixed(1)}%`;
-        if (b.nearChance) this.log("warn", `run ${run.id}: ${text}: near chance; ${b.hint ?? ""}`, run.id);
-        else this.log("info", `run ${run.id}: ${text}`, run.id);
-        break;
-      }
-      case "step": {
-        const { kind: _k, ...m } = e;
-        this.emit({ type: "metrics", runId: run.id, ...m });
-        break;
-      }
-      case "loraNorms": {
-        const { kind: _k, ...n } = e;
-        this.emit({ type: "loraNorms", runId: run.id, ...n });
-        break;
-      }
-      case "validation": {
-        const { kind: _k, ...r } = e;
-        this.recorder.recordEvaluation(run, { ...r, split: "val" });
-        break;
-      }
-      case "log":
-        this.log(e.level, `run ${run.id}: ${e.message}`, run.id);
-        break;
-    }
-  }
-
-  /** Validation runs inside a step; it shows as a "validate" progress so the row, the status bar
-   * and the dashboard say "validating" instead of a step count that stands still. */
-  private beginValidation(run: Run, step: number): void {
-    this.endValidation(run);
-    const token = `${run.id}/validate/${++this.progressCounter}`;
-    this.validationTokens.set(run.id, token);
-    this.emit({ type: "progress", token, runId: run.id, operation: "validate", value: { kind: "begin", title: `Validating ${run.id} at step ${step}`, cancellable: false } });
-  }
-
-  private endValidation(run: Run): void {
-    const token = this.validationTokens.get(run.id);
-    if (!token) return;
-    this.validationTokens.delete(run.id);
-    this.emit({ type: "progress", token, runId: run.id, operation: "validate", value: { kind: "end" } });
-  }
-
   /** Merge/evaluate: allowed on finished or paused runs; the run shows `state` meanwhile, with
    * the state it came from kept in `operation` (so readers fall back to it if this process dies),
    * and returns to where it was; progress in LSP's begin/report/end shape, cancellable through
@@ -743,7 +594,7 @@ export class RunManager {
       if (!RUN_COMMAND_STATES[verb].includes(before) || run.task) throw new InvalidStateError(runId, before, verb);
       const back: RunState = before === "interrupted" ? "stopped" : before;
       const backMessage = run.manifest.message;
-      const token = `${run.id}/${state}/${++this.progressCounter}`;
+      const token = this.tokens.next(run.id, state);
       const operation = verb;
       const host = this.hosts.acquire();
       const controller = new AbortController();
