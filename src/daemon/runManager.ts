@@ -11,16 +11,15 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { writeFileAtomic } from "../core/io/files";
-import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
+import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type RunDetail, type RunSummary } from "../protocol/runs";
 import type { RunEvaluateResult } from "../protocol/methods";
-import type { EngineProgress, RunEngine } from "./engine";
-import type { ComputeHost, ComputeMemory } from "./computeHost";
+import type { RunEngine } from "./engine";
+import type { ComputeMemory } from "./computeHost";
 import { tfMemory } from "./computeHost";
 import { selectBackend } from "../core/backend/select";
 import { loadEngine, type EngineModule } from "./engineLoader";
 import { RUN_COMMAND_STATES } from "../protocol/runStates";
-import { InvalidStateError, OperationCancelledError, MemoryLimitError, MissingFileError, RunBusyError, UnknownRunError } from "./errors";
+import { InvalidStateError, MemoryLimitError, MissingFileError, RunBusyError, UnknownRunError } from "./errors";
 import {
   MANIFEST_VERSION,
   MetricsAppender,
@@ -39,19 +38,18 @@ import {
   unregisterLiveInstance,
   METRICS_FILE,
 } from "./runStore";
-import { extractEvaluationRecords, renderReportMarkdown } from "./report";
 import { RunLock, describeHolder, type LockHolder } from "./runLock";
 import { assertNoSymlinks, resolveRunDir } from "./runPaths";
 import { currentProcess } from "./processIdentity";
 
 import type { LogLevel } from "./logger";
 import { ProgressTokens, type ManagerEvent } from "./manager/events";
-import type { LiveRun } from "./manager/liveRun";
+import { settle, type LiveRun } from "./manager/liveRun";
 import { RunRecorder } from "./manager/runRecorder";
 import { HostPool } from "./manager/hostPool";
 import { RunScheduler } from "./manager/runScheduler";
 import { TrainingLoop } from "./manager/trainingLoop";
-import { explainError } from "../core/engineErrors";
+import { RunOperations } from "./manager/runOperations";
 export type { LogLevel };
 
 export type { ManagerEvent };
@@ -99,6 +97,7 @@ export class RunManager {
   private readonly releasing = new Set<Promise<void>>();
   private readonly scheduler: RunScheduler;
   private readonly training: TrainingLoop;
+  private readonly operations: RunOperations;
   private readonly tokens = new ProgressTokens();
   private readonly listeners = new Set<(e: ManagerEvent) => void>();
   private readonly hosts: HostPool;
@@ -126,6 +125,7 @@ export class RunManager {
       isClosed,
       requeue: (run) => this.scheduler.enqueue(run),
     });
+    this.operations = new RunOperations({ recorder: this.recorder, hosts: this.hosts, tokens: this.tokens, emit: (e) => this.emit(e) });
     this.scheduler = new RunScheduler({
       maxConcurrentRuns: this.maxConcurrentRuns,
       runs: this.runs,
@@ -445,7 +445,7 @@ export class RunManager {
     } else if (state === "pausing") {
       run.resumeAfterPause = true; // the checkpoint is being written: continue right after it
     } else if (RESUMABLE.includes(state)) {
-      await this.settle(run);
+      await settle(run);
       if (run.manifest.state === "queued" || run.manifest.state === "running") return this.recorder.summaryOf(run); // a concurrent resume won
       if (run.task || run.manifest.state !== state) throw new InvalidStateError(runId, run.manifest.state, "resume");
       run.resumeFromCheckpoint = true;
@@ -503,36 +503,11 @@ export class RunManager {
   }
 
   async merge(runId: string, strategy: "uniform" | "adaptive", from: CheckpointRef = "latest"): Promise<MergeRecord> {
-    return this.withOperation(runId, "merging", `Merging ${runId} (${strategy}, ${from})`, async (run, host, onProgress, signal) => {
-      const out = await host.merge(run.dir, run.cfg, strategy, onProgress, from, signal);
-      const record: MergeRecord = {
-        strategy,
-        modelPath: out.modelPath,
-        ...(out.lambdas ? { lambdas: out.lambdas } : {}),
-        ...(out.objective ? { objective: out.objective } : {}),
-        from,
-        ...(out.step !== undefined ? { step: out.step } : {}),
-        time: new Date().toISOString(),
-      };
-      await this.recorder.appendLines(run, [{ kind: "merge", ...record }]);
-      return record;
-    });
+    return this.withRun(runId, (run) => this.operations.merge(run, strategy, from));
   }
 
   async evaluate(runId: string, attacks?: string, from: CheckpointRef = "latest"): Promise<RunEvaluateResult> {
-    return this.withOperation(runId, "evaluating", `Evaluating ${runId} (${from})`, async (run, host, onProgress, signal) => {
-      const mdFile = path.join(run.dir, "report.md");
-      const mdBefore = await fs.stat(mdFile).then((s) => s.mtimeMs, () => -1);
-      const report = await host.evaluate(run.dir, run.cfg, attacks, onProgress, from, signal);
-      const reportPath = path.join(run.dir, "report.json");
-      const records = extractEvaluationRecords(report, run.manifest.step);
-      await writeFileAtomic(reportPath, JSON.stringify(report ?? null, null, 2) + "\n");
-      const mdAfter = await fs.stat(mdFile).then((s) => s.mtimeMs, () => -1);
-      if (mdAfter === mdBefore) await writeFileAtomic(mdFile, renderReportMarkdown(run.manifest, records));
-      await this.recorder.appendLines(run, [{ kind: "evaluationReport", reportPath, records, time: new Date().toISOString() }]);
-      for (const r of records) this.recorder.recordEvaluation(run, { ...r, split: "test" });
-      return { reportPath, records, report };
-    });
+    return this.withRun(runId, (run) => this.operations.evaluate(run, attacks, from));
   }
 
   /** Stops taking work, pauses training runs at their next step boundary and waits for them. */
@@ -567,76 +542,6 @@ export class RunManager {
       await Promise.allSettled(tasks);
       await nextTick();
     }
-  }
-
-  // ------------------------------------------------------------ internals
-
-  /** Waits for a training loop that already reported its final state to finish winding down
-   * (closing its worker), so "paused" followed at once by merge or resume is not refused. */
-  private async settle(run: Run): Promise<void> {
-    while (run.task && !ACTIVE_RUN_STATES.includes(run.manifest.state)) await run.task.catch(() => {});
-  }
-
-  /** Merge/evaluate: allowed on finished or paused runs; the run shows `state` meanwhile, with
-   * the state it came from kept in `operation` (so readers fall back to it if this process dies),
-   * and returns to where it was; progress in LSP's begin/report/end shape, cancellable through
-   * `cancel` (the engine checks the signal between batches / λ steps and writes nothing). */
-  private async withOperation<T>(
-    runId: string,
-    state: "merging" | "evaluating",
-    title: string,
-    op: (run: Run, host: ComputeHost, onProgress: (p: EngineProgress) => void, signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
-    return this.withRun(runId, async (run) => {
-      await this.settle(run);
-      const before = run.manifest.state;
-      const verb = state === "merging" ? "merge" : "evaluate";
-      if (!RUN_COMMAND_STATES[verb].includes(before) || run.task) throw new InvalidStateError(runId, before, verb);
-      const back: RunState = before === "interrupted" ? "stopped" : before;
-      const backMessage = run.manifest.message;
-      const token = this.tokens.next(run.id, state);
-      const operation = verb;
-      const host = this.hosts.acquire();
-      const controller = new AbortController();
-      run.operation = controller;
-      let healthy = true;
-      const work = (async () => {
-        run.manifest.operation = { kind: state, previousState: back, startedAt: new Date().toISOString() };
-        await this.recorder.setState(run, state);
-        this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "begin", title, cancellable: true } });
-        try {
-          const result = await op(run, host, (p) =>
-            this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "report", message: p.message ?? p.title, percentage: p.percentage } }),
-          controller.signal);
-          this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: "done" } });
-          run.manifest.operation = undefined;
-          await this.recorder.setState(run, back, backMessage);
-          return result;
-        } catch (e) {
-          run.manifest.operation = undefined;
-          if (controller.signal.aborted) {
-            // The engine stopped at a batch / λ-step boundary before writing: the worker is sound.
-            this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: "cancelled" } });
-            await this.recorder.setState(run, back, backMessage);
-            throw new OperationCancelledError(run.id, state === "merging" ? "the merge" : "the evaluation");
-          }
-          healthy = false;
-          const msg = `${state === "merging" ? "merge" : "evaluation"} failed: ${explainError(e).message}`;
-          this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: msg } });
-          await this.recorder.setState(run, back, msg);
-          throw e;
-        } finally {
-          if (run.operation === controller) run.operation = undefined;
-          await this.hosts.release(host, healthy);
-        }
-      })();
-      run.task = work;
-      try {
-        return await work;
-      } finally {
-        if (run.task === work) run.task = undefined;
-      }
-    });
   }
 }
 
