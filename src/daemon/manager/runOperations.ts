@@ -1,6 +1,5 @@
 // Operations on a run's saved state: merge and evaluate. While one works the run shows
 // `merging`/`evaluating`, and returns to its state before when it ends, fails or is cancelled.
-import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { CheckpointRef, MergeRecord, RunState } from "../../protocol/runs";
 import type { RunEvaluateResult } from "../../protocol/methods";
@@ -9,8 +8,7 @@ import type { EngineProgress } from "../engine";
 import type { ComputeHost } from "../computeHost";
 import { InvalidStateError, OperationCancelledError } from "../errors";
 import { explainError } from "../../core/engineErrors";
-import { writeFileAtomic } from "../../core/io/files";
-import { extractEvaluationRecords, renderReportMarkdown } from "../report";
+import { extractEvaluationRecords } from "../report";
 import type { ManagerEvent, ProgressTokens } from "./events";
 import type { HostPool } from "./hostPool";
 import { settle, type LiveRun } from "./liveRun";
@@ -45,14 +43,10 @@ export class RunOperations {
 
   async evaluate(run: LiveRun, attacks?: string, from: CheckpointRef = "latest"): Promise<RunEvaluateResult> {
     return this.withOperation(run, "evaluating", `Evaluating ${run.id} (${from})`, async (host, onProgress, signal) => {
-      const mdFile = path.join(run.dir, "report.md");
-      const mdBefore = await fs.stat(mdFile).then((s) => s.mtimeMs, () => -1);
+      // The engine writes report.json and report.md (src/daemon/engine.ts); this records the result.
       const report = await host.evaluate(run.dir, run.cfg, attacks, onProgress, from, signal);
       const reportPath = path.join(run.dir, "report.json");
       const records = extractEvaluationRecords(report, run.manifest.step);
-      await writeFileAtomic(reportPath, JSON.stringify(report ?? null, null, 2) + "\n");
-      const mdAfter = await fs.stat(mdFile).then((s) => s.mtimeMs, () => -1);
-      if (mdAfter === mdBefore) await writeFileAtomic(mdFile, renderReportMarkdown(run.manifest, records));
       await this.deps.recorder.appendLines(run, [{ kind: "evaluationReport", reportPath, records, time: new Date().toISOString() }]);
       for (const r of records) this.deps.recorder.recordEvaluation(run, { ...r, split: "test" });
       return { reportPath, records, report };
