@@ -7,7 +7,8 @@
 //                    → paused (NaN loss)        (last good checkpoint kept)
 //                    → failed
 //   paused|stopped|interrupted|failed → queued (resume);  paused|stopped|completed|interrupted → merging|evaluating → back
-//   (which command applies in which state: src/protocol/runStates.ts, shared with the extension)
+//   (which command is accepted in which state: src/protocol/runStates.ts, the table the
+//   extension's menus and the dashboard's buttons derive from too)
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -18,7 +19,7 @@ import type { ComputeMemory } from "./computeHost";
 import { tfMemory } from "./computeHost";
 import { selectBackend } from "../core/backend/select";
 import { loadEngine, type EngineModule } from "./engineLoader";
-import { RUN_COMMAND_STATES } from "../protocol/runStates";
+import { runCommandAccepted, runCommandApplies, type RunCommand } from "../protocol/runStates";
 import { InvalidStateError, MemoryLimitError, MissingFileError, RunBusyError, UnknownRunError } from "./errors";
 import {
   MANIFEST_VERSION,
@@ -75,7 +76,6 @@ export interface TakeOptions {
   force?: boolean;
 }
 
-const RESUMABLE = RUN_COMMAND_STATES.resume;
 
 const nextTick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -409,8 +409,13 @@ export class RunManager {
     return this.withRun(runId, (run) => this.pauseRun(run));
   }
 
+  /** Refuses a command the shared table (src/protocol/runStates.ts) does not accept in the run's state. */
+  private assertAccepted(run: Run, command: RunCommand): void {
+    if (!runCommandAccepted(command, run.manifest.state)) throw new InvalidStateError(run.id, run.manifest.state, command);
+  }
+
   private async pauseRun(run: Run): Promise<RunSummary> {
-    const runId = run.id;
+    this.assertAccepted(run, "pause");
     switch (run.manifest.state) {
       case "queued":
         this.scheduler.dequeue(run);
@@ -420,11 +425,7 @@ export class RunManager {
         run.request = "pause";
         await this.recorder.setState(run, "pausing");
         break;
-      case "pausing":
-      case "paused":
-        break;
-      default:
-        throw new InvalidStateError(runId, run.manifest.state, "pause");
+      // pausing, paused: already on the way there
     }
     return this.recorder.summaryOf(run);
   }
@@ -439,12 +440,13 @@ export class RunManager {
   private async resumeRun(run: Run): Promise<RunSummary> {
     const runId = run.id;
     const state = run.manifest.state;
+    this.assertAccepted(run, "resume");
     if (state === "pausing" && !run.leavingLoop) {
       run.request = undefined; // the step boundary has not come yet: just keep training
       await this.recorder.setState(run, "running");
     } else if (state === "pausing") {
       run.resumeAfterPause = true; // the checkpoint is being written: continue right after it
-    } else if (RESUMABLE.includes(state)) {
+    } else if (runCommandApplies("resume", state)) {
       await settle(run);
       if (run.manifest.state === "queued" || run.manifest.state === "running") return this.recorder.summaryOf(run); // a concurrent resume won
       if (run.task || run.manifest.state !== state) throw new InvalidStateError(runId, run.manifest.state, "resume");
@@ -452,9 +454,7 @@ export class RunManager {
       this.scheduler.enqueue(run);
       await this.recorder.setState(run, "queued");
       this.scheduler.schedule();
-    } else if (state !== "running" && state !== "queued") {
-      throw new InvalidStateError(runId, state, "resume");
-    }
+    } // running, queued: already resumed
     return this.recorder.summaryOf(run);
   }
 
@@ -463,7 +463,7 @@ export class RunManager {
   }
 
   private async stopRun(run: Run): Promise<RunSummary> {
-    const runId = run.id;
+    this.assertAccepted(run, "stop");
     switch (run.manifest.state) {
       case "queued":
         this.scheduler.dequeue(run);
@@ -478,13 +478,10 @@ export class RunManager {
       case "interrupted":
         await this.recorder.setState(run, "stopped");
         break;
-      case "stopped":
-        break;
       case "merging":
       case "evaluating":
-        return this.cancel(runId);
-      default:
-        throw new InvalidStateError(runId, run.manifest.state, "stop");
+        return this.cancel(run.id);
+      // stopped: already there
     }
     return this.recorder.summaryOf(run);
   }
@@ -494,7 +491,7 @@ export class RunManager {
   async cancel(runId: string): Promise<RunSummary> {
     return this.withRun(runId, async (run) => {
       const op = run.operation;
-      if (!op || !RUN_COMMAND_STATES.cancel.includes(run.manifest.state)) throw new InvalidStateError(runId, run.manifest.state, "cancel");
+      if (!op || !runCommandAccepted("cancel", run.manifest.state)) throw new InvalidStateError(runId, run.manifest.state, "cancel");
       this.log("info", `run ${run.id}: cancelling the ${run.manifest.state === "merging" ? "merge" : "evaluation"}`, run.id);
       op.abort();
       await run.task?.catch(() => {});

@@ -3,7 +3,7 @@
 import * as path from "node:path";
 import type { CheckpointRef, MergeRecord, RunState } from "../../protocol/runs";
 import type { RunEvaluateResult } from "../../protocol/methods";
-import { RUN_COMMAND_STATES } from "../../protocol/runStates";
+import { runCommandAccepted } from "../../protocol/runStates";
 import type { EngineProgress } from "../engine";
 import type { ComputeHost } from "../computeHost";
 import { InvalidStateError, OperationCancelledError } from "../errors";
@@ -66,7 +66,7 @@ export class RunOperations {
     await settle(run);
     const before = run.manifest.state;
     const verb = state === "merging" ? "merge" : "evaluate";
-    if (!RUN_COMMAND_STATES[verb].includes(before) || run.task) throw new InvalidStateError(run.id, before, verb);
+    if (!runCommandAccepted(verb, before) || run.task) throw new InvalidStateError(run.id, before, verb);
     const back: RunState = before === "interrupted" ? "stopped" : before;
     const backMessage = run.manifest.message;
     const token = this.deps.tokens.next(run.id, state);
