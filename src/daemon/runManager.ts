@@ -1,5 +1,8 @@
 // RunManager: the one code path for a run, shared by the daemon (over JSON-RPC) and the CLI
-// (in-process). Queue, state machine and persistence; the tensors live behind a ComputeHost.
+// (in-process). A façade: it checks each command against the state table and hands the work to
+// its parts in manager/ — heldRuns (adoption and run locks), runRecorder (state, run.json and
+// metrics.jsonl), hostPool (compute workers), runScheduler (the queue), trainingLoop and
+// runOperations (merge, evaluate). The tensors live behind a ComputeHost.
 //
 //   queued → running → pausing → paused        (checkpoint at the step boundary)
 //                    → stopped                  (checkpoint, resumable)
@@ -12,7 +15,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type RunDetail, type RunSummary } from "../protocol/runs";
+import { isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type RunDetail, type RunSummary } from "../protocol/runs";
 import type { RunEvaluateResult } from "../protocol/methods";
 import type { RunEngine } from "./engine";
 import type { ComputeMemory } from "./computeHost";
@@ -20,26 +23,21 @@ import { tfMemory } from "./computeHost";
 import { selectBackend } from "../core/backend/select";
 import { loadEngine, type EngineModule } from "./engineLoader";
 import { runCommandAccepted, runCommandApplies, type RunCommand } from "../protocol/runStates";
-import { InvalidStateError, MemoryLimitError, MissingFileError, RunBusyError, UnknownRunError } from "./errors";
+import { InvalidStateError, MemoryLimitError, MissingFileError, UnknownRunError } from "./errors";
 import {
   MANIFEST_VERSION,
   MetricsAppender,
   RunManifest,
   RunOwner,
   createRunDir,
-  effectiveManifest,
-  liveInstancesView,
   listRunSummaries,
   newRunId,
-  readManifest,
   readRunDetail,
   readRunSummary,
   registerLiveInstance,
-  removeStaleTempFiles,
   unregisterLiveInstance,
   METRICS_FILE,
 } from "./runStore";
-import { RunLock, describeHolder, type LockHolder } from "./runLock";
 import { assertNoSymlinks, resolveRunDir } from "./runPaths";
 import { currentProcess } from "./processIdentity";
 
@@ -51,6 +49,7 @@ import { HostPool } from "./manager/hostPool";
 import { RunScheduler } from "./manager/runScheduler";
 import { TrainingLoop } from "./manager/trainingLoop";
 import { RunOperations } from "./manager/runOperations";
+import { HeldRuns, type TakeOptions } from "./manager/heldRuns";
 export type { LogLevel };
 
 export type { ManagerEvent };
@@ -71,11 +70,7 @@ export interface RunManagerOptions {
 
 type Run = LiveRun;
 
-export interface TakeOptions {
-  /** Take the run even from a live owner (the user asked to take it over). */
-  force?: boolean;
-}
-
+export type { TakeOptions };
 
 const nextTick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -87,14 +82,9 @@ export class RunManager {
   private engineInstance?: RunEngine;
   private readonly owner: RunOwner;
   private readonly recorder: RunRecorder;
-  private readonly runs = new Map<string, Run>();
-  /** Adoptions in progress, so two requests for one run share one lock. */
-  private readonly adopting = new Map<string, Promise<Run>>();
-  /** Run folders outside runsDir this manager worked on (`train --run-dir`, `resume DIR`), so
-   * list() still shows them after their lock is released. */
-  private readonly outsideDirs = new Map<string, string>();
-  /** Lock releases under way (shutdown waits for them). */
-  private readonly releasing = new Set<Promise<void>>();
+  private readonly held: HeldRuns;
+  /** The runs held (manager/heldRuns.ts), by id. */
+  private readonly runs: Map<string, Run>;
   private readonly scheduler: RunScheduler;
   private readonly training: TrainingLoop;
   private readonly operations: RunOperations;
@@ -116,6 +106,15 @@ export class RunManager {
     registerLiveInstance(this.owner.instance);
     const isClosed = () => this.closed;
     this.recorder = new RunRecorder(this.owner, (e) => this.emit(e));
+    this.held = new HeldRuns({
+      runsDir: this.runsDir,
+      owner: this.owner,
+      recorder: this.recorder,
+      loadFrozenConfig: (dir) => this.engine.loadFrozenConfig(dir),
+      isClosed,
+      isQueued: (id) => this.scheduler.has(id),
+    });
+    this.runs = this.held.runs;
     this.hosts = new HostPool({ engineModule: opts.engineModule, useWorkers: this.useWorkers, idleWorkerMs: opts.idleWorkerMs ?? 30_000, isClosed });
     this.training = new TrainingLoop({
       recorder: this.recorder,
@@ -131,7 +130,7 @@ export class RunManager {
       runs: this.runs,
       isClosed,
       train: (run) => this.training.train(run),
-      onTrainingEnd: (run) => void this.releaseIfIdle(run),
+      onTrainingEnd: (run) => void this.held.releaseIfIdle(run),
     });
   }
 
@@ -160,143 +159,13 @@ export class RunManager {
     this.recorder.log(level, message, runId);
   }
 
-  // ------------------------------------------------------------ lookup
-
-  /** A run this manager controls: already live, or adopted from its folder (taking its lock). */
-  private async takeRun(runId: string, opts: TakeOptions = {}): Promise<Run> {
-    const live = this.runs.get(runId);
-    if (live) return live;
-    return this.adoptDir(await resolveRunDir(this.runsDir, runId), runId, opts);
-  }
-
-  /** Runs `fn` on the run, keeping its lock while it works; releases the lock after if the run
-   * has nothing left to do here. */
-  private async withRun<T>(runId: string, fn: (run: Run) => Promise<T>, opts: TakeOptions = {}): Promise<T> {
-    // Claim a live run synchronously: a release in progress (releaseIfIdle after its await)
-    // must see this user, or it forgets the run and frees its lock while we work on it.
-    const live = this.runs.get(runId);
-    if (live) live.users++;
-    let run: Run;
-    try {
-      run = await this.takeRun(runId, opts);
-    } catch (e) {
-      if (live) live.users--;
-      throw e;
-    }
-    if (run !== live) {
-      if (live) {
-        live.users--;
-        void this.releaseIfIdle(live);
-      }
-      run.users++;
-    }
-    try {
-      return await fn(run);
-    } finally {
-      run.users--;
-      await this.releaseIfIdle(run);
-    }
-  }
-
   /** Loads the run in `dir` (e.g. `hyperat resume DIR`) and takes its lock; returns its id. */
   async adopt(dir: string, opts: TakeOptions = {}): Promise<string> {
-    const real = await fs.realpath(path.resolve(dir)).catch(() => path.resolve(dir));
-    const id = path.basename(real);
-    if (!isValidRunId(id)) throw new Error(`${real}: the folder name "${id}" is not a run id (${RUN_ID_RULE})`);
-    return (await this.adoptDir(real, undefined, opts)).id;
+    return this.held.adopt(dir, opts);
   }
 
-  private async adoptDir(dir: string, requestedId: string | undefined, opts: TakeOptions): Promise<Run> {
-    const id = requestedId ?? path.basename(dir);
-    const existing = this.runs.get(id);
-    if (existing) return existing;
-    // Two requests may adopt the same run at once; they share one adoption (and one lock).
-    const pending = this.adopting.get(id);
-    if (pending) return pending;
-    const adoption = this.lockAndLoad(dir, id, requestedId !== undefined, opts);
-    this.adopting.set(id, adoption);
-    try {
-      return await adoption;
-    } finally {
-      this.adopting.delete(id);
-    }
-  }
-
-  private async lockAndLoad(dir: string, id: string, byId: boolean, opts: TakeOptions): Promise<Run> {
-    if (this.closed) throw new Error("the run manager is shutting down");
-    await assertNoSymlinks(dir);
-    let run: Run | undefined;
-    const lock = await RunLock.acquire(dir, id, {
-      instance: this.owner.instance,
-      force: opts.force,
-      liveInstances: liveInstancesView(),
-      onLost: (by) => this.onLockLost(id, by),
-    });
-    try {
-      let manifest: RunManifest;
-      try {
-        manifest = await readManifest(dir);
-      } catch (e) {
-        if (byId) throw new UnknownRunError(id, (e as Error).message);
-        throw e;
-      }
-      const shown = effectiveManifest(manifest);
-      // The lock is ours, yet run.json names a live owner: a process from before run locks.
-      if (ACTIVE_RUN_STATES.includes(shown.state) && !opts.force) {
-        throw new RunBusyError(id, manifest.owner?.pid ?? -1, `pid ${manifest.owner?.pid} per run.json (state ${manifest.state})`);
-      }
-      const state = ACTIVE_RUN_STATES.includes(shown.state) ? "interrupted" : shown.state;
-      // Nobody else writes to the run while we hold its lock: leftovers of a killed writer go.
-      const removed = await removeStaleTempFiles(dir);
-      if (removed.length) this.log("info", `run ${id}: removed ${removed.length} temp file(s) of writes a killed process cut short`, id);
-      const cfg = await this.engine.loadFrozenConfig(dir);
-      run = {
-        id,
-        dir,
-        manifest: { ...shown, state },
-        cfg,
-        metrics: new MetricsAppender(path.join(dir, METRICS_FILE)),
-        writes: Promise.resolve(),
-        resumeFromCheckpoint: true,
-        lastCheckpointStep: manifest.step,
-        lock,
-        users: 0,
-      };
-      this.runs.set(id, run);
-      if (shown.operation?.interrupted && manifest.state !== state) {
-        // A merge/evaluation was killed: record that the run is back where it was.
-        await this.recorder.setState(run, state, shown.message);
-      }
-      if (opts.force && ACTIVE_RUN_STATES.includes(shown.state)) this.log("warn", `run ${id}: taken over from ${describeOwner(manifest)}`, id);
-      return run;
-    } catch (e) {
-      if (run) this.runs.delete(id);
-      await lock.release();
-      throw e;
-    }
-  }
-
-  /** Another process forced the run away from us: stop working on it, write nothing more. */
-  private onLockLost(id: string, by: LockHolder | undefined): void {
-    const run = this.runs.get(id);
-    if (!run) return;
-    run.request = "pause";
-    this.log("error", `run ${id} was taken over by ${describeHolder(by)}; this process stops working on it and writes nothing more to it`, id);
-    void this.releaseIfIdle(run);
-  }
-
-  /** Gives the lock back (and forgets the run) once nothing here works on it any more. */
-  private async releaseIfIdle(run: Run): Promise<void> {
-    const busy = () => run.users > 0 || !!run.task || this.scheduler.has(run.id) || (!run.lock.lost && ACTIVE_RUN_STATES.includes(run.manifest.state));
-    if (busy() || this.runs.get(run.id) !== run) return;
-    await run.writes;
-    if (busy() || this.runs.get(run.id) !== run) return;
-    this.runs.delete(run.id);
-    if (path.dirname(run.dir) !== this.runsDir) this.outsideDirs.set(run.id, run.dir);
-    const released = run.lock.release();
-    this.releasing.add(released);
-    await released;
-    this.releasing.delete(released);
+  private withRun<T>(runId: string, fn: (run: Run) => Promise<T>, opts: TakeOptions = {}): Promise<T> {
+    return this.held.withRun(runId, fn, opts);
   }
 
   // ------------------------------------------------------------ queries
@@ -304,7 +173,7 @@ export class RunManager {
   async list(): Promise<RunSummary[]> {
     const onDisk = await listRunSummaries(this.runsDir, (d, e) => this.log("warn", `skipping unreadable run folder ${d}: ${e.message}`));
     const byId = new Map(onDisk.map((s) => [s.id, s]));
-    for (const [id, dir] of this.outsideDirs) {
+    for (const [id, dir] of this.held.outsideDirs) {
       if (!byId.has(id)) await readRunSummary(dir).then((s) => byId.set(id, s), () => {});
     }
     for (const run of this.runs.values()) byId.set(run.id, this.recorder.summaryOf(run));
@@ -366,7 +235,7 @@ export class RunManager {
     if (!opts.runDir) await resolveRunDir(this.runsDir, id); // the new folder is a real one inside runsDir
     await assertNoSymlinks(dir);
     // The lock comes before the first write: a second `train --run-dir` on the folder gets RunBusy.
-    const lock = await RunLock.acquire(dir, id, { instance: this.owner.instance, liveInstances: liveInstancesView(), onLost: (by) => this.onLockLost(id, by) });
+    const lock = await this.held.lockNew(dir, id);
     const now = new Date().toISOString();
     const manifest: RunManifest = {
       version: MANIFEST_VERSION,
@@ -525,9 +394,7 @@ export class RunManager {
     await Promise.allSettled([...this.runs.values()].map((r) => r.task));
     await Promise.allSettled([...this.runs.values()].map((r) => r.writes));
     await this.hosts.endIdle();
-    await Promise.allSettled([...this.runs.values()].map((r) => r.lock.release()));
-    this.runs.clear();
-    await Promise.allSettled([...this.releasing]);
+    await this.held.releaseAll();
     unregisterLiveInstance(this.owner.instance);
   }
 
@@ -542,6 +409,3 @@ export class RunManager {
   }
 }
 
-function describeOwner(m: RunManifest): string {
-  return m.owner ? `pid ${m.owner.pid}${m.owner.hostname ? ` on ${m.owner.hostname}` : ""} (since ${m.owner.startedAt})` : "an unknown process";
-}
