@@ -89,9 +89,9 @@ export interface RunEngine {
      * (OperationCancelledError) and leaves no file behind. */
     signal?: CancelSignal,
   ): Promise<MergeOutcome>;
-  /** Evaluates the run's models; returns the report JSON (the daemon writes report.json and
-   * extracts EvaluationRecords from a `models` or `records` array when present). The engine may
-   * write report.md itself. */
+  /** Evaluates the run's models, writes report.json and report.md into the run folder (the
+   * engine is their only writer) and returns the report.json document; the daemon extracts
+   * EvaluationRecords from its `models` or `records` array when present (src/daemon/report.ts). */
   evaluate(
     runDir: string,
     cfg: ResolvedRunConfig,

@@ -1,4 +1,4 @@
-// Turning an engine's evaluation report into protocol records and a readable report.md.
+// Turning an engine's evaluation report into protocol records, and records into a short table.
 import type { EvaluationRecord } from "../protocol/runs";
 import type { RunManifest } from "./runStore";
 import { escapeMarkdown as md } from "../core/markdown";
@@ -31,7 +31,7 @@ export function extractEvaluationRecords(report: unknown, step: number): Evaluat
 
 const pct = (x: number | undefined) => (x === undefined ? "—" : `${(100 * x).toFixed(1)} %`);
 
-/** A short Markdown table, written when the engine did not write report.md itself. */
+/** A short Markdown table of evaluation records (the test engine writes it as its report.md). */
 export function renderReportMarkdown(run: Pick<RunManifest, "id" | "name" | "method" | "defenses" | "step" | "totalSteps">, records: EvaluationRecord[]): string {
   const attacks = [...new Set(records.flatMap((r) => Object.keys(r.robustAccuracy)))];
   const lines = [

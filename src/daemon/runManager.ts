@@ -1,5 +1,8 @@
 // RunManager: the one code path for a run, shared by the daemon (over JSON-RPC) and the CLI
-// (in-process). Queue, state machine and persistence; the tensors live behind a ComputeHost.
+// (in-process). A façade: it checks each command against the state table and hands the work to
+// its parts in manager/ — heldRuns (adoption and run locks), runRecorder (state, run.json and
+// metrics.jsonl), hostPool (compute workers), runScheduler (the queue), trainingLoop and
+// runOperations (merge, evaluate). The tensors live behind a ComputeHost.
 //
 //   queued → running → pausing → paused        (checkpoint at the step boundary)
 //                    → stopped                  (checkpoint, resumable)
@@ -7,60 +10,50 @@
 //                    → paused (NaN loss)        (last good checkpoint kept)
 //                    → failed
 //   paused|stopped|interrupted|failed → queued (resume);  paused|stopped|completed|interrupted → merging|evaluating → back
-//   (which command applies in which state: src/protocol/runStates.ts, shared with the extension)
+//   (which command is accepted in which state: src/protocol/runStates.ts, the table the
+//   extension's menus and the dashboard's buttons derive from too)
+import type { MergeStrategy } from "../core/config/types";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { writeFileAtomic } from "../core/io/files";
-import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE, type CheckpointRef, type EvaluationRecord, type MergeRecord, type MetricsLine, type RunDetail, type RunState, type RunSummary } from "../protocol/runs";
-import type { ProgressParams, RunBaseModelParams, RunEvaluateResult, RunEvaluationParams, RunLoraNormsParams, RunMetricsParams, RunStatusParams } from "../protocol/methods";
-import type { EngineProgress, ResolvedRunConfig, RunEngine, TrainEvent } from "./engine";
-import type { ComputeHost, ComputeMemory } from "./computeHost";
-import { InProcessHost, tfMemory } from "./computeHost";
-import { nextBest, selectionTarget } from "./best";
+import { isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type RunDetail, type RunSummary } from "../protocol/runs";
+import type { RunEvaluateResult } from "../protocol/methods";
+import type { RunEngine } from "./engine";
+import type { ComputeMemory } from "./computeHost";
+import { tfMemory } from "./computeHost";
 import { selectBackend } from "../core/backend/select";
-import { WorkerHost } from "./workerHost";
 import { loadEngine, type EngineModule } from "./engineLoader";
-import { RUN_COMMAND_STATES } from "../protocol/runStates";
-import { InvalidStateError, OperationCancelledError, MemoryLimitError, MissingFileError, RunBusyError, UnknownRunError } from "./errors";
-import { NonFiniteLossError } from "../core/train/nonFiniteLossError";
+import { runCommandAccepted, runCommandApplies, type RunCommand } from "../protocol/runStates";
+import { InvalidStateError, MemoryLimitError, MissingFileError, UnknownRunError } from "./errors";
 import {
   MANIFEST_VERSION,
   MetricsAppender,
   RunManifest,
   RunOwner,
   createRunDir,
-  effectiveManifest,
-  liveInstancesView,
   listRunSummaries,
   newRunId,
-  readManifest,
   readRunDetail,
   readRunSummary,
   registerLiveInstance,
-  removeStaleTempFiles,
   unregisterLiveInstance,
-  writeManifest,
   METRICS_FILE,
 } from "./runStore";
-import { extractEvaluationRecords, renderReportMarkdown } from "./report";
-import { RunLock, describeHolder, type LockHolder } from "./runLock";
 import { assertNoSymlinks, resolveRunDir } from "./runPaths";
 import { currentProcess } from "./processIdentity";
 
 import type { LogLevel } from "./logger";
-import { explainError } from "../core/engineErrors";
+import { ProgressTokens, type ManagerEvent } from "./manager/events";
+import { settle, type LiveRun } from "./manager/liveRun";
+import { RunRecorder } from "./manager/runRecorder";
+import { HostPool } from "./manager/hostPool";
+import { RunScheduler } from "./manager/runScheduler";
+import { TrainingLoop } from "./manager/trainingLoop";
+import { RunOperations } from "./manager/runOperations";
+import { HeldRuns, type TakeOptions } from "./manager/heldRuns";
 export type { LogLevel };
 
-/** What the manager tells its listeners; the RPC server forwards each as a notification. */
-export type ManagerEvent =
-  | ({ type: "status" } & RunStatusParams)
-  | ({ type: "metrics" } & RunMetricsParams)
-  | ({ type: "loraNorms" } & RunLoraNormsParams)
-  | ({ type: "evaluation" } & RunEvaluationParams)
-  | ({ type: "baseModel" } & RunBaseModelParams)
-  | ({ type: "progress" } & ProgressParams)
-  | { type: "log"; level: LogLevel; message: string; runId?: string };
+export type { ManagerEvent };
 
 export interface RunManagerOptions {
   /** `<workspace>/.hyperat/runs` */
@@ -76,41 +69,9 @@ export interface RunManagerOptions {
   idleWorkerMs?: number;
 }
 
-interface Run {
-  id: string;
-  dir: string;
-  manifest: RunManifest;
-  cfg: ResolvedRunConfig;
-  metrics: MetricsAppender;
-  /** Disk writes of this run, in order (manifest snapshots and metrics lines). */
-  writes: Promise<void>;
-  /** Set by pause/stop/shutdown; honoured at the next step boundary. */
-  request?: "pause" | "stop";
-  /** Why, when it is not the user's own request (e.g. the daemon shut down). */
-  requestReason?: string;
-  /** The training loop has passed its last step boundary and is pausing, stopping or completing. */
-  leavingLoop?: boolean;
-  /** A resume arrived while leaving the loop: queue the run again once it is paused. */
-  resumeAfterPause?: boolean;
-  /** The training loop or the merge/evaluate in progress. */
-  task?: Promise<unknown>;
-  /** Aborts the merge/evaluate in progress (cancel, or stop while it runs). */
-  operation?: AbortController;
-  resumeFromCheckpoint: boolean;
-  lastCheckpointStep: number;
-  host?: ComputeHost;
-  /** The run folder's lock (runLock.ts): a run is in `runs` exactly while this manager holds it. */
-  lock: RunLock;
-  /** Commands working on the run right now; the lock is kept while any is. */
-  users: number;
-}
+type Run = LiveRun;
 
-export interface TakeOptions {
-  /** Take the run even from a live owner (the user asked to take it over). */
-  force?: boolean;
-}
-
-const RESUMABLE = RUN_COMMAND_STATES.resume;
+export type { TakeOptions };
 
 const nextTick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -121,22 +82,16 @@ export class RunManager {
   private readonly engineModule: EngineModule;
   private engineInstance?: RunEngine;
   private readonly owner: RunOwner;
-  private readonly runs = new Map<string, Run>();
-  /** Adoptions in progress, so two requests for one run share one lock. */
-  private readonly adopting = new Map<string, Promise<Run>>();
-  /** Run folders outside runsDir this manager worked on (`train --run-dir`, `resume DIR`), so
-   * list() still shows them after their lock is released. */
-  private readonly outsideDirs = new Map<string, string>();
-  /** Lock releases under way (shutdown waits for them). */
-  private readonly releasing = new Set<Promise<void>>();
-  private readonly queue: string[] = [];
+  private readonly recorder: RunRecorder;
+  private readonly held: HeldRuns;
+  /** The runs held (manager/heldRuns.ts), by id. */
+  private readonly runs: Map<string, Run>;
+  private readonly scheduler: RunScheduler;
+  private readonly training: TrainingLoop;
+  private readonly operations: RunOperations;
+  private readonly tokens = new ProgressTokens();
   private readonly listeners = new Set<(e: ManagerEvent) => void>();
-  private progressCounter = 0;
-  /** The open "validate" progress token per run (beginValidation). */
-  private readonly validationTokens = new Map<string, string>();
-  private readonly idleHosts: ComputeHost[] = [];
-  private idleTimer?: NodeJS.Timeout;
-  private readonly idleWorkerMs: number;
+  private readonly hosts: HostPool;
   private closed = false;
 
   constructor(opts: RunManagerOptions) {
@@ -144,13 +99,40 @@ export class RunManager {
     this.engineModule = opts.engineModule;
     this.useWorkers = opts.useWorkers ?? true;
     this.maxConcurrentRuns = Math.max(1, opts.maxConcurrentRuns ?? 1);
-    this.idleWorkerMs = opts.idleWorkerMs ?? 30_000;
     const me = currentProcess();
     this.owner = {
       pid: me.pid, instance: randomBytes(8).toString("hex"), startedAt: new Date().toISOString(),
       startTime: me.startTime, bootId: me.bootId, pidNamespace: me.pidNamespace, hostname: me.hostname,
     };
     registerLiveInstance(this.owner.instance);
+    const isClosed = () => this.closed;
+    this.recorder = new RunRecorder(this.owner, (e) => this.emit(e));
+    this.held = new HeldRuns({
+      runsDir: this.runsDir,
+      owner: this.owner,
+      recorder: this.recorder,
+      loadFrozenConfig: (dir) => this.engine.loadFrozenConfig(dir),
+      isClosed,
+      isQueued: (id) => this.scheduler.has(id),
+    });
+    this.runs = this.held.runs;
+    this.hosts = new HostPool({ engineModule: opts.engineModule, useWorkers: this.useWorkers, idleWorkerMs: opts.idleWorkerMs ?? 30_000, isClosed });
+    this.training = new TrainingLoop({
+      recorder: this.recorder,
+      hosts: this.hosts,
+      tokens: this.tokens,
+      emit: (e) => this.emit(e),
+      isClosed,
+      requeue: (run) => this.scheduler.enqueue(run),
+    });
+    this.operations = new RunOperations({ recorder: this.recorder, hosts: this.hosts, tokens: this.tokens, emit: (e) => this.emit(e) });
+    this.scheduler = new RunScheduler({
+      maxConcurrentRuns: this.maxConcurrentRuns,
+      runs: this.runs,
+      isClosed,
+      train: (run) => this.training.train(run),
+      onTrainingEnd: (run) => void this.held.releaseIfIdle(run),
+    });
   }
 
   /** The main-thread engine: config validation and memory estimates only. */
@@ -175,216 +157,16 @@ export class RunManager {
   }
 
   private log(level: LogLevel, message: string, runId?: string): void {
-    this.emit({ type: "log", level, message, runId });
-  }
-
-  /** A warm idle worker when there is one (booting one costs seconds: tfjs, wasm, the engine). */
-  private acquireHost(): ComputeHost {
-    const warm = this.idleHosts.pop();
-    if (warm) return warm;
-    return this.useWorkers ? new WorkerHost(this.engineModule) : new InProcessHost(loadEngine(this.engineModule));
-  }
-
-  /** Keeps one healthy worker warm for a while; anything else ends. */
-  private async releaseHost(host: ComputeHost, healthy: boolean): Promise<void> {
-    try {
-      await host.closeSession();
-    } catch {
-      healthy = false;
-    }
-    if (!healthy || this.closed || !this.useWorkers || this.idleHosts.length > 0) {
-      await host.terminate().catch(() => {});
-      return;
-    }
-    this.idleHosts.push(host);
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => void this.endIdleHosts(), this.idleWorkerMs);
-    this.idleTimer.unref();
-  }
-
-  private async endIdleHosts(): Promise<void> {
-    clearTimeout(this.idleTimer);
-    await Promise.allSettled(this.idleHosts.splice(0).map((h) => h.terminate()));
-  }
-
-  // ------------------------------------------------------------ persistence
-
-  private enqueueWrite(run: Run, write: () => Promise<void>): Promise<void> {
-    // Once another process has taken the run over, it is theirs: write nothing more.
-    const guarded = async () => {
-      if (await run.lock.verify()) await write();
-    };
-    run.writes = run.writes.then(guarded).catch((e: Error) => this.log("error", `writing run folder ${run.dir} failed: ${e.message}`, run.id));
-    return run.writes;
-  }
-
-  private persistManifest(run: Run): Promise<void> {
-    run.manifest.updatedAt = new Date().toISOString();
-    const snapshot = structuredClone(run.manifest);
-    return this.enqueueWrite(run, () => writeManifest(run.dir, snapshot));
-  }
-
-  private appendLines(run: Run, lines: MetricsLine[]): Promise<void> {
-    return this.enqueueWrite(run, () => run.metrics.append(lines));
-  }
-
-  private statusOf(run: Run): RunStatusParams {
-    const m = run.manifest;
-    return { runId: run.id, state: m.state, step: m.step, totalSteps: m.totalSteps, ...(m.message ? { message: m.message } : {}) };
-  }
-
-  /** Records a state change: metrics line, then run.json, then the notification. */
-  private async setState(run: Run, state: RunState, message?: string): Promise<void> {
-    run.manifest.state = state;
-    run.manifest.message = message;
-    run.manifest.owner = this.owner;
-    void this.appendLines(run, [{ kind: "state", state, step: run.manifest.step, ...(message ? { message } : {}), time: new Date().toISOString() }]);
-    await this.persistManifest(run);
-    this.emit({ type: "status", ...this.statusOf(run) });
-  }
-
-  private summaryOf(run: Run): RunSummary {
-    const { version: _v, owner: _o, ...rest } = run.manifest;
-    return { ...rest, dir: run.dir };
-  }
-
-  // ------------------------------------------------------------ lookup
-
-  /** A run this manager controls: already live, or adopted from its folder (taking its lock). */
-  private async takeRun(runId: string, opts: TakeOptions = {}): Promise<Run> {
-    const live = this.runs.get(runId);
-    if (live) return live;
-    return this.adoptDir(await resolveRunDir(this.runsDir, runId), runId, opts);
-  }
-
-  /** Runs `fn` on the run, keeping its lock while it works; releases the lock after if the run
-   * has nothing left to do here. */
-  private async withRun<T>(runId: string, fn: (run: Run) => Promise<T>, opts: TakeOptions = {}): Promise<T> {
-    // Claim a live run synchronously: a release in progress (releaseIfIdle after its await)
-    // must see this user, or it forgets the run and frees its lock while we work on it.
-    const live = this.runs.get(runId);
-    if (live) live.users++;
-    let run: Run;
-    try {
-      run = await this.takeRun(runId, opts);
-    } catch (e) {
-      if (live) live.users--;
-      throw e;
-    }
-    if (run !== live) {
-      if (live) {
-        live.users--;
-        void this.releaseIfIdle(live);
-      }
-      run.users++;
-    }
-    try {
-      return await fn(run);
-    } finally {
-      run.users--;
-      await this.releaseIfIdle(run);
-    }
+    this.recorder.log(level, message, runId);
   }
 
   /** Loads the run in `dir` (e.g. `hyperat resume DIR`) and takes its lock; returns its id. */
   async adopt(dir: string, opts: TakeOptions = {}): Promise<string> {
-    const real = await fs.realpath(path.resolve(dir)).catch(() => path.resolve(dir));
-    const id = path.basename(real);
-    if (!isValidRunId(id)) throw new Error(`${real}: the folder name "${id}" is not a run id (${RUN_ID_RULE})`);
-    return (await this.adoptDir(real, undefined, opts)).id;
+    return this.held.adopt(dir, opts);
   }
 
-  private async adoptDir(dir: string, requestedId: string | undefined, opts: TakeOptions): Promise<Run> {
-    const id = requestedId ?? path.basename(dir);
-    const existing = this.runs.get(id);
-    if (existing) return existing;
-    // Two requests may adopt the same run at once; they share one adoption (and one lock).
-    const pending = this.adopting.get(id);
-    if (pending) return pending;
-    const adoption = this.lockAndLoad(dir, id, requestedId !== undefined, opts);
-    this.adopting.set(id, adoption);
-    try {
-      return await adoption;
-    } finally {
-      this.adopting.delete(id);
-    }
-  }
-
-  private async lockAndLoad(dir: string, id: string, byId: boolean, opts: TakeOptions): Promise<Run> {
-    if (this.closed) throw new Error("the run manager is shutting down");
-    await assertNoSymlinks(dir);
-    let run: Run | undefined;
-    const lock = await RunLock.acquire(dir, id, {
-      instance: this.owner.instance,
-      force: opts.force,
-      liveInstances: liveInstancesView(),
-      onLost: (by) => this.onLockLost(id, by),
-    });
-    try {
-      let manifest: RunManifest;
-      try {
-        manifest = await readManifest(dir);
-      } catch (e) {
-        if (byId) throw new UnknownRunError(id, (e as Error).message);
-        throw e;
-      }
-      const shown = effectiveManifest(manifest);
-      // The lock is ours, yet run.json names a live owner: a process from before run locks.
-      if (ACTIVE_RUN_STATES.includes(shown.state) && !opts.force) {
-        throw new RunBusyError(id, manifest.owner?.pid ?? -1, `pid ${manifest.owner?.pid} per run.json (state ${manifest.state})`);
-      }
-      const state = ACTIVE_RUN_STATES.includes(shown.state) ? "interrupted" : shown.state;
-      // Nobody else writes to the run while we hold its lock: leftovers of a killed writer go.
-      const removed = await removeStaleTempFiles(dir);
-      if (removed.length) this.log("info", `run ${id}: removed ${removed.length} temp file(s) of writes a killed process cut short`, id);
-      const cfg = await this.engine.loadFrozenConfig(dir);
-      run = {
-        id,
-        dir,
-        manifest: { ...shown, state },
-        cfg,
-        metrics: new MetricsAppender(path.join(dir, METRICS_FILE)),
-        writes: Promise.resolve(),
-        resumeFromCheckpoint: true,
-        lastCheckpointStep: manifest.step,
-        lock,
-        users: 0,
-      };
-      this.runs.set(id, run);
-      if (shown.operation?.interrupted && manifest.state !== state) {
-        // A merge/evaluation was killed: record that the run is back where it was.
-        await this.setState(run, state, shown.message);
-      }
-      if (opts.force && ACTIVE_RUN_STATES.includes(shown.state)) this.log("warn", `run ${id}: taken over from ${describeOwner(manifest)}`, id);
-      return run;
-    } catch (e) {
-      if (run) this.runs.delete(id);
-      await lock.release();
-      throw e;
-    }
-  }
-
-  /** Another process forced the run away from us: stop working on it, write nothing more. */
-  private onLockLost(id: string, by: LockHolder | undefined): void {
-    const run = this.runs.get(id);
-    if (!run) return;
-    run.request = "pause";
-    this.log("error", `run ${id} was taken over by ${describeHolder(by)}; this process stops working on it and writes nothing more to it`, id);
-    void this.releaseIfIdle(run);
-  }
-
-  /** Gives the lock back (and forgets the run) once nothing here works on it any more. */
-  private async releaseIfIdle(run: Run): Promise<void> {
-    const busy = () => run.users > 0 || !!run.task || this.queue.includes(run.id) || (!run.lock.lost && ACTIVE_RUN_STATES.includes(run.manifest.state));
-    if (busy() || this.runs.get(run.id) !== run) return;
-    await run.writes;
-    if (busy() || this.runs.get(run.id) !== run) return;
-    this.runs.delete(run.id);
-    if (path.dirname(run.dir) !== this.runsDir) this.outsideDirs.set(run.id, run.dir);
-    const released = run.lock.release();
-    this.releasing.add(released);
-    await released;
-    this.releasing.delete(released);
+  private withRun<T>(runId: string, fn: (run: Run) => Promise<T>, opts: TakeOptions = {}): Promise<T> {
+    return this.held.withRun(runId, fn, opts);
   }
 
   // ------------------------------------------------------------ queries
@@ -392,10 +174,10 @@ export class RunManager {
   async list(): Promise<RunSummary[]> {
     const onDisk = await listRunSummaries(this.runsDir, (d, e) => this.log("warn", `skipping unreadable run folder ${d}: ${e.message}`));
     const byId = new Map(onDisk.map((s) => [s.id, s]));
-    for (const [id, dir] of this.outsideDirs) {
+    for (const [id, dir] of this.held.outsideDirs) {
       if (!byId.has(id)) await readRunSummary(dir).then((s) => byId.set(id, s), () => {});
     }
-    for (const run of this.runs.values()) byId.set(run.id, this.summaryOf(run));
+    for (const run of this.runs.values()) byId.set(run.id, this.recorder.summaryOf(run));
     return [...byId.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
 
@@ -403,7 +185,7 @@ export class RunManager {
     const live = this.runs.get(runId);
     if (live) {
       await live.writes;
-      return { ...(await readRunDetail(live.dir)), ...this.summaryOf(live) };
+      return { ...(await readRunDetail(live.dir)), ...this.recorder.summaryOf(live) };
     }
     const dir = await resolveRunDir(this.runsDir, runId);
     try {
@@ -454,7 +236,7 @@ export class RunManager {
     if (!opts.runDir) await resolveRunDir(this.runsDir, id); // the new folder is a real one inside runsDir
     await assertNoSymlinks(dir);
     // The lock comes before the first write: a second `train --run-dir` on the folder gets RunBusy.
-    const lock = await RunLock.acquire(dir, id, { instance: this.owner.instance, liveInstances: liveInstancesView(), onLost: (by) => this.onLockLost(id, by) });
+    const lock = await this.held.lockNew(dir, id);
     const now = new Date().toISOString();
     const manifest: RunManifest = {
       version: MANIFEST_VERSION,
@@ -487,9 +269,9 @@ export class RunManager {
     };
     this.runs.set(id, run);
     this.log("info", `run ${id} created from ${file}`, id);
-    this.queue.push(id);
-    await this.setState(run, "queued");
-    this.schedule();
+    this.scheduler.enqueue(run);
+    await this.recorder.setState(run, "queued");
+    this.scheduler.schedule();
     return id;
   }
 
@@ -497,24 +279,25 @@ export class RunManager {
     return this.withRun(runId, (run) => this.pauseRun(run));
   }
 
+  /** Refuses a command the shared table (src/protocol/runStates.ts) does not accept in the run's state. */
+  private assertAccepted(run: Run, command: RunCommand): void {
+    if (!runCommandAccepted(command, run.manifest.state)) throw new InvalidStateError(run.id, run.manifest.state, command);
+  }
+
   private async pauseRun(run: Run): Promise<RunSummary> {
-    const runId = run.id;
+    this.assertAccepted(run, "pause");
     switch (run.manifest.state) {
       case "queued":
-        this.dequeue(run);
-        await this.setState(run, "paused");
+        this.scheduler.dequeue(run);
+        await this.recorder.setState(run, "paused");
         break;
       case "running":
         run.request = "pause";
-        await this.setState(run, "pausing");
+        await this.recorder.setState(run, "pausing");
         break;
-      case "pausing":
-      case "paused":
-        break;
-      default:
-        throw new InvalidStateError(runId, run.manifest.state, "pause");
+      // pausing, paused: already on the way there
     }
-    return this.summaryOf(run);
+    return this.recorder.summaryOf(run);
   }
 
   /** Queues a resumable run again. `force` takes it over from a live owner first (RunBusy
@@ -527,23 +310,22 @@ export class RunManager {
   private async resumeRun(run: Run): Promise<RunSummary> {
     const runId = run.id;
     const state = run.manifest.state;
+    this.assertAccepted(run, "resume");
     if (state === "pausing" && !run.leavingLoop) {
       run.request = undefined; // the step boundary has not come yet: just keep training
-      await this.setState(run, "running");
+      await this.recorder.setState(run, "running");
     } else if (state === "pausing") {
       run.resumeAfterPause = true; // the checkpoint is being written: continue right after it
-    } else if (RESUMABLE.includes(state)) {
-      await this.settle(run);
-      if (run.manifest.state === "queued" || run.manifest.state === "running") return this.summaryOf(run); // a concurrent resume won
+    } else if (runCommandApplies("resume", state)) {
+      await settle(run);
+      if (run.manifest.state === "queued" || run.manifest.state === "running") return this.recorder.summaryOf(run); // a concurrent resume won
       if (run.task || run.manifest.state !== state) throw new InvalidStateError(runId, run.manifest.state, "resume");
       run.resumeFromCheckpoint = true;
-      this.queue.push(run.id);
-      await this.setState(run, "queued");
-      this.schedule();
-    } else if (state !== "running" && state !== "queued") {
-      throw new InvalidStateError(runId, state, "resume");
-    }
-    return this.summaryOf(run);
+      this.scheduler.enqueue(run);
+      await this.recorder.setState(run, "queued");
+      this.scheduler.schedule();
+    } // running, queued: already resumed
+    return this.recorder.summaryOf(run);
   }
 
   async stop(runId: string): Promise<RunSummary> {
@@ -551,11 +333,11 @@ export class RunManager {
   }
 
   private async stopRun(run: Run): Promise<RunSummary> {
-    const runId = run.id;
+    this.assertAccepted(run, "stop");
     switch (run.manifest.state) {
       case "queued":
-        this.dequeue(run);
-        await this.setState(run, "stopped");
+        this.scheduler.dequeue(run);
+        await this.recorder.setState(run, "stopped");
         break;
       case "running":
       case "pausing":
@@ -564,17 +346,14 @@ export class RunManager {
         break;
       case "paused":
       case "interrupted":
-        await this.setState(run, "stopped");
-        break;
-      case "stopped":
+        await this.recorder.setState(run, "stopped");
         break;
       case "merging":
       case "evaluating":
-        return this.cancel(runId);
-      default:
-        throw new InvalidStateError(runId, run.manifest.state, "stop");
+        return this.cancel(run.id);
+      // stopped: already there
     }
-    return this.summaryOf(run);
+    return this.recorder.summaryOf(run);
   }
 
   /** Cancels the merge or evaluation in progress and answers once the run is back in its state
@@ -582,68 +361,41 @@ export class RunManager {
   async cancel(runId: string): Promise<RunSummary> {
     return this.withRun(runId, async (run) => {
       const op = run.operation;
-      if (!op || !RUN_COMMAND_STATES.cancel.includes(run.manifest.state)) throw new InvalidStateError(runId, run.manifest.state, "cancel");
+      if (!op || !runCommandAccepted("cancel", run.manifest.state)) throw new InvalidStateError(runId, run.manifest.state, "cancel");
       this.log("info", `run ${run.id}: cancelling the ${run.manifest.state === "merging" ? "merge" : "evaluation"}`, run.id);
       op.abort();
       await run.task?.catch(() => {});
-      return this.summaryOf(run);
+      return this.recorder.summaryOf(run);
     });
   }
 
-  async merge(runId: string, strategy: "uniform" | "adaptive", from: CheckpointRef = "latest"): Promise<MergeRecord> {
-    return this.withOperation(runId, "merging", `Merging ${runId} (${strategy}, ${from})`, async (run, host, onProgress, signal) => {
-      const out = await host.merge(run.dir, run.cfg, strategy, onProgress, from, signal);
-      const record: MergeRecord = {
-        strategy,
-        modelPath: out.modelPath,
-        ...(out.lambdas ? { lambdas: out.lambdas } : {}),
-        ...(out.objective ? { objective: out.objective } : {}),
-        from,
-        ...(out.step !== undefined ? { step: out.step } : {}),
-        time: new Date().toISOString(),
-      };
-      await this.appendLines(run, [{ kind: "merge", ...record }]);
-      return record;
-    });
+  async merge(runId: string, strategy: MergeStrategy, from: CheckpointRef = "latest"): Promise<MergeRecord> {
+    return this.withRun(runId, (run) => this.operations.merge(run, strategy, from));
   }
 
   async evaluate(runId: string, attacks?: string, from: CheckpointRef = "latest"): Promise<RunEvaluateResult> {
-    return this.withOperation(runId, "evaluating", `Evaluating ${runId} (${from})`, async (run, host, onProgress, signal) => {
-      const mdFile = path.join(run.dir, "report.md");
-      const mdBefore = await fs.stat(mdFile).then((s) => s.mtimeMs, () => -1);
-      const report = await host.evaluate(run.dir, run.cfg, attacks, onProgress, from, signal);
-      const reportPath = path.join(run.dir, "report.json");
-      const records = extractEvaluationRecords(report, run.manifest.step);
-      await writeFileAtomic(reportPath, JSON.stringify(report ?? null, null, 2) + "\n");
-      const mdAfter = await fs.stat(mdFile).then((s) => s.mtimeMs, () => -1);
-      if (mdAfter === mdBefore) await writeFileAtomic(mdFile, renderReportMarkdown(run.manifest, records));
-      await this.appendLines(run, [{ kind: "evaluationReport", reportPath, records, time: new Date().toISOString() }]);
-      for (const r of records) this.recordEvaluation(run, { ...r, split: "test" });
-      return { reportPath, records, report };
-    });
+    return this.withRun(runId, (run) => this.operations.evaluate(run, attacks, from));
   }
 
   /** Stops taking work, pauses training runs at their next step boundary and waits for them. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const id of this.queue.splice(0)) {
+    for (const id of this.scheduler.drain()) {
       const run = this.runs.get(id);
-      if (run) await this.setState(run, "paused", "paused because the daemon shut down while the run was queued");
+      if (run) await this.recorder.setState(run, "paused", "paused because the daemon shut down while the run was queued");
     }
     for (const run of this.runs.values()) {
       if (run.manifest.state === "running" || run.manifest.state === "pausing") {
         run.request = "pause";
         run.requestReason = "paused because the daemon shut down; resume to continue";
-        if (run.manifest.state === "running") await this.setState(run, "pausing");
+        if (run.manifest.state === "running") await this.recorder.setState(run, "pausing");
       }
     }
     await Promise.allSettled([...this.runs.values()].map((r) => r.task));
     await Promise.allSettled([...this.runs.values()].map((r) => r.writes));
-    await this.endIdleHosts();
-    await Promise.allSettled([...this.runs.values()].map((r) => r.lock.release()));
-    this.runs.clear();
-    await Promise.allSettled([...this.releasing]);
+    await this.hosts.endIdle();
+    await this.held.releaseAll();
     unregisterLiveInstance(this.owner.instance);
   }
 
@@ -651,273 +403,10 @@ export class RunManager {
   async idle(): Promise<void> {
     for (;;) {
       const tasks = [...this.runs.values()].map((r) => r.task).filter(Boolean);
-      if (tasks.length === 0 && this.queue.length === 0) return;
+      if (tasks.length === 0 && this.scheduler.length === 0) return;
       await Promise.allSettled(tasks);
       await nextTick();
     }
   }
-
-  // ------------------------------------------------------------ internals
-
-  /** Waits for a training loop that already reported its final state to finish winding down
-   * (closing its worker), so "paused" followed at once by merge or resume is not refused. */
-  private async settle(run: Run): Promise<void> {
-    while (run.task && !ACTIVE_RUN_STATES.includes(run.manifest.state)) await run.task.catch(() => {});
-  }
-
-  private dequeue(run: Run): void {
-    const i = this.queue.indexOf(run.id);
-    if (i >= 0) this.queue.splice(i, 1);
-  }
-
-  private schedule(): void {
-    while (!this.closed && this.queue.length > 0 && this.trainingCount() < this.maxConcurrentRuns) {
-      const run = this.runs.get(this.queue.shift()!);
-      if (!run || run.manifest.state !== "queued") continue;
-      const task = this.train(run);
-      run.task = task;
-      void task.finally(() => {
-        if (run.task === task) run.task = undefined;
-        this.schedule();
-        void this.releaseIfIdle(run);
-      });
-    }
-  }
-
-  private trainingCount(): number {
-    return [...this.runs.values()].filter((r) => r.task && r.manifest.state !== "merging" && r.manifest.state !== "evaluating").length;
-  }
-
-  private async train(run: Run): Promise<void> {
-    const host = this.acquireHost();
-    let healthy = true;
-    run.host = host;
-    try {
-      await this.setState(run, "running");
-      const opened = await this.openWithProgress(run, host);
-      if (run.resumeFromCheckpoint) {
-        await this.appendLines(run, [{ kind: "resume", fromStep: opened.step, time: new Date().toISOString() }]);
-        this.log("info", `run ${run.id} resumed from step ${opened.step}`, run.id);
-      }
-      run.manifest.step = opened.step;
-      run.manifest.totalSteps = opened.totalSteps;
-      run.manifest.backend = host.memory()?.backend ?? run.manifest.backend;
-      run.lastCheckpointStep = opened.step;
-      await this.persistManifest(run);
-      while (run.manifest.step < run.manifest.totalSteps && !run.request && !run.lock.lost) {
-        await this.step(run, host);
-        await nextTick(); // let pause/stop requests (and signals in the CLI) in between steps
-      }
-      // From here on a pause or stop can no longer be cancelled (see resume()).
-      run.leavingLoop = true;
-      if (run.lock.lost) return; // taken over: the new owner continues from the last checkpoint
-      if (run.manifest.step >= run.manifest.totalSteps) {
-        await this.checkpoint(run, host);
-        const adapters = await host.saveAdapters();
-        this.log("info", `run ${run.id} completed; wrote ${adapters.length} adapter file(s)`, run.id);
-        await this.setState(run, "completed");
-      } else {
-        await this.checkpoint(run, host);
-        await this.setState(run, run.request === "stop" ? "stopped" : "paused", run.requestReason);
-      }
-    } catch (e) {
-      const err = explainError(e); // an out-of-memory abort says what to lower (core/engineErrors.ts)
-      if (err instanceof NonFiniteLossError) {
-        // Train no further on garbage: keep the last good checkpoint and let the user decide.
-        run.manifest.step = run.lastCheckpointStep;
-        await this.setState(run, "paused", `${err.message}; paused at the last checkpoint (step ${run.lastCheckpointStep})`);
-        this.log("warn", `run ${run.id}: ${err.message}`, run.id);
-      } else {
-        healthy = false;
-        this.log("error", `run ${run.id} failed: ${err.message}`, run.id);
-        await this.setState(run, "failed", err.message);
-      }
-    } finally {
-      run.request = undefined;
-      run.requestReason = undefined;
-      run.leavingLoop = false;
-      run.host = undefined;
-      run.resumeFromCheckpoint = true;
-      await this.releaseHost(host, healthy);
-      if (run.resumeAfterPause) {
-        run.resumeAfterPause = false;
-        if (run.manifest.state === "paused" && !this.closed) {
-          this.queue.push(run.id); // scheduled when this task ends
-          await this.setState(run, "queued");
-        }
-      }
-    }
-  }
-
-  /** Opens the session; slow preparation (e.g. clean-pretraining a preset) shows as progress,
-   * begun only when the engine first reports so quick opens stay quiet. */
-  private async openWithProgress(run: Run, host: ComputeHost): Promise<{ step: number; totalSteps: number }> {
-    const token = `${run.id}/prepare/${++this.progressCounter}`;
-    let begun = false;
-    const onProgress = (p: EngineProgress) => {
-      if (!begun) {
-        begun = true;
-        this.emit({ type: "progress", token, runId: run.id, operation: "prepare", value: { kind: "begin", title: `Preparing ${run.id}: ${p.title}`, cancellable: false } });
-      }
-      this.emit({ type: "progress", token, runId: run.id, operation: "prepare", value: { kind: "report", message: p.message ?? p.title, percentage: p.percentage } });
-    };
-    try {
-      return await host.openSession(run.dir, run.cfg, run.resumeFromCheckpoint, onProgress);
-    } finally {
-      if (begun) this.emit({ type: "progress", token, runId: run.id, operation: "prepare", value: { kind: "end" } });
-    }
-  }
-
-  private async step(run: Run, host: ComputeHost): Promise<void> {
-    let nonFinite: TrainEvent | undefined;
-    let after;
-    try {
-      after = await host.runStep((e) => {
-        if (e.kind === "step" && !Number.isFinite(e.loss)) nonFinite = e;
-        this.onTrainEvent(run, e);
-      });
-    } finally {
-      this.endValidation(run);
-    }
-    if (nonFinite && nonFinite.kind === "step") throw new NonFiniteLossError(nonFinite.step, nonFinite.defense, nonFinite.loss);
-    run.manifest.step = after.step;
-    if (after.step % Math.max(1, run.cfg.checkpointEvery) === 0) await this.checkpoint(run, host);
-  }
-
-  private async checkpoint(run: Run, host: ComputeHost): Promise<void> {
-    if (!(await run.lock.verify())) return;
-    if (run.manifest.step === run.lastCheckpointStep && run.manifest.step !== 0) return;
-    const file = await host.saveCheckpoint();
-    run.lastCheckpointStep = run.manifest.step;
-    await this.persistManifest(run);
-    this.log("debug", `run ${run.id}: checkpoint ${path.relative(run.dir, file)}`, run.id);
-    this.emit({ type: "status", ...this.statusOf(run) });
-  }
-
-  private onTrainEvent(run: Run, e: TrainEvent): void {
-    if (e.kind === "validating") {
-      this.beginValidation(run, e.step);
-      return;
-    }
-    void this.appendLines(run, [{ ...e, time: new Date().toISOString() } as MetricsLine]);
-    switch (e.kind) {
-      case "baseModel": {
-        const { kind: _k, ...b } = e;
-        this.emit({ type: "baseModel", runId: run.id, ...b });
-        const text = `base model (${b.source}) clean accuracy ${(100 * b.cleanAccuracy).toFixed(1)}% on ${b.n} val images, chance ${(100 / b.numClasses).toFixed(1)}%`;
-        if (b.nearChance) this.log("warn", `run ${run.id}: ${text}: near chance; ${b.hint ?? ""}`, run.id);
-        else this.log("info", `run ${run.id}: ${text}`, run.id);
-        break;
-      }
-      case "step": {
-        const { kind: _k, ...m } = e;
-        this.emit({ type: "metrics", runId: run.id, ...m });
-        break;
-      }
-      case "loraNorms": {
-        const { kind: _k, ...n } = e;
-        this.emit({ type: "loraNorms", runId: run.id, ...n });
-        break;
-      }
-      case "validation": {
-        const { kind: _k, ...r } = e;
-        this.recordEvaluation(run, { ...r, split: "val" });
-        break;
-      }
-      case "log":
-        this.log(e.level, `run ${run.id}: ${e.message}`, run.id);
-        break;
-    }
-  }
-
-  /** Validation runs inside a step; it shows as a "validate" progress so the row, the status bar
-   * and the dashboard say "validating" instead of a step count that stands still. */
-  private beginValidation(run: Run, step: number): void {
-    this.endValidation(run);
-    const token = `${run.id}/validate/${++this.progressCounter}`;
-    this.validationTokens.set(run.id, token);
-    this.emit({ type: "progress", token, runId: run.id, operation: "validate", value: { kind: "begin", title: `Validating ${run.id} at step ${step}`, cancellable: false } });
-  }
-
-  private endValidation(run: Run): void {
-    const token = this.validationTokens.get(run.id);
-    if (!token) return;
-    this.validationTokens.delete(run.id);
-    this.emit({ type: "progress", token, runId: run.id, operation: "validate", value: { kind: "end" } });
-  }
-
-  /** Emits a record; a validation record may become the run's best (the rule of checkpoints/best). */
-  private recordEvaluation(run: Run, r: EvaluationRecord): void {
-    if (r.split === "val") {
-      run.manifest.best = nextBest(run.manifest.best, r, selectionTarget(run.manifest.method, run.manifest.defenses));
-      run.manifest.bestRobustAccuracy = run.manifest.best?.worstCaseRobustAccuracy;
-    }
-    this.emit({ type: "evaluation", runId: run.id, ...r });
-  }
-
-  /** Merge/evaluate: allowed on finished or paused runs; the run shows `state` meanwhile, with
-   * the state it came from kept in `operation` (so readers fall back to it if this process dies),
-   * and returns to where it was; progress in LSP's begin/report/end shape, cancellable through
-   * `cancel` (the engine checks the signal between batches / λ steps and writes nothing). */
-  private async withOperation<T>(
-    runId: string,
-    state: "merging" | "evaluating",
-    title: string,
-    op: (run: Run, host: ComputeHost, onProgress: (p: EngineProgress) => void, signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
-    return this.withRun(runId, async (run) => {
-      await this.settle(run);
-      const before = run.manifest.state;
-      const verb = state === "merging" ? "merge" : "evaluate";
-      if (!RUN_COMMAND_STATES[verb].includes(before) || run.task) throw new InvalidStateError(runId, before, verb);
-      const back: RunState = before === "interrupted" ? "stopped" : before;
-      const backMessage = run.manifest.message;
-      const token = `${run.id}/${state}/${++this.progressCounter}`;
-      const operation = verb;
-      const host = this.acquireHost();
-      const controller = new AbortController();
-      run.operation = controller;
-      let healthy = true;
-      const work = (async () => {
-        run.manifest.operation = { kind: state, previousState: back, startedAt: new Date().toISOString() };
-        await this.setState(run, state);
-        this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "begin", title, cancellable: true } });
-        try {
-          const result = await op(run, host, (p) =>
-            this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "report", message: p.message ?? p.title, percentage: p.percentage } }),
-          controller.signal);
-          this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: "done" } });
-          run.manifest.operation = undefined;
-          await this.setState(run, back, backMessage);
-          return result;
-        } catch (e) {
-          run.manifest.operation = undefined;
-          if (controller.signal.aborted) {
-            // The engine stopped at a batch / λ-step boundary before writing: the worker is sound.
-            this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: "cancelled" } });
-            await this.setState(run, back, backMessage);
-            throw new OperationCancelledError(run.id, state === "merging" ? "the merge" : "the evaluation");
-          }
-          healthy = false;
-          const msg = `${state === "merging" ? "merge" : "evaluation"} failed: ${explainError(e).message}`;
-          this.emit({ type: "progress", token, runId: run.id, operation, value: { kind: "end", message: msg } });
-          await this.setState(run, back, msg);
-          throw e;
-        } finally {
-          if (run.operation === controller) run.operation = undefined;
-          await this.releaseHost(host, healthy);
-        }
-      })();
-      run.task = work;
-      try {
-        return await work;
-      } finally {
-        if (run.task === work) run.task = undefined;
-      }
-    });
-  }
 }
 
-function describeOwner(m: RunManifest): string {
-  return m.owner ? `pid ${m.owner.pid}${m.owner.hostname ? ` on ${m.owner.hostname}` : ""} (since ${m.owner.startedAt})` : "an unknown process";
-}

@@ -22,6 +22,22 @@ export const RUN_COMMAND_STATES: Readonly<Record<RunCommand, readonly RunState[]
   open: ["queued", "running", "pausing", "paused", "merging", "evaluating", "completed", "failed", "stopped", "interrupted"],
 };
 
+/** States in which the daemon accepts a command the views do not offer there: the run is already
+ * where the command leads or on its way (a repeated click, a second window, a script). */
+export const RUN_COMMAND_ALSO_ACCEPTED: Readonly<Partial<Record<RunCommand, readonly RunState[]>>> = {
+  pause: ["pausing", "paused"],
+  /** Resuming a run that is still pausing cancels the pause; a running or queued run already is resumed. */
+  resume: ["pausing", "running", "queued"],
+  /** An interrupted run is not training: stopping it only records it as stopped. */
+  stop: ["interrupted", "stopped"],
+};
+
+/** Whether the daemon accepts `command` on a run in `state` (src/daemon/runManager.ts refuses
+ * the rest with InvalidStateError). */
+export function runCommandAccepted(command: RunCommand, state: RunState): boolean {
+  return runCommandApplies(command, state) || (RUN_COMMAND_ALSO_ACCEPTED[command]?.includes(state) ?? false);
+}
+
 /** Whether `command` applies to a run in `state`. */
 export function runCommandApplies(command: RunCommand, state: RunState): boolean {
   return RUN_COMMAND_STATES[command].includes(state);

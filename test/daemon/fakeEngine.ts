@@ -10,6 +10,8 @@ import { NonFiniteLossError } from "../../src/core/train/nonFiniteLossError";
 import { MissingFileError, OperationCancelledError } from "../../src/daemon/errors";
 import { isBackendRequest, type BackendRequest } from "../../src/core/backend/names";
 import { writeFileAtomic, writeSafetensorsFile } from "../../src/core/io/files";
+import { readManifest } from "../../src/daemon/runStore";
+import { extractEvaluationRecords, renderReportMarkdown } from "../../src/daemon/report";
 
 export interface FakeConfig {
   name: string;
@@ -214,7 +216,7 @@ export class FakeEngine implements RunEngine {
     return { modelPath, lambdas: strategy === "adaptive" ? Object.fromEntries(cfg.defenses.map((d) => [d, [1 / K, 1 / K]])) : undefined };
   }
 
-  async evaluate(_runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<unknown> {
+  async evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<unknown> {
     const c = cfg.raw as FakeConfig;
     for (let b = 1; b <= (c.evalBatches ?? 0); b++) {
       await new Promise((r) => setImmediate(r));
@@ -223,12 +225,18 @@ export class FakeEngine implements RunEngine {
       onProgress({ title: "evaluate", message: `batch ${b}/${c.evalBatches}`, percentage: (100 * b) / c.evalBatches! });
     }
     onProgress({ title: "evaluate", message: attacks ?? "quick", percentage: 100 });
-    return {
+    const report = {
       attacks: attacks ?? "quick",
       models: [...cfg.defenses, "uniform"].map((name, i) => ({
         name, cleanAccuracy: 0.8, robustAccuracy: { "pgd-20": 0.3 + i / 100 }, worstCaseRobustAccuracy: 0.3 + i / 100,
       })),
     };
+    // The engine writes both report files (src/daemon/engine.ts); the short table stands in for
+    // the real engine's report.md.
+    const manifest = await readManifest(runDir);
+    await writeFileAtomic(path.join(runDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
+    await writeFileAtomic(path.join(runDir, "report.md"), renderReportMarkdown(manifest, extractEvaluationRecords(report, manifest.step)));
+    return report;
   }
 }
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { RUN_STATES } from "../../src/protocol/runs";
-import { RUN_COMMAND_STATES, runCommandApplies } from "../../src/protocol/runStates";
+import { RUN_COMMAND_ALSO_ACCEPTED, RUN_COMMAND_STATES, runCommandAccepted, runCommandApplies, type RunCommand } from "../../src/protocol/runStates";
 
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as {
   contributes: { menus: Record<string, Array<{ command: string; when?: string }>> };
@@ -45,5 +45,17 @@ test("the rules the issue asks for: interrupted runs merge/evaluate/resume; stop
   // No command both trains and merges at once: merge/evaluate never apply to an active training state.
   for (const s of ["queued", "running", "pausing", "merging", "evaluating"] as const) {
     assert.ok(!runCommandApplies("merge", s) && !runCommandApplies("evaluate", s) && !runCommandApplies("resume", s), s);
+  }
+});
+
+test("beyond the offered states the daemon accepts a command only where the run is already there or on its way", () => {
+  for (const c of Object.keys(RUN_COMMAND_ALSO_ACCEPTED) as RunCommand[]) {
+    for (const s of RUN_COMMAND_ALSO_ACCEPTED[c]!) {
+      assert.ok(RUN_STATES.includes(s) && !runCommandApplies(c, s) && runCommandAccepted(c, s), `${c}: ${s} is a known state not already offered`);
+    }
+  }
+  // A merging or evaluating run is never resumed or paused under the operation, nor merged twice.
+  for (const s of ["merging", "evaluating"] as const) {
+    for (const c of ["resume", "pause", "merge", "evaluate"] as const) assert.ok(!runCommandAccepted(c, s), `${c} in ${s}`);
   }
 });

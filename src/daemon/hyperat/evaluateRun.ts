@@ -123,8 +123,8 @@ export function suiteNote(attacks: string): string | undefined {
 
 /**
  * Evaluates every model of a run on the test split with one attack suite (each attack on the
- * survivors of the previous ones, per-sample worst case) and writes report.md. Returns the
- * report.json document: `{ models: ModelEvaluation[], ... }`.
+ * survivors of the previous ones, per-sample worst case) and writes report.json and report.md
+ * (their only writer). Returns the report.json document: `{ models: ModelEvaluation[], ... }`.
  */
 export async function evaluateRun(
   runDir: string,
@@ -198,6 +198,7 @@ export async function evaluateRun(
     ...(deviceFacts(activeBackend()) ? { device: deviceFacts(activeBackend()) } : {}),
     models,
   };
+  await writeFileAtomic(path.join(runDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
   await writeFileAtomic(path.join(runDir, "report.md"), renderRunReport(report));
   await refreshModelCards(
     runDir,
