@@ -356,7 +356,9 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
     process.kill(pid, "SIGKILL");
     const notice = await waitFor("the crash notice", async () => /interrupted at step (\d+), resumes from (checkpoint \d+|the start)/.exec(await notificationsText(page)), 60_000);
     await waitFor(() => "the status bar to stop showing demo as training", async () => !/demo training/.test(await status.innerText()), 10_000, 200);
-    assert.match((await runRowText(page, "demo")) ?? "", /interrupted|paused/);
+    // The tree re-reads run.json when the restarted daemon adopts the run: wait for it, do not race it.
+    let row: string | undefined;
+    await waitFor(() => `the row to say interrupted or paused (it said "${row}")`, async () => /interrupted|paused/.test((row = await runRowText(page, "demo")) ?? ""), 30_000, 200);
     const toast = page.locator(".notifications-toasts .notification-list-item", { hasText: "interrupted at step" }).first();
     await toast.locator(".monaco-button", { hasText: "Resume" }).first().click();
     const resumedAt = Number(notice[1]);
