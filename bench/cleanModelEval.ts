@@ -7,7 +7,7 @@
 import { selectBackend } from "../src/core/backend/select";
 import { presetConfig } from "../src/core/model/config";
 import { initParams } from "../src/core/model/params";
-import { saveModelFile } from "../src/core/model/checkpoint";
+import { saveModelFile } from "../src/core/model/modelFile";
 import { pretrainClean } from "../src/core/train/pretrain";
 import { shapes10 } from "../src/core/data/synthetic";
 import { Batcher } from "../src/core/data/batcher";

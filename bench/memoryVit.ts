@@ -12,7 +12,7 @@ import { validateConfig } from "../src/core/config/validate";
 import { presetConfig } from "../src/core/model/config";
 import { paramShapes } from "../src/core/model/params";
 import { timmShapeOf } from "../src/core/model/timmLayout";
-import { loadModelFile } from "../src/core/model/checkpoint";
+import { loadModelFile } from "../src/core/model/modelFile";
 import { writeSafetensorsFile } from "../src/core/io/files";
 import { buildTrainer } from "../src/core/train/build";
 import { planRun } from "../src/daemon/hyperat/memoryPlan";

@@ -1,4 +1,4 @@
-// Assembles the hand-written wasm SIMD kernels (src/core/backend/kernels/*.wat) into TypeScript
+// Assembles the hand-written wasm SIMD kernels (src/core/backend/wasm/kernels/*.wat) into TypeScript
 // modules holding their bytes, so neither the build nor the product needs an assembler at run
 // time. Run after editing a .wat file (`npm run build:kernels`); a test checks the committed
 // bytes still match their source (test/core/backend/wasmGelu.test.ts).
@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import wabtInit from "wabt";
 
-const dir = "src/core/backend/kernels";
+const dir = "src/core/backend/wasm/kernels";
 
 /** The bytes of one .wat file, assembled with SIMD enabled. */
 export async function assemble(watPath) {

@@ -4,9 +4,9 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import { isMainThread } from "node:worker_threads";
 import { BACKEND_ORDER, BackendName, BackendRequest, TFJS_BACKEND_NAME } from "./names";
-import { registerFastMatMulGradient } from "./matmulGradient";
+import { registerFastMatMulGradient } from "./wasm/transposeFreeMatMulGradient";
 import { loadBlas } from "./blas";
-import { installWasmBlas, shareBlasThreads, wasmBlas } from "./wasmBlasMatMul";
+import { installWasmBlas, shareBlasThreads, wasmBlas } from "./wasm/blasMatMul";
 import { adapterSummary, loadWebgpu } from "./webgpu";
 import { missingCudaLibraries, nativeUsesGpu } from "./tensorflowGpu";
 

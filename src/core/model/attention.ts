@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { batchMatMul } from "../backend/wasmBatchMatMul";
-import { wasmBlas } from "../backend/wasmBlasMatMul";
+import { batchMatMul } from "../backend/wasm/batchMatMulPerItem";
+import { wasmBlas } from "../backend/wasm/blasMatMul";
 
 /**
  * Scaled dot-product attention over `[B·H, T, Dh]` heads (Vaswani et al. 2017, eq. 1):

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { geluWithDerivative, wasmGeluAvailable } from "../backend/wasmGelu";
-import { layerNormBackward, layerNormForward, wasmLayerNormAvailable } from "../backend/wasmLayerNorm";
+import { geluWithDerivative, wasmGeluAvailable } from "../backend/wasm/gelu";
+import { layerNormBackward, layerNormForward, wasmLayerNormAvailable } from "../backend/wasm/layerNorm";
 
 /**
  * LayerNorm and exact GELU with hand-written gradients. The forward math equals the stock ops;

@@ -2,7 +2,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { HfModelError, isHfModelId, resolveHfModel } from "../io/hfHubCache";
 import { readRegularText } from "../io/regularFile";
-import { LoadOverrides, LoadedModel, loadModelFile } from "./checkpoint";
+import { LoadOverrides, LoadedModel, loadModelFile } from "./modelFile";
 import { hintsFromTimmConfig } from "./timmConfig";
 
 /**

@@ -3,8 +3,8 @@ import { ViTConfig, LN_EPS } from "./config";
 import { ParamMap, ModuleType, modulePath } from "./params";
 import { LoraSet } from "./lora";
 import { fusedGelu, fusedLayerNorm } from "./fusedOps";
-import { registerWasmZeroCopy } from "../backend/wasmZeroCopy";
-import { registerWasmFastSplit } from "../backend/wasmSplit";
+import { registerWasmZeroCopy } from "../backend/wasm/zeroCopyIdentity";
+import { registerWasmFastSplit } from "../backend/wasm/contiguousSplit";
 import { scaledDotAttention, plainScaledDotAttention } from "./attention";
 import { checkpointedBlock } from "./checkpointing";
 

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { ViTConfig } from "../model/config";
 import { ParamMap, ModuleType, moduleDims } from "../model/params";
 import { LoraSet, loraScale, targetPaths } from "../model/lora";
-import { Hypernetwork, HypernetArgs } from "./hypernet";
+import { Hypernetwork, HypernetArgs } from "../model/hypernet";
 import { Rng } from "../rng";
 
 /**

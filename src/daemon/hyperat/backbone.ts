@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { RunConfig } from "../../core/config/types";
 import { ViTConfig, presetConfig } from "../../core/model/config";
 import { ParamMap, initParams, disposeParams } from "../../core/model/params";
-import { loadModelFile, saveModelFile } from "../../core/model/checkpoint";
+import { loadModelFile, saveModelFile } from "../../core/model/modelFile";
 import { loadModelSpec } from "../../core/model/modelSource";
 import { pretrainClean } from "../../core/train/pretrain";
 import { Dataset } from "../../core/data/types";

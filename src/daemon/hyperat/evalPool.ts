@@ -7,7 +7,7 @@ import { CancelFlag, type CancelSignal } from "../cancelFlag";
 import { fastPathsEnabled, forward } from "../../core/model/vit";
 import { workerScript } from "../workerScript";
 import type { EvalJob, FromEvalWorker, ToEvalWorker } from "./evalJob";
-import { shareBlasThreads } from "../../core/backend/wasmBlasMatMul";
+import { shareBlasThreads } from "../../core/backend/wasm/blasMatMul";
 
 export interface PoolOptions {
   /** Threads to use; 1 evaluates in this thread. */

@@ -5,7 +5,7 @@ import { MergeStrategy, RunConfig } from "../../core/config/types";
 import { isHfModelId, parseHfModelId } from "../../core/model/hfModelId";
 import { Trainer } from "../../core/train/trainer";
 import { writeFileAtomic, writeSafetensorsFile } from "../../core/io/files";
-import { saveModelFile } from "../../core/model/checkpoint";
+import { saveModelFile } from "../../core/model/modelFile";
 import { ParamMap } from "../../core/model/params";
 import { ViTConfig } from "../../core/model/config";
 import { timmConfig, nearestTimmArchitecture } from "../../core/model/timmConfig";

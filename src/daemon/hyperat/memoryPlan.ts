@@ -1,7 +1,7 @@
 import * as os from "node:os";
 import { RunConfig } from "../../core/config/types";
 import { ViTConfig, presetConfig } from "../../core/model/config";
-import { configFromShapes } from "../../core/model/checkpoint";
+import { configFromShapes } from "../../core/model/modelFile";
 import { looksLikeHfVit, hfToTimm } from "../../core/model/hfNames";
 import { readSafetensorsHeaderFile } from "../../core/io/safetensorsHeaderFile";
 import { activeBackend, BackendInfo } from "../../core/backend/select";

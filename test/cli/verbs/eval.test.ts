@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectTestBackend } from "../../../src/core/backend/select";
 import { presetConfig } from "../../../src/core/model/config";
 import { initParams } from "../../../src/core/model/params";
-import { paramsToTimm, saveModelFile } from "../../../src/core/model/checkpoint";
+import { paramsToTimm, saveModelFile } from "../../../src/core/model/modelFile";
 import { timmConfig } from "../../../src/core/model/timmConfig";
 import { writeSafetensorsFile } from "../../../src/core/io/files";
 import { Rng } from "../../../src/core/rng";

@@ -3,10 +3,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-// The committed kernel bytes (src/core/backend/kernels/*Wasm.ts) must be what their .wat source
+// The committed kernel bytes (src/core/backend/wasm/kernels/*Wasm.ts) must be what their .wat source
 // assembles to: a .wat edited without `npm run build:kernels` would otherwise ship stale code.
 describe("hand-written wasm kernels", () => {
-  const dir = path.resolve("src/core/backend/kernels");
+  const dir = path.resolve("src/core/backend/wasm/kernels");
   const wats = fs.readdirSync(dir).filter((f) => f.endsWith(".wat"));
 
   it("there are kernels to check", () => assert.ok(wats.length >= 2, wats.join(", ")));

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend, type BackendInfo } from "../../../src/core/backend/select";
 import { loadBlas } from "../../../src/core/backend/blas";
 import { blasSuiteSkip } from "../../blasSkip";
-import { installWasmBlas, uninstallWasmBlas, wasmBlas } from "../../../src/core/backend/wasmBlasMatMul";
+import { installWasmBlas, uninstallWasmBlas, wasmBlas } from "../../../src/core/backend/wasm/blasMatMul";
 
 // A system BLAS behind wasm's BatchMatMul. Where none is installed the suite says so and skips,
 // except under CI=true or HYPERAT_REQUIRE_BLAS=1 (.ci/run installs OpenBLAS), where it fails.

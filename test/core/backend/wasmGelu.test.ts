@@ -2,7 +2,7 @@ import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../../src/core/backend/select";
-import { geluWithDerivative, wasmGeluAvailable } from "../../../src/core/backend/wasmGelu";
+import { geluWithDerivative, wasmGeluAvailable } from "../../../src/core/backend/wasm/gelu";
 import { fusedGelu } from "../../../src/core/model/fusedOps";
 
 /** erf to ~1e-15: Maclaurin series below 3, the erfc continued fraction above. */

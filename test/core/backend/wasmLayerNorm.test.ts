@@ -2,7 +2,7 @@ import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../../src/core/backend/select";
-import { layerNormForward, wasmLayerNormAvailable } from "../../../src/core/backend/wasmLayerNorm";
+import { layerNormForward, wasmLayerNormAvailable } from "../../../src/core/backend/wasm/layerNorm";
 import { fusedLayerNorm } from "../../../src/core/model/fusedOps";
 
 const EPS = 1e-6;

@@ -2,7 +2,7 @@ import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../../src/core/backend/select";
-import { registerWasmFastSplit } from "../../../src/core/backend/wasmSplit";
+import { registerWasmFastSplit } from "../../../src/core/backend/wasm/contiguousSplit";
 
 /** tf.split on the cpu backend and on wasm with the block-copy SplitV: bit-identical pieces. */
 async function compare(shape: number[], split: number | number[], axis: number, dtype: "float32" | "int32" = "float32") {

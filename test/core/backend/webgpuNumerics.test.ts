@@ -14,7 +14,7 @@ import { adapterDeltas, adaptiveMerge } from "../../../src/core/train/merge";
 import { pretrainClean } from "../../../src/core/train/pretrain";
 import { forward } from "../../../src/core/model/vit";
 import { disposeParams, ParamMap } from "../../../src/core/model/params";
-import { loadModelFile } from "../../../src/core/model/checkpoint";
+import { loadModelFile } from "../../../src/core/model/modelFile";
 import { crossEntropy } from "../../../src/core/attacks/losses";
 import { resolveAttack } from "../../../src/core/attacks/registry";
 import { Rng } from "../../../src/core/rng";

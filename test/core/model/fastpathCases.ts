@@ -8,8 +8,8 @@ import { initParams, disposeParams, ParamMap } from "../../../src/core/model/par
 import { forward, setFastPaths } from "../../../src/core/model/vit";
 import { scaledDotAttention, plainScaledDotAttention } from "../../../src/core/model/attention";
 import { fusedGelu, fusedLayerNorm } from "../../../src/core/model/fusedOps";
-import { batchMatMul } from "../../../src/core/backend/wasmBatchMatMul";
-import { registerWasmZeroCopy } from "../../../src/core/backend/wasmZeroCopy";
+import { batchMatMul } from "../../../src/core/backend/wasm/batchMatMulPerItem";
+import { registerWasmZeroCopy } from "../../../src/core/backend/wasm/zeroCopyIdentity";
 import { Rng } from "../../../src/core/rng";
 
 /** max |a − b| / max |b|: one number per tensor, so a scale-free tolerance works everywhere. */

@@ -3,7 +3,7 @@
 // silently keeping the last one.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { modelFromTensors, modelMetadata } from "../../../src/core/model/checkpoint";
+import { modelFromTensors, modelMetadata } from "../../../src/core/model/modelFile";
 import { paramShapes } from "../../../src/core/model/params";
 import { RawTensor, timmShapeOf } from "../../../src/core/model/timmLayout";
 import { parseSafetensors, serializeSafetensors } from "../../../src/core/io/safetensors";

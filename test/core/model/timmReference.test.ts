@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../../src/core/backend/select";
-import { loadModelFile } from "../../../src/core/model/checkpoint";
+import { loadModelFile } from "../../../src/core/model/modelFile";
 import { forward } from "../../../src/core/model/vit";
 import { disposeParams } from "../../../src/core/model/params";
 import { crossEntropy } from "../../../src/core/attacks/losses";

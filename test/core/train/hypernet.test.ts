@@ -2,7 +2,7 @@ import { test, describe, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectTestBackend } from "../../../src/core/backend/select";
-import { Hypernetwork, HypernetArgs } from "../../../src/core/train/hypernet";
+import { Hypernetwork, HypernetArgs } from "../../../src/core/model/hypernet";
 import { moduleDims, ModuleType, MODULE_TYPES, disposeParams } from "../../../src/core/model/params";
 import { deltaW, targetPaths } from "../../../src/core/model/lora";
 import { forward } from "../../../src/core/model/vit";

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { selectTestBackend } from "../../../src/core/backend/select";
-import { saveModelFile, loadModelFile, modelFromTensors, paramsToTimm } from "../../../src/core/model/checkpoint";
+import { saveModelFile, loadModelFile, modelFromTensors, paramsToTimm } from "../../../src/core/model/modelFile";
 import { ViTConfig, LN_EPS } from "../../../src/core/model/config";
 import { paramShapes, disposeParams } from "../../../src/core/model/params";
 import { forward } from "../../../src/core/model/vit";

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { heapOffset, type WasmKernelBackend } from "./wasmKernelModule";
+import { heapOffset, type WasmKernelBackend } from "./heapKernels";
 
 /**
  * wasm's SplitV runs one strided Slice per piece, element by element: splitting the depth-6

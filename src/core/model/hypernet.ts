@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
-import { ViTConfig } from "../model/config";
-import { ModuleType, moduleDims, modulePath } from "../model/params";
-import { LoraSet, loraScale } from "../model/lora";
-import { layerNorm } from "../model/vit";
+import { ViTConfig } from "./config";
+import { ModuleType, moduleDims, modulePath } from "./params";
+import { LoraSet, loraScale } from "./lora";
+import { layerNorm } from "./vit";
 import { Rng } from "../rng";
 
 /** Sizes of the hypernetwork (docs/method.md, the hypernetwork row). */

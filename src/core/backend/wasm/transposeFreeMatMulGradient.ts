@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { wasmBlas } from "./wasmBlasMatMul";
+import { wasmBlas } from "./blasMatMul";
 
 /**
  * Re-registers the BatchMatMul gradient so both products use explicit transposes and no

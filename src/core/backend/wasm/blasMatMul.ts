@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import * as os from "node:os";
-import type { Blas } from "./blas";
-import { heapOffset, type WasmKernelBackend } from "./wasmKernelModule";
+import type { Blas } from "../blas";
+import { heapOffset, type WasmKernelBackend } from "./heapKernels";
 
 /**
  * Runs the wasm backend's `BatchMatMul` on a native BLAS, reading and writing the wasm heap in

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { LAYERNORM_WASM_BASE64 } from "./kernels/layernormWasm";
-import { heapOffset, kernelExports, type WasmKernelBackend } from "./wasmKernelModule";
+import { heapOffset, kernelExports, type WasmKernelBackend } from "./heapKernels";
 
 /**
  * LayerNorm forward and backward as two SIMD kernels over the wasm heap (kernels/layernorm.wat).

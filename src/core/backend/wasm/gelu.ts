@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { GELU_WASM_BASE64 } from "./kernels/geluWasm";
-import { heapOffset, kernelExports, type WasmKernelBackend } from "./wasmKernelModule";
+import { heapOffset, kernelExports, type WasmKernelBackend } from "./heapKernels";
 
 /**
  * Exact GELU and its derivative in one SIMD pass over the wasm heap (kernels/gelu.wat). On wasm

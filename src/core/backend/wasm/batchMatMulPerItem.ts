@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { wasmBlas } from "./wasmBlasMatMul";
+import { wasmBlas } from "./blasMatMul";
 
 /**
  * A batched matmul `[N, M, K] × [N, K, N2] → [N, M, N2]` that runs every batch item on
