@@ -12,7 +12,7 @@ import { initParams, ParamMap } from "../src/core/model/params";
 import { forward } from "../src/core/model/vit";
 import { loadModelSpec } from "../src/core/model/modelSource";
 import { validateConfig } from "../src/core/config/validate";
-import { writeMergedFolder } from "../src/daemon/hyperat/exports";
+import { writeMergedFolder } from "../src/daemon/engine/exports";
 import { writeSafetensorsFile } from "../src/core/io/files";
 import { Rng } from "../src/core/rng";
 

@@ -15,7 +15,7 @@ import { timmShapeOf } from "../src/core/model/timmLayout";
 import { loadModelFile } from "../src/core/model/modelFile";
 import { writeSafetensorsFile } from "../src/core/io/files";
 import { buildTrainer } from "../src/core/train/build";
-import { planRun } from "../src/daemon/hyperat/memoryPlan";
+import { planRun } from "../src/daemon/engine/memoryPlan";
 import { describePlan } from "../src/core/memory/plan";
 import { Rng } from "../src/core/rng";
 

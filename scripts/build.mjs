@@ -9,9 +9,9 @@ import { join } from "node:path";
 const watch = process.argv.includes("--watch");
 const nodeEntries = [
   ["src/cli/main.ts", "dist/cli.js"],
-  ["src/daemon/trainWorker.ts", "dist/trainWorker.js"],
+  ["src/daemon/compute/entry.ts", "dist/trainWorker.js"],
   ["src/daemon/parallel/gradWorker.ts", "dist/parallelWorker.js"],
-  ["src/daemon/hyperat/evalWorker.ts", "dist/evalWorker.js"],
+  ["src/daemon/engine/evalWorker.ts", "dist/evalWorker.js"],
   ["src/extension/extension.ts", "dist/extension.js"],
 ].filter(([src]) => existsSync(src));
 

@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { HyperatEngine } from "../src/daemon/hyperat/engine";
-import { loadSplit } from "../src/daemon/hyperat/runData";
+import { HyperatEngine } from "../src/daemon/engine/hyperatEngine";
+import { loadSplit } from "../src/daemon/engine/runData";
 import { RunConfig } from "../src/core/config/types";
-import { TrainEvent } from "../src/daemon/engine";
+import { TrainEvent } from "../src/daemon/compute/contract";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hyperat-flagship-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -91,7 +91,7 @@ function makeBatch(vit: ViTConfig, batch: number, seed: number) {
  * Median wall-clock ms of `iters` steps after `warmup` steps of the real Trainer built from
  * `benchConfig` (src/core/train/build.ts) on a random backbone: its craft + loss + backward
  * (src/core/parallel/trainShard.ts) and its AdamW update, over `training.workers` threads
- * through TrainerWorkers as the daemon's session runs it (src/daemon/hyperat/session.ts).
+ * through TrainerWorkers as the daemon's session runs it (src/daemon/engine/trainSession.ts).
  */
 async function timeSteps(method: Method, pgdSteps: number, o: BenchOptions, onWorkers: (n: number) => void): Promise<{ wall: number; cpu: number }> {
   const backendName: BackendName | undefined = o.backend === "auto" ? activeBackend()?.backend : o.backend;

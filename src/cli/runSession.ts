@@ -3,7 +3,7 @@
 import * as path from "node:path";
 import { RunManager } from "../daemon/runManager";
 import { runsDirOf } from "../daemon/runStore";
-import { engineModuleFromEnv } from "../daemon/engineLoader";
+import { engineModuleFromEnv } from "../daemon/compute/loader";
 import { RunPrinter } from "./runPrinter";
 import type { RunSummary } from "../protocol/runs";
 

@@ -6,7 +6,7 @@ import { RunConfig } from "../core/config/types";
 import { resolveAttackList } from "../core/evaluate/presets";
 import { isHeldOut } from "../core/data/heldOut";
 import { PRESETS } from "../core/model/config";
-import { defaultSuite } from "./hyperat/evaluateRun";
+import { defaultSuite } from "./engine/evaluateRun";
 import { dataFacts, DataFacts } from "./preflightData";
 import { ModelFacts, modelFactsFromHeader, readModelHeader } from "./preflightModel";
 import { resolveModelSource } from "../core/model/modelSource";
@@ -27,7 +27,7 @@ export interface PreflightFacts {
   steps: { training: number; pretrain: number; epochs: number };
 }
 
-/** `cfg` is schema-valid with its paths made absolute (src/daemon/hyperat/configFile.ts). */
+/** `cfg` is schema-valid with its paths made absolute (src/daemon/engine/configFile.ts). */
 export async function preflight(cfg: RunConfig, file: string): Promise<PreflightFacts> {
   const attacks = checkAttacks(cfg, file);
   const data = checkData(cfg, file);

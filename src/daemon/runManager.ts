@@ -18,11 +18,11 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type RunDetail, type RunSummary } from "../protocol/runs";
 import type { RunEvaluateResult } from "../protocol/methods";
-import type { RunEngine } from "./engine";
-import type { ComputeMemory } from "./computeHost";
-import { tfMemory } from "./computeHost";
+import type { RunEngine } from "./compute/contract";
+import type { ComputeMemory } from "./compute/inProcess";
+import { tfMemory } from "./compute/inProcess";
 import { selectBackend } from "../core/backend/select";
-import { loadEngine, type EngineModule } from "./engineLoader";
+import { loadEngine, type EngineModule } from "./compute/loader";
 import { runCommandAccepted, runCommandApplies, type RunCommand } from "../protocol/runStates";
 import { InvalidStateError, MemoryLimitError, MissingFileError, UnknownRunError } from "./errors";
 import {
@@ -58,7 +58,7 @@ export type { ManagerEvent };
 export interface RunManagerOptions {
   /** `<workspace>/.hyperat/runs` */
   runsDir: string;
-  /** Engine module for tests (see engineLoader.ts); the HyperAT engine when undefined. */
+  /** Engine module for tests (see compute/loader.ts); the HyperAT engine when undefined. */
   engineModule?: EngineModule;
   /** Compute each run in a worker thread (daemon) or in this thread (CLI, unit tests). Default true. */
   useWorkers?: boolean;

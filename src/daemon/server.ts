@@ -16,7 +16,7 @@ import { describeBackend, deviceFacts, selectBackend, type BackendInfo } from ".
 import type { BackendRequest } from "../core/backend/names";
 import { RunManager, type ManagerEvent } from "./runManager";
 import { runsDirOf } from "./runStore";
-import type { EngineModule } from "./engineLoader";
+import type { EngineModule } from "./compute/loader";
 import type { Logger } from "./logger";
 import { InvalidParamsError, checkpointParam, requireStrings, toResponseError } from "./rpcErrors";
 

@@ -1,9 +1,9 @@
 // The `--from` choices Merge and Evaluate offer in a quick pick: latest, best (what
 // checkpoints/best/ holds, described as describeBest says) and each kept step-N. Built from the
 // run's artifact list (src/daemon/runStore.ts listArtifacts); a checkpoint counts only when both
-// its .safetensors and .json are there, as the daemon requires (src/daemon/hyperat/checkpoints.ts).
+// its .safetensors and .json are there, as the daemon requires (src/daemon/engine/checkpointFiles.ts).
 import { BestRecord, CheckpointRef, RunArtifacts, describeBest } from "../protocol/runs";
-import { isCheckpointRef } from "../daemon/hyperat/checkpoints";
+import { isCheckpointRef } from "../daemon/engine/checkpointFiles";
 
 export interface CheckpointChoice {
   label: string;

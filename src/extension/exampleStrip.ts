@@ -1,5 +1,5 @@
 // The dashboard's adversarial-example strip from a run's examples.safetensors (written by
-// src/daemon/hyperat/evaluateRun.ts, format in src/core/evaluate/examplesFile.ts): per model, the
+// src/daemon/engine/evaluateRun.ts, format in src/core/evaluate/examplesFile.ts): per model, the
 // clean image, the adversarial one and the perturbation amplified, as PNG data: URLs, with the
 // true, clean-predicted and adversarial-predicted labels and the attack that broke it.
 import { join } from "node:path";

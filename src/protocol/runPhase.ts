@@ -26,7 +26,7 @@ export type RunPhase =
   | { kind: "evaluating"; percentage?: number }
   | { kind: "settled"; state: RunState };
 
-/** The daemon's pretraining progress message reads "step 12/60, loss 2.301" (src/daemon/hyperat/engine.ts prepare). */
+/** The daemon's pretraining progress message reads "step 12/60, loss 2.301" (src/daemon/engine/hyperatEngine.ts prepare). */
 const STEP_OF = /step (\d+)\/(\d+)/;
 
 export function runPhase(

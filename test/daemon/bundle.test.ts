@@ -20,7 +20,7 @@ test("the bundled daemon trains in the bundled worker and answers over stdio", a
   await esbuild.build({
     entryPoints: {
       cli: path.join(ROOT, "src/cli/main.ts"),
-      trainWorker: path.join(ROOT, "src/daemon/trainWorker.ts"),
+      trainWorker: path.join(ROOT, "src/daemon/compute/entry.ts"),
       fakeEngine: path.join(ROOT, "test/daemon/fakeEngine.ts"),
     },
     outdir: out,

@@ -4,7 +4,7 @@ import type { CheckpointRef, MergeStrategy } from "../../src/protocol/runs";
 // of an uninterrupted one; `stepMs` blocks the thread like a real step does.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { CancelSignal, EngineProgress, MemoryEstimate, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/engine";
+import type { CancelSignal, EngineProgress, MemoryEstimate, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/compute/contract";
 import { ConfigError } from "../../src/core/config/configError";
 import { NonFiniteLossError } from "../../src/core/train/nonFiniteLossError";
 import { MissingFileError, OperationCancelledError } from "../../src/daemon/errors";
@@ -231,7 +231,7 @@ export class FakeEngine implements RunEngine {
         name, cleanAccuracy: 0.8, robustAccuracy: { "pgd-20": 0.3 + i / 100 }, worstCaseRobustAccuracy: 0.3 + i / 100,
       })),
     };
-    // The engine writes both report files (src/daemon/engine.ts); the short table stands in for
+    // The engine writes both report files (src/daemon/compute/contract.ts); the short table stands in for
     // the real engine's report.md.
     const manifest = await readManifest(runDir);
     await writeFileAtomic(path.join(runDir, "report.json"), JSON.stringify(report, null, 2) + "\n");

@@ -1,4 +1,4 @@
-// The daemon and the RunManager on the real HyperAT engine (src/daemon/hyperat/engine.ts) with a
+// The daemon and the RunManager on the real HyperAT engine (src/daemon/engine/hyperatEngine.ts) with a
 // tiny config. wasm rather than cpu: it ships in the npm package, so it loads everywhere, and a
 // step takes ~0.3 s instead of ~3 s.
 import { after, describe, test } from "node:test";

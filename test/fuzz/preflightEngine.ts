@@ -2,8 +2,8 @@
 // end at once: what the config fuzz needs to tell "a valid start" from "a clean refusal"
 // through RunManager.start without training each valid mutant.
 import * as path from "node:path";
-import type { ResolvedRunConfig, RunEngine, TrainSession } from "../../src/daemon/engine";
-import { HyperatEngine } from "../../src/daemon/hyperat/engine";
+import type { ResolvedRunConfig, RunEngine, TrainSession } from "../../src/daemon/compute/contract";
+import { HyperatEngine } from "../../src/daemon/engine/hyperatEngine";
 
 class PreflightOnlyEngine extends HyperatEngine implements RunEngine {
   override async openSession(runDir: string, cfg: ResolvedRunConfig): Promise<TrainSession> {

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import * as path from "node:path";
-import { loadConfigWithFacts, toResolved } from "../../daemon/hyperat/configFile";
+import { loadConfigWithFacts, toResolved } from "../../daemon/engine/configFile";
 import { selectBackend, type BackendInfo } from "../../core/backend/select";
-import { loadEngine } from "../../daemon/engineLoader";
+import { loadEngine } from "../../daemon/compute/loader";
 import { MemoryLimitError } from "../../daemon/errors";
 import { explainError } from "../../core/engineErrors";
 import type { PreflightFacts } from "../../daemon/preflight";
@@ -34,7 +34,7 @@ export async function checkConfig(configPath: string): Promise<CheckReport> {
   const { cfg, facts } = await loadConfigWithFacts(file);
   const rc = toResolved(cfg);
   const backend: BackendInfo = await selectBackend(cfg.backend);
-  // Through the RunEngine interface (src/daemon/engine.ts), awaited in case it becomes async.
+  // Through the RunEngine interface (src/daemon/compute/contract.ts), awaited in case it becomes async.
   const mem = await loadEngine(undefined).estimateMemory(rc);
   if (mem.bytes > mem.limitBytes) throw new MemoryLimitError(mem.bytes, mem.limitBytes, mem.detail);
   return {

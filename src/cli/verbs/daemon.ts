@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import * as path from "node:path";
 import { startDaemon } from "../../daemon/server";
-import { engineModuleFromEnv } from "../../daemon/engineLoader";
+import { engineModuleFromEnv } from "../../daemon/compute/loader";
 import { isLogLevel, stderrLogger } from "../../daemon/logger";
 import { isBackendRequest } from "../../core/backend/names";
 import { version } from "../../../package.json";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { openManager } from "../runSession";
-import { isCheckpointRef } from "../../daemon/hyperat/checkpoints";
+import { isCheckpointRef } from "../../daemon/engine/checkpointFiles";
 
 export function registerMerge(program: Command): void {
   program

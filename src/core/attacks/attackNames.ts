@@ -34,7 +34,7 @@ export function attackNameError(name: string): string | undefined {
 }
 
 /** Errors of a suite spec: a suite name or a comma list of attack names. "auto" is only
- * evaluation.attacks' (src/daemon/hyperat/evaluateRun.ts defaultSuite); validation has no n rule. */
+ * evaluation.attacks' (src/daemon/engine/evaluateRun.ts defaultSuite); validation has no n rule. */
 export function attackListErrors(spec: string, allowAuto = true): string[] {
   const t = spec.trim();
   if ((ATTACK_SUITES as readonly string[]).includes(t) && (allowAuto || t !== "auto")) return [];

@@ -22,7 +22,7 @@ export interface SafetensorsContents {
 export interface TensorToWrite {
   shape: number[];
   /** Stored as F32, I32 or U8 after the array's type (U8 keeps images small: adversarial
-   * examples, src/daemon/hyperat/examplesFile.ts). */
+   * examples, src/core/evaluate/examplesFile.ts). */
   data: Float32Array | Int32Array | Uint8Array;
 }
 

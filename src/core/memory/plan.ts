@@ -7,7 +7,7 @@ import type { MemoryLimit } from "./limits";
 /**
  * The memory plan of a run, from shapes alone (no tensors): peak bytes of every phase with a
  * breakdown, and the micro-batch training uses. The daemon reads the shapes from the
- * safetensors header (src/daemon/hyperat/memoryPlan.ts) and passes them in; docs/memory.md
+ * safetensors header (src/daemon/engine/memoryPlan.ts) and passes them in; docs/memory.md
  * explains each term.
  */
 

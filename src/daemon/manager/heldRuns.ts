@@ -3,7 +3,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { ACTIVE_RUN_STATES, isValidRunId, RUN_ID_RULE } from "../../protocol/runs";
-import type { ResolvedRunConfig } from "../engine";
+import type { ResolvedRunConfig } from "../compute/contract";
 import { RunBusyError, UnknownRunError } from "../errors";
 import { METRICS_FILE, MetricsAppender, effectiveManifest, liveInstancesView, readManifest, removeStaleTempFiles, type RunManifest, type RunOwner } from "../runStore";
 import { RunLock, describeHolder, type LockHolder } from "../runLock";

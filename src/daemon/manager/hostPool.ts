@@ -1,9 +1,9 @@
 // The compute hosts runs train, merge and evaluate on: a worker thread each (daemon) or this
 // thread (CLI, unit tests), with one healthy worker kept warm for the next operation.
-import type { ComputeHost } from "../computeHost";
-import { InProcessHost } from "../computeHost";
-import { WorkerHost } from "../workerHost";
-import { loadEngine, type EngineModule } from "../engineLoader";
+import type { ComputeHost } from "../compute/inProcess";
+import { InProcessHost } from "../compute/inProcess";
+import { WorkerHost } from "../compute/workerProxy";
+import { loadEngine, type EngineModule } from "../compute/loader";
 
 export interface HostPoolOptions {
   engineModule: EngineModule;

@@ -1,7 +1,7 @@
 // A run this process holds the lock of, as the manager's parts share it (src/daemon/runManager.ts).
 import { ACTIVE_RUN_STATES } from "../../protocol/runs";
-import type { ResolvedRunConfig } from "../engine";
-import type { ComputeHost } from "../computeHost";
+import type { ResolvedRunConfig } from "../compute/contract";
+import type { ComputeHost } from "../compute/inProcess";
 import type { MetricsAppender, RunManifest } from "../runStore";
 import type { RunLock } from "../runLock";
 

@@ -5,8 +5,8 @@ import * as path from "node:path";
 import type { CheckpointRef, MergeRecord, RunState } from "../../protocol/runs";
 import type { RunEvaluateResult } from "../../protocol/methods";
 import { runCommandAccepted } from "../../protocol/runStates";
-import type { EngineProgress } from "../engine";
-import type { ComputeHost } from "../computeHost";
+import type { EngineProgress } from "../compute/contract";
+import type { ComputeHost } from "../compute/inProcess";
 import { InvalidStateError, OperationCancelledError } from "../errors";
 import { explainError } from "../../core/engineErrors";
 import { extractEvaluationRecords } from "../report";
@@ -44,7 +44,7 @@ export class RunOperations {
 
   async evaluate(run: LiveRun, attacks?: string, from: CheckpointRef = "latest"): Promise<RunEvaluateResult> {
     return this.withOperation(run, "evaluating", `Evaluating ${run.id} (${from})`, async (host, onProgress, signal) => {
-      // The engine writes report.json and report.md (src/daemon/engine.ts); this records the result.
+      // The engine writes report.json and report.md (src/daemon/compute/contract.ts); this records the result.
       const report = await host.evaluate(run.dir, run.cfg, attacks, onProgress, from, signal);
       const reportPath = path.join(run.dir, "report.json");
       const records = extractEvaluationRecords(report, run.manifest.step);

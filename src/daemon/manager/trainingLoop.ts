@@ -3,8 +3,8 @@
 // notifications. A non-finite loss pauses at the last good checkpoint.
 import * as path from "node:path";
 import type { MetricsLine } from "../../protocol/runs";
-import type { EngineProgress, TrainEvent } from "../engine";
-import type { ComputeHost } from "../computeHost";
+import type { EngineProgress, TrainEvent } from "../compute/contract";
+import type { ComputeHost } from "../compute/inProcess";
 import { NonFiniteLossError } from "../../core/train/nonFiniteLossError";
 import { explainError } from "../../core/engineErrors";
 import type { ManagerEvent, ProgressTokens } from "./events";

@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Worker } from "node:worker_threads";
 import type { FromWorker, ToWorker } from "./messages";
-import { workerScript } from "../workerScript";
+import { workerScript } from "../compute/workerScript";
 import { shareBlasThreads } from "../../core/backend/wasm/blasMatMul";
 
 /** The bundle next to dist/cli.js, or the .ts source through tsx (tests, dev). */

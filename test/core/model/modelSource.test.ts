@@ -15,7 +15,7 @@ import { ViTConfig, validateConfig as validateVit } from "../../../src/core/mode
 import { disposeParams, initParams } from "../../../src/core/model/params";
 import { readSafetensorsFile, writeSafetensorsFile } from "../../../src/core/io/files";
 import { validateConfig } from "../../../src/core/config/validate";
-import { writeMergedFolder } from "../../../src/daemon/hyperat/exports";
+import { writeMergedFolder } from "../../../src/daemon/engine/exports";
 import { relErr } from "./fastpathCases";
 import { hintsFromTimmConfig } from "../../../src/core/model/timmConfig";
 

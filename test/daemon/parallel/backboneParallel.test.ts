@@ -9,7 +9,7 @@ import { RunConfig } from "../../../src/core/config/types";
 import { Dataset } from "../../../src/core/data/types";
 import { disposeParams } from "../../../src/core/model/params";
 import { Rng } from "../../../src/core/rng";
-import { resolveBackbone } from "../../../src/daemon/hyperat/backbone";
+import { resolveBackbone } from "../../../src/daemon/engine/backbone";
 import { snapshot, maxAbsDiff } from "../../core/model/tinyVit";
 
 function dataset(n: number): Dataset {

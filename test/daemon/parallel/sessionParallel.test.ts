@@ -9,9 +9,9 @@ import { validateConfig } from "../../../src/core/config/validate";
 import { RunConfig } from "../../../src/core/config/types";
 import { Dataset } from "../../../src/core/data/types";
 import { Rng } from "../../../src/core/rng";
-import { HyperatSession } from "../../../src/daemon/hyperat/session";
+import { HyperatSession } from "../../../src/daemon/engine/trainSession";
 import type { TrainerWorkers } from "../../../src/daemon/parallel/trainerParallel";
-import type { TrainEvent } from "../../../src/daemon/engine";
+import type { TrainEvent } from "../../../src/daemon/compute/contract";
 import { tinyConfig, randomParams, snapshot, maxAbsDiff } from "../../core/model/tinyVit";
 
 const vit = tinyConfig();

@@ -5,8 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { validateConfig } from "../../../src/core/config/validate";
 import { ConfigError } from "../../../src/core/config/configError";
-import { DATA_SPLIT_FILE, loadTrainVal, recordDataSplit } from "../../../src/daemon/hyperat/runData";
-import { loadConfigFile } from "../../../src/daemon/hyperat/configFile";
+import { DATA_SPLIT_FILE, loadTrainVal, recordDataSplit } from "../../../src/daemon/engine/runData";
+import { loadConfigFile } from "../../../src/daemon/engine/configFile";
 
 test("data.val { from: train, n } validates; other shapes are schema errors at /data/val", () => {
   assert.deepEqual(validateConfig({ data: { val: { from: "train", n: 5 } } }).data.val, { from: "train", n: 5 });

@@ -11,7 +11,7 @@ import { ViTConfig } from "../../core/model/config";
 import { timmConfig, nearestTimmArchitecture } from "../../core/model/timmConfig";
 import { describeValSpec } from "../../core/data/heldOut";
 import { Backbone } from "./backbone";
-import { runMetadata } from "./artifacts";
+import { runMetadata } from "./runArtifacts";
 import { MergeProvenance, renderModelCard, CardEvaluation } from "./modelCard";
 
 /**

@@ -4,10 +4,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { tempWorkspace } from "../helpers";
 import { writeSparseTimmVit } from "./timmHeaderFile";
-import { HyperatEngine } from "../../../src/daemon/hyperat/engine";
+import { HyperatEngine } from "../../../src/daemon/engine/hyperatEngine";
 import { RunManager } from "../../../src/daemon/runManager";
 import { runsDirOf } from "../../../src/daemon/runStore";
-import { vitOfConfig } from "../../../src/daemon/hyperat/memoryPlan";
+import { vitOfConfig } from "../../../src/daemon/engine/memoryPlan";
 import { validateConfig } from "../../../src/core/config/validate";
 import { WASM_PLAN_BYTES } from "../../../src/core/memory/limits";
 

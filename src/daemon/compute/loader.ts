@@ -1,8 +1,8 @@
-// Which RunEngine the daemon drives. The real one is src/daemon/hyperat/engine.ts; tests point
+// Which RunEngine the daemon drives. The real one is src/daemon/engine/hyperatEngine.ts; tests point
 // HYPERAT_ENGINE (or the `engineModule` option) at a fake module that exports `createEngine()`.
 import * as path from "node:path";
 import { createRequire } from "node:module";
-import type { RunEngine } from "./engine";
+import type { RunEngine } from "./contract";
 
 /** undefined = the built-in HyperAT engine; otherwise a module path exporting `createEngine()`. */
 export type EngineModule = string | undefined;
@@ -21,6 +21,6 @@ export function loadEngine(module: EngineModule): RunEngine {
     return mod.createEngine();
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { HyperatEngine } = require("./hyperat/engine") as typeof import("./hyperat/engine");
+  const { HyperatEngine } = require("../engine/hyperatEngine") as typeof import("../engine/hyperatEngine");
   return new HyperatEngine();
 }

@@ -1,11 +1,11 @@
 // Where a run's tensors live. The RunManager talks to a ComputeHost; `InProcessHost` calls the
-// engine directly, `WorkerHost` (workerHost.ts) runs the very same InProcessHost in a worker
+// engine directly, `WorkerHost` (workerProxy.ts) runs the very same InProcessHost in a worker
 // thread so the daemon's event loop keeps answering while a step computes. One code path.
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../core/backend/select";
-import type { CancelSignal } from "./cancelFlag";
-import type { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "./engine";
-import type { CheckpointRef, MergeStrategy } from "../protocol/runs";
+import { selectBackend } from "../../core/backend/select";
+import type { CancelSignal } from "../cancelFlag";
+import type { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "./contract";
+import type { CheckpointRef, MergeStrategy } from "../../protocol/runs";
 
 export interface ComputeMemory {
   backend: string;

@@ -5,7 +5,7 @@ import type { Dataset } from "../../core/data/types";
 import { evaluate, EvalProgress, EvalResult, EvaluationCancelledError } from "../../core/evaluate/evaluator";
 import { CancelFlag, type CancelSignal } from "../cancelFlag";
 import { fastPathsEnabled, forward } from "../../core/model/vit";
-import { workerScript } from "../workerScript";
+import { workerScript } from "../compute/workerScript";
 import type { EvalJob, FromEvalWorker, ToEvalWorker } from "./evalJob";
 import { shareBlasThreads } from "../../core/backend/wasm/blasMatMul";
 

@@ -7,9 +7,9 @@ import { adapterDeltas, adaptiveMerge, Deltas, uniformLambdas } from "../../core
 import { foldDeltas } from "../../core/train/fold";
 import { attackSettings } from "../../core/train/build";
 import { ParamMap } from "../../core/model/params";
-import { CancelSignal, EngineProgress, MergeOutcome } from "../engine";
+import { CancelSignal, EngineProgress, MergeOutcome } from "../compute/contract";
 import { OperationCancelledError } from "../errors";
-import { HyperatSession } from "./session";
+import { HyperatSession } from "./trainSession";
 import { writeAdapterFolders, writeMergedFolder } from "./exports";
 import { CheckpointRef, MergeObjective, MergeStrategy } from "../../protocol/runs";
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { HyperatEngine } from "../../../src/daemon/hyperat/engine";
+import { HyperatEngine } from "../../../src/daemon/engine/hyperatEngine";
 import { selectBackend } from "../../../src/core/backend/select";
 import { RunConfig } from "../../../src/core/config/types";
 

@@ -6,9 +6,9 @@ import * as path from "node:path";
 import { presetConfig } from "../../../src/core/model/config";
 import { timmConfig, vitFromTimmConfig, nearestTimmArchitecture } from "../../../src/core/model/timmConfig";
 import { nextBest, selectionTarget } from "../../../src/daemon/best";
-import { resolveCheckpoint, isCheckpointRef } from "../../../src/daemon/hyperat/checkpoints";
-import { listMergedModels, peftAdapterConfig } from "../../../src/daemon/hyperat/exports";
-import { robustbenchEntry, datasetName } from "../../../src/daemon/hyperat/robustbench";
+import { resolveCheckpoint, isCheckpointRef } from "../../../src/daemon/engine/checkpointFiles";
+import { listMergedModels, peftAdapterConfig } from "../../../src/daemon/engine/exports";
+import { robustbenchEntry, datasetName } from "../../../src/daemon/engine/robustbench";
 import { validateConfig } from "../../../src/core/config/validate";
 
 test("config.json: timm fields derived from a ViT-B/16 resized for CIFAR, and read back to the same ViT", () => {

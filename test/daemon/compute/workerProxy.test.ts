@@ -2,10 +2,10 @@
 // and a worker that dies takes only its run down.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { RunManager, type ManagerEvent } from "../../src/daemon/runManager";
-import { runsDirOf } from "../../src/daemon/runStore";
-import { reviveError, serializeError, MissingFileError } from "../../src/daemon/errors";
-import { Collector, FAKE_ENGINE, tempWorkspace, writeConfig } from "./helpers";
+import { RunManager, type ManagerEvent } from "../../../src/daemon/runManager";
+import { runsDirOf } from "../../../src/daemon/runStore";
+import { reviveError, serializeError, MissingFileError } from "../../../src/daemon/errors";
+import { Collector, FAKE_ENGINE, tempWorkspace, writeConfig } from "../helpers";
 
 const managers: RunManager[] = [];
 after(async () => {

@@ -1,9 +1,9 @@
 // The narrow interface between the daemon (queue, state machine, run store, RPC) and the
-// training engine (src/core/train via src/daemon/hyperatEngine.ts). The daemon never touches
+// training engine (src/core/train via src/daemon/engine/hyperatEngine.ts). The daemon never touches
 // tensors; it drives a TrainSession one step at a time and persists what it emits.
-import type { BackendRequest } from "../core/backend/names";
-import type { BaseModelRecord, CheckpointRef, MergeObjective, MergeStrategy, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../protocol/runs";
-import type { CancelSignal } from "./cancelFlag";
+import type { BackendRequest } from "../../core/backend/names";
+import type { BaseModelRecord, CheckpointRef, MergeObjective, MergeStrategy, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../../protocol/runs";
+import type { CancelSignal } from "../cancelFlag";
 export type { CancelSignal };
 
 /** What a session reports while it trains; each event but "validating" becomes one metrics.jsonl line. */

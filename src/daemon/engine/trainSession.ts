@@ -8,9 +8,9 @@ import { Batcher } from "../../core/data/batcher";
 import { Trainer, TrainerState } from "../../core/train/trainer";
 import { buildTrainer } from "../../core/train/build";
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from "../../core/io/files";
-import { TrainEvent, TrainSession } from "../engine";
+import { TrainEvent, TrainSession } from "../compute/contract";
 import { Backbone } from "./backbone";
-import { measureBaseModel, validateDuringTraining } from "./validation";
+import { measureBaseModel, validateDuringTraining } from "./periodicValidation";
 import { writeAdapterFolders } from "./exports";
 import { activeBackend } from "../../core/backend/select";
 import { planRun } from "./memoryPlan";
@@ -18,7 +18,7 @@ import { resolveWorkers } from "../parallel/workerCount";
 import { TrainerWorkers } from "../parallel/trainerParallel";
 import { BestRecord, CheckpointRef, EvaluationRecord } from "../../protocol/runs";
 import { nextBest, selectionTarget } from "../best";
-import { BEST_DIR, CheckpointFiles, newestIn, pruneCheckpoints, readBestRecord, resolveCheckpoint } from "./checkpoints";
+import { BEST_DIR, CheckpointFiles, newestIn, pruneCheckpoints, readBestRecord, resolveCheckpoint } from "./checkpointFiles";
 
 /** JSON half of a checkpoint; the tensors are in the .safetensors file of the same name. */
 interface CheckpointJson {

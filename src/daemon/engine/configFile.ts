@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { ConfigError } from "../../core/config/configError";
 import { parseConfigText } from "../../core/config/validate";
 import { RunConfig } from "../../core/config/types";
-import { ResolvedRunConfig } from "../engine";
+import { ResolvedRunConfig } from "../compute/contract";
 import { MissingFileError } from "../errors";
 import { resolveDataSpec } from "../../core/data/spec";
 import { dataSpecPath } from "../../core/data/specSyntax";

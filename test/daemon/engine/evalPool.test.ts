@@ -6,8 +6,8 @@ import { validateConfig } from "../../../src/core/model/config";
 import { initParams, disposeParams } from "../../../src/core/model/params";
 import { shapes10 } from "../../../src/core/data/synthetic";
 import { subset } from "../../../src/core/data/types";
-import { evaluateJobs, paramsToJob } from "../../../src/daemon/hyperat/evalPool";
-import type { EvalJob } from "../../../src/daemon/hyperat/evalJob";
+import { evaluateJobs, paramsToJob } from "../../../src/daemon/engine/evalPool";
+import type { EvalJob } from "../../../src/daemon/engine/evalJob";
 
 const vit = validateConfig({ imgSize: 32, patchSize: 16, inChans: 3, numClasses: 10, dim: 8, depth: 1, heads: 2, mlpDim: 16, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
 

@@ -2,7 +2,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectTestBackend } from "../../../src/core/backend/select";
-import { assertFinite } from "../../../src/daemon/hyperat/mergeRun";
+import { assertFinite } from "../../../src/daemon/engine/mergeRun";
 
 before(async () => {
   await selectTestBackend();

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { validateConfig } from "../../../src/core/config/validate";
 import { ConfigError } from "../../../src/core/config/configError";
-import { loadConfigFile } from "../../../src/daemon/hyperat/configFile";
+import { loadConfigFile } from "../../../src/daemon/engine/configFile";
 
 const COMMIT = "fedcba9876543210fedcba9876543210fedcba98";
 

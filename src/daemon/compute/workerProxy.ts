@@ -1,16 +1,16 @@
-// A ComputeHost whose InProcessHost lives in a worker thread (src/daemon/trainWorker.ts,
+// A ComputeHost whose InProcessHost lives in a worker thread (src/daemon/compute/entry.ts,
 // bundled to dist/trainWorker.js). Calls are messages; events and progress stream back on the
 // same port before the call's result, so their order is kept.
 import { Worker, type MessagePort } from "node:worker_threads";
 import * as path from "node:path";
 import { createRequire } from "node:module";
-import type { EngineProgress, MergeOutcome, ResolvedRunConfig, TrainEvent } from "./engine";
-import type { CheckpointRef, MergeStrategy } from "../protocol/runs";
-import type { ComputeHost, ComputeMemory, SessionInfo } from "./computeHost";
-import { InProcessHost } from "./computeHost";
-import { reviveError, serializeError, type SerializedError } from "./errors";
-import { loadEngine, type EngineModule } from "./engineLoader";
-import { CancelFlag, type CancelSignal } from "./cancelFlag";
+import type { EngineProgress, MergeOutcome, ResolvedRunConfig, TrainEvent } from "./contract";
+import type { CheckpointRef, MergeStrategy } from "../../protocol/runs";
+import type { ComputeHost, ComputeMemory, SessionInfo } from "./inProcess";
+import { InProcessHost } from "./inProcess";
+import { reviveError, serializeError, type SerializedError } from "../errors";
+import { loadEngine, type EngineModule } from "./loader";
+import { CancelFlag, type CancelSignal } from "../cancelFlag";
 
 type HostMethod = "openSession" | "runStep" | "saveCheckpoint" | "saveAdapters" | "closeSession" | "merge" | "evaluate";
 
@@ -44,7 +44,7 @@ interface Pending {
 function workerEntry(): { script: string; eval: boolean } {
   if (__filename.endsWith(".ts")) {
     const tsx = createRequire(__filename).resolve("tsx/cjs/api");
-    const src = path.join(__dirname, "trainWorker.ts");
+    const src = path.join(__dirname, "entry.ts");
     return { script: `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(src)});`, eval: true };
   }
   return { script: path.join(__dirname, "trainWorker.js"), eval: false };
@@ -156,7 +156,7 @@ export class WorkerHost implements ComputeHost {
   }
 }
 
-/** The worker side: serves an InProcessHost over `port` (called by trainWorker.ts). */
+/** The worker side: serves an InProcessHost over `port` (called by entry.ts). */
 export function serveComputeHost(port: MessagePort, data: WorkerData): void {
   const host = new InProcessHost(loadEngine(data.engineModule));
   const cancel = new CancelFlag(data.cancel);
