@@ -6,6 +6,8 @@ import { isHostToCompareMessage, type CompareToHostMessage, type HostToCompareMe
 import { lineDatasets, lineOptions, type AxisChoice } from "./chartOptions";
 import { OVERLAY_METRICS, diffCsv, overlaySeries, seriesCsv, tableCsv, validationSeries, type OverlayMetric } from "./compareSeries";
 import type { Series } from "./series";
+import { baseCss, el, seriesColor, themeVar } from "./dom";
+import { formatPercent } from "../src/core/evaluate/percent";
 
 declare function acquireVsCodeApi(): { postMessage(m: CompareToHostMessage): void };
 const vscode = acquireVsCodeApi();
@@ -16,17 +18,10 @@ const charts = new Map<string, ChartType>();
 const chartSeries = new Map<string, Series[]>();
 let Chart: typeof ChartType;
 
-const css = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-const PALETTE = ["--vscode-charts-blue", "--vscode-charts-red", "--vscode-charts-green", "--vscode-charts-yellow", "--vscode-charts-purple", "--vscode-charts-orange"];
-const color = (i: number) => css(PALETTE[i % PALETTE.length], "#888");
-const pct = (v: number | undefined) => (v === undefined ? "–" : `${(100 * v).toFixed(1)}%`);
-
-function el(tag: string, attrs: Record<string, string> = {}, text?: string): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+const css = themeVar;
+const color = seriesColor;
+// The robustness table prints percentages as every report does.
+const pct = formatPercent;
 
 function button(label: string, id: string, onClick: () => void): HTMLElement {
   const b = el("vscode-button", { secondary: "", id }, label);
@@ -50,20 +45,13 @@ function layout(): void {
   const app = document.getElementById("app")!;
   app.replaceChildren();
   const style = el("style");
-  style.textContent = `
-    body { color: var(--vscode-foreground); font-family: var(--vscode-font-family); }
-    header { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; margin-bottom: 12px; }
-    header h2 { margin: 0; font-weight: 600; }
-    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 12px; }
-    .card { border: 1px solid var(--vscode-panel-border, #8884); border-radius: 4px; padding: 8px 12px; overflow-x: auto; }
-    .card h3 { margin: 4px 0 8px; font-size: 1em; display: flex; justify-content: space-between; gap: 8px; }
+  style.textContent = `${baseCss(420)}
+    .card h3 { display: flex; justify-content: space-between; gap: 8px; }
     .card .tools { display: flex; gap: 4px; }
     .wide { grid-column: 1 / -1; }
-    canvas { max-height: 240px; }
     table.data { border-collapse: collapse; font-size: 12px; }
     table.data td, table.data th { padding: 2px 8px; border-bottom: 1px solid var(--vscode-panel-border, #8883); text-align: left; }
-    table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
-    .empty { opacity: .7; font-style: italic; }`;
+    table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }`;
   const header = el("header");
   const slider = el("input", { id: "smoothing", type: "range", min: "0", max: "0.99", step: "0.01", value: String(smoothing) }) as HTMLInputElement;
   const label = el("span", { id: "smoothing-label" }, `smoothing ${smoothing.toFixed(2)}`);

@@ -13,6 +13,7 @@ import type { ExampleStrip } from "../src/protocol/webview";
 import { formatDeviation, lambdaCaption, lambdaView } from "./lambdaView";
 import { phaseText, runPhase } from "../src/protocol/runPhase";
 import { flatLoss, flatLossText } from "../src/protocol/trainingChecks";
+import { baseCss, el, seriesColor, themeVar } from "./dom";
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewToHostMessage): void; setState(s: { runId: string }): void };
 const vscode = acquireVsCodeApi();
@@ -32,32 +33,14 @@ const charts = new Map<string, ChartType>();
 // chart.js is ESM-only; a dynamic import keeps this file type-checkable as CommonJS (esbuild inlines it).
 let Chart: typeof ChartType;
 
-const css = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-const PALETTE = ["--vscode-charts-blue", "--vscode-charts-red", "--vscode-charts-green", "--vscode-charts-yellow", "--vscode-charts-purple", "--vscode-charts-orange"];
-const color = (i: number) => css(PALETTE[i % PALETTE.length], "#888");
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string>, text?: string): HTMLElementTagNameMap[K];
-function el(tag: `vscode-${string}`, attrs?: Record<string, string>, text?: string): HTMLElement;
-function el(tag: string, attrs: Record<string, string> = {}, text?: string): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+const css = themeVar;
+const color = seriesColor;
 
 function layout(): void {
   const app = document.getElementById("app")!;
   app.replaceChildren();
   const style = el("style");
-  style.textContent = `
-    body { color: var(--vscode-foreground); font-family: var(--vscode-font-family); }
-    header { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; margin-bottom: 12px; }
-    header h2 { margin: 0; font-weight: 600; }
-    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 12px; }
-    .card { border: 1px solid var(--vscode-panel-border, #8884); border-radius: 4px; padding: 8px 12px; }
-    .card h3 { margin: 4px 0 8px; font-size: 1em; }
-    .card .empty { opacity: .7; font-style: italic; }
-    canvas { max-height: 240px; }
+  style.textContent = `${baseCss(380)}
     table.heat { border-collapse: collapse; font-size: 11px; }
     table.heat td, table.heat th { padding: 2px 6px; text-align: right; }
     table.heat th { font-weight: normal; opacity: .8; }
