@@ -100,11 +100,25 @@ export async function writeRunAnnotations(dir: string, a: Partial<RunAnnotations
   const file = path.join(dir, ANNOTATIONS_FILE);
   const tidy = normalizeAnnotations(a);
   const checked = checkAnnotations(tidy, file);
+  // writeFileAtomic creates missing folders: a deleted or archived run must not come back as a
+  // folder holding only annotations. run.json is runStore.ts's MANIFEST_FILE (not imported:
+  // runStore.ts imports this file).
+  if (!(await fs.stat(path.join(dir, "run.json")).catch(() => undefined))?.isFile()) {
+    throw new Error(`cannot write ${file}: ${dir} is not a run folder any more (no run.json; deleted or archived?)`);
+  }
   if (isEmptyAnnotations(checked)) {
     await fs.rm(file, { force: true });
     return checked;
   }
-  await writeFileAtomic(file, JSON.stringify({ version: ANNOTATIONS_VERSION, ...checked }, null, 2) + "\n");
+  const text = JSON.stringify({ version: ANNOTATIONS_VERSION, ...checked }, null, 2) + "\n";
+  try {
+    await writeFileAtomic(file, text);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    // A daemon adopting the run removes every *.tmp in its folder (runStore.ts removeStaleTempFiles),
+    // this write's temp file included, since it cannot tell it from a crash's: write it again.
+    await writeFileAtomic(file, text);
+  }
   return checked;
 }
 

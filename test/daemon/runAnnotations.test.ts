@@ -12,6 +12,7 @@ import {
 } from "../../src/daemon/runAnnotations";
 import { createRunDir, listRunSummaries, readManifest, readRunDetail, readRunSummary, writeManifest, type RunManifest } from "../../src/daemon/runStore";
 import { tempWorkspace } from "./helpers";
+import { setAtomicWriteHook } from "../../src/core/io/files";
 
 function manifest(id: string): RunManifest {
   return {
@@ -120,5 +121,31 @@ describe("run annotations (annotations.json)", () => {
     await assert.rejects(writeRunAnnotations(dir, { tags: ["has,comma"] }), /\/tags\/0 must be a word/);
     await assert.rejects(writeRunAnnotations(dir, { tags: Array.from({ length: ANNOTATION_LIMITS.tags + 1 }, (_, i) => `t${i}`) }), /\/tags must be an array of at most 32 tags/);
     assert.equal(fs.existsSync(fileOf(dir)), false, "a refused write leaves nothing behind");
+  });
+
+  test("a temp file removed under the write (a daemon adopting the run cleans *.tmp) is written again", async () => {
+    const dir = await runDir();
+    let removed = 0;
+    setAtomicWriteHook((phase, file) => {
+      if (phase !== "rename" || path.basename(file) !== ANNOTATIONS_FILE || removed > 0) return;
+      for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".tmp"))) {
+        fs.rmSync(path.join(dir, f));
+        removed++;
+      }
+    });
+    try {
+      assert.deepEqual(await writeRunAnnotations(dir, { tags: ["kept"] }), { tags: ["kept"] });
+    } finally {
+      setAtomicWriteHook(undefined);
+    }
+    assert.equal(removed, 1, "the first attempt's temp file was removed before its rename");
+    assert.deepEqual(await readRunAnnotations(dir), { annotations: { tags: ["kept"] } });
+  });
+
+  test("writing into a run folder that is gone says so and does not bring the folder back", async () => {
+    const dir = await runDir();
+    fs.rmSync(dir, { recursive: true });
+    await assert.rejects(writeRunAnnotations(dir, { displayName: "late" }), (e: Error) => e.message.includes(dir) && /is not a run folder any more \(no run\.json/.test(e.message));
+    assert.equal(fs.existsSync(dir), false);
   });
 });
