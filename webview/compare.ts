@@ -2,7 +2,7 @@
 // robustness table and the config diff, each exportable (charts as PNG, data as CSV). Receives
 // one validated HostToCompareMessage; sends `ready` and `export` (src/protocol/compare.ts).
 import type { Chart as ChartType, Plugin } from "chart.js" with { "resolution-mode": "import" };
-import { isHostToCompareMessage, type CompareToHostMessage, type HostToCompareMessage } from "../src/protocol/compare";
+import { compareRunLabel, isHostToCompareMessage, type CompareToHostMessage, type HostToCompareMessage } from "../src/protocol/compare";
 import { lineDatasets, lineOptions, type AxisChoice } from "./chartOptions";
 import { OVERLAY_METRICS, diffCsv, overlaySeries, seriesCsv, tableCsv, validationSeries, type OverlayMetric } from "./compareSeries";
 import type { Series } from "./series";
@@ -127,7 +127,7 @@ function render(): void {
   const diffBox = document.getElementById("config-diff")!;
   diffBox.replaceChildren(data.diff.length === 0
     ? el("p", { class: "empty" }, "The configs are identical.")
-    : table(["field", ...data.runs.map((r) => r.id)], data.diff.map((d) => [{ text: d.path }, ...d.values.map((v) => ({ text: v ?? "(absent)" }))])));
+    : table(["field", ...data.runs.map(compareRunLabel)], data.diff.map((d) => [{ text: d.path }, ...d.values.map((v) => ({ text: v ?? "(absent)" }))])));
   lineChart("val", validationSeries(data.runs), { yMin: 0, yMax: 1 });
   for (const m of OVERLAY_METRICS) {
     const axis: AxisChoice = m.id === "loss" || m.id === "lr" ? {} : { yMin: 0, yMax: 1 };

@@ -1,6 +1,6 @@
 // The compare-runs page's chart series and CSV exports, pure so node:test checks them. One
 // series per run for each metric (runs get distinct colours, webview/compare.ts).
-import type { CompareRow, CompareRun, ConfigDiffRow } from "../src/protocol/compare";
+import { compareRunLabel, type CompareRow, type CompareRun, type ConfigDiffRow } from "../src/protocol/compare";
 import { ema, type Series } from "./series";
 
 export const OVERLAY_METRICS = [
@@ -16,7 +16,7 @@ export function overlaySeries(runs: readonly CompareRun[], metric: OverlayMetric
   const smooth = OVERLAY_METRICS.find((m) => m.id === metric)!.smooth;
   return runs.map((run, i) => {
     const raw = run.steps.step.map((x, j) => ({ x, y: run.steps[metric][j] }));
-    return { label: run.id, points: smooth ? ema(raw, smoothing) : raw, group: i };
+    return { label: compareRunLabel(run), points: smooth ? ema(raw, smoothing) : raw, group: i };
   });
 }
 
@@ -36,7 +36,7 @@ export function validationSeries(runs: readonly CompareRun[]): Series[] {
       .filter((e) => (e.split ?? "val") === "val" && e.target === target)
       .map((e) => ({ x: e.step, y: e.worstCaseRobustAccuracy }))
       .sort((a, b) => a.x - b.x);
-    return [{ label: `${run.id} (${target})`, points, group: i }];
+    return [{ label: `${compareRunLabel(run)} (${target})`, points, group: i }];
   });
 }
 
@@ -62,5 +62,5 @@ export function tableCsv(rows: readonly CompareRow[]): string {
 }
 
 export function diffCsv(diff: readonly ConfigDiffRow[], runs: readonly CompareRun[]): string {
-  return csv(["field", ...runs.map((r) => r.id)], diff.map((d) => [d.path, ...d.values]));
+  return csv(["field", ...runs.map(compareRunLabel)], diff.map((d) => [d.path, ...d.values]));
 }

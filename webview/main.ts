@@ -2,7 +2,7 @@
 // each one, and renders with @vscode-elements/elements controls and Chart.js charts themed by
 // VS Code's CSS variables. Sends only `ready` and button `action`s back.
 import type { Chart as ChartType, Plugin } from "chart.js" with { "resolution-mode": "import" };
-import type { RunDetail, StepMetric } from "../src/protocol/runs";
+import { runDisplayName, type RunDetail, type StepMetric } from "../src/protocol/runs";
 import { isHostToWebviewMessage, type HostToWebviewMessage, type OperationProgress, type WebviewAction, type WebviewToHostMessage } from "../src/protocol/webview";
 import { actionEnabled } from "./actions";
 import { accuracyCurves, bestPoints, lossCurves, lrCurve, normsHeatmap, samplingShares, scale01, trainAccuracyCurves, type Heatmap, type Series } from "./series";
@@ -184,7 +184,7 @@ function renderLambdas(): void {
 
 function renderHeader(): void {
   if (!detail) return;
-  document.getElementById("title")!.textContent = `${detail.name} · ${detail.id}`;
+  document.getElementById("title")!.textContent = `${runDisplayName(detail)} · ${detail.id}`;
   document.getElementById("state")!.textContent = detail.state;
   // The phase (pretraining n/N, training n/N, validating, merging %, ...) with the step when settled.
   const phase = runPhase(detail, operation ?? undefined);

@@ -177,7 +177,11 @@ export class RunManager {
     for (const [id, dir] of this.held.outsideDirs) {
       if (!byId.has(id)) await readRunSummary(dir).then((s) => byId.set(id, s), () => {});
     }
-    for (const run of this.runs.values()) byId.set(run.id, this.recorder.summaryOf(run));
+    // The live manifest is newer than run.json; the annotations come only from the folder.
+    for (const run of this.runs.values()) {
+      const disk = byId.get(run.id);
+      byId.set(run.id, { ...this.recorder.summaryOf(run), ...(disk?.annotations ? { annotations: disk.annotations } : {}), ...(disk?.annotationsProblem ? { annotationsProblem: disk.annotationsProblem } : {}) });
+    }
     return [...byId.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
 

@@ -9,6 +9,7 @@ import { constants as fsConstants } from "node:fs";
 import { writeFileAtomic } from "../core/io/files";
 import { makeDirs } from "../core/io/dirs";
 import { nextBest, selectionTarget } from "./best";
+import { readRunAnnotations } from "./runAnnotations";
 import { currentProcess, liveness, pidExists, type ProcessIdentity } from "./processIdentity";
 import {
   ACTIVE_RUN_STATES,
@@ -385,15 +386,22 @@ function toSummary(dir: string, m: RunManifest): RunSummary {
   return { ...rest, bestRobustAccuracy: m.best?.worstCaseRobustAccuracy, dir: path.resolve(dir) };
 }
 
-/** The summary of the run in `dir`, with `interrupted` derived from a dead owner. */
+/** annotations.json's fields for a summary: the annotations, or why the file was ignored. */
+async function annotationFields(dir: string): Promise<Pick<RunSummary, "annotations" | "annotationsProblem">> {
+  const { annotations, problem } = await readRunAnnotations(dir);
+  return { ...(annotations ? { annotations } : {}), ...(problem ? { annotationsProblem: problem } : {}) };
+}
+
+/** The summary of the run in `dir`, with `interrupted` derived from a dead owner and the
+ * user's annotations (runAnnotations.ts) laid on. */
 export async function readRunSummary(dir: string): Promise<RunSummary> {
-  return toSummary(dir, await readManifest(dir));
+  return { ...toSummary(dir, await readManifest(dir)), ...(await annotationFields(dir)) };
 }
 
 /** Everything about the run in `dir`; works with the daemon down. */
 export async function readRunDetail(dir: string): Promise<RunDetail> {
   const manifest = await readManifest(dir);
-  const summary = toSummary(dir, manifest);
+  const summary = { ...toSummary(dir, manifest), ...(await annotationFields(dir)) };
   let config: unknown = null;
   try {
     config = JSON.parse(await fs.readFile(path.join(dir, CONFIG_FILE), "utf8"));

@@ -14,6 +14,9 @@ import { newConfig } from "./newConfig";
 import { commandTitle, errorToast } from "./toastText";
 import { pausedNotice, runTitle } from "./runNotices";
 import { removeRun, type RemovalMode } from "./runRemoval";
+import { pickRun } from "./runPick";
+import { editRunNote, editRunTags, renameRun } from "./annotationCommands";
+import { groupRunsByConfig, ungroupRuns } from "./runGroupingCommands";
 import { chooseConfig, configFileName, isConfigPath } from "./configChoice";
 
 export type Cmd = (...args: unknown[]) => Promise<unknown>;
@@ -54,28 +57,6 @@ function needTrust(what: string, why = "runs training code"): boolean {
   void vscode.window.showWarningMessage(`${what} ${why}, which needs a trusted workspace. Browsing runs and reports works untrusted.`, "Manage Workspace Trust")
     .then((pick) => pick && vscode.commands.executeCommand("workbench.trust.manage"));
   return false;
-}
-
-/** The run named by the argument, or one picked among runs in `states`; explains when there is none. */
-async function pickRun(ctx: Ctx, arg: unknown, states: readonly RunState[], verb: string): Promise<RunSummary | undefined> {
-  const runs = await ctx.explorer.reader.listRuns().catch(() => []);
-  const id = Ctx.runIdFrom(arg);
-  if (id) {
-    const run = runs.find((r) => r.id === id);
-    if (!run) void vscode.window.showWarningMessage(`HyperAT: no run "${id}" in ${ctx.runsDir}.`);
-    return run;
-  }
-  const candidates = runs.filter((r) => states.includes(r.state));
-  if (candidates.length === 0) {
-    void vscode.window.showInformationMessage(`HyperAT: no run to ${verb} (needs a run that is ${states.join(", ")}).`);
-    return undefined;
-  }
-  if (candidates.length === 1) return candidates[0];
-  const pick = await vscode.window.showQuickPick(
-    candidates.map((r) => ({ label: runTitle(r), description: `${r.state} · step ${r.step}/${r.totalSteps}`, detail: `${r.id} · ${r.configPath}`, run: r })),
-    { title: `HyperAT: run to ${verb}` },
-  );
-  return pick?.run;
 }
 
 export const selectConfig = (ctx: Ctx): Cmd => async (arg) => {
@@ -379,6 +360,7 @@ export const showLogs = (ctx: Ctx): Cmd => async () => ctx.log.show(true);
 export const COMMANDS: Record<string, (ctx: Ctx) => Cmd> = {
   selectConfig, newConfig, startRun, pauseRun, resumeRun, stopRun, takeOverRun, cancelOperation, mergeRun, evaluateRun,
   openDashboard, openReport, revealRunFolder, archiveRun, deleteRun, copyPath, revealFile, refreshRuns, restartDaemon, showLogs,
+  renameRun, editRunTags, editRunNote, groupRunsByConfig, ungroupRuns,
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

@@ -51,6 +51,7 @@ export function compareRunOf(detail: RunDetail, lines: readonly MetricsLine[]): 
   return {
     id: detail.id,
     name: detail.name,
+    ...(detail.annotations?.displayName ? { displayName: detail.annotations.displayName } : {}),
     state: detail.state,
     method: detail.method,
     bestTarget: detail.best?.target,
@@ -76,7 +77,7 @@ export function robustnessTable(runs: readonly CompareRun[]): CompareRow[] {
       for (const e of evs) if (e.worstCaseRobustAccuracy > best.worstCaseRobustAccuracy) best = e;
       rows.push({
         runId: run.id,
-        runName: run.name,
+        runName: run.displayName ?? run.name,
         target,
         final: { worstCase: last.worstCaseRobustAccuracy, clean: last.cleanAccuracy, split: last.split ?? "val", step: last.step },
         best: { worstCase: best.worstCaseRobustAccuracy, split: best.split ?? "val", step: best.step },

@@ -59,6 +59,11 @@ export class ComparePanel implements vscode.Disposable {
     this.panel = panel;
   }
 
+  /** One of the compared runs changed how it is named (annotations.json): show it again. */
+  refreshRun(runId: string): void {
+    if (this.panel && this.runIds.includes(runId)) void this.send();
+  }
+
   private async send(): Promise<void> {
     const { message, missing } = await compareMessage(this.reader, this.runIds);
     if (missing.length) void vscode.window.showWarningMessage(`HyperAT: cannot read run${missing.length > 1 ? "s" : ""} ${missing.join(", ")}; comparing the others.`);

@@ -55,6 +55,10 @@ export class Ctx {
   /** Early warnings per run (flat loss, base model near chance) from the daemon's stream. */
   readonly watch = new RunWatch();
 
+  /** A command changed a run's annotations.json (annotationCommands.ts); the watcher reports
+   * edits from elsewhere. extension.ts refreshes the views on either. */
+  readonly onDidAnnotateRun = new vscode.EventEmitter<string>();
+
   /** Runs whose pause this window asked for: their `paused` status raises a notice. */
   readonly pausesAwaited = new Set<string>();
 
@@ -63,10 +67,11 @@ export class Ctx {
 
   /** A run id from a command argument: a tree node, a run id string, or a run summary. */
   static runIdFrom(arg: unknown): string | undefined {
-    if (typeof arg === "string") return arg;
+    if (typeof arg === "string") return arg || undefined;
     if (arg && typeof arg === "object") {
       const o = arg as Partial<TreeNodeModel & RunSummary>;
-      if (typeof o.runId === "string") return o.runId;
+      // A config group node has runId "" (runGrouping.ts): it names no run.
+      if (typeof o.runId === "string") return o.runId || undefined;
       if (typeof o.id === "string" && typeof o.state === "string") return o.id;
     }
     return undefined;

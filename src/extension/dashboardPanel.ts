@@ -112,6 +112,9 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
       return undefined;
     });
     if (!detail) return;
+    // The tab says the display name once the run has one (Rename Run…), else the id as before.
+    const panel = this.panels.get(runId);
+    if (panel) panel.title = `HyperAT: ${detail.annotations?.displayName ?? runId}`;
     this.post(runId, { type: "snapshot", detail });
     // Not a tree artifact (a binary file to look at in the dashboard, not to open): read if there.
     const strips = await this.examplesOf(runId, detail.dir).catch((e: Error) => {

@@ -26,7 +26,7 @@ import { vscodeProgressUi } from "./progressUi";
 import * as p from "../protocol";
 import { join } from "node:path";
 import { readRunSummary, runsDirOf } from "../daemon/runStore";
-import { RunFolderEvents } from "./runFolderEvents";
+import { RUN_FILES_GLOB, RunFolderEvents } from "./runFolderEvents";
 
 let ctx: Ctx | undefined;
 
@@ -56,6 +56,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
   const live = new LiveRuns();
   const reader = liveRunReader(diskRunReader(runsDir, (dir, e) => log.warn(`unreadable run folder ${dir}: ${e.message}`)), live);
   const explorer = new RunExplorer(reader);
+  explorer.groupBy = () => settings().runsGroupBy;
   const statusBar = new StatusBar();
   const dashboards = new DashboardPanels(context.extensionUri, reader, log);
   const daemon = folder ? new DaemonClient(context.extensionPath, folder, settings, log) : undefined;
@@ -70,6 +71,13 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     decorations.refresh();
     lenses.refresh();
   });
+  // A label, tag or note changed (a command here, or the file from elsewhere): every view that
+  // names the run re-reads it.
+  const annotated = (runId: string): void => {
+    explorer.scheduleRefresh();
+    void dashboards.sendSnapshot(runId);
+    compare.refreshRun(runId);
+  };
   context.subscriptions.push(
     explorer,
     statusBar,
@@ -87,11 +95,13 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     explorer.onDidChangeTreeData(followTree),
     { dispose: () => followTree.cancel() },
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration("hyperat.decorations")) explorer.refresh();
+      if (e.affectsConfiguration("hyperat.decorations") || e.affectsConfiguration("hyperat.runs.groupBy")) explorer.refresh();
     }),
+    c.onDidAnnotateRun,
+    c.onDidAnnotateRun.event(annotated),
   );
   const daemonRuns = new Set<string>();
-  if (folder) context.subscriptions.push(...watchRunFolders(runsDirOf(folder), c, daemonRuns));
+  if (folder) context.subscriptions.push(...watchRunFolders(runsDirOf(folder), c, daemonRuns, annotated));
   if (daemon) {
     context.subscriptions.push(
       daemon.onRunning.event((running) => running || daemonRuns.clear()),
@@ -121,12 +131,14 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
 }
 
 /** Live updates for runs the daemon does not report on (CLI runs, a shared folder written by
- * another machine): a watcher on their run.json and metrics.jsonl (runFolderEvents.ts). */
-function watchRunFolders(runsDir: string, c: Ctx, daemonRuns: ReadonlySet<string>): vscode.Disposable[] {
+ * another machine): a watcher on their run.json and metrics.jsonl; and on every run's
+ * annotations.json, which no daemon reports (runFolderEvents.ts). */
+function watchRunFolders(runsDir: string, c: Ctx, daemonRuns: ReadonlySet<string>, annotationsChanged: (runId: string) => void): vscode.Disposable[] {
   const { explorer, dashboards } = c;
   const states = new Map<string, string>();
   const events = new RunFolderEvents(runsDir, {
     daemonOwns: (runId) => daemonRuns.has(runId),
+    annotationsChanged,
     metricsAppended: (runId) => dashboards.follow(runId),
     runChanged: (runId) => {
       explorer.scheduleRefresh();
@@ -138,13 +150,16 @@ function watchRunFolders(runsDir: string, c: Ctx, daemonRuns: ReadonlySet<string
       }, () => {});
     },
   });
-  const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(runsDir), "*/{run.json,metrics.jsonl}"));
+  const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(runsDir), RUN_FILES_GLOB));
   return [
     watcher,
     events,
     watcher.onDidCreate((u) => events.onFile(u.fsPath)),
     watcher.onDidChange((u) => events.onFile(u.fsPath)),
-    watcher.onDidDelete(() => explorer.scheduleRefresh()),
+    watcher.onDidDelete((u) => {
+      explorer.scheduleRefresh();
+      events.onDeleted(u.fsPath);
+    }),
   ];
 }
 

@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import type { RunDetail, RunSummary } from "../protocol/runs";
 import { throttle } from "./throttle";
 import { groupChildren, runGroups, runNode, type GroupKey, type RunRowLive, type TreeNodeModel } from "./runTree";
+import { configGroupNode, groupRunsByConfig, type RunGrouping } from "./runGrouping";
 
 /** Reads run folders; runStore.ts's pure readers in production, fakes in tests. */
 export interface RunReader {
@@ -23,6 +24,13 @@ export class RunExplorer implements vscode.TreeDataProvider<TreeNodeModel>, vsco
   /** What a run's row knows beyond run.json: the open operation, warnings (extension.ts). */
   liveOf: (runId: string) => RunRowLive = () => ({});
 
+  /** How the top level is grouped (setting hyperat.runs.groupBy, read by extension.ts). */
+  groupBy: () => RunGrouping = () => "none";
+
+  /** Each config group's runs from the last top-level read, so a group's children match the
+   * counts its row showed. */
+  private groups = new Map<string, RunSummary[]>();
+
   constructor(readonly reader: RunReader) {}
 
   /** Coalesces notifications (one per step) into at most one re-read per 300 ms. A debounce
@@ -37,7 +45,13 @@ export class RunExplorer implements vscode.TreeDataProvider<TreeNodeModel>, vsco
   async getChildren(node?: TreeNodeModel): Promise<TreeNodeModel[]> {
     if (!node) {
       this.runs = await this.reader.listRuns().catch(() => []);
-      return this.runs.map((r) => runNode(r, this.liveOf(r.id)));
+      if (this.groupBy() !== "config") return this.runs.map((r) => runNode(r, this.liveOf(r.id)));
+      const groups = groupRunsByConfig(this.runs);
+      this.groups = new Map(groups.map((g) => [g.key, g.runs]));
+      return groups.map(configGroupNode);
+    }
+    if (node.groupKey !== undefined) {
+      return (this.groups.get(node.groupKey) ?? []).map((r) => runNode(r, this.liveOf(r.id), new Date(), { underConfigGroup: true }));
     }
     const detail = await this.detail(node.runId);
     if (!detail) return [];
@@ -58,7 +72,7 @@ export class RunExplorer implements vscode.TreeDataProvider<TreeNodeModel>, vsco
     const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState[node.collapsible === "none" ? "None" : node.collapsible === "expanded" ? "Expanded" : "Collapsed"]);
     item.id = node.id;
     item.description = node.description;
-    item.tooltip = node.tooltip;
+    item.tooltip = node.note ? noteTooltip(node.tooltip ?? "", node.note) : node.tooltip;
     item.iconPath = new vscode.ThemeIcon(node.icon, node.iconColor ? new vscode.ThemeColor(node.iconColor) : undefined);
     item.contextValue = node.contextValue;
     if (node.file) {
@@ -74,4 +88,15 @@ export class RunExplorer implements vscode.TreeDataProvider<TreeNodeModel>, vsco
     this.scheduleRefresh.cancel();
     this.changed.dispose();
   }
+}
+
+/** The row's facts as plain text, then the user's note rendered as Markdown (untrusted: no
+ * command links, no HTML, no icons, so a note cannot run anything). */
+function noteTooltip(text: string, note: string): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, false);
+  md.isTrusted = false;
+  md.supportHtml = false;
+  md.appendText(text);
+  md.appendMarkdown(`\n\n---\n\n${note}`);
+  return md;
 }

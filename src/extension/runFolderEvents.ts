@@ -2,19 +2,26 @@
 // (started with the CLI in a terminal, or written by another machine to a shared folder): a
 // changed run.json refreshes the tree and the dashboard header, appended metrics.jsonl lines are
 // followed from the last offset. Runs the daemon reports on are skipped: its notifications are
-// already live and following them too would show every event twice. Pure (no vscode import).
+// already live and following them too would show every event twice. annotations.json (a run's
+// label, tags and note, src/daemon/runAnnotations.ts) is passed on for every run: the daemon
+// never writes or reports it, and another window may edit it. Pure (no vscode import).
 import * as path from "node:path";
 import { throttle, type Throttled } from "./throttle";
 
-export type RunFile = "run.json" | "metrics.jsonl";
+export type RunFile = "run.json" | "metrics.jsonl" | "annotations.json";
 
-/** The run a watched path belongs to: `<runsDir>/<runId>/(run.json|metrics.jsonl)` only. */
+const RUN_FILES: readonly string[] = ["run.json", "metrics.jsonl", "annotations.json"] satisfies RunFile[];
+
+/** The files the watcher's glob covers (extension.ts), in RelativePattern syntax. */
+export const RUN_FILES_GLOB = `*/{${RUN_FILES.join(",")}}`;
+
+/** The run a watched path belongs to: `<runsDir>/<runId>/(run.json|metrics.jsonl|annotations.json)` only. */
 export function runFileOf(runsDir: string, fsPath: string): { runId: string; file: RunFile } | undefined {
   const rel = path.relative(runsDir, fsPath);
   const parts = rel.split(path.sep);
   if (parts.length !== 2 || parts[0] === ".." || parts[0].startsWith(".") || path.isAbsolute(rel)) return undefined;
   const [runId, file] = parts;
-  return file === "run.json" || file === "metrics.jsonl" ? { runId, file } : undefined;
+  return RUN_FILES.includes(file) ? { runId, file: file as RunFile } : undefined;
 }
 
 export interface RunFolderHandlers {
@@ -22,6 +29,8 @@ export interface RunFolderHandlers {
   runChanged(runId: string): void;
   /** metrics.jsonl grew: read its new lines. */
   metricsAppended(runId: string): void;
+  /** annotations.json was written or removed: the label, tags or note changed. */
+  annotationsChanged(runId: string): void;
   /** Whether the connected daemon reports on this run (its notifications cover it). */
   daemonOwns(runId: string): boolean;
 }
@@ -42,13 +51,23 @@ export class RunFolderEvents {
   /** A watcher event (create or change) for `fsPath`. */
   onFile(fsPath: string): void {
     const hit = runFileOf(this.runsDir, fsPath);
-    if (!hit || this.handlers.daemonOwns(hit.runId)) return;
-    const key = `${hit.runId}/${hit.file}`;
+    if (!hit || (hit.file !== "annotations.json" && this.handlers.daemonOwns(hit.runId))) return;
+    this.pass(hit.runId, hit.file);
+  }
+
+  /** A watcher delete event: only a removed annotations.json (everything cleared) is news here;
+   * a removed run folder refreshes the whole tree (extension.ts). */
+  onDeleted(fsPath: string): void {
+    const hit = runFileOf(this.runsDir, fsPath);
+    if (hit?.file === "annotations.json") this.pass(hit.runId, hit.file);
+  }
+
+  private pass(runId: string, file: RunFile): void {
+    const key = `${runId}/${file}`;
     let t = this.pending.get(key);
     if (!t) {
-      t = this.limit(() =>
-        hit.file === "run.json" ? this.handlers.runChanged(hit.runId) : this.handlers.metricsAppended(hit.runId),
-      );
+      const h = this.handlers;
+      t = this.limit(() => (file === "run.json" ? h.runChanged(runId) : file === "metrics.jsonl" ? h.metricsAppended(runId) : h.annotationsChanged(runId)));
       this.pending.set(key, t);
     }
     t();

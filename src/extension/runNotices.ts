@@ -2,30 +2,29 @@
 // the next steps, a pause that took effect, and a daemon crash that says which runs stopped where
 // and from which checkpoint they resume. Pure text + buttons for node:test; extension.ts shows them.
 import { describeBest, type RunSummary } from "../protocol/runs";
-import { shortTime } from "./runTree";
+import { runLabel } from "./runTree";
 
 export interface Notice {
   text: string;
   buttons: string[];
 }
 
-/** "demo · 14:02": how a run is named to people (its id is in the tooltip and the logs). */
-export function runTitle(run: Pick<RunSummary, "name" | "createdAt">, now = new Date()): string {
-  const t = shortTime(run.createdAt, now);
-  return t ? `${run.name} · ${t}` : run.name;
+/** "demo · 14:02", or the run's display name: how a run is named to people (runTree.ts runLabel). */
+export function runTitle(run: Pick<RunSummary, "name" | "createdAt" | "annotations">, now = new Date()): string {
+  return runLabel(run, now);
 }
 
 export const COMPLETION_BUTTONS = ["Merge", "Evaluate", "Open Dashboard"] as const;
 
 /** "Run demo · 14:02 completed: best 41.2% (uniform, val pgd-10, step 60)". */
-export function completionNotice(run: Pick<RunSummary, "name" | "createdAt" | "best" | "totalSteps">, warnings: readonly string[] = [], now = new Date()): Notice {
+export function completionNotice(run: Pick<RunSummary, "name" | "createdAt" | "annotations" | "best" | "totalSteps">, warnings: readonly string[] = [], now = new Date()): Notice {
   const best = run.best ? `best ${describeBest(run.best)}` : `${run.totalSteps} steps, no validation recorded`;
   const warn = warnings.length ? ` ⚠ ${warnings[0]}` : "";
   return { text: `Run ${runTitle(run, now)} completed: ${best}.${warn}`, buttons: [...COMPLETION_BUTTONS] };
 }
 
 /** A pause the user asked for took effect (the row said "pausing" meanwhile). */
-export function pausedNotice(run: Pick<RunSummary, "name" | "createdAt">, step: number, now = new Date()): Notice {
+export function pausedNotice(run: Pick<RunSummary, "name" | "createdAt" | "annotations">, step: number, now = new Date()): Notice {
   return { text: `Paused ${runTitle(run, now)} at step ${step}; the checkpoint is written and Resume continues from it.`, buttons: ["Resume"] };
 }
 

@@ -23,6 +23,10 @@ export interface TreeNodeModel {
   runId: string;
   /** Absolute path of a file node. */
   file?: string;
+  /** The run's note (Markdown), shown under the tooltip text (runExplorer.ts renders it). */
+  note?: string;
+  /** A config group's key (runGrouping.ts); such a node has no run (`runId` is ""). */
+  groupKey?: string;
 }
 
 const STATE_ICONS: Record<RunState, [string, string?]> = {
@@ -48,16 +52,43 @@ export interface RunRowLive {
   warnings?: readonly string[];
 }
 
-/** "training 40/200 · two.hyperat.json · best 41.2% (uniform, val pgd-10, step 40)": the phase,
- * the config the run came from (issue 16 item 1), and a best that says what it is. */
-export function runDescription(run: Pick<RunSummary, "state" | "step" | "totalSteps" | "best"> & { configPath?: string }, live: RunRowLive = {}): string {
+/** How a row is laid out beyond the run itself. */
+export interface RunRowLayout {
+  /** The row sits under its config's group node (runGrouping.ts), which already names the config. */
+  underConfigGroup?: boolean;
+}
+
+/** "#baseline #eps8" for the row's description; "" without tags. */
+export function tagsText(tags: readonly string[] | undefined): string {
+  return (tags ?? []).map((t) => `#${t}`).join(" ");
+}
+
+/** "#baseline · training 40/200 · two.hyperat.json · best 41.2% (uniform, val pgd-10, step 40)":
+ * the user's tags (first: they name the run, and the end of a long description is cut off), the
+ * phase, the config the run came from (issue 16 item 1), and a best that says what it is. */
+export function runDescription(
+  run: Pick<RunSummary, "state" | "step" | "totalSteps" | "best" | "annotations"> & { configPath?: string },
+  live: RunRowLive = {},
+  layout: RunRowLayout = {},
+): string {
   const phase = runPhase(run, live.operation, live.daemonStarting);
-  const parts = [live.warnings?.length ? `⚠ ${phaseText(phase)}` : phaseText(phase)];
+  const tags = tagsText(run.annotations?.tags);
+  const parts = [...(tags ? [tags] : []), live.warnings?.length ? `⚠ ${phaseText(phase)}` : phaseText(phase)];
   // Settled and paused runs still say how far they got.
   if (phase.kind === "settled" || phase.kind === "pausing" || phase.kind === "queued") parts.push(`step ${run.step}/${run.totalSteps}`);
-  if (run.configPath) parts.push(configFileName(run.configPath));
+  if (run.configPath && !layout.underConfigGroup) parts.push(configFileName(run.configPath));
   if (run.best) parts.push(`best ${describeBest(run.best)}`);
   return parts.join(" · ");
+}
+
+/** How a run is named to people: its display name when set (Rename Run…), else "demo · 14:02"
+ * (its id is in the tooltip and the logs). */
+export function runLabel(run: Pick<RunSummary, "name" | "createdAt" | "annotations">, now = new Date()): string {
+  if (run.annotations?.displayName) return run.annotations.displayName;
+  const time = shortTime(run.createdAt, now);
+  // Ids like 20261202-070921-my-0b1a filled the sidebar and cut the state off: name and time
+  // here, the id in the tooltip.
+  return time ? `${run.name} · ${time}` : run.name;
 }
 
 /** Local "HH:MM" of an ISO time; "MM-DD HH:MM" when it is not on `now`'s day. */
@@ -69,24 +100,26 @@ export function shortTime(iso: string, now = new Date()): string {
   return t.toDateString() === now.toDateString() ? hm : `${two(t.getMonth() + 1)}-${two(t.getDate())} ${hm}`;
 }
 
-export function runNode(run: RunSummary, live: RunRowLive = {}, now = new Date()): TreeNodeModel {
+export function runNode(run: RunSummary, live: RunRowLive = {}, now = new Date(), layout: RunRowLayout = {}): TreeNodeModel {
   const [icon, iconColor] = live.warnings?.length && !ACTIVE_ICON_STATES.includes(run.state) ? ["warning", "charts.orange"] : STATE_ICONS[run.state] ?? ["circle-outline"];
+  const a = run.annotations;
   const tooltip = [
     ...(live.warnings ?? []).map((w) => `⚠ ${w}`),
+    run.annotationsProblem ? `⚠ ${run.annotationsProblem}` : "",
+    a?.displayName ?? "",
     `${run.name} (${run.id})`,
     `${run.method}: ${run.defenses.join(", ")}`,
     `state: ${run.state}${run.message ? ` (${run.message})` : ""}`,
     `config: ${run.configPath}`,
     run.backend ? `backend: ${run.backend}` : "",
+    a?.tags.length ? `tags: ${a.tags.join(", ")}` : "",
   ].filter(Boolean).join("\n");
-  const time = shortTime(run.createdAt, now);
   return {
     id: `run:${run.id}`,
-    // Ids like 20261202-070921-my-0b1a filled the sidebar and cut the state off: name and time
-    // here, the id in the tooltip.
-    label: time ? `${run.name} · ${time}` : run.name,
-    description: runDescription(run, live),
+    label: runLabel(run, now),
+    description: runDescription(run, live, layout),
     tooltip,
+    ...(a?.note ? { note: a.note } : {}),
     icon,
     iconColor,
     contextValue: `hyperat.run.${run.state}`,

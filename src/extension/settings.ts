@@ -1,6 +1,7 @@
 // The extension's settings (contributes.configuration in package.json), read through `from`
 // normalizers with safe defaults so a hand-edited settings.json never breaks activation.
 import { isBackendRequest, type BackendRequest } from "../core/backend/names";
+import { isRunGrouping, type RunGrouping } from "./runGrouping";
 
 export interface Settings {
   backend: BackendRequest;
@@ -9,6 +10,8 @@ export interface Settings {
   /** Runtime for the daemon; "" = the extension host's own executable. */
   nodePath: string;
   decorationsEnabled: boolean;
+  /** How the Runs tree's top level is grouped: "none" (runs, newest first) or "config". */
+  runsGroupBy: RunGrouping;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -16,6 +19,7 @@ export const DEFAULT_SETTINGS: Settings = {
   daemonPath: "",
   nodePath: "",
   decorationsEnabled: true,
+  runsGroupBy: "none",
 };
 
 const str = (v: unknown, d: string) => (typeof v === "string" ? v.trim() : d);
@@ -28,5 +32,6 @@ export function settingsFrom(get: (key: string) => unknown): Settings {
     daemonPath: str(get("daemon.path"), ""),
     nodePath: str(get("daemon.nodePath"), ""),
     decorationsEnabled: typeof get("decorations.enabled") === "boolean" ? (get("decorations.enabled") as boolean) : true,
+    runsGroupBy: isRunGrouping(get("runs.groupBy")) ? (get("runs.groupBy") as RunGrouping) : DEFAULT_SETTINGS.runsGroupBy,
   };
 }

@@ -14,6 +14,8 @@ export interface CompareSteps {
 export interface CompareRun {
   id: string;
   name: string;
+  /** The run's display name (Rename Run…, annotations.json); the page labels the run by it, else by its id. */
+  displayName?: string;
   state: RunState;
   method: string;
   /** The target the run's best checkpoint is chosen by (its validation curve is overlaid). */
@@ -26,6 +28,7 @@ export interface CompareRun {
 /** A row of the robustness table: one model of one run. */
 export interface CompareRow {
   runId: string;
+  /** The display name when set, else the config's name. */
   runName: string;
   target: string;
   /** The last test-split evaluation of this model, else its last validation. */
@@ -39,6 +42,11 @@ export interface CompareRow {
 export interface ConfigDiffRow {
   path: string;
   values: Array<string | undefined>;
+}
+
+/** How the page names a run: its display name, else its id (unique, unlike config names). */
+export function compareRunLabel(run: Pick<CompareRun, "id" | "displayName">): string {
+  return run.displayName ?? run.id;
 }
 
 export type HostToCompareMessage = { type: "compare"; runs: CompareRun[]; table: CompareRow[]; diff: ConfigDiffRow[] };
@@ -58,6 +66,7 @@ const isNumArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x
 
 function isCompareRun(v: unknown): v is CompareRun {
   if (!isObj(v) || !isStr(v.id) || !isStr(v.name) || !isStr(v.state) || !isStr(v.method) || !isObj(v.steps) || !Array.isArray(v.evaluations)) return false;
+  if (v.displayName !== undefined && !isStr(v.displayName)) return false;
   const s = v.steps;
   const n = isNumArray(s.step) ? s.step.length : -1;
   return n >= 0 && [s.loss, s.cleanAcc, s.advAcc, s.lr].every((a) => isNumArray(a) && a.length === n);

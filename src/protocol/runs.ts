@@ -196,6 +196,24 @@ export interface RunSummary {
   message?: string;
   /** The merge/evaluation in progress, or the last one if the process died during it. */
   operation?: RunOperation;
+  /** The user's label, tags and note from the run folder's annotations.json (never run.json:
+   * the extension writes it, the daemon only reads it; src/daemon/runAnnotations.ts). */
+  annotations?: RunAnnotations;
+  /** Why annotations.json was ignored (not JSON, a wrong field): shown instead of breaking the row. */
+  annotationsProblem?: string;
+}
+
+/** What a person adds to a run: a label that replaces `name · HH:MM` (the id and folder stay),
+ * tags, and a Markdown note. */
+export interface RunAnnotations {
+  displayName?: string;
+  tags: string[];
+  note?: string;
+}
+
+/** The run's display name when one is set, else its config's name. */
+export function runDisplayName(run: Pick<RunSummary, "name" | "annotations">): string {
+  return run.annotations?.displayName ?? run.name;
 }
 
 /** Files in a run folder, as paths relative to it. */

@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { RunManager, type ManagerEvent } from "../../src/daemon/runManager";
 import { readMetricsLines, readRunDetail, runsDirOf, writeManifest, readManifest } from "../../src/daemon/runStore";
 import { Collector, FAKE_ENGINE, tempWorkspace, writeConfig } from "./helpers";
+import { ANNOTATIONS_FILE, writeRunAnnotations } from "../../src/daemon/runAnnotations";
 
 const managers: RunManager[] = [];
 after(async () => {
@@ -155,6 +156,21 @@ describe("RunManager with the fake engine (in-process)", () => {
     const id = await manager.start(writeConfig(ws, "boom", { steps: 5, failAtStep: 2 }));
     const failed = await events.waitFor(isStatus(id, "failed"), "failed");
     assert.match((failed as { message?: string }).message ?? "", /fake engine failure at step 2/);
+  });
+
+  test("annotations written while the daemon trains the run are listed for it and survive every run.json it writes", async () => {
+    const { ws, manager, events } = setup();
+    const id = await manager.start(writeConfig(ws, "noted", { steps: 6, checkpointEvery: 2, stepMs: 20 }));
+    await events.waitFor((e) => e.type === "metrics" && e.runId === id && e.step === 1, "step 1");
+    const { dir } = await manager.get(id);
+    const annotations = { displayName: "while training", tags: ["live"] };
+    await writeRunAnnotations(dir, annotations);
+    // The live run's summary comes from the daemon's manifest; the annotations from the folder.
+    assert.deepEqual((await manager.list()).find((r) => r.id === id)?.annotations, annotations);
+    await events.waitFor(isStatus(id, "completed"), "completed");
+    assert.deepEqual((await manager.get(id)).annotations, annotations);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, ANNOTATIONS_FILE), "utf8")), { version: 1, ...annotations });
+    assert.equal("annotations" in JSON.parse(fs.readFileSync(path.join(dir, "run.json"), "utf8")), false);
   });
 
   test("runs queue: with one slot the second starts only after the first finished", async () => {

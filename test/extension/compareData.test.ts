@@ -92,3 +92,14 @@ test("compareMessage reads each run's whole metrics.jsonl, names unreadable runs
   assert.deepEqual(message.diff, [{ path: "seed", values: ["0", "1"] }]);
   assert.deepEqual(message.table.map((r) => [r.runId, r.target, r.best?.worstCase]), [["r1", "uniform", 0.1], ["r2", "uniform", 0.2]]);
 });
+
+test("a renamed run is named by its display name in the table; the page gets it beside the id", () => {
+  const lines: MetricsLine[] = [{ kind: "validation", time: "t", step: 10, target: "uniform", cleanAccuracy: 0.8, robustAccuracy: {}, worstCaseRobustAccuracy: 0.4 }];
+  const renamed = compareRunOf({ id: "r1", name: "demo", state: "completed", method: "hyperat", annotations: { displayName: "eps 8 baseline", tags: [] } } as unknown as RunDetail, lines);
+  const plain = compareRunOf({ id: "r2", name: "demo", state: "completed", method: "hyperat" } as unknown as RunDetail, lines);
+  assert.equal(renamed.displayName, "eps 8 baseline");
+  assert.equal("displayName" in plain, false);
+  assert.deepEqual(robustnessTable([renamed, plain]).map((r) => [r.runId, r.runName]), [["r1", "eps 8 baseline"], ["r2", "demo"]]);
+  assert.ok(isHostToCompareMessage({ type: "compare", runs: [renamed, plain], table: [], diff: [] }));
+  assert.ok(!isHostToCompareMessage({ type: "compare", runs: [{ ...renamed, displayName: 3 }], table: [], diff: [] }), "a display name is a string");
+});

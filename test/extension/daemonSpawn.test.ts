@@ -57,13 +57,13 @@ test("daemonSpawnPlan expands ~ in both paths", () => {
 
 describe("settingsFrom", () => {
   test("bad values fall back to safe defaults", () => {
-    const s = settingsFrom((k) => ({ backend: "cuda", "daemon.path": 3, "decorations.enabled": "yes" })[k]);
+    const s = settingsFrom((k) => ({ backend: "cuda", "daemon.path": 3, "decorations.enabled": "yes", "runs.groupBy": "folder" })[k]);
     assert.deepEqual(s, DEFAULT_SETTINGS);
   });
 
   test("good values pass through trimmed", () => {
-    const s = settingsFrom((k) => ({ backend: "cpu", "daemon.nodePath": " /n ", "decorations.enabled": false })[k]);
-    assert.deepEqual(s, { backend: "cpu", daemonPath: "", nodePath: "/n", decorationsEnabled: false });
+    const s = settingsFrom((k) => ({ backend: "cpu", "daemon.nodePath": " /n ", "decorations.enabled": false, "runs.groupBy": "config" })[k]);
+    assert.deepEqual(s, { backend: "cpu", daemonPath: "", nodePath: "/n", decorationsEnabled: false, runsGroupBy: "config" });
   });
 });
 

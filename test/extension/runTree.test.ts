@@ -1,7 +1,8 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import type { RunDetail, RunSummary } from "../../src/protocol/runs";
-import { defenseFacts, groupChildren, mergedLabel, runDescription, runGroups, runNode, shortTime } from "../../src/extension/runTree";
+import { defenseFacts, groupChildren, mergedLabel, runDescription, runGroups, runLabel, runNode, shortTime, tagsText } from "../../src/extension/runTree";
+import { runTitle } from "../../src/extension/runNotices";
 
 const summary: RunSummary = {
   id: "20261126-104455-demo-3f9a",
@@ -73,6 +74,48 @@ describe("runTree", () => {
     assert.equal(shortTime(new Date(2026, 11, 1, 23, 59).toISOString(), now), "12-01 23:59");
     assert.equal(shortTime("not a time", now), "");
     assert.equal(runNode({ ...summary, createdAt: "?" }).label, "demo");
+  });
+
+  test("a renamed run is labelled by its display name; its id and config name stay in the tooltip", () => {
+    const renamed = { ...summary, annotations: { displayName: "eps 8 baseline", tags: [] } };
+    const n = runNode(renamed);
+    assert.equal(n.label, "eps 8 baseline");
+    assert.equal(n.id, `run:${summary.id}`, "the id does not change");
+    assert.match(n.tooltip ?? "", /^eps 8 baseline$/m);
+    assert.match(n.tooltip ?? "", /^demo \(20261126-104455-demo-3f9a\)$/m);
+    assert.equal(runTitle(renamed), "eps 8 baseline", "notices and pick lists say it too");
+  });
+
+  test("clearing the display name brings back name · HH:MM", () => {
+    const created = new Date(summary.createdAt);
+    const hm = `${String(created.getHours()).padStart(2, "0")}:${String(created.getMinutes()).padStart(2, "0")}`;
+    assert.equal(runLabel({ ...summary, annotations: { tags: ["x"] } }, created), `demo · ${hm}`);
+    assert.equal(runLabel({ ...summary, annotations: undefined }, created), `demo · ${hm}`);
+  });
+
+  test("tags lead the description (the end of a long one is cut off) and are listed in the tooltip", () => {
+    const tagged = { ...summary, annotations: { tags: ["baseline", "eps8"] } };
+    const n = runNode(tagged);
+    assert.equal(n.description, "#baseline #eps8 · paused · step 40/200 · demo.hyperat.json · best 41.2% (uniform, val pgd-10, step 40)");
+    assert.match(n.tooltip ?? "", /^tags: baseline, eps8$/m);
+    assert.equal(tagsText([]), "");
+    assert.equal(runNode({ ...summary, annotations: { tags: [] } }).description, runNode(summary).description, "no tags, no prefix");
+    assert.match(runDescription(tagged, { warnings: ["w"] }), /^#baseline #eps8 · ⚠ paused/);
+  });
+
+  test("the note goes with the row for the Markdown tooltip; a row without one has none", () => {
+    assert.equal(runNode({ ...summary, annotations: { tags: [], note: "**lr** too high?" } }).note, "**lr** too high?");
+    assert.equal(runNode(summary).note, undefined);
+  });
+
+  test("an ignored annotations.json is named in the tooltip; the row still shows", () => {
+    const n = runNode({ ...summary, annotationsProblem: "/ws/.hyperat/runs/x/annotations.json: not valid JSON: Unexpected token" });
+    assert.equal(n.label.startsWith("demo"), true);
+    assert.match(n.tooltip ?? "", /^⚠ \/ws\/\.hyperat\/runs\/x\/annotations\.json: not valid JSON/m);
+  });
+
+  test("under a config group the row leaves the config file out of its description", () => {
+    assert.equal(runNode(summary, {}, new Date(), { underConfigGroup: true }).description, "paused · step 40/200 · best 41.2% (uniform, val pgd-10, step 40)");
   });
 
   test("groups count what is in the folder; empty groups cannot expand", () => {

@@ -16,6 +16,9 @@ const KEY: Record<string, keyof typeof RUN_COMMAND_STATES> = {
   "hyperat.evaluateRun": "evaluate",
   "hyperat.openDashboard": "open",
   "hyperat.revealRunFolder": "open",
+  "hyperat.renameRun": "open",
+  "hyperat.editRunTags": "open",
+  "hyperat.editRunNote": "open",
   "hyperat.deleteRun": "remove",
   "hyperat.archiveRun": "remove",
 };

@@ -39,3 +39,11 @@ test("CSV exports: long-form series, the table and the diff, RFC 4180 quoting", 
   );
   assert.equal(diffCsv([{ path: "seed", values: ["1", undefined] }], [run("a", []), run("b", [])]), "field,a,b\nseed,1,\n");
 });
+
+test("a run with a display name is labelled by it in the legends and the diff; others by their id", () => {
+  const named = { ...run("r1", [1], [ev(10, "uniform", 0.3)]), displayName: "eps 8 baseline" };
+  const plain = run("r2", [1], [ev(10, "uniform", 0.2)]);
+  assert.deepEqual(overlaySeries([named, plain], "loss", 0).map((s) => s.label), ["eps 8 baseline", "r2"]);
+  assert.deepEqual(validationSeries([named, plain]).map((s) => s.label), ["eps 8 baseline (uniform)", "r2 (uniform)"]);
+  assert.equal(diffCsv([{ path: "seed", values: ["1", "2"] }], [named, plain]), "field,eps 8 baseline,r2\nseed,1,2\n");
+});
