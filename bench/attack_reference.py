@@ -6,8 +6,9 @@ in PyTorch and runs:
   FGSM                      torchattacks FGSM
   PGD (CE)                  torchattacks PGD
   CW-inf (PGD on the margin) torchattacks UPGD with decay 0 and the CW margin max_{k!=y} z_k - z_y
-                            passed as its `loss` callable (torchattacks has no L-inf CW; its
-                            built-in UPGD "margin" is clamped at 0, see RESULTS.md)
+                            passed as its `loss` callable (torchattacks has no L-inf CW attack;
+                            UPGD's built-in "margin" is clamped at 0 (kappa = 0), which stops the
+                            ascent at the boundary, while cw.ts maximizes the unclamped margin)
   APGD-CE, APGD-T           AutoAttack APGDAttack, APGDAttack_targeted
   Square                    AutoAttack SquareAttack
 Deterministic runs (FGSM; PGD/CW without random start; one APGD-CE and one APGD-T run started from
