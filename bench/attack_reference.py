@@ -427,7 +427,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--fixture", help="write the CI fixture (linear model, first --fixture-n inputs) to this folder and stop")
     ap.add_argument("--fixture-n", type=int, default=16)
-    ap.add_argument("--jitter", type=int, default=4,
+    ap.add_argument("--jitter", type=int, default=16,
                     help="rerun the deterministic APGD runs N times with weights jittered at float32 rounding (1e-7 "
                          "relative) and count the samples whose trajectory leaves the reference's own")
     args = ap.parse_args()
