@@ -14,7 +14,8 @@ import { resolveModelSource } from "../core/model/modelSource";
 /**
  * The up-front validation pass (issue 15): everything about a schema-valid config that can be
  * known without training, checked before `RunManager.start` creates a run folder and shared by
- * `train`, the daemon's `run.start` and `hyperat check`. Attack names, data specs (their files'
+ * `train`, the daemon's `run.start`, `hyperat check`, `resume` (on the frozen config.json,
+ * configFile.ts recheckFrozenConfigFile) and the editor's diagnostics (configCheck.ts). Attack names, data specs (their files'
  * kinds and sizes, from the index only), the model header, size bounds that depend on the model
  * (LoRA rank) and the pretraining cache folder. Every error is a ConfigError naming the JSON
  * path, the value and what is expected, in `file`; no engine text reaches the user.
