@@ -65,13 +65,21 @@ export function dataFacts(spec: string, split: "train" | "test"): DataFacts {
   if (c.format !== undefined) throw new Error(`data spec "${spec}": format=${c.format} given, but ${resolved} holds no CIFAR .bin files`);
   const hasSplits = fs.existsSync(path.join(resolved, "train")) && fs.existsSync(path.join(resolved, "test"));
   const root = hasSplits ? path.join(resolved, split) : resolved;
-  let files: number;
+  let list: string[];
   try {
-    files = listImageFolder(root).files.length;
+    list = listImageFolder(root).files.map((f) => f.file);
   } catch (e) {
     throw new Error(`data spec "${spec}": ${(e as Error).message}`);
   }
+  const files = list.length;
   const facts = windowed(spec, c, { kind: "image-folder", samples: files, available: files, source: root });
+  // The loader reads the first offset+n files (src/core/data/spec.ts): one that is a FIFO, a
+  // device or a socket would fail it after the run folder exists, so it fails here (one stat each).
+  for (const f of list.slice(0, c.n !== undefined ? c.offset + c.n : undefined)) {
+    const fst = fs.statSync(f, { throwIfNoEntry: false });
+    if (!fst) throw new Error(`data spec "${spec}": ${f} does not exist (a dangling link?)`);
+    if (!fst.isFile()) throw new Error(`data spec "${spec}": ${f} is a ${fileKind(fst)}; an image must be a regular file`);
+  }
   const size = c.size ?? 32;
   if (size > IMAGE_MAX_SIZE) throw new Error(`data spec "${spec}": size=${size} is over the ${IMAGE_MAX_SIZE}-pixel limit for the output side`);
   const bytes = facts.samples * size * size * 3;

@@ -4,6 +4,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { validateConfig } from "../../src/core/config/validate";
 import { ConfigError } from "../../src/core/config/configError";
 import { serializeSafetensors } from "../../src/core/io/safetensors";
@@ -41,6 +42,15 @@ describe("data facts from the index only", () => {
   test("a CIFAR-100 file name holding CIFAR-10 records says how to read it", () => {
     assert.throws(() => dataFacts(path.join(dir, "train.bin"), "train"), /not a whole number of cifar100 records.*\?format=cifar10/);
     assert.equal(dataFacts(`${path.join(dir, "train.bin")}?format=cifar10`, "train").samples, 4);
+  });
+
+  test("an image that is a FIFO fails the pass, naming it; one past the files the loader reads does not", () => {
+    const root = path.join(dir, "fifo-images");
+    fs.mkdirSync(path.join(root, "cat"), { recursive: true });
+    fs.writeFileSync(path.join(root, "cat", "a.png"), "");
+    execFileSync("mkfifo", [path.join(root, "cat", "b.png")]);
+    assert.throws(() => dataFacts(root, "train"), new RegExp(`${path.join(root, "cat", "b.png")} is a FIFO \\(named pipe\\); an image must be a regular file`));
+    assert.equal(dataFacts(`${root}?n=1`, "train").samples, 1, "the loader reads only the first offset+n files");
   });
 
   test("image folders count files per split without decoding them", () => {
