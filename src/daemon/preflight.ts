@@ -14,7 +14,8 @@ import { resolveModelSource } from "../core/model/modelSource";
 /**
  * The up-front validation pass (issue 15): everything about a schema-valid config that can be
  * known without training, checked before `RunManager.start` creates a run folder and shared by
- * `train`, the daemon's `run.start` and `hyperat check`. Attack names, data specs (their files'
+ * `train`, the daemon's `run.start`, `hyperat check`, `resume` (on the frozen config.json,
+ * configFile.ts recheckFrozenConfigFile) and the editor's diagnostics (configCheck.ts). Attack names, data specs (their files'
  * kinds and sizes, from the index only), the model header, size bounds that depend on the model
  * (LoRA rank) and the pretraining cache folder. Every error is a ConfigError naming the JSON
  * path, the value and what is expected, in `file`; no engine text reaches the user.
@@ -27,17 +28,46 @@ export interface PreflightFacts {
   steps: { training: number; pretrain: number; epochs: number };
 }
 
-/** `cfg` is schema-valid with its paths made absolute (src/daemon/engine/configFile.ts). */
+/** `cfg` is schema-valid with its paths made absolute (src/daemon/engine/configFile.ts). Throws
+ * the first problem preflightProblems finds. */
 export async function preflight(cfg: RunConfig, file: string): Promise<PreflightFacts> {
-  const attacks = checkAttacks(cfg, file);
-  const data = checkData(cfg, file);
-  const model = await checkModel(cfg, file);
-  checkLoraRank(cfg, model, file);
-  if (cfg.model.pretrain && !cfg.model.path) await checkWritableFolder(cfg.model.pretrain.cacheDir!, "/model/pretrain/cacheDir", file);
+  const { facts, problems } = await preflightProblems(cfg, file);
+  if (problems.length > 0 || !facts) throw problems[0];
+  return facts;
+}
+
+/**
+ * Every problem of the pass, not just the first: the editor's diagnostics show them all at once
+ * (src/daemon/configCheck.ts). Checks that need another's result (the held-out val needs the
+ * train count, the LoRA rank bound the model's widths) are skipped when that one failed; `facts`
+ * is there only when nothing failed.
+ */
+export async function preflightProblems(cfg: RunConfig, file: string): Promise<{ facts?: PreflightFacts; problems: ConfigError[] }> {
+  const problems: ConfigError[] = [];
+  const keep = async <T>(fn: () => T | Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(e);
+      return undefined;
+    }
+  };
+  const validation = await keep(() => at("/training/validationAttack", file, () => resolveAttackList(cfg.training.validationAttack)));
+  const suite = defaultSuite(cfg);
+  const evaluation = await keep(() => at("/evaluation/attacks", file, () => resolveAttackList(suite)));
+  const data = await checkData(cfg, file, keep);
+  const model = await keep(() => checkModel(cfg, file));
+  if (model) await keep(() => checkLoraRank(cfg, model, file));
+  if (cfg.model.pretrain && !cfg.model.path) await keep(() => checkWritableFolder(cfg.model.pretrain!.cacheDir!, "/model/pretrain/cacheDir", file));
+  if (problems.length > 0 || !validation || !evaluation || !data || !model) return { problems };
   const pretrain = cfg.model.pretrain && !cfg.model.path ? cfg.model.pretrain.steps : 0;
   const epochs = (cfg.training.steps * cfg.training.batchSize) / data.train.samples;
-  return { data, model, attacks, steps: { training: cfg.training.steps, pretrain, epochs } };
+  const attacks = { validation, evaluationSuite: suite, evaluation };
+  return { facts: { data, model, attacks, steps: { training: cfg.training.steps, pretrain, epochs } }, problems };
 }
+
+type Keep = <T>(fn: () => T | Promise<T>) => Promise<T | undefined>;
 
 /** Runs `fn`; any error it throws becomes a ConfigError at `jsonPath`. */
 function at<T>(jsonPath: string, file: string, fn: () => T): T {
@@ -49,27 +79,24 @@ function at<T>(jsonPath: string, file: string, fn: () => T): T {
   }
 }
 
-function checkAttacks(cfg: RunConfig, file: string): PreflightFacts["attacks"] {
-  const validation = at("/training/validationAttack", file, () => resolveAttackList(cfg.training.validationAttack));
-  const suite = defaultSuite(cfg);
-  const evaluation = at("/evaluation/attacks", file, () => resolveAttackList(suite));
-  return { validation, evaluationSuite: suite, evaluation };
-}
-
-function checkData(cfg: RunConfig, file: string): PreflightFacts["data"] {
-  const train = at("/data/train", file, () => dataFacts(cfg.data.train, "train"));
-  const test = at("/data/test", file, () => dataFacts(cfg.data.test, "test"));
+async function checkData(cfg: RunConfig, file: string, keep: Keep): Promise<PreflightFacts["data"] | undefined> {
+  const train = await keep(() => at("/data/train", file, () => dataFacts(cfg.data.train, "train")));
+  const test = await keep(() => at("/data/test", file, () => dataFacts(cfg.data.test, "test")));
   const v = cfg.data.val;
-  let val: DataFacts;
+  let val: DataFacts | undefined;
   if (isHeldOut(v)) {
+    if (!train) return undefined;
     // src/core/data/heldOut.ts holdOut: at least one image must stay in training.
-    if (v.n >= train.samples) throw new ConfigError("/data/val/n", `holding out n=${v.n} of the ${train.samples} training samples of ${train.source} leaves none to train on; expected n < ${train.samples}`, file);
-    val = { kind: train.kind, samples: v.n, available: train.samples, source: `${v.n} held out of ${train.source}` };
-    train.samples -= v.n;
+    const n = v.n;
+    val = await keep(() => {
+      if (n >= train.samples) throw new ConfigError("/data/val/n", `holding out n=${n} of the ${train.samples} training samples of ${train.source} leaves none to train on; expected n < ${train.samples}`, file);
+      return { kind: train.kind, samples: n, available: train.samples, source: `${n} held out of ${train.source}` };
+    });
+    if (val) train.samples -= n;
   } else {
-    val = at("/data/val", file, () => dataFacts(v, "test"));
+    val = await keep(() => at("/data/val", file, () => dataFacts(v, "test")));
   }
-  return { train, val, test };
+  return train && val && test ? { train, val, test } : undefined;
 }
 
 async function checkModel(cfg: RunConfig, file: string): Promise<PreflightFacts["model"]> {

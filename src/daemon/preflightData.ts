@@ -4,6 +4,7 @@ import { checkDataSpec, CheckedSpec } from "../core/data/spec";
 import { CIFAR10_RECORD, CifarKind, detectCifarDir, MAX_CIFAR_FILE_BYTES, pickleError } from "../core/data/cifar";
 import { listImageFolder } from "../core/data/imageFolder";
 import { fileKind } from "../core/io/regularFile";
+import { checkImageHeader, maxImagePixels, readImageHeader } from "../core/data/imageHeader";
 
 /**
  * How many samples a data spec names, found from its index alone: file sizes for CIFAR (fixed
@@ -65,13 +66,22 @@ export function dataFacts(spec: string, split: "train" | "test"): DataFacts {
   if (c.format !== undefined) throw new Error(`data spec "${spec}": format=${c.format} given, but ${resolved} holds no CIFAR .bin files`);
   const hasSplits = fs.existsSync(path.join(resolved, "train")) && fs.existsSync(path.join(resolved, "test"));
   const root = hasSplits ? path.join(resolved, split) : resolved;
-  let files: number;
+  let list: string[];
   try {
-    files = listImageFolder(root).files.length;
+    list = listImageFolder(root).files.map((f) => f.file);
   } catch (e) {
     throw new Error(`data spec "${spec}": ${(e as Error).message}`);
   }
+  const files = list.length;
   const facts = windowed(spec, c, { kind: "image-folder", samples: files, available: files, source: root });
+  // The loader reads the first offset+n files (src/core/data/spec.ts): one that is a FIFO, a
+  // device or a socket would fail it after the run folder exists, so it fails here (one stat each).
+  for (const f of list.slice(0, c.n !== undefined ? c.offset + c.n : undefined)) {
+    const fst = fs.statSync(f, { throwIfNoEntry: false });
+    if (!fst) throw new Error(`data spec "${spec}": ${f} does not exist (a dangling link?)`);
+    if (!fst.isFile()) throw new Error(`data spec "${spec}": ${f} is a ${fileKind(fst)}; an image must be a regular file`);
+    checkImageFileHeader(spec, f, fst.size, c.maxPixels ?? maxImagePixels());
+  }
   const size = c.size ?? 32;
   if (size > IMAGE_MAX_SIZE) throw new Error(`data spec "${spec}": size=${size} is over the ${IMAGE_MAX_SIZE}-pixel limit for the output side`);
   const bytes = facts.samples * size * size * 3;
@@ -79,6 +89,44 @@ export function dataFacts(spec: string, split: "train" | "test"): DataFacts {
     throw new Error(`data spec "${spec}": ${facts.samples} images at size=${size} need ${(bytes / 2 ** 30).toFixed(1)} GiB as uint8, over the ${IMAGE_FOLDER_MAX_BYTES / 2 ** 30} GiB limit; lower n= or size=`);
   }
   return facts;
+}
+
+/**
+ * Enough of an image for its size: a PNG's IHDR is in its first 33 bytes, a JPEG's frame header
+ * follows its APP segments (JFIF files have it in the first few hundred bytes). 4 KiB per file
+ * keeps a pass over a 50 000-image folder at about 200 MB of reads.
+ */
+const IMAGE_HEAD_BYTES = 4096;
+
+/**
+ * A header over the pixel limit (src/core/data/imageHeader.ts) or a file that is no PNG/JPEG
+ * fails the pass, naming the file, instead of the loader after a run folder exists (a
+ * 20000×20000 PNG, issue 15). A JPEG whose frame header lies past the bytes read here (a large
+ * EXIF block) is left to the loader, which reads the whole file.
+ */
+function checkImageFileHeader(spec: string, file: string, size: number, maxPixels: number): void {
+  const head = Buffer.alloc(Math.min(size, IMAGE_HEAD_BYTES));
+  // O_NONBLOCK: the file was a regular one at stat time; if it was swapped for a FIFO since, open must not wait for a writer.
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  let got: number;
+  try {
+    got = fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const bytes = head.subarray(0, got);
+  const partialJpeg = got < size && bytes[0] === 0xff && bytes[1] === 0xd8;
+  try {
+    readImageHeader(bytes, file);
+  } catch (e) {
+    if (partialJpeg) return;
+    throw new Error(`data spec "${spec}": ${(e as Error).message}`);
+  }
+  try {
+    checkImageHeader(bytes, file, maxPixels);
+  } catch (e) {
+    throw new Error(`data spec "${spec}": ${(e as Error).message}`);
+  }
 }
 
 function recordBytes(kind: CifarKind): number {

@@ -17,8 +17,8 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type RunDetail, type RunSummary } from "../protocol/runs";
-import type { RunEvaluateResult } from "../protocol/methods";
-import type { RunEngine } from "./compute/contract";
+import type { ConfigCheckProblem, RunEvaluateResult } from "../protocol/methods";
+import type { ResolvedRunConfig, RunEngine } from "./compute/contract";
 import type { ComputeMemory } from "./compute/inProcess";
 import { tfMemory } from "./compute/inProcess";
 import { selectBackend } from "../core/backend/select";
@@ -217,6 +217,20 @@ export class RunManager {
 
   // ------------------------------------------------------------ commands
 
+  /** An explicit backend that cannot load is refused here, not discovered by a failing run;
+   * selecting it first also gives the memory estimate the right limit. */
+  private async assertFits(cfg: ResolvedRunConfig): Promise<void> {
+    if (cfg.backend !== "auto") await selectBackend(cfg.backend);
+    const mem = await this.engine.estimateMemory(cfg);
+    if (!mem.fits) throw new MemoryLimitError(mem.bytes, mem.limitBytes, mem.detail, mem.lines ? "" : undefined);
+  }
+
+  /** Every problem the up-front pass finds in a document's text (`hyperat/config.check`). */
+  async checkConfigText(text: string, configPath: string): Promise<ConfigCheckProblem[]> {
+    if (!this.engine.checkConfigText) throw new Error("this engine has no up-front config pass to run on a document");
+    return this.engine.checkConfigText(text, path.resolve(configPath));
+  }
+
   /** Validates the config, freezes it into a new run folder and queues the run. */
   async start(configPath: string, opts: { runDir?: string } = {}): Promise<string> {
     if (this.closed) throw new Error("the run manager is shutting down");
@@ -227,11 +241,7 @@ export class RunManager {
       throw new MissingFileError(file);
     }
     const cfg = await this.engine.loadConfig(file);
-    // An explicit backend that cannot load is refused here, not discovered by a failing run;
-    // selecting it first also gives the memory estimate the right limit.
-    if (cfg.backend !== "auto") await selectBackend(cfg.backend);
-    const mem = await this.engine.estimateMemory(cfg);
-    if (!mem.fits) throw new MemoryLimitError(mem.bytes, mem.limitBytes, mem.detail, mem.lines ? "" : undefined);
+    await this.assertFits(cfg);
     const id = opts.runDir ? path.basename(path.resolve(opts.runDir)) : newRunId(cfg.name);
     if (!isValidRunId(id)) throw new Error(`--run-dir ${opts.runDir}: the folder name "${id}" is not a run id (${RUN_ID_RULE})`);
     const dir = opts.runDir ? path.resolve(opts.runDir) : path.join(this.runsDir, id);
@@ -324,6 +334,11 @@ export class RunManager {
       await settle(run);
       if (run.manifest.state === "queued" || run.manifest.state === "running") return this.recorder.summaryOf(run); // a concurrent resume won
       if (run.task || run.manifest.state !== state) throw new InvalidStateError(runId, run.manifest.state, "resume");
+      // What can have changed since the run started (its data and model files, the cache
+      // folder, the backend and its memory) is checked again before anything is written: a
+      // refusal leaves the run as it was, with the same error a start would give (issue 15).
+      await this.engine.recheckFrozenConfig?.(run.dir);
+      await this.assertFits(run.cfg);
       run.resumeFromCheckpoint = true;
       this.scheduler.enqueue(run);
       await this.recorder.setState(run, "queued");

@@ -55,6 +55,8 @@ export function startDaemon(opts: DaemonOptions): DaemonHandle {
 
 /** JSON-RPC 2.0 §5.1: invalid JSON was received. */
 const PARSE_ERROR = -32700;
+/** A document sent to hyperat/config.check: the config file reader's own bound (src/daemon/engine/configFile.ts). */
+const MAX_CONFIG_TEXT = 16 * 2 ** 20;
 
 class Daemon {
   private manager?: RunManager;
@@ -175,6 +177,11 @@ class Daemon {
     c.onRequest(protocol.runStart, this.handle("hyperat/run.start", async (p) => {
       const { configPath } = requireStrings("hyperat/run.start", p, ["configPath"]);
       return { runId: await this.managerFor().start(configPath) };
+    }));
+    c.onRequest(protocol.configCheck, this.handle("hyperat/config.check", async (p) => {
+      const { configPath, text } = requireStrings("hyperat/config.check", p, ["configPath", "text"]);
+      if (text.length > MAX_CONFIG_TEXT) throw new InvalidParamsError(`hyperat/config.check: params.text is ${text.length} characters, over the ${MAX_CONFIG_TEXT} a config can be`);
+      return { problems: await this.managerFor().checkConfigText(text, configPath) };
     }));
     c.onRequest(protocol.runPause, this.handle("hyperat/run.pause", (p) => this.managerFor().pause(requireStrings("hyperat/run.pause", p, ["runId"]).runId)));
     c.onRequest(protocol.runResume, this.handle("hyperat/run.resume", async (p) => {

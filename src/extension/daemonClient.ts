@@ -75,6 +75,13 @@ export class DaemonClient implements vscode.Disposable {
     return params === undefined ? c.sendRequest(type as RequestType0<unknown, void>) : c.sendRequest(type as RequestType<unknown, unknown, void>, params);
   }
 
+  /** A request to the daemon that is up now, never starting one (the config diagnostics,
+   * configDiagnostics.ts): rejects when it is down. */
+  async requestIfRunning<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+    if (!this.connection || !this.info) throw new Error("the HyperAT daemon is not running");
+    return this.connection.sendRequest(type, params);
+  }
+
   private async start(): Promise<MessageConnection> {
     this.stopping = false;
     const plan = daemonSpawnPlan(this.settings(), this.extensionPath, this.workspaceFolder, {

@@ -83,7 +83,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     statusBar,
     dashboards,
     decorations,
-    new ConfigDiagnostics(),
+    new ConfigDiagnostics(daemon, log, (uri) => c.configErrors?.clear(uri)),
     c.configErrors,
     // Multi-select, so several runs can be compared at once (compareCommand.ts).
     vscode.window.createTreeView("hyperat.runs", { treeDataProvider: explorer, canSelectMany: true }),

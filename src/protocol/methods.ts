@@ -137,6 +137,30 @@ export const runCancel = new RequestType<RunIdParams, RunSummary, void>("hyperat
 /** Client → daemon: the full state of one run, including recent metrics. */
 export const runGet = new RequestType<RunIdParams, RunDetail, void>("hyperat/run.get");
 
+// ---------------------------------------------------------------- configs
+
+export interface ConfigCheckParams {
+  /** Where the document lives (or will be saved): its relative paths resolve against its folder. */
+  configPath: string;
+  /** The document's text, saved or not. */
+  text: string;
+}
+/** One problem of the up-front pass at a JSON path (RFC 6901, "" = the whole document). */
+export interface ConfigCheckProblem {
+  jsonPath: string;
+  /** The full text, without the file and path prefix. */
+  message: string;
+  /** Memory-plan warnings (merge, evaluation over the limit) are warnings; the rest refuse a run. */
+  severity: "error" | "warning";
+}
+export interface ConfigCheckResult {
+  problems: ConfigCheckProblem[];
+}
+/** Client → daemon: run the whole up-front pass that `hyperat/run.start` runs (schema, attacks,
+ * data files, model header, bounds, cache folder, backend, memory plan) on a document's text and
+ * answer every problem instead of the first; nothing is written. The editor's diagnostics. */
+export const configCheck = new RequestType<ConfigCheckParams, ConfigCheckResult, void>("hyperat/config.check");
+
 // ---------------------------------------------------------------- notifications
 
 export interface RunStatusParams {

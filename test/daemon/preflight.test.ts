@@ -4,6 +4,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { validateConfig } from "../../src/core/config/validate";
 import { ConfigError } from "../../src/core/config/configError";
 import { serializeSafetensors } from "../../src/core/io/safetensors";
@@ -12,6 +13,19 @@ import { dataFacts, SYNTHETIC_MAX_N } from "../../src/daemon/preflightData";
 import { modelFactsFromHeader, readModelHeader } from "../../src/daemon/preflightModel";
 import { tinyTimmModel, tinyTimmShapes } from "../fuzz/modelFixture";
 import { tempWorkspace } from "./helpers";
+
+/** A PNG's signature and IHDR chunk saying w×h (CRC not checked): what the pass reads of an image. */
+function pngHeader(w: number, h: number): Buffer {
+  const ihdr = Buffer.alloc(25);
+  ihdr.writeUInt32BE(13, 0);
+  ihdr.write("IHDR", 4, "latin1");
+  ihdr.writeUInt32BE(w, 8);
+  ihdr.writeUInt32BE(h, 12);
+  ihdr[16] = 8; // bit depth
+  ihdr[17] = 2; // RGB
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), ihdr]);
+}
+const PNG_32 = pngHeader(32, 32);
 
 let dir: string;
 before(() => {
@@ -24,7 +38,7 @@ before(() => {
   fs.writeFileSync(path.join(dir, "train.bin"), Buffer.alloc(3073 * 4)); // CIFAR-10 records under CIFAR-100's name
   for (const [split, cls, n] of [["train", "cat", 3], ["train", "dog", 2], ["test", "cat", 1], ["test", "dog", 1]] as const) {
     fs.mkdirSync(path.join(dir, "images", split, cls), { recursive: true });
-    for (let i = 0; i < n; i++) fs.writeFileSync(path.join(dir, "images", split, cls, `${i}.png`), "");
+    for (let i = 0; i < n; i++) fs.writeFileSync(path.join(dir, "images", split, cls, `${i}.png`), PNG_32);
   }
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -43,6 +57,26 @@ describe("data facts from the index only", () => {
     assert.equal(dataFacts(`${path.join(dir, "train.bin")}?format=cifar10`, "train").samples, 4);
   });
 
+  test("an image that is a FIFO fails the pass, naming it; one past the files the loader reads does not", () => {
+    const root = path.join(dir, "fifo-images");
+    fs.mkdirSync(path.join(root, "cat"), { recursive: true });
+    fs.writeFileSync(path.join(root, "cat", "a.png"), PNG_32);
+    execFileSync("mkfifo", [path.join(root, "cat", "b.png")]);
+    assert.throws(() => dataFacts(root, "train"), new RegExp(`${path.join(root, "cat", "b.png")} is a FIFO \\(named pipe\\); an image must be a regular file`));
+    assert.equal(dataFacts(`${root}?n=1`, "train").samples, 1, "the loader reads only the first offset+n files");
+  });
+
+  test("an image whose header claims more than the pixel limit fails the pass, naming it; ?maxPixels= raises the limit", () => {
+    const root = path.join(dir, "bomb-images");
+    fs.mkdirSync(path.join(root, "cat"), { recursive: true });
+    fs.writeFileSync(path.join(root, "cat", "a.png"), PNG_32);
+    fs.writeFileSync(path.join(root, "cat", "b.png"), pngHeader(20000, 20000));
+    fs.writeFileSync(path.join(root, "cat", "c.png"), "not an image");
+    assert.throws(() => dataFacts(`${root}?n=2`, "train"), new RegExp(`${path.join(root, "cat", "b.png")}: PNG is 20000x20000 = 400\\.0 megapixels, over the limit of 40\\.0`));
+    assert.equal(dataFacts(`${root}?n=2&maxPixels=400000000`, "train").samples, 2);
+    assert.throws(() => dataFacts(`${root}?maxPixels=400000000`, "train"), /c\.png: not a PNG or JPEG file/);
+  });
+
   test("image folders count files per split without decoding them", () => {
     const root = path.join(dir, "images");
     assert.deepEqual([dataFacts(root, "train").samples, dataFacts(root, "test").samples], [5, 2]);
@@ -52,7 +86,7 @@ describe("data facts from the index only", () => {
     assert.equal(dataFacts(`${root}?size=4096`, "train").samples, 5);
     const many = path.join(dir, "many", "cls");
     fs.mkdirSync(many, { recursive: true });
-    for (let i = 0; i < 86; i++) fs.writeFileSync(path.join(many, `${i}.png`), "");
+    for (let i = 0; i < 86; i++) fs.writeFileSync(path.join(many, `${i}.png`), PNG_32);
     // 86·4096²·3 bytes = 4.03 GiB > 4 GiB; 85 images (3.98 GiB) fit.
     assert.throws(() => dataFacts(`${path.dirname(many)}?size=4096`, "train"), /86 images at size=4096 need 4\.0 GiB as uint8, over the 4 GiB limit; lower n= or size=/);
     assert.equal(dataFacts(`${path.dirname(many)}?size=4096&n=85`, "train").samples, 85);

@@ -40,3 +40,24 @@ test("run.start: preflight refusals carry jsonPath and file in the error data, a
   await d.conn.sendRequest(rpc.shutdown);
   assert.equal((await d.exited).code, 0, d.stderr());
 });
+
+test("config.check: the whole pass on unsaved text, every problem with its JSON path; bad params are InvalidParams; nothing is written", async () => {
+  const ws = tempWorkspace("hyperat-config-check-rpc-");
+  const d = spawnDaemon(ws, [], { HYPERAT_ENGINE: "" });
+  daemons.push(d);
+  await d.conn.sendRequest(rpc.initialize, {});
+  const configPath = path.join(ws, "never-saved.hyperat.json");
+  const text = "\ufeff" + JSON.stringify({ name: "unsaved", data: { train: "synthetic:shapes11" }, training: { validationAttack: "pgd-abc" }, evaluation: { attacks: "bogus" } });
+  const { problems } = await d.conn.sendRequest(rpc.configCheck, { configPath, text });
+  assert.deepEqual(problems.map((p) => [p.jsonPath, p.severity]).sort(), [["/data/train", "error"], ["/evaluation/attacks", "error"], ["/training/validationAttack", "error"]], JSON.stringify(problems));
+  await assert.rejects(d.conn.sendRequest(rpc.configCheck, { configPath } as never), (e: { code: number; message: string }) => {
+    assert.equal(e.code, -32602, e.message); // JSON-RPC InvalidParams
+    assert.match(e.message, /hyperat\/config\.check/);
+    return true;
+  });
+  assert.deepEqual(fs.readdirSync(ws).filter((f) => f !== ".hyperat"), [], "the document is not written");
+  const runs = runsDirOf(ws);
+  assert.deepEqual(fs.existsSync(runs) ? fs.readdirSync(runs) : [], []);
+  await d.conn.sendRequest(rpc.shutdown);
+  assert.equal((await d.exited).code, 0, d.stderr());
+});

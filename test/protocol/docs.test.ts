@@ -15,6 +15,7 @@ const signatures = Object.entries(methods as Record<string, unknown>).filter(
 test("methods.ts exports every method the issue lists", () => {
   const names = signatures.map(([, s]) => s.method).sort();
   assert.deepEqual(names, [
+    "hyperat/config.check",
     "hyperat/daemon.status",
     "hyperat/progress",
     "hyperat/run.baseModel",

@@ -78,6 +78,10 @@ export interface MemoryPlan {
   problems: string[];
   /** Merge and evaluation over the limit: separate commands, so they warn, not refuse. */
   warnings: string[];
+  /** The config setting each of `problems` and `warnings` is about, in the same order (e.g.
+   * "evaluation.batchSize"): the editor puts each at that JSON path (src/daemon/configCheck.ts). */
+  problemSettings: string[];
+  warningSettings: string[];
 }
 
 const F32 = 4;
@@ -241,13 +245,17 @@ export function planMemory(vit: ViTConfig, c: PlanConfig, limit: MemoryLimit): M
   const later = [mergePhase(vit, c), attackPhase(vit, c, "evaluation", c.evalBatchSize, false)];
   const phases = [...run, ...later];
   const peak = run.reduce((a, p) => (p.bytes > a.bytes ? p : a));
-  const over = (ps: PhasePlan[]) => ps.filter((p) => p.bytes > limit.bytes).map((p) => `${p.phase} at ${p.setting} ${p.batch} needs ${gib(p.bytes)}: ${advice(vit, c, p, limit)}`);
-  const problems = over(run);
-  const warnings = over(later);
+  const overs = (ps: PhasePlan[]) => ps.filter((p) => p.bytes > limit.bytes);
+  const say = (p: PhasePlan) => `${p.phase} at ${p.setting} ${p.batch} needs ${gib(p.bytes)}: ${advice(vit, c, p, limit)}`;
+  const problems = overs(run).map(say);
+  const problemSettings = overs(run).map((p) => p.setting);
+  const warnings = overs(later).map(say);
+  const warningSettings = overs(later).map((p) => p.setting);
   if (limit.maxTensorBytes !== undefined && largestTensorBytes(vit, microBatch) > limit.maxTensorBytes) {
     problems.push(`one tensor of ${gib(largestTensorBytes(vit, microBatch))} at micro-batch ${microBatch} is over the device's largest buffer (${gib(limit.maxTensorBytes)}): lower training.microBatchSize`);
+    problemSettings.push("training.microBatchSize");
   }
-  return { vit, microBatch, checkpoint, validationBatch, accumulation: Math.ceil(c.batchSize / microBatch), phases, peak, limit, fits: problems.length === 0, problems, warnings };
+  return { vit, microBatch, checkpoint, validationBatch, accumulation: Math.ceil(c.batchSize / microBatch), phases, peak, limit, fits: problems.length === 0, problems, warnings, problemSettings, warningSettings };
 }
 
 /** What to change so phase `p` fits: a smaller batch for it when one would, else the model. */

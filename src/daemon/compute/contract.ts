@@ -4,6 +4,7 @@
 import type { BackendRequest } from "../../core/backend/names";
 import type { BaseModelRecord, CheckpointRef, MergeObjective, MergeStrategy, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../../protocol/runs";
 import type { CancelSignal } from "../cancelFlag";
+import type { ConfigCheckProblem } from "../../protocol/methods";
 export type { CancelSignal };
 
 /** What a session reports while it trains; each event but "validating" becomes one metrics.jsonl line. */
@@ -72,6 +73,13 @@ export interface RunEngine {
   loadConfig(configPath: string): Promise<ResolvedRunConfig>;
   /** Re-validates the frozen copy saved in a run folder (runDir/config.json). */
   loadFrozenConfig(runDir: string): Promise<ResolvedRunConfig>;
+  /** Before a resume: re-runs the up-front checks on runDir/config.json against the files as
+   * they are now (data files, model file, cache folder), throwing ConfigError/MissingFileError
+   * naming the JSON path; writes nothing. Engines without files to check leave it out. */
+  recheckFrozenConfig?(runDir: string): Promise<void>;
+  /** Every problem of the up-front pass on a document's text (`hyperat/config.check`, the
+   * editor's diagnostics); writes nothing. Engines without that pass leave it out. */
+  checkConfigText?(text: string, configPath: string): Promise<ConfigCheckProblem[]>;
   /** Estimated peak memory for this config (docs/memory.md); the daemon refuses a run that
    * does not fit before its folder exists. */
   estimateMemory(cfg: ResolvedRunConfig): Promise<MemoryEstimate>;

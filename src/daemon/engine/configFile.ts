@@ -29,19 +29,30 @@ async function readConfigText(file: string): Promise<string> {
   }
 }
 
+/** A problem resolvePaths found at a JSON path (a file that does not exist is a MissingFileError). */
+export type PathProblem = ConfigError | MissingFileError;
+
 /**
  * Makes every path in the config absolute (relative to the config file's folder) and pins `hf:`
  * model ids to the cached commit, so the frozen copy in a run folder means the same thing
  * wherever the daemon runs, and checks that the files exist — naming the JSON path of the one
- * that does not — and that the splits share no samples.
+ * that does not — and that the splits share no samples. With `report`, each problem goes there
+ * and the rest is still checked (the editor shows them all, src/daemon/configCheck.ts); without,
+ * the first one is thrown.
  */
-async function resolvePaths(cfg: RunConfig, baseDir: string, configFile?: string): Promise<RunConfig> {
+export async function resolvePaths(cfg: RunConfig, baseDir: string, configFile?: string, report?: (p: PathProblem) => void): Promise<RunConfig> {
+  const fail = (p: PathProblem) => {
+    if (!report) throw p;
+    report(p);
+  };
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
-  const must = async (p: string, jsonPath: string) => {
+  const must = async (p: string, jsonPath: string): Promise<boolean> => {
     try {
       await fs.access(p);
+      return true;
     } catch {
-      throw new MissingFileError(p, jsonPath, configFile);
+      fail(new MissingFileError(p, jsonPath, configFile));
+      return false;
     }
   };
   if (cfg.model.path && isHfModelId(cfg.model.path)) {
@@ -50,13 +61,14 @@ async function resolvePaths(cfg: RunConfig, baseDir: string, configFile?: string
       const r = await resolveHfModel(cfg.model.path);
       cfg.model.path = `hf:${r.id.repo}@${r.commit}`;
     } catch (e) {
-      if (e instanceof HfModelError) throw new ConfigError("/model/path", e.message, configFile);
-      throw e;
+      if (!(e instanceof HfModelError)) throw e;
+      fail(new ConfigError("/model/path", e.message, configFile));
     }
   } else if (cfg.model.path) {
     cfg.model.path = abs(cfg.model.path);
     await must(cfg.model.path, "/model/path");
   }
+  let splitsOk = true;
   for (const split of ["train", "val", "test"] as const) {
     const spec = cfg.data[split];
     if (typeof spec !== "string") continue; // { from: "train", n }: drawn from data.train
@@ -65,15 +77,19 @@ async function resolvePaths(cfg: RunConfig, baseDir: string, configFile?: string
       cfg.data[split] = resolveDataSpec(spec, baseDir);
       file = dataSpecPath(cfg.data[split] as string);
     } catch (e) {
-      throw new ConfigError(`/data/${split}`, (e as Error).message, configFile); // malformed spec: empty path, a parameter twice
+      splitsOk = false;
+      fail(new ConfigError(`/data/${split}`, (e as Error).message, configFile)); // malformed spec: empty path, a parameter twice
+      continue;
     }
-    if (file !== undefined) await must(file, `/data/${split}`);
+    if (file !== undefined && !(await must(file, `/data/${split}`))) splitsOk = false;
   }
-  try {
-    checkDisjointSplits(cfg.data);
-  } catch (e) {
-    if (e instanceof DataSpecError) throw new ConfigError(e.jsonPath, e.detail, configFile);
-    throw e;
+  if (splitsOk) {
+    try {
+      checkDisjointSplits(cfg.data);
+    } catch (e) {
+      if (!(e instanceof DataSpecError)) throw e;
+      fail(new ConfigError(e.jsonPath, e.detail, configFile));
+    }
   }
   if (cfg.model.pretrain) cfg.model.pretrain.cacheDir = abs(cfg.model.pretrain.cacheDir ?? path.join(".hyperat", "cache"));
   return cfg;
@@ -111,4 +127,17 @@ export async function loadConfigWithFacts(configPath: string): Promise<{ cfg: Ru
 export async function loadFrozenConfigFile(runDir: string): Promise<RunConfig> {
   const file = path.join(runDir, "config.json");
   return parseConfigText(await readConfigText(file), file);
+}
+
+/**
+ * Before a resume: the frozen config against the files as they are now. Data files, the model
+ * file, the pretraining cache folder can have changed since the run started (deleted, replaced
+ * by a directory, made read-only); the same pass as at start names the JSON path of
+ * runDir/config.json. Reads only: nothing in the run folder is written.
+ */
+export async function recheckFrozenConfigFile(runDir: string): Promise<RunConfig> {
+  const file = path.join(runDir, "config.json");
+  const cfg = await resolvePaths(parseConfigText(await readConfigText(file), file), runDir, file);
+  await preflight(cfg, file);
+  return cfg;
 }

@@ -5,7 +5,9 @@ import { disposeParams } from "../../core/model/params";
 import { describePlan } from "../../core/memory/plan";
 import { planRun } from "./memoryPlan";
 import { CancelSignal, EngineProgress, MemoryEstimate, MergeOutcome, ResolvedRunConfig, RunEngine, TrainSession } from "../compute/contract";
-import { loadConfigFile, loadFrozenConfigFile, toResolved } from "./configFile";
+import { loadConfigFile, loadFrozenConfigFile, recheckFrozenConfigFile, toResolved } from "./configFile";
+import { checkConfigText } from "../configCheck";
+import type { ConfigCheckProblem } from "../../protocol/methods";
 import { resolveBackbone, Backbone } from "./backbone";
 import { HyperatSession } from "./trainSession";
 import { mergeRun } from "./mergeRun";
@@ -22,6 +24,14 @@ export class HyperatEngine implements RunEngine {
 
   async loadFrozenConfig(runDir: string): Promise<ResolvedRunConfig> {
     return toResolved(await loadFrozenConfigFile(runDir));
+  }
+
+  async recheckFrozenConfig(runDir: string): Promise<void> {
+    await recheckFrozenConfigFile(runDir);
+  }
+
+  checkConfigText(text: string, configPath: string): Promise<ConfigCheckProblem[]> {
+    return checkConfigText(text, configPath);
   }
 
   /**
