@@ -19,6 +19,7 @@ import { loadConfigFile } from "../src/daemon/engine/configFile";
 import { disposeParams } from "../src/core/model/params";
 import { activeBackend } from "../src/core/backend/select";
 import { writeFileAtomic } from "../src/core/io/files";
+import type { RunReport } from "../src/core/evaluate/runReportJson";
 
 const DEFENSES = ["pgd-at", "trades", "mart"] as const;
 const START = "<!-- claims:start -->";
@@ -241,7 +242,7 @@ async function runOne(manager: RunManager, o: Options, spec: RunSpec, seed: numb
     const e0 = Date.now();
     const evaluation = await manager.evaluate(runId, o.attacks);
     const evalSeconds = (Date.now() - e0) / 1000;
-    const models = ((evaluation.report as { models: ModelRow[] }).models ?? []).map((m) => ({
+    const models = (evaluation.report as RunReport).models.map((m) => ({
       name: m.name,
       target: m.target,
       cleanAccuracy: m.cleanAccuracy,

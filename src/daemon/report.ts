@@ -1,32 +1,12 @@
 // Turning an engine's evaluation report into protocol records, and records into a short table.
 import type { EvaluationRecord } from "../protocol/runs";
+import type { EvaluationReport } from "../core/evaluate/runReportJson";
 import type { RunManifest } from "./runStore";
 import { escapeMarkdown as md } from "../core/markdown";
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-
-/**
- * Records from a report: entries of a `records` array (already EvaluationRecords) or of a
- * `models` array of `{name, cleanAccuracy, robustAccuracy, worstCaseRobustAccuracy}` (the
- * shape `hyperat demo` writes). Entries without the accuracies are skipped.
- */
-export function extractEvaluationRecords(report: unknown, step: number): EvaluationRecord[] {
-  if (!isObj(report)) return [];
-  const list = Array.isArray(report.records) ? report.records : Array.isArray(report.models) ? report.models : [];
-  const out: EvaluationRecord[] = [];
-  for (const e of list) {
-    if (!isObj(e)) continue;
-    const target = typeof e.target === "string" ? e.target : typeof e.name === "string" ? e.name : undefined;
-    const clean = num(e.cleanAccuracy);
-    const worst = num(e.worstCaseRobustAccuracy);
-    if (target === undefined || clean === undefined || worst === undefined) continue;
-    const robust: Record<string, number> = {};
-    if (isObj(e.robustAccuracy)) for (const [k, v] of Object.entries(e.robustAccuracy)) if (num(v) !== undefined) robust[k] = v as number;
-    out.push({ step: num(e.step) ?? step, target, cleanAccuracy: clean, robustAccuracy: robust, worstCaseRobustAccuracy: worst });
-  }
-  return out;
+/** One record per model of the report, as the daemon stores and notifies them. */
+export function extractEvaluationRecords(report: EvaluationReport): EvaluationRecord[] {
+  return report.models.map((m) => ({ step: m.step, target: m.target, cleanAccuracy: m.cleanAccuracy, robustAccuracy: { ...m.robustAccuracy }, worstCaseRobustAccuracy: m.worstCaseRobustAccuracy }));
 }
 
 const pct = (x: number | undefined) => (x === undefined ? "—" : `${(100 * x).toFixed(1)} %`);

@@ -5,6 +5,7 @@
 import { NotificationType, RequestType, RequestType0 } from "vscode-jsonrpc";
 // Type only (erased at build): the adapter facts are defined once, where the backend reads them.
 import type { GpuAdapterInfo } from "../core/backend/select";
+import type { EvaluationReport } from "../core/evaluate/runReportJson";
 import type {
   BaseModelRecord,
   CheckpointRef,
@@ -122,7 +123,7 @@ export interface RunEvaluateResult {
   /** Records extracted from the report (one per evaluated model). */
   records: EvaluationRecord[];
   /** The engine's full report (report.json). */
-  report: unknown;
+  report: EvaluationReport;
 }
 /** Client → daemon: evaluate a paused, stopped or completed run (its LoRAs and merges) and write
  * report.json + report.md; reports progress through `hyperat/progress`. */

@@ -4,7 +4,7 @@ import type { CheckpointRef, MergeStrategy } from "../../src/protocol/runs";
 // of an uninterrupted one; `stepMs` blocks the thread like a real step does.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { CancelSignal, EngineProgress, MemoryEstimate, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/compute/contract";
+import type { CancelSignal, EngineProgress, EvaluationReport, MemoryEstimate, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/compute/contract";
 import { ConfigError } from "../../src/core/config/configError";
 import { NonFiniteLossError } from "../../src/core/train/nonFiniteLossError";
 import { MissingFileError, OperationCancelledError } from "../../src/daemon/errors";
@@ -90,7 +90,7 @@ function validate(raw: unknown, file: string): FakeConfig {
   };
 }
 
-function resolved(cfg: FakeConfig): ResolvedRunConfig {
+function resolved(cfg: FakeConfig): ResolvedRunConfig<FakeConfig> {
   return { name: cfg.name, method: cfg.method, defenses: cfg.defenses, totalSteps: cfg.steps, checkpointEvery: cfg.checkpointEvery, backend: cfg.backend, raw: cfg };
 }
 
@@ -157,8 +157,8 @@ async function latestCheckpoint(dir: string): Promise<{ step: number; x: number 
   return JSON.parse(await fs.readFile(path.join(dir, "checkpoints", `step-${last}.json`), "utf8"));
 }
 
-export class FakeEngine implements RunEngine {
-  async loadConfig(configPath: string): Promise<ResolvedRunConfig> {
+export class FakeEngine implements RunEngine<FakeConfig> {
+  async loadConfig(configPath: string): Promise<ResolvedRunConfig<FakeConfig>> {
     let text: string;
     try {
       text = await fs.readFile(configPath, "utf8");
@@ -183,26 +183,26 @@ export class FakeEngine implements RunEngine {
     return resolved(cfg);
   }
 
-  async loadFrozenConfig(runDir: string): Promise<ResolvedRunConfig> {
+  async loadFrozenConfig(runDir: string): Promise<ResolvedRunConfig<FakeConfig>> {
     const file = path.join(runDir, "config.json");
     return resolved(validate(JSON.parse(await fs.readFile(file, "utf8")), file));
   }
 
-  async estimateMemory(cfg: ResolvedRunConfig): Promise<MemoryEstimate> {
-    const bytes = (cfg.raw as FakeConfig).memoryBytes;
+  async estimateMemory(cfg: ResolvedRunConfig<FakeConfig>): Promise<MemoryEstimate> {
+    const bytes = cfg.raw.memoryBytes;
     return { bytes, limitBytes: 2 ** 30, fits: bytes <= 2 ** 30, detail: "fake engine" };
   }
 
-  async openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<TrainSession> {
-    const c = cfg.raw as FakeConfig;
+  async openSession(runDir: string, cfg: ResolvedRunConfig<FakeConfig>, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<TrainSession> {
+    const c = cfg.raw;
     if (c.prepareSteps) for (let i = 1; i <= c.prepareSteps; i++) onProgress?.({ title: "pretraining", message: `step ${i}/${c.prepareSteps}`, percentage: (100 * i) / c.prepareSteps });
     const ck = resume ? await latestCheckpoint(runDir) : undefined;
     return new FakeSession(runDir, c, ck?.step ?? 0, ck?.x ?? c.seed);
   }
 
-  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: MergeStrategy, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<MergeOutcome> {
+  async merge(runDir: string, cfg: ResolvedRunConfig<FakeConfig>, strategy: MergeStrategy, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<MergeOutcome> {
     if (!(await latestCheckpoint(runDir))) throw new Error(`no checkpoint in ${runDir}/checkpoints to merge`);
-    const c = cfg.raw as FakeConfig;
+    const c = cfg.raw;
     for (let s = 1; s <= (c.mergeSteps ?? 0); s++) {
       blockFor(c.opMs ?? 0);
       onProgress({ title: "adaptive merge", message: `λ step ${s}`, percentage: (100 * s) / c.mergeSteps! });
@@ -216,8 +216,8 @@ export class FakeEngine implements RunEngine {
     return { modelPath, lambdas: strategy === "adaptive" ? Object.fromEntries(cfg.defenses.map((d) => [d, [1 / K, 1 / K]])) : undefined };
   }
 
-  async evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<unknown> {
-    const c = cfg.raw as FakeConfig;
+  async evaluate(runDir: string, cfg: ResolvedRunConfig<FakeConfig>, attacks: string | undefined, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<EvaluationReport> {
+    const c = cfg.raw;
     for (let b = 1; b <= (c.evalBatches ?? 0); b++) {
       await new Promise((r) => setImmediate(r));
       if (signal?.aborted) throw Object.assign(new Error("evaluation cancelled during pgd-20"), { name: "EvaluationCancelledError" });
@@ -225,22 +225,22 @@ export class FakeEngine implements RunEngine {
       onProgress({ title: "evaluate", message: `batch ${b}/${c.evalBatches}`, percentage: (100 * b) / c.evalBatches! });
     }
     onProgress({ title: "evaluate", message: attacks ?? "quick", percentage: 100 });
-    const report = {
+    const manifest = await readManifest(runDir);
+    const report: EvaluationReport = {
       attacks: attacks ?? "quick",
       models: [...cfg.defenses, "uniform"].map((name, i) => ({
-        name, cleanAccuracy: 0.8, robustAccuracy: { "pgd-20": 0.3 + i / 100 }, worstCaseRobustAccuracy: 0.3 + i / 100,
+        name, target: name, step: manifest.step, cleanAccuracy: 0.8, robustAccuracy: { "pgd-20": 0.3 + i / 100 }, worstCaseRobustAccuracy: 0.3 + i / 100,
       })),
     };
     // The engine writes both report files (src/daemon/compute/contract.ts); the short table stands in for
     // the real engine's report.md.
-    const manifest = await readManifest(runDir);
     await writeFileAtomic(path.join(runDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
-    await writeFileAtomic(path.join(runDir, "report.md"), renderReportMarkdown(manifest, extractEvaluationRecords(report, manifest.step)));
+    await writeFileAtomic(path.join(runDir, "report.md"), renderReportMarkdown(manifest, extractEvaluationRecords(report)));
     return report;
   }
 }
 
-export function createEngine(): RunEngine {
+export function createEngine(): RunEngine<FakeConfig> {
   return new FakeEngine();
 }
 

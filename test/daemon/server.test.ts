@@ -106,7 +106,7 @@ describe("daemon over stdio (fake engine, worker threads)", () => {
 
     const ev = await d.conn.sendRequest(rpc.runEvaluate, { runId, attacks: "pgd-20" });
     assert.equal(ev.records.length, 4);
-    assert.equal((ev.report as { attacks: string }).attacks, "pgd-20");
+    assert.equal(ev.report.attacks, "pgd-20");
     await d.notes.waitFor((n) => n.method === "hyperat/run.evaluation" && n.params.target === "uniform" && n.params.step === 8, "evaluation notification");
     const ds = await d.notes.waitFor((n) => n.method === "hyperat/daemon.status", "daemon.status");
     assert.equal(ds.params.backend, "cpu");

@@ -9,7 +9,8 @@ import { makeDirs } from "../../core/io/dirs";
 import { disposeParams } from "../../core/model/params";
 import { activeBackend, describeBackend } from "../../core/backend/select";
 import { isBackendRequest } from "../../core/backend/names";
-import { DemoModelRow, renderDemoTable, DEMO_ATTACKS } from "./demoReport";
+import { renderDemoTable, DEMO_ATTACKS } from "./demoReport";
+import type { RunReport } from "../../core/evaluate/runReportJson";
 import { ProgressLine } from "../progress";
 
 interface DemoOptions {
@@ -82,7 +83,8 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     }
     const evaluation = await manager.evaluate(runId, DEMO_ATTACKS);
     bar.done("evaluation done");
-    const report = evaluation.report as { models: DemoModelRow[] };
+    // The demo drives the HyperAT engine, whose report is a RunReport (src/core/evaluate/runReportJson.ts).
+    const report = evaluation.report as RunReport;
     const totalSeconds = (Date.now() - t0) / 1000;
     const doc = {
       demo: "hyperat",

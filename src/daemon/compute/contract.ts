@@ -2,10 +2,12 @@
 // training engine (src/core/train via src/daemon/engine/hyperatEngine.ts). The daemon never touches
 // tensors; it drives a TrainSession one step at a time and persists what it emits.
 import type { BackendRequest } from "../../core/backend/names";
-import type { BaseModelRecord, CheckpointRef, MergeObjective, MergeStrategy, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../../protocol/runs";
+import type { MergeStrategy, RunConfig } from "../../core/config/types";
+import type { EvaluationReport } from "../../core/evaluate/runReportJson";
+import type { BaseModelRecord, CheckpointRef, MergeObjective, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../../protocol/runs";
 import type { CancelSignal } from "../cancelFlag";
 import type { ConfigCheckProblem } from "../../protocol/methods";
-export type { CancelSignal };
+export type { CancelSignal, EvaluationReport };
 
 /** What a session reports while it trains; each event but "validating" becomes one metrics.jsonl line. */
 export type TrainEvent =
@@ -25,7 +27,12 @@ export interface EngineProgress {
   percentage?: number;
 }
 
-export interface ResolvedRunConfig {
+/**
+ * A loaded config: the fields the daemon needs, and the whole config for the engine. `Config` is
+ * RunConfig for the HyperAT engine; a test engine (test/daemon/fakeEngine.ts) has its own, which the
+ * daemon never reads: it only freezes it into config.json and hands it back.
+ */
+export interface ResolvedRunConfig<Config = RunConfig> {
   name: string;
   /** "hyperat" | "lora-at" | "full-at" */
   method: string;
@@ -36,7 +43,7 @@ export interface ResolvedRunConfig {
   /** Compute backend the config asks for; the daemon selects it in the compute thread. */
   backend: BackendRequest;
   /** The validated, defaults-filled config JSON (frozen into the run folder as config.json). */
-  raw: unknown;
+  raw: Config;
 }
 
 /** A run's memory plan as the daemon sees it (src/core/memory/plan.ts makes the real one). */
@@ -62,17 +69,16 @@ export interface MergeOutcome {
   lambdas?: Record<string, number[]>;
   /** Adaptive merging's objective before and after, with the steps run. */
   objective?: MergeObjective;
-  evaluation?: unknown;
   /** The training step of the checkpoint merged. */
   step?: number;
 }
 
-export interface RunEngine {
+export interface RunEngine<Config = RunConfig> {
   /** Reads and validates a *.hyperat.json (throws ConfigError with the JSON path, MissingFileError
    * for data/model files that do not exist); resolves relative paths against the file's folder. */
-  loadConfig(configPath: string): Promise<ResolvedRunConfig>;
+  loadConfig(configPath: string): Promise<ResolvedRunConfig<Config>>;
   /** Re-validates the frozen copy saved in a run folder (runDir/config.json). */
-  loadFrozenConfig(runDir: string): Promise<ResolvedRunConfig>;
+  loadFrozenConfig(runDir: string): Promise<ResolvedRunConfig<Config>>;
   /** Before a resume: re-runs the up-front checks on runDir/config.json against the files as
    * they are now (data files, model file, cache folder), throwing ConfigError/MissingFileError
    * naming the JSON path; writes nothing. Engines without files to check leave it out. */
@@ -82,13 +88,13 @@ export interface RunEngine {
   checkConfigText?(text: string, configPath: string): Promise<ConfigCheckProblem[]>;
   /** Estimated peak memory for this config (docs/memory.md); the daemon refuses a run that
    * does not fit before its folder exists. */
-  estimateMemory(cfg: ResolvedRunConfig): Promise<MemoryEstimate>;
+  estimateMemory(cfg: ResolvedRunConfig<Config>): Promise<MemoryEstimate>;
   /** Opens a session at step 0, or at the latest checkpoint in runDir/checkpoints if `resume`.
    * Slow preparation (loading data, clean-pretraining a preset) may report through `onProgress`. */
-  openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<TrainSession>;
+  openSession(runDir: string, cfg: ResolvedRunConfig<Config>, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<TrainSession>;
   merge(
     runDir: string,
-    cfg: ResolvedRunConfig,
+    cfg: ResolvedRunConfig<Config>,
     strategy: MergeStrategy,
     onProgress: (p: EngineProgress) => void,
     /** The checkpoint to merge (default "latest"). */
@@ -98,18 +104,18 @@ export interface RunEngine {
     signal?: CancelSignal,
   ): Promise<MergeOutcome>;
   /** Evaluates the run's models, writes report.json and report.md into the run folder (the
-   * engine is their only writer) and returns the report.json document; the daemon extracts
-   * EvaluationRecords from its `models` or `records` array when present (src/daemon/report.ts). */
+   * engine is their only writer) and returns the report.json document; the daemon records one
+   * EvaluationRecord per entry of its `models` (src/daemon/report.ts). */
   evaluate(
     runDir: string,
-    cfg: ResolvedRunConfig,
+    cfg: ResolvedRunConfig<Config>,
     attacks: string | undefined,
     onProgress: (p: EngineProgress) => void,
     /** The checkpoint whose LoRAs are evaluated (default "latest"). */
     from?: CheckpointRef,
     /** Checked between batches; when aborted the engine throws and writes no report. */
     signal?: CancelSignal,
-  ): Promise<unknown>;
+  ): Promise<EvaluationReport>;
 }
 
 export interface TrainSession {

@@ -3,9 +3,8 @@
 // thread so the daemon's event loop keeps answering while a step computes. One code path.
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../core/backend/select";
-import type { CancelSignal } from "../cancelFlag";
-import type { EngineProgress, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "./contract";
-import type { CheckpointRef, MergeStrategy } from "../../protocol/runs";
+import type { EvaluationReport, MergeOutcome, RunEngine, TrainSession } from "./contract";
+import type { RpcArgs } from "./workerRpc";
 
 export interface ComputeMemory {
   backend: string;
@@ -18,17 +17,23 @@ export interface SessionInfo {
   totalSteps: number;
 }
 
+/** The engine calls a host forwards, with their parameters as the contract writes them, except
+ * that a cancel signal must be an AbortSignal (a worker host listens to it; workerRpc.ts). */
+type EngineArgs<K extends "openSession" | "merge" | "evaluate"> = RpcArgs<RunEngine, K>;
+
+/** A compute thread's calls: the engine's and the session's, typed from the contract (contract.ts)
+ * so that none of their signatures is written out again here or in workerProxy.ts. */
 export interface ComputeHost {
-  openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<SessionInfo>;
+  openSession(...args: EngineArgs<"openSession">): Promise<SessionInfo>;
   /** One optimizer step; returns the step count after it. */
-  runStep(emit: (e: TrainEvent) => void): Promise<SessionInfo>;
+  runStep(...args: Parameters<TrainSession["runStep"]>): Promise<SessionInfo>;
   saveCheckpoint(): Promise<string>;
   saveAdapters(): Promise<string[]>;
   closeSession(): Promise<void>;
-  /** `signal` aborts the merge between λ steps (RunManager's cancel); nothing is written then. */
-  merge(runDir: string, cfg: ResolvedRunConfig, strategy: MergeStrategy, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<MergeOutcome>;
-  /** `signal` aborts the evaluation between batches; no report is written then. */
-  evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: AbortSignal): Promise<unknown>;
+  /** The signal aborts the merge between λ steps (RunManager's cancel); nothing is written then. */
+  merge(...args: EngineArgs<"merge">): Promise<MergeOutcome>;
+  /** The signal aborts the evaluation between batches; no report is written then. */
+  evaluate(...args: EngineArgs<"evaluate">): Promise<EvaluationReport>;
   /** Memory of the compute thread as of the last call (tf.memory()). */
   memory(): ComputeMemory | undefined;
   /** Releases the session and, for a worker, the thread. */
@@ -56,15 +61,15 @@ export class InProcessHost implements ComputeHost {
     return { step: s.step, totalSteps: s.totalSteps };
   }
 
-  async openSession(runDir: string, cfg: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void): Promise<SessionInfo> {
+  async openSession(...args: Parameters<RunEngine["openSession"]>): Promise<SessionInfo> {
     await this.closeSession();
-    await selectBackend(cfg.backend);
-    this.session = await this.engine.openSession(runDir, cfg, resume, onProgress);
+    await selectBackend(args[1].backend);
+    this.session = await this.engine.openSession(...args);
     return this.info();
   }
 
-  async runStep(emit: (e: TrainEvent) => void): Promise<SessionInfo> {
-    await this.need().runStep(emit);
+  async runStep(...args: Parameters<TrainSession["runStep"]>): Promise<SessionInfo> {
+    await this.need().runStep(...args);
     return this.info();
   }
 
@@ -82,14 +87,16 @@ export class InProcessHost implements ComputeHost {
     s?.dispose();
   }
 
-  async merge(runDir: string, cfg: ResolvedRunConfig, strategy: MergeStrategy, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: CancelSignal): Promise<MergeOutcome> {
-    await selectBackend(cfg.backend);
-    return this.engine.merge(runDir, cfg, strategy, onProgress, from, signal);
+  // A worker host's calls arrive here with a CancelFlag's signal (workerRpc.ts), so these take
+  // the contract's CancelSignal rather than ComputeHost's AbortSignal.
+  async merge(...args: Parameters<RunEngine["merge"]>): Promise<MergeOutcome> {
+    await selectBackend(args[1].backend);
+    return this.engine.merge(...args);
   }
 
-  async evaluate(runDir: string, cfg: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: CancelSignal): Promise<unknown> {
-    await selectBackend(cfg.backend);
-    return this.engine.evaluate(runDir, cfg, attacks, onProgress, from, signal);
+  async evaluate(...args: Parameters<RunEngine["evaluate"]>): Promise<EvaluationReport> {
+    await selectBackend(args[1].backend);
+    return this.engine.evaluate(...args);
   }
 
   memory(): ComputeMemory {

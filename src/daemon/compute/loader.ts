@@ -15,7 +15,8 @@ export function engineModuleFromEnv(): EngineModule {
 /** Loads lazily so the daemon starts without tfjs until a config is read. */
 export function loadEngine(module: EngineModule): RunEngine {
   if (module) {
-    // Computed require so bundlers leave the test-only module alone.
+    // Computed require so bundlers leave the test-only module alone. A test engine's config is
+    // its own type (RunEngine<FakeConfig>); the daemon only stores it and hands it back (contract.ts).
     const mod = createRequire(__filename)(module) as { createEngine?: () => RunEngine };
     if (typeof mod.createEngine !== "function") throw new Error(`engine module ${module} does not export createEngine()`);
     return mod.createEngine();

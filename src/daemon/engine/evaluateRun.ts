@@ -26,25 +26,7 @@ import { formatPercent as pct } from "../../core/evaluate/percent";
 import { EXAMPLES_FILE, examplesTensors, examplesToKeep } from "../../core/evaluate/examplesFile";
 import { writeSafetensorsFile } from "../../core/io/files";
 import { copyPixels } from "../../core/data/types";
-
-/** One evaluated model of a run (report.json `models`). */
-export interface ModelEvaluation {
-  /** Display name: pretrained, hyperat-lora-<defense>, hyperat-uniform, hyperat-adaptive, lora-at-<defense>, full-at. */
-  name: string;
-  /** The dashboard's key: "pretrained", a defense name, "uniform", "adaptive". */
-  target: string;
-  step: number;
-  cleanAccuracy: number;
-  robustAccuracy: Record<string, number>;
-  worstCaseRobustAccuracy: number;
-  /** Scalars the method trained to produce this model (the pretrained model: its whole backbone). */
-  trainableParams: number;
-  /** Seconds the evaluation of this model took. */
-  seconds: number;
-  checkpoint?: string;
-  warnings: string[];
-  result: EvalResult;
-}
+import type { ModelEvaluation, RunReport } from "../../core/evaluate/runReportJson";
 
 interface Variant {
   name: string;
@@ -124,7 +106,7 @@ export function suiteNote(attacks: string): string | undefined {
 /**
  * Evaluates every model of a run on the test split with one attack suite (each attack on the
  * survivors of the previous ones, per-sample worst case) and writes report.json and report.md
- * (their only writer). Returns the report.json document: `{ models: ModelEvaluation[], ... }`.
+ * (their only writer). Returns the report.json document.
  */
 export async function evaluateRun(
   runDir: string,
@@ -135,7 +117,7 @@ export async function evaluateRun(
   onProgress: (p: EngineProgress) => void,
   from: CheckpointRef = "latest",
   signal?: CancelSignal,
-): Promise<unknown> {
+): Promise<RunReport> {
   const list = resolveAttackList(attacks);
   const all = await variants(runDir, cfg, session);
   const n = Math.min(cfg.evaluation.n, test.n);
@@ -178,7 +160,7 @@ export async function evaluateRun(
     warnings: result.warnings,
     result,
   }));
-  const report = {
+  const report: RunReport = {
     format: "hyperat-run-report",
     version: 1,
     generatedAt: new Date().toISOString(),

@@ -1,4 +1,4 @@
-import { RunConfig } from "../../core/config/types";
+import { MergeStrategy, RunConfig } from "../../core/config/types";
 import { selectBackend } from "../../core/backend/select";
 import { Dataset } from "../../core/data/types";
 import { disposeParams } from "../../core/model/params";
@@ -13,8 +13,9 @@ import { HyperatSession } from "./trainSession";
 import { mergeRun } from "./mergeRun";
 import { evaluateRun } from "./evaluateRun";
 import { loadSplit, loadTrainVal, recordDataSplit } from "./runData";
-import { CheckpointRef, MergeStrategy } from "../../protocol/runs";
+import { CheckpointRef } from "../../protocol/runs";
 import { defaultSuite } from "./evaluateRun";
+import type { RunReport } from "../../core/evaluate/runReportJson";
 
 /** The RunEngine the daemon drives: src/core training wired to files in a run folder. */
 export class HyperatEngine implements RunEngine {
@@ -40,7 +41,7 @@ export class HyperatEngine implements RunEngine {
    * none is selected yet: the backend every machine has).
    */
   async estimateMemory(rc: ResolvedRunConfig): Promise<MemoryEstimate> {
-    const plan = await planRun(rc.raw as RunConfig);
+    const plan = await planRun(rc.raw);
     return {
       bytes: plan.peak.bytes,
       limitBytes: plan.limit.bytes,
@@ -62,7 +63,7 @@ export class HyperatEngine implements RunEngine {
   }
 
   async openSession(runDir: string, rc: ResolvedRunConfig, resume: boolean, onProgress?: (p: EngineProgress) => void, from?: CheckpointRef): Promise<TrainSession> {
-    const cfg = rc.raw as RunConfig;
+    const cfg = rc.raw;
     const { backbone, train, val, valIndices } = await this.prepare(cfg, onProgress);
     try {
       await recordDataSplit(runDir, cfg, { train, val, valIndices });
@@ -76,14 +77,14 @@ export class HyperatEngine implements RunEngine {
   async merge(runDir: string, rc: ResolvedRunConfig, strategy: MergeStrategy, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest", signal?: CancelSignal): Promise<MergeOutcome> {
     const session = (await this.openSession(runDir, rc, true, undefined, from)) as HyperatSession;
     try {
-      return await mergeRun(runDir, rc.raw as RunConfig, session, strategy, onProgress, from, signal);
+      return await mergeRun(runDir, rc.raw, session, strategy, onProgress, from, signal);
     } finally {
       session.dispose();
     }
   }
 
-  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest", signal?: CancelSignal): Promise<unknown> {
-    const cfg = rc.raw as RunConfig;
+  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest", signal?: CancelSignal): Promise<RunReport> {
+    const cfg = rc.raw;
     const session = (await this.openSession(runDir, rc, true, undefined, from)) as HyperatSession;
     try {
       const test = await loadSplit(cfg, "test");

@@ -47,7 +47,7 @@ export class RunOperations {
       // The engine writes report.json and report.md (src/daemon/compute/contract.ts); this records the result.
       const report = await host.evaluate(run.dir, run.cfg, attacks, onProgress, from, signal);
       const reportPath = path.join(run.dir, "report.json");
-      const records = extractEvaluationRecords(report, run.manifest.step);
+      const records = extractEvaluationRecords(report);
       await this.deps.recorder.appendLines(run, [{ kind: "evaluationReport", reportPath, records, time: new Date().toISOString() }]);
       for (const r of records) this.deps.recorder.recordEvaluation(run, { ...r, split: "test" });
       return { reportPath, records, report };

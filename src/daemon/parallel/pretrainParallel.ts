@@ -9,25 +9,25 @@ import { fastPathsEnabled } from "../../core/model/vit";
 import { cleanShardGradients } from "../../core/parallel/cleanShard";
 import { PretrainArgs, pretrainCleanSharded } from "../../core/train/pretrain";
 import { shardSizes } from "./workerCount";
-import { ownShardAndReplies, shardData, spawnHelpers, sumShardGradients } from "./helpers";
-import type { FromWorker, RawTensor } from "./messages";
+import { closeGradientThreads, spawnGradientThreads } from "./gradientThreads";
+import { ownShardAndReplies, rawTensors, shardData, sumShardGradients } from "./shardGradients";
+import type { CleanShardResult } from "./cleanShardWorker";
 
 export async function pretrainCleanParallel(a: PretrainArgs, opts: { workers: number; backend: BackendRequest }): Promise<ParamMap> {
   if (!Number.isInteger(opts.workers) || opts.workers < 2) throw new Error(`pretrainCleanParallel: workers must be an integer ≥ 2, got ${opts.workers}`);
-  const init: Record<string, RawTensor> = {};
-  for (const [k, t] of Object.entries(a.init)) init[k] = { shape: t.shape, data: new Float32Array(t.dataSync()) };
-  const helpers = spawnHelpers(opts.workers - 1);
+  const init = rawTensors(a.init);
+  const helpers = spawnGradientThreads(opts.workers - 1, "cleanShard");
   try {
-    await Promise.all(helpers.map((h) => h.call({ kind: "initPretrain", vit: a.vit, init, backend: opts.backend, fastPaths: fastPathsEnabled() })));
+    await Promise.all(helpers.map((h) => h.call("init", [{ vit: a.vit, init, backend: opts.backend, fastPaths: fastPathsEnabled() }])));
     return await pretrainCleanSharded(a, async (vars, x, y) => {
       const B = x.shape[0];
       const sizes = shardSizes(B, opts.workers);
       const values = Object.fromEntries(Object.keys(vars).map((n) => [n, vars[n].dataSync() as Float32Array]));
-      const pending: Array<Promise<FromWorker>> = [];
+      const pending: Array<Promise<CleanShardResult>> = [];
       let offset = sizes[0];
       for (let i = 1; i < sizes.length; i++) {
         const { x: xs, y: ys } = shardData(x, y, offset, sizes[i]);
-        pending.push(helpers[i - 1].call({ kind: "cleanShard", vars: values, x: xs, y: ys, n: sizes[i], weight: sizes[i] / B }, [xs.buffer as ArrayBuffer, ys.buffer as ArrayBuffer]));
+        pending.push(helpers[i - 1].call("shard", [{ vars: values, x: xs, y: ys, n: sizes[i], weight: sizes[i] / B }], [xs.buffer as ArrayBuffer, ys.buffer as ArrayBuffer]));
         offset += sizes[i];
       }
       const { own, replies } = await ownShardAndReplies(pending, () => {
@@ -38,10 +38,9 @@ export async function pretrainCleanParallel(a: PretrainArgs, opts: { workers: nu
           tf.dispose([xs, ys]);
         }
       });
-      const summed = sumShardGradients(own.grads, replies, "cleanShard");
-      return { grads: summed.grads, loss: summed.replies.reduce((l, r) => l + r.loss, own.loss) };
+      return { grads: sumShardGradients(own.grads, replies), loss: replies.reduce((l, r) => l + r.loss, own.loss) };
     });
   } finally {
-    await Promise.all(helpers.map((h) => h.close()));
+    await closeGradientThreads(helpers);
   }
 }

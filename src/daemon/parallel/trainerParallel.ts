@@ -15,8 +15,9 @@ import { Rng } from "../../core/rng";
 import { shardAttackStates, shardStep } from "../../core/parallel/trainShard";
 import type { ShardedGradients, StepResult, Trainer } from "../../core/train/trainer";
 import { shardSizes } from "./workerCount";
-import { Helper, shardData, ownShardAndReplies, spawnHelpers, sumShardGradients } from "./helpers";
-import type { FromWorker, RawTensor } from "./messages";
+import { closeGradientThreads, spawnGradientThreads, type GradientThread } from "./gradientThreads";
+import { ownShardAndReplies, rawTensors, shardData, sumShardGradients } from "./shardGradients";
+import type { TrainShardRequest, TrainShardResult } from "./trainShardWorker";
 
 export interface TrainerWorkersOptions {
   /** Total threads including this one (≥ 2; 1 means: call trainer.trainStep instead). */
@@ -30,19 +31,18 @@ export class TrainerWorkers {
 
   private constructor(
     private readonly trainer: Trainer,
-    private readonly helpers: Helper[],
+    private readonly helpers: Array<GradientThread<"trainShard">>,
   ) {}
 
   /** Starts `workers − 1` helpers, each building `cfg`'s Trainer on a copy of `backbone`. */
   static async create(cfg: RunConfig, vit: ViTConfig, backbone: ParamMap, trainer: Trainer, opts: TrainerWorkersOptions): Promise<TrainerWorkers> {
     if (!Number.isInteger(opts.workers) || opts.workers < 2) throw new Error(`TrainerWorkers: workers must be an integer ≥ 2, got ${opts.workers}`);
-    const raw: Record<string, RawTensor> = {};
-    for (const [k, t] of Object.entries(backbone)) raw[k] = { shape: t.shape, data: new Float32Array(t.dataSync()) };
-    const helpers = spawnHelpers(opts.workers - 1);
+    const raw = rawTensors(backbone);
+    const helpers = spawnGradientThreads(opts.workers - 1, "trainShard");
     const tw = new TrainerWorkers(trainer, helpers);
     try {
-      const init = { kind: "initTrainer" as const, cfg, vit, backbone: raw, backend: opts.backend, fastPaths: fastPathsEnabled() };
-      await Promise.all(helpers.map((h) => h.call(init)));
+      const init = { cfg, vit, backbone: raw, backend: opts.backend, fastPaths: fastPathsEnabled() };
+      await Promise.all(helpers.map((h) => h.call("init", [init])));
     } catch (e) {
       await tw.close();
       throw e;
@@ -66,14 +66,14 @@ export class TrainerWorkers {
     const states = shardAttackStates(this.trainer, t, x, y, sizes, rng);
     const tunable = this.trainer.args.tunable.vars;
     const vars = Object.fromEntries(Object.keys(tunable).map((n) => [n, tunable[n].dataSync() as Float32Array]));
-    const pending: Array<Promise<FromWorker>> = [];
+    const pending: Array<Promise<TrainShardResult>> = [];
     let offset = sizes[0];
     for (let i = 1; i < sizes.length; i++) {
       const n = sizes[i];
       const { x: xs, y: ys } = shardData(x, y, offset, n);
       offset += n;
-      const msg = { kind: "trainShard" as const, vars, x: xs, y: ys, n, t, attackRng: states[i], weight: n / B };
-      pending.push(this.helpers[i - 1].call(msg, [xs.buffer as ArrayBuffer, ys.buffer as ArrayBuffer]));
+      const msg: TrainShardRequest = { vars, x: xs, y: ys, n, t, attackRng: states[i], weight: n / B };
+      pending.push(this.helpers[i - 1].call("shard", [msg], [xs.buffer as ArrayBuffer, ys.buffer as ArrayBuffer]));
     }
     // Our own shard runs while the helpers work on theirs.
     const n0 = sizes[0];
@@ -85,10 +85,9 @@ export class TrainerWorkers {
         tf.dispose([xs, ys]);
       }
     });
-    const summed = sumShardGradients(own.grads, replies, "shard");
-    const grads = summed.grads;
+    const grads = sumShardGradients(own.grads, replies);
     let { loss, advCorrect, cleanCorrect } = own;
-    for (const r of summed.replies) {
+    for (const r of replies) {
       loss += r.loss;
       advCorrect += r.advCorrect;
       if (cleanCorrect !== undefined) cleanCorrect += r.cleanCorrect ?? NaN;
@@ -98,7 +97,7 @@ export class TrainerWorkers {
 
   /** Terminates the helper threads (idempotent: resolves once every thread has exited). */
   close(): Promise<void> {
-    this.closing ??= Promise.all(this.helpers.map((h) => h.close())).then(() => undefined);
+    this.closing ??= closeGradientThreads(this.helpers);
     return this.closing;
   }
 }

@@ -61,7 +61,7 @@ test("sessions, merges and evaluations free every tensor they create", async () 
     // The merge's evidence: its objective at the first and last λ step (merge.steps = 1).
     assert.ok(adaptive.objective && adaptive.objective.steps === 1 && Number.isFinite(adaptive.objective.before) && adaptive.objective.after === adaptive.objective.before, JSON.stringify(adaptive.objective));
     assert.equal(tf.memory().numTensors, base, `round ${round}: merges`);
-    const report = (await engine.evaluate(runDir, rc, "pgd-1", () => {})) as { models: Array<{ target: string; result: Record<string, unknown> }> };
+    const report = await engine.evaluate(runDir, rc, "pgd-1", () => {});
     assert.equal(tf.memory().numTensors, base, `round ${round}: evaluation`);
     // The dashboard's example strip: every evaluated model's 8 test images, written atomically
     // next to the report; report.json itself keeps only numbers.
