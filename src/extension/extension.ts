@@ -27,6 +27,8 @@ import * as p from "../protocol";
 import { join } from "node:path";
 import { readRunSummary, runsDirOf } from "../daemon/runStore";
 import { RunFolderEvents } from "./runFolderEvents";
+import { RunWatch } from "./runWatch";
+import { DiskRunWatch, warningsReader } from "./diskRunWatch";
 
 let ctx: Ctx | undefined;
 
@@ -54,12 +56,16 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
   const settings = () => settingsFrom((k) => vscode.workspace.getConfiguration("hyperat").get(k));
   const runsDir = () => (ctx ? ctx.runsDir : undefined);
   const live = new LiveRuns();
-  const reader = liveRunReader(diskRunReader(runsDir, (dir, e) => log.warn(`unreadable run folder ${dir}: ${e.message}`)), live);
+  // Runs the connected daemon reports on; the others are followed through their folders.
+  const daemonRuns = new Set<string>();
+  const watch = new RunWatch();
+  const diskWatch = new DiskRunWatch(watch, (runId, e) => log.warn(`run ${runId}: cannot read metrics.jsonl for its warnings: ${e.message}`));
+  const reader = warningsReader(liveRunReader(diskRunReader(runsDir, (dir, e) => log.warn(`unreadable run folder ${dir}: ${e.message}`)), live), diskWatch, (runId) => daemonRuns.has(runId));
   const explorer = new RunExplorer(reader);
   const statusBar = new StatusBar();
   const dashboards = new DashboardPanels(context.extensionUri, reader, log);
   const daemon = folder ? new DaemonClient(context.extensionPath, folder, settings, log) : undefined;
-  const c = new Ctx(context, log, folder, daemon, explorer, statusBar, dashboards);
+  const c = new Ctx(context, log, folder, daemon, explorer, statusBar, dashboards, watch);
   const compare = new ComparePanel(context.extensionUri, reader, log, () => folder);
   const decorations = new ConfigDecorations(reader, () => c.settings.decorationsEnabled);
   const lenses = new ConfigCodeLens(reader);
@@ -90,8 +96,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
       if (e.affectsConfiguration("hyperat.decorations")) explorer.refresh();
     }),
   );
-  const daemonRuns = new Set<string>();
-  if (folder) context.subscriptions.push(...watchRunFolders(runsDirOf(folder), c, daemonRuns));
+  if (folder) context.subscriptions.push(...watchRunFolders(runsDirOf(folder), c, daemonRuns, diskWatch));
   if (daemon) {
     context.subscriptions.push(
       daemon.onRunning.event((running) => running || daemonRuns.clear()),
@@ -122,12 +127,21 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
 
 /** Live updates for runs the daemon does not report on (CLI runs, a shared folder written by
  * another machine): a watcher on their run.json and metrics.jsonl (runFolderEvents.ts). */
-function watchRunFolders(runsDir: string, c: Ctx, daemonRuns: ReadonlySet<string>): vscode.Disposable[] {
-  const { explorer, dashboards } = c;
+function watchRunFolders(runsDir: string, c: Ctx, daemonRuns: ReadonlySet<string>, diskWatch: DiskRunWatch): vscode.Disposable[] {
+  const { explorer, dashboards, statusBar } = c;
   const states = new Map<string, string>();
   const events = new RunFolderEvents(runsDir, {
     daemonOwns: (runId) => daemonRuns.has(runId),
-    metricsAppended: (runId) => dashboards.follow(runId),
+    metricsAppended: (runId) => {
+      dashboards.follow(runId);
+      // run.json (and so the tree) changes only at checkpoints: re-draw when a flag came or went.
+      const before = c.watch.warnings(runId).join("\n");
+      void diskWatch.sync({ id: runId, dir: join(runsDir, runId) }).then(() => {
+        if (c.watch.warnings(runId).join("\n") === before) return;
+        explorer.scheduleRefresh();
+        statusBar.refresh();
+      });
+    },
     runChanged: (runId) => {
       explorer.scheduleRefresh();
       void readRunSummary(join(runsDir, runId)).then((s) => {
