@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     // Every tensor moved off its init (unit LayerNorm scales, zero biases and head would hide bugs).
     for (const [k, t] of Object.entries(init)) params[k] = tf.tidy(() => tf.add(t, tf.tensor(rng.fillNormal(t.size, 0.2), t.shape)));
     const cfg = validateConfig({ name: "roundtrip", data: { train: "synthetic:shapes10?n=10" }, model: { path: "/m.safetensors" }, lora: { rank: 4, alpha: 8 } });
-    const file = await writeMergedFolder({ runDir: path.join(out, "run"), cfg, backbone: { vit, params, source: "random", notes: [] }, vit, params, strategy: "adaptive", lambdas: {}, step: 0, from: "latest", classNames: [] });
+    const file = await writeMergedFolder({ runDir: path.join(out, "run"), cfg, backbone: { vit, params, source: "random", notes: [] }, vit, params, strategy: "adaptive", lambdas: {}, lambdaSteps: 0, step: 0, from: "latest", classNames: [] });
     folder = path.dirname(file);
   }
   const m = await loadModelSpec(folder);

@@ -2,6 +2,10 @@
 // identical to uniform): λ as its deviation from the uniform 1/K, at a precision that shows
 // small moves, plus the merge objective before and after and how many λ steps ran.
 import type { MergeRecord } from "../src/protocol/runs";
+import { formatDeviation, lambdaDeviations, objectiveText } from "../src/protocol/mergeEvidence";
+
+// One formatter for the dashboard and the model card.
+export { formatDeviation };
 
 export interface LambdaView {
   rows: string[];
@@ -24,19 +28,12 @@ export function lambdaView(merges: readonly MergeRecord[]): LambdaView | undefin
   const k = cols.length;
   const n = Math.max(...cols.map((d) => m.lambdas![d].length));
   const rows = Array.from({ length: n }, (_, i) => `block ${i}`);
-  const deviation = rows.map((_, i) => cols.map((d) => (m.lambdas![d][i] ?? NaN) - 1 / k));
+  const dev = lambdaDeviations(m.lambdas);
+  const deviation = rows.map((_, i) => cols.map((d) => dev[d][i] ?? NaN));
   const maxAbs = Math.max(0, ...deviation.flat().filter(Number.isFinite).map(Math.abs));
   const o = m.objective;
-  const objective = o ? `${o.kind} ${o.before.toFixed(4)} → ${o.after.toFixed(4)} over ${o.steps} λ step${o.steps === 1 ? "" : "s"}` : undefined;
+  const objective = o ? objectiveText(o) : undefined;
   return { rows, cols, deviation, maxAbs, objective, k };
-}
-
-/** "+0.0123", "−0.0040", "0" — signed, 4 decimals (λ moves of 1e-3 must be visible). */
-export function formatDeviation(d: number): string {
-  if (!Number.isFinite(d)) return "–";
-  const r = Number(d.toFixed(4));
-  if (r === 0) return "0";
-  return `${r > 0 ? "+" : "−"}${Math.abs(r).toFixed(4)}`;
 }
 
 /** One line under the table. */

@@ -25,6 +25,9 @@ export class Ctx {
     readonly explorer: RunExplorer,
     readonly statusBar: StatusBar,
     readonly dashboards: DashboardPanels,
+    /** Early warnings per run (flat loss, base model near chance), fed by the daemon's stream and,
+     * for runs it does not stream, by their metrics.jsonl (diskRunWatch.ts). */
+    readonly watch: RunWatch = new RunWatch(),
   ) {}
 
   get settings(): Settings {
@@ -51,9 +54,6 @@ export class Ctx {
 
   /** The daemon's progress notifications mapped onto progress UI (set by extension.ts). */
   progress?: ProgressTracker;
-
-  /** Early warnings per run (flat loss, base model near chance) from the daemon's stream. */
-  readonly watch = new RunWatch();
 
   /** A command changed a run's annotations.json (annotationCommands.ts); the watcher reports
    * edits from elsewhere. extension.ts refreshes the views on either. */

@@ -27,6 +27,8 @@ import * as p from "../protocol";
 import { join } from "node:path";
 import { readRunSummary, runsDirOf } from "../daemon/runStore";
 import { RUN_FILES_GLOB, RunFolderEvents } from "./runFolderEvents";
+import { RunWatch } from "./runWatch";
+import { DiskRunWatch, warningsReader } from "./diskRunWatch";
 
 let ctx: Ctx | undefined;
 
@@ -54,13 +56,17 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
   const settings = () => settingsFrom((k) => vscode.workspace.getConfiguration("hyperat").get(k));
   const runsDir = () => (ctx ? ctx.runsDir : undefined);
   const live = new LiveRuns();
-  const reader = liveRunReader(diskRunReader(runsDir, (dir, e) => log.warn(`unreadable run folder ${dir}: ${e.message}`)), live);
+  // Runs the connected daemon reports on; the others are followed through their folders.
+  const daemonRuns = new Set<string>();
+  const watch = new RunWatch();
+  const diskWatch = new DiskRunWatch(watch, (runId, e) => log.warn(`run ${runId}: cannot read metrics.jsonl for its warnings: ${e.message}`));
+  const reader = warningsReader(liveRunReader(diskRunReader(runsDir, (dir, e) => log.warn(`unreadable run folder ${dir}: ${e.message}`)), live), diskWatch, (runId) => daemonRuns.has(runId));
   const explorer = new RunExplorer(reader);
   explorer.groupBy = () => settings().runsGroupBy;
   const statusBar = new StatusBar();
   const dashboards = new DashboardPanels(context.extensionUri, reader, log);
   const daemon = folder ? new DaemonClient(context.extensionPath, folder, settings, log) : undefined;
-  const c = new Ctx(context, log, folder, daemon, explorer, statusBar, dashboards);
+  const c = new Ctx(context, log, folder, daemon, explorer, statusBar, dashboards, watch);
   const compare = new ComparePanel(context.extensionUri, reader, log, () => folder);
   const decorations = new ConfigDecorations(reader, () => c.settings.decorationsEnabled);
   const lenses = new ConfigCodeLens(reader);
@@ -100,8 +106,7 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
     c.onDidAnnotateRun,
     c.onDidAnnotateRun.event(annotated),
   );
-  const daemonRuns = new Set<string>();
-  if (folder) context.subscriptions.push(...watchRunFolders(runsDirOf(folder), c, daemonRuns, annotated));
+  if (folder) context.subscriptions.push(...watchRunFolders(runsDirOf(folder), c, daemonRuns, diskWatch, annotated));
   if (daemon) {
     context.subscriptions.push(
       daemon.onRunning.event((running) => running || daemonRuns.clear()),
@@ -133,13 +138,22 @@ function wire(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): C
 /** Live updates for runs the daemon does not report on (CLI runs, a shared folder written by
  * another machine): a watcher on their run.json and metrics.jsonl; and on every run's
  * annotations.json, which no daemon reports (runFolderEvents.ts). */
-function watchRunFolders(runsDir: string, c: Ctx, daemonRuns: ReadonlySet<string>, annotationsChanged: (runId: string) => void): vscode.Disposable[] {
-  const { explorer, dashboards } = c;
+function watchRunFolders(runsDir: string, c: Ctx, daemonRuns: ReadonlySet<string>, diskWatch: DiskRunWatch, annotationsChanged: (runId: string) => void): vscode.Disposable[] {
+  const { explorer, dashboards, statusBar } = c;
   const states = new Map<string, string>();
   const events = new RunFolderEvents(runsDir, {
     daemonOwns: (runId) => daemonRuns.has(runId),
     annotationsChanged,
-    metricsAppended: (runId) => dashboards.follow(runId),
+    metricsAppended: (runId) => {
+      dashboards.follow(runId);
+      // run.json (and so the tree) changes only at checkpoints: re-draw when a flag came or went.
+      const before = c.watch.warnings(runId).join("\n");
+      void diskWatch.sync({ id: runId, dir: join(runsDir, runId) }).then(() => {
+        if (c.watch.warnings(runId).join("\n") === before) return;
+        explorer.scheduleRefresh();
+        statusBar.refresh();
+      });
+    },
     runChanged: (runId) => {
       explorer.scheduleRefresh();
       void readRunSummary(join(runsDir, runId)).then((s) => {

@@ -21,6 +21,12 @@ export class RunWatch {
     if (s.length > KEEP) s.splice(FIRST_KEPT, s.length - KEEP); // keep the start: the check compares against it
   }
 
+  /** metrics.jsonl's `resume` line: steps past `fromStep` belong to an attempt that was lost. */
+  resume(runId: string, fromStep: number): void {
+    const s = this.losses.get(runId);
+    while (s?.length && s[s.length - 1].step > fromStep) s.pop();
+  }
+
   baseModel(runId: string, record: BaseModelRecord): void {
     this.base.set(runId, record);
   }

@@ -16,7 +16,7 @@ import { layerNormBackward, layerNormForward, wasmLayerNormAvailable } from "../
  */
 export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
   if (x.dtype === "float32" && gamma.rank === 1 && wasmLayerNormAvailable()) {
-    // On wasm: the same math as two SIMD kernels (backend/wasmLayerNorm.ts).
+    // On wasm: the same math as two SIMD kernels (backend/wasm/layerNorm.ts).
     const op = tf.customGrad((xi, g, b, save) => {
       const [y, xhat, rstd] = layerNormForward(xi as tf.Tensor, g as tf.Tensor, b as tf.Tensor, eps);
       (save as tf.GradSaveFunc)([xhat, rstd, g as tf.Tensor]);
@@ -53,7 +53,7 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /**
  * Exact GELU (Hendrycks & Gimpel 2016): y = x · Φ(x), Φ(x) = ½(1 + erf(x/√2)).
  * Gradient: dx = dy · (Φ(x) + x · φ(x)), φ(x) = exp(−x²/2) / √(2π).
- * On wasm one SIMD kernel computes y and the derivative together (backend/wasmGelu.ts).
+ * On wasm one SIMD kernel computes y and the derivative together (backend/wasm/gelu.ts).
  */
 export function fusedGelu(x: tf.Tensor): tf.Tensor {
   if (x.dtype === "float32" && wasmGeluAvailable()) {

@@ -13,6 +13,8 @@ import { describeValSpec } from "../../core/data/heldOut";
 import { Backbone } from "./backbone";
 import { runMetadata } from "./runArtifacts";
 import { MergeProvenance, renderModelCard, CardEvaluation } from "./modelCard";
+import type { MergeObjective } from "../../protocol/runs";
+import { lambdaDeviations } from "../../protocol/mergeEvidence";
 
 /**
  * What a run hands to other tools (issue 12):
@@ -58,6 +60,9 @@ export interface MergedFolderInput {
   params: ParamMap;
   strategy: MergeStrategy;
   lambdas: Record<string, number[]>;
+  /** λ steps run (0 when none ran) and the objective before/after when some did. */
+  lambdaSteps: number;
+  objective?: MergeObjective;
   step: number;
   from: string;
   classNames: string[];
@@ -70,7 +75,16 @@ export interface MergedFolderInput {
 export async function writeMergedFolder(a: MergedFolderInput): Promise<string> {
   const folder = path.join(a.runDir, "merged", a.strategy);
   const file = path.join(folder, MERGED_WEIGHTS);
-  await saveModelFile(file, a.vit, a.params, { ...runMetadata(a.cfg, a.backbone), merge: a.strategy, lambdas: JSON.stringify(a.lambdas), step: String(a.step), from: a.from });
+  // The weights say which merge they hold even when copied away from their folder.
+  await saveModelFile(file, a.vit, a.params, {
+    ...runMetadata(a.cfg, a.backbone),
+    merge: a.strategy,
+    lambdas: JSON.stringify(a.lambdas),
+    lambda_steps: String(a.lambdaSteps),
+    ...(a.objective ? { merge_objective: JSON.stringify(a.objective) } : {}),
+    step: String(a.step),
+    from: a.from,
+  });
   await writeFileAtomic(path.join(folder, "config.json"), JSON.stringify(timmConfig(a.vit, a.classNames), null, 2) + "\n");
   const prov = mergeProvenance(a);
   await writeFileAtomic(path.join(folder, "merge.json"), JSON.stringify(prov, null, 2) + "\n");
@@ -78,7 +92,8 @@ export async function writeMergedFolder(a: MergedFolderInput): Promise<string> {
   return file;
 }
 
-function mergeProvenance(a: MergedFolderInput): MergeProvenance {
+/** merge.json: what was merged, how λ was chosen, and from what. */
+export function mergeProvenance(a: Pick<MergedFolderInput, "cfg" | "vit" | "strategy" | "lambdas" | "lambdaSteps" | "objective" | "step" | "from"> & { backbone: Pick<Backbone, "source"> }): MergeProvenance {
   const c = a.cfg;
   return {
     format: "hyperat-merge",
@@ -89,6 +104,9 @@ function mergeProvenance(a: MergedFolderInput): MergeProvenance {
     base: a.backbone.source,
     defenses: c.defenses.map((d) => ({ name: d.name, ...(d.name !== "pgd-at" ? { beta: d.beta } : {}) })),
     lambdas: a.lambdas,
+    lambdaDeviation: lambdaDeviations(a.lambdas),
+    lambdaSteps: a.lambdaSteps,
+    ...(a.objective ? { objective: a.objective } : {}),
     step: a.step,
     from: a.from,
     data: { train: c.data.train, val: describeValSpec(c.data.val), test: c.data.test },

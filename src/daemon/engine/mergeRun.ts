@@ -109,6 +109,8 @@ export async function mergeRun(
         params,
         strategy,
         lambdas: lambdaRecord,
+        lambdaSteps: objective?.steps ?? 0,
+        ...(objective ? { objective } : {}),
         step: session.step,
         from,
         classNames: session.val.classNames,

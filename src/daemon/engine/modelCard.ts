@@ -3,8 +3,9 @@
  * format (YAML front matter + Markdown), so the folder can be uploaded as it is. Rendered from
  * merge.json (written at merge) and, once the run is evaluated, the model's row of report.json.
  */
-import type { MergeStrategy } from "../../protocol/runs";
+import type { MergeObjective, MergeStrategy } from "../../protocol/runs";
 import { formatPercent as pct } from "../../core/evaluate/percent";
+import { formatDeviation, lambdaDeviations, objectiveText } from "../../protocol/mergeEvidence";
 
 /** What a merge records about itself (merged/<strategy>/merge.json). */
 export interface MergeProvenance {
@@ -16,7 +17,17 @@ export interface MergeProvenance {
   /** The pretrained checkpoint (file, hf: id, or the clean-pretrained preset cache). */
   base: string;
   defenses: Array<{ name: string; beta?: number }>;
+  /** λ per defense, one per block: the weight of that defense's ΔW in the merged weights. */
   lambdas: Record<string, number[]>;
+  /** λ − 1/K per defense and block (issue 16 item 5): all zero for a uniform merge, and for an
+   * adaptive one that did not move λ. Absent in merge.json files from before it was recorded. */
+  lambdaDeviation?: Record<string, number[]>;
+  /** λ steps the merge ran: 0 for uniform (and for adaptive with one defense or full-at), else
+   * merge.steps, or fewer if it was cut short. Absent in older merge.json files. */
+  lambdaSteps?: number;
+  /** The adaptive merge's objective (merge.objective on the validation split) at its first and
+   * last λ step; absent when no λ step ran. */
+  objective?: MergeObjective;
   /** Training step of the LoRAs merged, and the checkpoint ref it was read from. */
   step: number;
   from: string;
@@ -38,12 +49,23 @@ export interface CardEvaluation {
   step: number;
 }
 
+/** λ as its deviation from 1/K (a table of 0.333s hid whether the merge moved anything). */
 function lambdaSummary(lambdas: Record<string, number[]>): string[] {
-  const rows = Object.entries(lambdas).map(([d, ls]) => {
-    const mean = ls.reduce((a, b) => a + b, 0) / Math.max(1, ls.length);
-    return `| ${d} | ${mean.toFixed(3)} | ${Math.min(...ls).toFixed(3)} | ${Math.max(...ls).toFixed(3)} |`;
+  const k = Object.keys(lambdas).length;
+  const dev = lambdaDeviations(lambdas);
+  const rows = Object.entries(dev).map(([d, ds]) => {
+    const mean = ds.reduce((a, b) => a + b, 0) / Math.max(1, ds.length);
+    return `| ${d} | ${formatDeviation(mean)} | ${formatDeviation(Math.min(...ds))} | ${formatDeviation(Math.max(...ds))} |`;
   });
-  return ["| defense | mean λ | min λ | max λ |", "|---|---|---|---|", ...rows];
+  return [`λ = 1/K + deviation, K = ${k} (1/K = ${(1 / Math.max(1, k)).toFixed(4)}), one λ per defense and block.`, "", "| defense | mean λ − 1/K | min | max |", "|---|---|---|---|", ...rows];
+}
+
+/** What chose λ: the objective before and after and the λ steps, or why no step ran. */
+function mergeEvidence(m: MergeProvenance): string {
+  if (m.objective) return `Adaptive merge: ${objectiveText(m.objective)} on the validation split.`;
+  if (m.strategy === "uniform") return "Uniform merge: λ = 1/K for every defense and block, no λ step ran.";
+  if (m.lambdaSteps === 0) return "Adaptive merge with no λ step run (one defense, or full-at): λ = 1/K, the same weights as the uniform merge.";
+  return "Adaptive merge: the objective was not recorded (merged before issue 16).";
 }
 
 export function renderModelCard(m: MergeProvenance, folderName: string, ev?: CardEvaluation): string {
@@ -72,6 +94,8 @@ export function renderModelCard(m: MergeProvenance, folderName: string, ev?: Car
     `| LoRAs from | step ${m.step} (checkpoint ${m.from}) |`,
     "",
     "## Merge coefficients",
+    "",
+    mergeEvidence(m),
     "",
     ...lambdaSummary(m.lambdas),
     "",

@@ -92,7 +92,7 @@ describe("model sources: folders, config.json, hf: ids", () => {
     const params = initParams(vit, 7);
     const cfg = validateConfig({ name: "r", data: { train: "synthetic:shapes10?n=10" }, model: { path: "/m.safetensors" }, lora: { rank: 4, alpha: 8 } });
     const runDir = path.join(tmp, "run");
-    const file = await writeMergedFolder({ runDir, cfg, backbone: { vit, params, source: "/m.safetensors", notes: [] }, vit, params, strategy: "adaptive", lambdas: {}, step: 3, from: "latest", classNames: ["a", "b", "c", "d", "e"] });
+    const file = await writeMergedFolder({ runDir, cfg, backbone: { vit, params, source: "/m.safetensors", notes: [] }, vit, params, strategy: "adaptive", lambdas: {}, lambdaSteps: 0, step: 3, from: "latest", classNames: ["a", "b", "c", "d", "e"] });
     const folder = path.dirname(file);
     const x = tf.randomUniform([3, 16, 16, 3], 0, 1, "float32", 5) as tf.Tensor4D;
     const ours = tf.tidy(() => forward(vit, params, x));
