@@ -25,8 +25,8 @@ function reply(m: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 async function handle(m: ToWorker): Promise<void> {
   if (m.kind === "initTrainer") {
+    setFastPaths(m.fastPaths); // before selection, which installs the wasm kernels only while on
     const info = await selectBackend(m.backend);
-    setFastPaths(m.fastPaths);
     // The backbone stays alive with the trainer (its frozen tensors are used every step).
     const backbone = Object.fromEntries(Object.entries(m.backbone).map(([k, t]) => [k, tf.tensor(t.data, t.shape)]));
     trainer = buildTrainer(m.cfg, m.vit, backbone);
@@ -56,8 +56,8 @@ async function handle(m: ToWorker): Promise<void> {
     const { loss, advCorrect, cleanCorrect } = res;
     reply({ kind: "shard", grads, loss, advCorrect, cleanCorrect }, Object.values(grads).map((g) => g.buffer as ArrayBuffer));
   } else if (m.kind === "initPretrain") {
+    setFastPaths(m.fastPaths); // before selection, which installs the wasm kernels only while on
     const info = await selectBackend(m.backend);
-    setFastPaths(m.fastPaths);
     const vars = Object.fromEntries(Object.entries(m.init).map(([k, t]) => [k, tf.variable(tf.tensor(t.data, t.shape), true)]));
     pretrain = { vit: m.vit, vars };
     reply({ kind: "ready", backend: info.backend });
