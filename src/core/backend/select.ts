@@ -5,6 +5,8 @@ import { createRequire } from "node:module";
 import { isMainThread } from "node:worker_threads";
 import { BACKEND_ORDER, BackendName, BackendRequest, TFJS_BACKEND_NAME } from "./names";
 import { registerFastMatMulGradient } from "./wasm/transposeFreeMatMulGradient";
+import { installWasmFastPaths } from "./wasm/fastPaths";
+import { fastPathsEnabled } from "./fastPathSwitch";
 import { loadBlas } from "./blas";
 import { installWasmBlas, shareBlasThreads, wasmBlas } from "./wasm/blasMatMul";
 import { adapterSummary, loadWebgpu } from "./webgpu";
@@ -178,6 +180,8 @@ export async function selectBackend(requested: BackendRequest = "auto"): Promise
     }
     attempts.push({ backend: name, ok: true });
     registerFastMatMulGradient();
+    // The one place the wasm kernels are installed (none from model code, issue 13 item 4).
+    if (name === "wasm" && fastPathsEnabled()) installWasmFastPaths();
     // Outside the try: a BLAS the user named that cannot load is their error to see, not a
     // reason to fall through to the next (slower) backend.
     active = {

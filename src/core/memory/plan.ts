@@ -66,6 +66,9 @@ export interface MemoryPlan {
   /** Images per attack batch in periodic validation: evaluation.batchSize, or less where that
    * does not fit (validation is monitoring; the final evaluation keeps its batch). */
   validationBatch: number;
+  /** Images per λ-gradient and attack pass of the adaptive merge (merge.batchSize, or less
+   * where that does not fit: the passes are accumulated, src/core/train/adaptiveMerge.ts). */
+  mergeMicroBatch: number;
   /** Micro-batches per optimizer step (ceil(batchSize / microBatch)). */
   accumulation: number;
   phases: PhasePlan[];
@@ -157,15 +160,21 @@ function attackPhase(vit: ViTConfig, c: PlanConfig, phase: "validation" | "evalu
   return { phase, batch, bytes: sum(breakdown), breakdown, setting: "evaluation.batchSize" };
 }
 
-/** Merging: every defense's ΔW materialized, the merged copy, and (adaptive) the λ tape. */
-function mergePhase(vit: ViTConfig, c: PlanConfig): PhasePlan {
+/**
+ * Merging at λ micro-batch m: every defense's ΔW materialized and the merged copy; adaptive adds
+ * the λ pass. Its tape keeps the merged weights (the matMuls' saved input) and one micro-batch's
+ * activations; W0 + Σ λ ΔW is formed module by module (src/core/train/merge.ts), so the scaled
+ * terms of only one module are alive besides. The attack pass folds one copy too (N_t, counted
+ * in the merged copy: the two passes do not overlap).
+ */
+function mergePhase(vit: ViTConfig, c: PlanConfig, m: number): PhasePlan {
   const K = c.defenses.length;
   const Nt = targetScalars(vit, c.lora.targets);
   const P = trainableScalars(vit, c);
-  const adaptive = c.merge.strategy === "adaptive" && K > 1;
-  // Adaptive: K deltas, then λ·ΔW (K), their sum and W0 + sum stay on the tape for dλ.
-  const copies = c.method === "full-at" ? 0 : adaptive ? (2 * K + 2) * Nt : (K + 1) * Nt;
-  const batch = adaptive ? c.merge.batchSize : 0;
+  const adaptive = isAdaptiveMerge(c);
+  const module = Math.max(...c.lora.targets.map((t) => moduleDims(vit, t).reduce((x, y) => x * y, 1)));
+  const copies = c.method === "full-at" ? 0 : (K + 1) * Nt + (adaptive ? (K + 1) * module : 0);
+  const batch = adaptive ? Math.min(m, c.merge.batchSize) : 0;
   const breakdown: Breakdown = {
     weights: F32 * backboneScalars(vit),
     frozenCopies: F32 * copies,
@@ -173,9 +182,38 @@ function mergePhase(vit: ViTConfig, c: PlanConfig): PhasePlan {
     optimizer: 0,
     gradients: 0,
     activations: F32 * tapeFloatsPerImage(vit) * batch,
-    attackBuffers: F32 * imageFloats(vit) * 4 * batch,
+    // The λ batch and its adversarial copy, plus the micro-batch's start, perturbation, gradient.
+    attackBuffers: adaptive ? F32 * imageFloats(vit) * (2 * c.merge.batchSize + 3 * batch) : 0,
   };
-  return { phase: "merge", batch, bytes: sum(breakdown), breakdown, setting: "merge.batchSize" };
+  return { phase: "merge", batch, bytes: sum(breakdown), breakdown, setting: "the merge micro-batch" };
+}
+
+function isAdaptiveMerge(c: PlanConfig): boolean {
+  return c.merge.strategy === "adaptive" && c.defenses.length > 1 && c.method !== "full-at";
+}
+
+/**
+ * The merge's λ micro-batch: the largest that fits, up to merge.batchSize (1 when none does, and
+ * then the merge phase is over the limit and the merge is refused, `mergeProblem`).
+ */
+export function chooseMergeMicroBatch(vit: ViTConfig, c: PlanConfig, limit: MemoryLimit): number {
+  if (!isAdaptiveMerge(c)) return c.merge.batchSize;
+  return largestFitting(c.merge.batchSize, (m) => mergePhase(vit, c, m).bytes <= limit.bytes && (limit.maxTensorBytes === undefined || largestTensorBytes(vit, m) <= limit.maxTensorBytes));
+}
+
+/**
+ * Why the planned merge cannot run (the estimate, the limit and what to change), or undefined
+ * when it fits. The merge command refuses with this before it starts (src/daemon/engine/mergeRun.ts).
+ */
+export function mergeProblem(plan: MemoryPlan): string | undefined {
+  const p = plan.phases.find((x) => x.phase === "merge");
+  return p && p.bytes > plan.limit.bytes ? mergeOverLimit(p, plan.limit) : undefined;
+}
+
+function mergeOverLimit(p: PhasePlan, limit: MemoryLimit): string {
+  const fixed = p.bytes - p.breakdown.activations - p.breakdown.attackBuffers;
+  const what = p.batch > 0 ? `merge at λ micro-batch ${p.batch} needs ${gib(p.bytes)}: even one image does not fit (${gib(fixed)} before any image)` : `merge needs ${gib(p.bytes)}`;
+  return `${what}, over the limit of ${gib(limit.bytes)} (${limit.source}); merge with strategy "uniform" (no λ pass), use fewer defenses or LoRA targets, a smaller model or another backend`;
 }
 
 /** Clean pretraining of a preset: every weight trains (full gradients and moments). */
@@ -242,20 +280,24 @@ export function planMemory(vit: ViTConfig, c: PlanConfig, limit: MemoryLimit): M
   const validationBatch = largestFitting(c.evalBatchSize, (b) => attackPhase(vit, c, "validation", b, true, checkpoint).bytes <= limit.bytes);
   const run = [trainPhase(vit, c, microBatch, checkpoint), attackPhase(vit, c, "validation", validationBatch, true, checkpoint)];
   if (c.pretrainBatchSize) run.unshift(pretrainPhase(vit, c.pretrainBatchSize));
-  const later = [mergePhase(vit, c), attackPhase(vit, c, "evaluation", c.evalBatchSize, false)];
+  const mergeMicroBatch = chooseMergeMicroBatch(vit, c, limit);
+  const later = [mergePhase(vit, c, mergeMicroBatch), attackPhase(vit, c, "evaluation", c.evalBatchSize, false)];
   const phases = [...run, ...later];
   const peak = run.reduce((a, p) => (p.bytes > a.bytes ? p : a));
   const overs = (ps: PhasePlan[]) => ps.filter((p) => p.bytes > limit.bytes);
   const say = (p: PhasePlan) => `${p.phase} at ${p.setting} ${p.batch} needs ${gib(p.bytes)}: ${advice(vit, c, p, limit)}`;
   const problems = overs(run).map(say);
   const problemSettings = overs(run).map((p) => p.setting);
-  const warnings = overs(later).map(say);
-  const warningSettings = overs(later).map((p) => p.setting);
+  // The merge picks its own micro-batch, so only a merge that cannot fit at 1 warns.
+  const mergeOvers = later.filter((p) => p.phase === "merge" && p.bytes > limit.bytes);
+  const otherOvers = overs(later.filter((p) => p.phase !== "merge"));
+  const warnings = [...mergeOvers.map((p) => mergeOverLimit(p, limit)), ...otherOvers.map(say)];
+  const warningSettings = [...mergeOvers, ...otherOvers].map((p) => p.setting);
   if (limit.maxTensorBytes !== undefined && largestTensorBytes(vit, microBatch) > limit.maxTensorBytes) {
     problems.push(`one tensor of ${gib(largestTensorBytes(vit, microBatch))} at micro-batch ${microBatch} is over the device's largest buffer (${gib(limit.maxTensorBytes)}): lower training.microBatchSize`);
     problemSettings.push("training.microBatchSize");
   }
-  return { vit, microBatch, checkpoint, validationBatch, accumulation: Math.ceil(c.batchSize / microBatch), phases, peak, limit, fits: problems.length === 0, problems, warnings, problemSettings, warningSettings };
+  return { vit, microBatch, checkpoint, validationBatch, mergeMicroBatch, accumulation: Math.ceil(c.batchSize / microBatch), phases, peak, limit, fits: problems.length === 0, problems, warnings, problemSettings, warningSettings };
 }
 
 /** What to change so phase `p` fits: a smaller batch for it when one would, else the model. */

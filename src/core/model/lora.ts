@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { ParamMap, ModuleType, modulePath } from "./params";
+import { ModuleType, modulePath } from "./params";
 
 /**
  * One LoRA on a linear map W0 (engine layout `[d_in, d_out]`):
@@ -35,36 +35,8 @@ export function targetPaths(depth: number, targets: readonly ModuleType[]): stri
   return out;
 }
 
-/** ΔW = scale · a b in engine layout `[d_in, d_out]` (materialized only for merging and norms). */
+/** ΔW = scale · a b in engine layout `[d_in, d_out]` (materialized only for merging and norms;
+ * the merge itself is src/core/train/merge.ts). */
 export function deltaW(f: LoraFactors, scale: number): tf.Tensor2D {
   return tf.tidy(() => tf.mul(tf.matMul(f.a, f.b), scale) as tf.Tensor2D);
-}
-
-/**
- * Returns new parameters W0 + ΔW for every adapted module (the inputs are untouched, so a merge
- * is reversible). Throws naming the module if a merged weight is not finite.
- */
-export function mergeLora(params: ParamMap, deltas: Record<string, tf.Tensor2D>, label = "adapter"): ParamMap {
-  const out: ParamMap = { ...params };
-  const made: tf.Tensor[] = [];
-  try {
-    for (const [path, d] of Object.entries(deltas)) {
-      const name = `${path}.weight`;
-      const w = params[name];
-      if (!w) throw new Error(`${label}: no weight "${name}" in the model to merge into`);
-      if (w.shape.join(",") !== d.shape.join(",")) {
-        throw new Error(`${label}: ΔW for "${name}" has shape [${d.shape}], weight has [${w.shape}]`);
-      }
-      const merged = tf.add(w, d);
-      made.push(merged);
-      const finite = tf.tidy(() => tf.all(tf.isFinite(merged)).dataSync()[0] === 1);
-      if (!finite) throw new Error(`${label}: merged weight "${name}" is not finite`);
-      out[name] = merged;
-    }
-  } catch (e) {
-    // Free the weights merged before the failing module: the caller never sees them.
-    tf.dispose(made);
-    throw e;
-  }
-  return out;
 }

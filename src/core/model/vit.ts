@@ -3,25 +3,13 @@ import { ViTConfig, LN_EPS } from "./config";
 import { ParamMap, ModuleType, modulePath } from "./params";
 import { LoraSet } from "./lora";
 import { fusedGelu, fusedLayerNorm } from "./fusedOps";
-import { registerWasmZeroCopy } from "../backend/wasm/zeroCopyIdentity";
-import { registerWasmFastSplit } from "../backend/wasm/contiguousSplit";
+import { fastPathsEnabled } from "../backend/fastPathSwitch";
 import { scaledDotAttention, plainScaledDotAttention } from "./attention";
 import { checkpointedBlock } from "./checkpointing";
 
-// Fast kernels (wasm XNNPACK attention, fused passes) are on by default; tests and benchmarks
-// switch them off to compare against the stock tfjs ops.
-let fastPaths = true;
-
-export function fastPathsEnabled(): boolean {
-  return fastPaths;
-}
-
-/** Switches the fast compute paths on or off (for tests and benchmarks); returns the old value. */
-export function setFastPaths(on: boolean): boolean {
-  const old = fastPaths;
-  fastPaths = on;
-  return old;
-}
+// The switch lives with backend selection (src/core/backend/fastPathSwitch.ts); re-exported for
+// the tests and benchmarks that flip it.
+export { fastPathsEnabled, setFastPaths } from "../backend/fastPathSwitch";
 
 /** A classifier in [0,1] pixel space: `[B, H, W, 3]` → logits `[B, classes]`. */
 export type Classifier = (x: tf.Tensor4D) => tf.Tensor2D;
@@ -36,14 +24,14 @@ export interface ForwardOptions {
 
 /** LayerNorm over the last axis (eps 1e-6 as in timm ViTs). */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
-  if (fastPaths) return fusedLayerNorm(x, gamma, beta, LN_EPS);
+  if (fastPathsEnabled()) return fusedLayerNorm(x, gamma, beta, LN_EPS);
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, LN_EPS))), gamma), beta);
 }
 
 /** Exact GELU: x · Φ(x) = 0.5 x (1 + erf(x / √2)), as timm's nn.GELU default. */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  if (fastPaths) return fusedGelu(x);
+  if (fastPathsEnabled()) return fusedGelu(x);
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
 }
 
@@ -88,8 +76,9 @@ function attention(x: tf.Tensor2D, c: ViTConfig, p: ParamMap, i: number, B: numb
   const H = c.heads;
   const Dh = c.dim / H;
   const qkv = linear(x, p, modulePath(i, "qkv"), lora); // [B·T, 3D]
-  const [q, k, v] = fastPaths ? splitHeadsFast(qkv, B, T, H, Dh) : splitHeadsPlain(qkv, B, T, H, Dh);
-  const o = (fastPaths ? scaledDotAttention : plainScaledDotAttention)(q, k, v); // [B·H, T, Dh]
+  const fast = fastPathsEnabled();
+  const [q, k, v] = fast ? splitHeadsFast(qkv, B, T, H, Dh) : splitHeadsPlain(qkv, B, T, H, Dh);
+  const o = (fast ? scaledDotAttention : plainScaledDotAttention)(q, k, v); // [B·H, T, Dh]
   const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, Dh]), [0, 2, 1, 3]), [B * T, c.dim]);
   return linear(merged as tf.Tensor2D, p, modulePath(i, "proj"), lora);
 }
@@ -109,10 +98,6 @@ export function block(c: ViTConfig, p: ParamMap, i: number, B: number, T: number
 
 /** Token features before the head: `[B, H, W, 3]` → normalized class-token features `[B, D]`. */
 export function features(c: ViTConfig, p: ParamMap, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
-  if (fastPaths && tf.getBackend() === "wasm") {
-    registerWasmZeroCopy();
-    registerWasmFastSplit();
-  }
   const [B, Hh, Ww, C] = x.shape;
   if (Hh !== c.imgSize || Ww !== c.imgSize || C !== c.inChans) {
     throw new Error(`model expects input [B, ${c.imgSize}, ${c.imgSize}, ${c.inChans}], got [${x.shape}]`);

@@ -1,16 +1,23 @@
 import * as tf from "@tensorflow/tfjs";
-import { sumInOrder } from "../sumTensors";
-import { ViTConfig } from "../model/config";
 import { ParamMap } from "../model/params";
 import { deltaW, LoraSet } from "../model/lora";
-import { forward } from "../model/vit";
-import { pgdLastIterate } from "../attacks/pgd";
-import { crossEntropy } from "../attacks/losses";
-import { Rng } from "../rng";
-import { foldDeltas } from "./fold";
+import { readScalar } from "../tensorRead";
 
-/** ΔW_t per module path, materialized (engine layout `[d_in, d_out]`). */
+/**
+ * The merge: W0 + Σ_t λ[t][l] · ΔW_t for every adapted module (docs/method.md, "merging into
+ * one model"). Every path that adds a ΔW to a frozen weight goes through `foldModules`; a run's
+ * merge goes through `mergeWeights`, which checks shapes and finiteness first and names the
+ * defense, the tensor and its shape when one is wrong (PEFT's `safe_merge` checks the same).
+ */
+
+/** ΔW per module path, materialized (engine layout `[d_in, d_out]`). */
 export type Deltas = Record<string, tf.Tensor2D>;
+
+/** Each defense's ΔW, keyed by defense name (adapters are keyed by name, as in PEFT). */
+export type DefenseDeltas = Record<string, Deltas>;
+
+/** λ per defense name, one coefficient per block. */
+export type DefenseLambdas = Record<string, number[]>;
 
 /** Materializes every ΔW = (alpha/r)·a·b of one adapter (merging is where BA is formed). */
 export function adapterDeltas(lora: LoraSet): Deltas {
@@ -24,118 +31,102 @@ export function blockOf(path: string): number {
   return Number(m[1]);
 }
 
-/**
- * ΔW_lm = Σ_t λ[t][l] · ΔW_tlm for every module. λ given as a `[K, L]` tensor (differentiable)
- * or nested numbers. Uniform merging is λ = 1/K everywhere: the average of the *products*,
- * not of A and B separately (HYPERAT.md, Merging).
- */
-export function combineDeltas(perDefense: Deltas[], lambdas: tf.Tensor2D | number[][]): Deltas {
-  const paths = Object.keys(perDefense[0] ?? {});
-  const out: Deltas = {};
-  for (const p of paths) {
-    const l = blockOf(p);
-    const terms = perDefense.map((d, t) => {
-      const coef = Array.isArray(lambdas) ? lambdas[t][l] : tf.slice(lambdas, [t, l], [1, 1]).reshape([]);
-      return tf.mul(d[p], coef);
-    });
-    out[p] = sumInOrder(terms) as tf.Tensor2D;
-  }
-  return out;
-}
-
+/** λ = 1/K everywhere: the average of the *products* ΔW_t, not of A and B separately. */
 export function uniformLambdas(K: number, L: number): number[][] {
   return Array.from({ length: K }, () => new Array<number>(L).fill(1 / K));
 }
 
-/** W0 + ΔW for every adapted module, as a plain parameter map (no LoRA at inference). */
-export function applyDeltas(params: ParamMap, deltas: Deltas): ParamMap {
+/**
+ * W0 + Σ terms(path) for each module path, one module at a time: each module's terms die in its
+ * own tidy, so the peak is the merged copy plus one module's terms, not every ΔW at once (the
+ * copies that exhausted the wasm heap, docs/memory.md). Works on a gradient tape too (tidy keeps
+ * what the tape saved). The inputs are untouched, so a merge is reversible; new tensors only for
+ * the adapted weights.
+ */
+export function foldModules(params: ParamMap, paths: readonly string[], terms: (path: string) => tf.Tensor[]): ParamMap {
   const out: ParamMap = { ...params };
-  for (const [p, d] of Object.entries(deltas)) out[`${p}.weight`] = tf.add(params[`${p}.weight`], d);
+  for (const p of paths) {
+    const name = `${p}.weight`;
+    out[name] = tf.tidy(() => {
+      const ts = terms(p);
+      return tf.add(params[name], ts.length === 1 ? ts[0] : tf.addN(ts));
+    });
+  }
   return out;
 }
 
-export interface AdaptiveMergeArgs {
-  vit: ViTConfig;
-  /** Backbone + trained head. */
-  params: ParamMap;
-  perDefense: Deltas[];
-  /** Held-out labelled split (x in [0,1] NHWC, y int32). */
-  x: tf.Tensor4D;
-  y: tf.Tensor1D;
-  objective: "adversarial-ce" | "entropy";
-  /** "simplex": λ[·][l] = softmax over defenses of free logits, so each block's coefficients
-   * stay a convex combination (Σ_t λ_tl = 1) and the merge can reweight the defenses but not
-   * shrink ΔW as a whole. "free": λ unconstrained (AdaMerging's task-arithmetic form). */
-  lambdas: "simplex" | "free";
-  steps: number;
-  lr: number;
-  batchSize: number;
-  attack: { eps: number; stepSize: number; steps: number };
-  seed: number;
-  onStep?: (step: number, loss: number) => void;
+/**
+ * W0 + Σ_t λ[t][l] · ΔW_t over checked deltas (`checkDeltas`), λ as nested numbers `[K][L]` or a
+ * differentiable `[K, L]` tensor (the adaptive merge's tape).
+ */
+export function foldDeltas(params: ParamMap, perDefense: Deltas[], lambdas: tf.Tensor2D | number[][]): ParamMap {
+  const coef = (t: number, l: number) => (Array.isArray(lambdas) ? lambdas[t][l] : tf.reshape(tf.slice(lambdas, [t, l], [1, 1]), []));
+  return foldModules(params, Object.keys(perDefense[0] ?? {}), (p) => perDefense.map((d, t) => tf.mul(d[p], coef(t, blockOf(p)))));
+}
+
+const shapeOf = (t: tf.Tensor) => `[${t.shape.join(",")}]`;
+
+async function allFinite(t: tf.Tensor): Promise<boolean> {
+  return (await readScalar(tf.tidy(() => tf.all(tf.isFinite(t))))) === 1;
 }
 
 /**
- * Adaptive merging (HyperAT journal version; the exact rule is not public, this is our design,
- * HYPERAT.md): coefficients λ[t][l] start at 1/K and are trained with Adam on a held-out split,
- * either on the simplex (a convex combination per block) or unconstrained.
- * adversarial-ce: each step regenerates PGD examples against the *merged* model and minimizes
- * their CE; entropy: minimizes the merged model's prediction entropy on clean inputs, label-free
- * as in AdaMerging (Yang et al., ICLR 2024). Returns λ as nested numbers `[K][L]`.
+ * Throws, naming the defense and the tensor, unless every defense adapts the same modules, each
+ * ΔW has its weight's shape and every ΔW is finite. Reads asynchronously (webgpu in Node cannot
+ * read synchronously, src/core/tensorRead.ts).
  */
-export async function adaptiveMerge(a: AdaptiveMergeArgs): Promise<number[][]> {
-  const K = a.perDefense.length;
-  const L = a.vit.depth;
-  const simplex = a.lambdas === "simplex";
-  // The trained variable: λ itself, or logits whose softmax over defenses is λ (zeros ⇒ 1/K).
-  // tidy frees the initial value (a variable keeps its own reference to the data).
-  const theta = tf.tidy(() => tf.variable(simplex ? tf.zeros([K, L]) : tf.tensor2d(uniformLambdas(K, L)), true)) as tf.Variable<tf.Rank.R2>;
-  const lambdaOf = (): tf.Tensor2D => (simplex ? tf.softmax(theta.transpose()).transpose() : theta);
-  const opt = tf.train.adam(a.lr);
-  const rng = Rng.fromSeed(a.seed, "adaptive-merge");
-  const n = a.x.shape[0];
-  const bs = Math.min(a.batchSize, n);
-  try {
-    for (let s = 0; s < a.steps; s++) {
-      const start = (s * bs) % Math.max(1, n - bs + 1);
-      const xb = tf.slice(a.x, [start, 0, 0, 0], [bs, -1, -1, -1]);
-      const yb = tf.slice(a.y, [start], [bs]);
-      const merged = (lam: tf.Tensor2D) => applyDeltas(a.params, combineDeltas(a.perDefense, lam));
-      // λ is a constant for the attack: fold module by module (fold.ts), not on a tape. Read
-      // asynchronously: webgpu in Node cannot read synchronously.
-      let lamNow: number[][] = [];
-      if (a.objective === "adversarial-ce") {
-        const lam = tf.tidy(lambdaOf);
-        lamNow = await lam.array();
-        if (simplex) lam.dispose(); // otherwise lam is theta itself
+export async function checkDeltas(params: ParamMap, adapters: DefenseDeltas): Promise<void> {
+  const names = Object.keys(adapters);
+  if (names.length === 0) throw new Error("merge: no defense adapters to merge");
+  const first = Object.keys(adapters[names[0]]).sort().join(", ");
+  for (const name of names) {
+    const paths = Object.keys(adapters[name]).sort().join(", ");
+    if (paths !== first) throw new Error(`defense "${name}": adapts modules [${paths}], defense "${names[0]}" adapts [${first}]; adapters of one run must adapt the same modules`);
+    for (const [path, d] of Object.entries(adapters[name])) {
+      const w = params[`${path}.weight`];
+      if (!w) throw new Error(`defense "${name}": no weight "${path}.weight" in the model to merge ΔW "${path}" ${shapeOf(d)} into`);
+      if (shapeOf(w) !== shapeOf(d)) throw new Error(`defense "${name}": ΔW "${path}" has shape ${shapeOf(d)}, weight "${path}.weight" has ${shapeOf(w)}`);
+      if (!(await allFinite(d))) {
+        throw new Error(`defense "${name}": ΔW "${path}" ${shapeOf(d)} is not finite; the adapter diverged — resume from an earlier checkpoint or lower the learning rate`);
       }
-      const xIn =
-        a.objective === "adversarial-ce"
-          ? tf.tidy(() => {
-              const p = foldDeltas(a.params, a.perDefense, lamNow);
-              return pgdLastIterate((x) => forward(a.vit, p, x), xb, yb, { ...a.attack, randomStart: true, restarts: 1, loss: "ce", rng });
-            })
-          : xb;
-      const loss = opt.minimize(() => {
-        const logits = forward(a.vit, merged(lambdaOf()), xIn);
-        if (a.objective === "entropy") {
-          const logp = tf.logSoftmax(logits);
-          return tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logp), logp), 1))) as tf.Scalar;
-        }
-        return tf.mean(crossEntropy(logits, yb)) as tf.Scalar;
-      }, true, [theta]);
-      const v = loss ? (await loss.data())[0] : NaN;
-      tf.dispose([loss ?? undefined, xb, yb]);
-      if (xIn !== xb) xIn.dispose();
-      a.onStep?.(s + 1, v);
     }
-    if (!simplex) return await theta.array();
-    const lambda = tf.tidy(lambdaOf);
-    const out = await lambda.array();
-    lambda.dispose();
-    return out;
-  } finally {
-    theta.dispose();
-    opt.dispose();
   }
+}
+
+/** λ rows in the defenses' order, each checked: finite and one per block the adapters reach. */
+function lambdaRows(adapters: DefenseDeltas, lambdas: DefenseLambdas): number[][] {
+  const names = Object.keys(adapters);
+  const blocks = 1 + Math.max(...Object.keys(adapters[names[0]]).map(blockOf));
+  return names.map((name) => {
+    const row = lambdas[name];
+    if (!row) throw new Error(`merge: no λ for defense "${name}" (λ given for ${Object.keys(lambdas).map((n) => `"${n}"`).join(", ") || "none"})`);
+    if (row.length < blocks) throw new Error(`merge: λ of defense "${name}" has ${row.length} values, its adapter reaches block ${blocks - 1}`);
+    const bad = row.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new Error(`merge: λ of defense "${name}" at block ${bad} is ${row[bad]}`);
+    return row;
+  });
+}
+
+/**
+ * The checked merge of a run's adapters: W0 + Σ_t λ_t[l] · ΔW_t for every adapted module.
+ * Checks the deltas (`checkDeltas`) and λ before merging and every merged weight after (a large
+ * free λ can overflow a finite ΔW); on an error nothing it made survives.
+ */
+export async function mergeWeights(params: ParamMap, adapters: DefenseDeltas, lambdas: DefenseLambdas): Promise<ParamMap> {
+  await checkDeltas(params, adapters);
+  const names = Object.keys(adapters);
+  const merged = foldDeltas(params, names.map((n) => adapters[n]), lambdaRows(adapters, lambdas));
+  const paths = Object.keys(adapters[names[0]]);
+  try {
+    for (const p of paths) {
+      const w = merged[`${p}.weight`];
+      if (!(await allFinite(w))) {
+        throw new Error(`merge of defenses ${names.map((n) => `"${n}"`).join(", ")}: merged weight "${p}.weight" ${shapeOf(w)} is not finite (λ at block ${blockOf(p)}: ${names.map((n) => lambdas[n][blockOf(p)]).join(", ")})`);
+      }
+    }
+  } catch (e) {
+    tf.dispose(paths.map((p) => merged[`${p}.weight`]));
+    throw e;
+  }
+  return merged;
 }

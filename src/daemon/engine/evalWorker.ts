@@ -15,8 +15,9 @@ let signal: CancelSignal | undefined;
 
 async function handle(m: ToEvalWorker): Promise<void> {
   if (m.kind === "init") {
-    await selectBackend(m.backend);
+    // Before selection: it installs the wasm fast kernels only while they are on (fastPathSwitch.ts).
     setFastPaths(m.fastPaths);
+    await selectBackend(m.backend);
     data = m.data;
     signal = new CancelFlag(m.cancel).signalFor(1);
     port!.postMessage({ kind: "ready" } satisfies FromEvalWorker);

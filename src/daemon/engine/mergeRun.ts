@@ -1,14 +1,16 @@
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { readScalar } from "../../core/tensorRead";
 import { RunConfig } from "../../core/config/types";
 import { Dataset, copyPixels } from "../../core/data/types";
-import { adapterDeltas, adaptiveMerge, Deltas, uniformLambdas } from "../../core/train/merge";
-import { foldDeltas } from "../../core/train/fold";
+import { adapterDeltas, DefenseDeltas, DefenseLambdas, mergeWeights, uniformLambdas } from "../../core/train/merge";
+import { adaptiveMerge } from "../../core/train/adaptiveMerge";
 import { attackSettings } from "../../core/train/build";
 import { ParamMap } from "../../core/model/params";
 import { CancelSignal, EngineProgress, MergeOutcome } from "../compute/contract";
-import { OperationCancelledError } from "../errors";
+import { MemoryLimitError, OperationCancelledError } from "../errors";
+import { activeBackend } from "../../core/backend/select";
+import { mergeProblem } from "../../core/memory/plan";
+import { planRun } from "./memoryPlan";
 import { HyperatSession } from "./trainSession";
 import { writeAdapterFolders, writeMergedFolder } from "./exports";
 import { CheckpointRef, MergeObjective, MergeStrategy } from "../../protocol/runs";
@@ -25,11 +27,12 @@ export function datasetTensors(ds: Dataset, n = ds.n): { x: tf.Tensor4D; y: tf.T
   };
 }
 
-/** Parameters of the model a merge produces: backbone + tuned head + combined ΔW (or the tuned weights for full-at). */
-function mergedParams(session: HyperatSession, perDefense: Deltas[], lambdas: number[][]): ParamMap {
+/** Parameters of the model a merge produces: backbone + tuned head + combined ΔW (the checked
+ * merge of src/core/train/merge.ts), or the tuned weights for full-at. */
+async function mergedParams(session: HyperatSession, adapters: DefenseDeltas | undefined, lambdas: DefenseLambdas): Promise<ParamMap> {
   const base = session.trainer.args.tunable.params();
-  if (perDefense.length === 0) return tf.tidy(() => Object.fromEntries(Object.entries(base).map(([k, v]) => [k, tf.clone(v)])));
-  return foldDeltas(base, perDefense, lambdas); // module by module (docs/memory.md)
+  if (!adapters) return tf.tidy(() => Object.fromEntries(Object.entries(base).map(([k, v]) => [k, tf.clone(v)])));
+  return mergeWeights(base, adapters, lambdas);
 }
 
 /**
@@ -51,27 +54,24 @@ export async function mergeRun(
   const checkCancel = () => {
     if (signal?.aborted) throw new OperationCancelledError(path.basename(runDir), "the merge");
   };
-  const K = cfg.defenses.length;
+  const names = cfg.defenses.map((d) => d.name);
   const L = session.backbone.vit.depth;
   const tunable = session.trainer.args.tunable;
   onProgress({ title: `${strategy} merge`, message: "materializing ΔW per defense", percentage: 0 });
-  const perDefense: Deltas[] = tunable.method === "full-at" ? [] : cfg.defenses.map((_, t) => tf.tidy(() => adapterDeltas(tunable.lora(t)!)));
-  try {
-    for (const [t, d] of perDefense.entries()) await assertFinite(d, `defense "${cfg.defenses[t].name}": ΔW`);
-  } catch (e) {
-    for (const d of perDefense) tf.dispose(Object.values(d));
-    throw e;
-  }
-  let lambdas = uniformLambdas(K, L);
+  const adapters: DefenseDeltas | undefined =
+    tunable.method === "full-at" ? undefined : Object.fromEntries(names.map((name, t) => [name, tf.tidy(() => adapterDeltas(tunable.lora(t)!))]));
+  const uniform = uniformLambdas(names.length, L);
+  let lambdaRecord: DefenseLambdas = Object.fromEntries(names.map((name, t) => [name, uniform[t]]));
   let objective: MergeObjective | undefined;
   try {
-    if (strategy === "adaptive" && K > 1 && perDefense.length > 0) {
+    if (strategy === "adaptive" && names.length > 1 && adapters) {
+      const micro = await plannedMergeMicroBatch(cfg, session);
       const val = await loadValTensors(session, cfg);
       try {
-        lambdas = await adaptiveMerge({
+        lambdaRecord = await adaptiveMerge({
           vit: session.backbone.vit,
           params: tunable.params(),
-          perDefense,
+          adapters,
           x: val.x,
           y: val.y,
           objective: cfg.merge.objective,
@@ -79,6 +79,7 @@ export async function mergeRun(
           steps: cfg.merge.steps,
           lr: cfg.merge.lr,
           batchSize: cfg.merge.batchSize,
+          microBatchSize: micro,
           attack: { ...attackSettings(cfg), steps: cfg.merge.attackSteps },
           seed: cfg.seed,
           onStep: (s, loss) => {
@@ -92,14 +93,7 @@ export async function mergeRun(
       }
     }
     checkCancel();
-    const params = mergedParams(session, perDefense, lambdas);
-    try {
-      await assertFinite(params, `${strategy} merge: merged weight`);
-    } catch (e) {
-      disposeMerged(params, tunable.params());
-      throw e;
-    }
-    const lambdaRecord = Object.fromEntries(cfg.defenses.map((d, t) => [d.name, lambdas[t]]));
+    const params = await mergedParams(session, adapters, lambdaRecord);
     try {
       const modelPath = await writeMergedFolder({
         runDir,
@@ -122,16 +116,20 @@ export async function mergeRun(
       disposeMerged(params, tunable.params());
     }
   } finally {
-    for (const d of perDefense) tf.dispose(Object.values(d));
+    for (const d of Object.values(adapters ?? {})) tf.dispose(Object.values(d));
   }
 }
 
-/** Throws naming the first tensor with a NaN or infinite entry (PEFT checks merges the same way). */
-export async function assertFinite(tensors: Record<string, tf.Tensor>, what: string): Promise<void> {
-  for (const [name, t] of Object.entries(tensors)) {
-    const ok = (await readScalar(tf.tidy(() => tf.all(tf.isFinite(t))))) === 1;
-    if (!ok) throw new Error(`${what} "${name}" is not finite; the adapter diverged — resume from an earlier checkpoint or lower the learning rate`);
-  }
+/**
+ * The λ micro-batch the memory plan picks for this thread's backend (docs/memory.md); a merge
+ * that cannot fit even at one image is refused here, before any λ step or file.
+ */
+async function plannedMergeMicroBatch(cfg: RunConfig, session: HyperatSession): Promise<number> {
+  const plan = await planRun(cfg, activeBackend(), session.backbone.vit);
+  const problem = mergeProblem(plan);
+  const merge = plan.phases.find((p) => p.phase === "merge")!;
+  if (problem) throw new MemoryLimitError(merge.bytes, plan.limit.bytes, problem, "");
+  return plan.mergeMicroBatch;
 }
 
 /** Frees the merged tensors without touching the (shared) backbone ones. */

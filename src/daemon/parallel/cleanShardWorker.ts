@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendRequest } from "../../core/backend/names";
 import { selectBackend } from "../../core/backend/select";
 import type { ViTConfig } from "../../core/model/config";
-import { setFastPaths } from "../../core/model/vit";
+import { setFastPaths } from "../../core/backend/fastPathSwitch";
 import { cleanShardGradients } from "../../core/parallel/cleanShard";
 import { transferring, type Transferring } from "../compute/workerRpc";
 import { assignValues, packGradients, type RawShardGradients, type RawTensor } from "./shardGradients";
@@ -34,8 +34,8 @@ export function cleanShardWorker() {
   let held: { vit: ViTConfig; vars: Record<string, tf.Variable> } | undefined;
   return {
     async init(m: CleanShardInit): Promise<{ backend: string }> {
+      setFastPaths(m.fastPaths); // before selection, which installs the wasm kernels only while on
       const info = await selectBackend(m.backend);
-      setFastPaths(m.fastPaths);
       const vars = Object.fromEntries(Object.entries(m.init).map(([k, t]) => [k, tf.variable(tf.tensor(t.data, t.shape), true)]));
       held = { vit: m.vit, vars };
       return { backend: info.backend };

@@ -6,7 +6,7 @@ import type { BackendRequest } from "../../core/backend/names";
 import { selectBackend } from "../../core/backend/select";
 import type { RunConfig } from "../../core/config/types";
 import type { ViTConfig } from "../../core/model/config";
-import { setFastPaths } from "../../core/model/vit";
+import { setFastPaths } from "../../core/backend/fastPathSwitch";
 import { shardStep } from "../../core/parallel/trainShard";
 import { Rng, type RngState } from "../../core/rng";
 import { buildTrainer } from "../../core/train/build";
@@ -45,8 +45,8 @@ export function trainShardWorker() {
   let trainer: Trainer | undefined;
   return {
     async init(m: TrainShardInit): Promise<{ backend: string }> {
+      setFastPaths(m.fastPaths); // before selection, which installs the wasm kernels only while on
       const info = await selectBackend(m.backend);
-      setFastPaths(m.fastPaths);
       // The backbone stays alive with the trainer (its frozen tensors are used every step).
       const backbone = Object.fromEntries(Object.entries(m.backbone).map(([k, t]) => [k, tf.tensor(t.data, t.shape)]));
       trainer = buildTrainer(m.cfg, m.vit, backbone);

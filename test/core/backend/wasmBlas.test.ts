@@ -5,6 +5,7 @@ import { selectBackend, type BackendInfo } from "../../../src/core/backend/selec
 import { loadBlas } from "../../../src/core/backend/blas";
 import { blasSuiteSkip } from "../../blasSkip";
 import { installWasmBlas, uninstallWasmBlas, wasmBlas } from "../../../src/core/backend/wasm/blasMatMul";
+import { setWasmBackend } from "./wasmBackend";
 
 // A system BLAS behind wasm's BatchMatMul. Where none is installed the suite says so and skips,
 // except under CI=true or HYPERAT_REQUIRE_BLAS=1 (.ci/run installs OpenBLAS), where it fails.
@@ -20,7 +21,7 @@ async function onCpu(f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> 
   const r = tf.tidy(f);
   const out = (Array.isArray(r) ? r : [r]).map((t) => t.dataSync() as Float32Array);
   tf.dispose(r);
-  await tf.setBackend("wasm");
+  await setWasmBackend();
   return out;
 }
 

@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../../src/core/backend/select";
 import { layerNormForward, wasmLayerNormAvailable } from "../../../src/core/backend/wasm/layerNorm";
 import { fusedLayerNorm } from "../../../src/core/model/fusedOps";
+import { setWasmBackend } from "./wasmBackend";
 
 const EPS = 1e-6;
 
@@ -53,7 +54,7 @@ describe("wasm SIMD LayerNorm kernels", () => {
       });
       const refData = ref.map((t) => ({ shape: t.shape, data: t.dataSync().slice() }));
       tf.dispose(ref);
-      await tf.setBackend("wasm");
+      await setWasmBackend();
       const [x, g, b, w] = make();
       const y = fusedLayerNorm(x, g, b, EPS);
       const grads = tf.grads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(fusedLayerNorm(xi, gi, bi, EPS), w)))([x, g, b]);

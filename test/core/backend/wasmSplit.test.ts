@@ -2,7 +2,7 @@ import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../../src/core/backend/select";
-import { registerWasmFastSplit } from "../../../src/core/backend/wasm/contiguousSplit";
+import { setWasmBackend } from "./wasmBackend";
 
 /** tf.split on the cpu backend and on wasm with the block-copy SplitV: bit-identical pieces. */
 async function compare(shape: number[], split: number | number[], axis: number, dtype: "float32" | "int32" = "float32") {
@@ -16,14 +16,13 @@ async function compare(shape: number[], split: number | number[], axis: number, 
   };
   await tf.setBackend("cpu");
   const expected = run();
-  await tf.setBackend("wasm");
+  await setWasmBackend();
   assert.deepEqual(run(), expected);
 }
 
 describe("wasm SplitV by block copies", () => {
   before(async () => {
-    await selectBackend("wasm");
-    registerWasmFastSplit();
+    await selectBackend("wasm"); // installs the block-copy SplitV (src/core/backend/wasm/fastPaths.ts)
   });
 
   it("splits q/k/v along the leading axis", () => compare([3, 4, 5, 16], 3, 0));

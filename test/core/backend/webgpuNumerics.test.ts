@@ -10,7 +10,8 @@ import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { validateConfig } from "../../../src/core/config/validate";
 import { buildTrainer } from "../../../src/core/train/build";
-import { adapterDeltas, adaptiveMerge } from "../../../src/core/train/merge";
+import { adapterDeltas } from "../../../src/core/train/merge";
+import { adaptiveMerge } from "../../../src/core/train/adaptiveMerge";
 import { pretrainClean } from "../../../src/core/train/pretrain";
 import { forward } from "../../../src/core/model/vit";
 import { disposeParams, ParamMap } from "../../../src/core/model/params";
@@ -135,14 +136,14 @@ describe("webgpu matches cpu", () => {
       const x = randomImages(vit, 4, 30);
       const y = randomLabels(4, vit.numClasses, 31);
       const lambdas = await adaptiveMerge({
-        vit, params: trainer.args.tunable.params(), perDefense, x, y, objective: "adversarial-ce", lambdas: "simplex",
+        vit, params: trainer.args.tunable.params(), adapters: { "pgd-at": perDefense[0], trades: perDefense[1], mart: perDefense[2] }, x, y, objective: "adversarial-ce", lambdas: "simplex",
         steps: 2, lr: 0.1, batchSize: 4, attack: { eps: 8 / 255, stepSize: 2 / 255, steps: 2 }, seed: 1,
       });
       for (const d of perDefense) tf.dispose(Object.values(d));
       tf.dispose([x, y]);
       trainer.dispose();
       disposeParams(backbone);
-      return { lambdas: lambdas.flat() };
+      return { lambdas: Object.values(lambdas).flat() };
     });
     assertClose(relativeErrors(r));
   });

@@ -2,7 +2,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { validateConfig as vitConfig, HALF, presetConfig } from "../../../src/core/model/config";
 import { tapeFloatsPerImage } from "../../../src/core/memory/activations";
-import { backboneScalars, targetScalars, trainableScalars, trainPhase, planMemory, chooseMicroBatch, PlanConfig, describePlan } from "../../../src/core/memory/plan";
+import { backboneScalars, targetScalars, trainableScalars, trainPhase, planMemory, chooseMicroBatch, chooseMergeMicroBatch, mergeProblem, PlanConfig, describePlan } from "../../../src/core/memory/plan";
 import { memoryLimit, WASM_PLAN_BYTES } from "../../../src/core/memory/limits";
 import { countTrainableParams } from "../../../src/core/train/paramCount";
 import { validateConfig } from "../../../src/core/config/validate";
@@ -96,6 +96,35 @@ describe("memory plan", () => {
     assert.ok(ev.phases.find((p) => p.phase === "validation")!.bytes <= ev.limit.bytes);
     assert.ok(ev.warnings.some((p) => /^evaluation at evaluation\.batchSize 10000 needs .*set evaluation\.batchSize to \d+ or less/.test(p)), ev.warnings.join("\n"));
     assert.match(describePlan(ev).join("\n"), /memory plan on test: limit .*\n {2}train \(batch 2\): .* = weights .*\n {2}warning: evaluation at/s);
+  });
+
+  test("the adaptive merge plans its λ micro-batch: by hand, the largest that fits, and refused with the fix when one image does not", () => {
+    const c = planConfig({ method: "hyperat", defenses: ["pgd-at", "trades", "mart"], merge: { strategy: "adaptive", batchSize: 8 } });
+    const mergeAt = (bytes: number) => planMemory(tiny, c, limit(bytes)).phases.find((p) => p.phase === "merge")!;
+    const roomy = planMemory(tiny, c, limit(2 ** 30));
+    assert.equal(roomy.mergeMicroBatch, 8);
+    const m8 = mergeAt(2 ** 30);
+    // K + 1 copies of N_t (K deltas, the merged weights the λ tape keeps) + one module's K + 1 terms.
+    const Nt = 8 * 24 + 8 * 16;
+    assert.equal(m8.breakdown.frozenCopies, 4 * (4 * Nt + 4 * 8 * 24));
+    assert.equal(m8.breakdown.activations, 4 * tapeFloatsPerImage(tiny) * 8);
+    assert.equal(m8.breakdown.attackBuffers, 4 * 8 * 8 * 3 * (2 * 8 + 3 * 8));
+    // A limit between micro-batches 3 and 4: the plan takes 3, and the merge phase fits.
+    const at = (m: number) => m8.bytes - (8 - m) * (4 * tapeFloatsPerImage(tiny) + 4 * 8 * 8 * 3 * 3);
+    const between = planMemory(tiny, c, limit(at(4) - 1));
+    assert.equal(between.mergeMicroBatch, 3);
+    assert.equal(chooseMergeMicroBatch(tiny, c, limit(at(4) - 1)), 3);
+    assert.ok(between.phases.find((p) => p.phase === "merge")!.bytes <= at(4) - 1);
+    assert.equal(mergeProblem(between), undefined);
+    assert.ok(!between.warnings.some((w) => /merge/.test(w)), between.warnings.join("\n"));
+    // Below micro-batch 1: a warning at training time, and the reason the merge command refuses.
+    const tight = planMemory(tiny, c, limit(at(1) - 1));
+    assert.equal(tight.mergeMicroBatch, 1);
+    assert.match(mergeProblem(tight)!, /^merge at λ micro-batch 1 needs 0\.00 GiB: even one image does not fit \(0\.00 GiB before any image\), over the limit of 0\.00 GiB \(test limit\); merge with strategy "uniform"/);
+    assert.ok(tight.warnings.includes(mergeProblem(tight)!), tight.warnings.join("\n"));
+    // Uniform merging has no λ pass: no images, and the configured batch is kept as is.
+    const uniform = planMemory(tiny, { ...c, merge: { strategy: "uniform", batchSize: 8 } }, limit(2 ** 30));
+    assert.equal(uniform.phases.find((p) => p.phase === "merge")!.batch, 0);
   });
 
   test("checkpointing is chosen only when it lets a larger micro-batch fit", () => {

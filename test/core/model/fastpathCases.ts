@@ -9,7 +9,6 @@ import { forward, setFastPaths } from "../../../src/core/model/vit";
 import { scaledDotAttention, plainScaledDotAttention } from "../../../src/core/model/attention";
 import { fusedGelu, fusedLayerNorm } from "../../../src/core/model/fusedOps";
 import { batchMatMul } from "../../../src/core/backend/wasm/batchMatMulPerItem";
-import { registerWasmZeroCopy } from "../../../src/core/backend/wasm/zeroCopyIdentity";
 import { Rng } from "../../../src/core/rng";
 
 /** max |a − b| / max |b|: one number per tensor, so a scale-free tolerance works everywhere. */
@@ -63,8 +62,8 @@ export function tinyParams(c: ViTConfig = TINY): ParamMap {
 }
 
 export function fastPathCases(): void {
+  // On wasm, backend selection installed the shared-buffer kernels (src/core/backend/wasm/fastPaths.ts).
   test("shared-buffer Identity/Cast: clones and casts keep their values after the source is freed", () => {
-    registerWasmZeroCopy();
     const x = tf.tensor([1.5, -2, 3], [3]);
     const clone = tf.clone(x);
     const same = tf.cast(x, "float32");

@@ -12,8 +12,8 @@ import { validateConfig } from "../../../src/core/config/validate";
 import { WASM_PLAN_BYTES } from "../../../src/core/memory/limits";
 
 /** The flagship ViT-B/16 config (examples/cifar10-vit-b16.hyperat.json) on wasm, on synthetic data. */
-function vitBConfig(dir: string, model: string, over: { imgSize?: number; batchSize?: number; microBatchSize?: number | "auto" } = {}): string {
-  const file = path.join(dir, `vitb-${over.imgSize ?? 32}-${over.microBatchSize ?? "auto"}.hyperat.json`);
+function vitBConfig(dir: string, model: string, over: { imgSize?: number; batchSize?: number; microBatchSize?: number | "auto"; mergeBatchSize?: number } = {}): string {
+  const file = path.join(dir, `vitb-${over.imgSize ?? 32}-${over.microBatchSize ?? "auto"}-${over.mergeBatchSize ?? 2}.hyperat.json`);
   fs.writeFileSync(file, JSON.stringify({
     name: "vit-b16",
     backend: "wasm",
@@ -25,7 +25,7 @@ function vitBConfig(dir: string, model: string, over: { imgSize?: number; batchS
     hypernet: { embedDim: 64, hiddenDim: 256, latentDim: 64 },
     attack: { eps: "8/255", stepSize: "2/255", steps: 10 },
     training: { steps: 10, batchSize: over.batchSize ?? 128, microBatchSize: over.microBatchSize ?? "auto" },
-    merge: { strategy: "adaptive", batchSize: 2 },
+    merge: { strategy: "adaptive", batchSize: over.mergeBatchSize ?? 2 },
     evaluation: { attacks: "quick", n: 8, batchSize: 2 },
   }));
   return file;
@@ -56,6 +56,17 @@ describe("memory plan of a ViT-B/16 checkpoint (header only, no weights read)", 
     const over = await engine.estimateMemory(await engine.loadConfig(vitBConfig(ws, model, { microBatchSize: 2 * est.microBatch! })));
     assert.equal(over.fits, false);
     assert.match(over.detail, new RegExp(`set training\\.microBatchSize to ${est.microBatch} or less`));
+  });
+
+  test("the flagship's adaptive merge at merge.batchSize 128 runs at a planned λ micro-batch that fits: no merge warning", async () => {
+    const est = await engine.estimateMemory(await engine.loadConfig(vitBConfig(ws, model, { mergeBatchSize: 128 })));
+    const lines = est.lines!.join("\n");
+    const merge = /\n {2}merge \(batch (\d+)\): (\d+\.\d\d) GiB/.exec(lines);
+    assert.ok(merge, lines);
+    const micro = Number(merge[1]);
+    assert.ok(micro >= 1 && micro < 128, `merge micro-batch ${micro}`);
+    assert.ok(Number(merge[2]) * 2 ** 30 <= WASM_PLAN_BYTES + 0.005 * 2 ** 30, lines);
+    assert.doesNotMatch(lines, /warning: merge/);
   });
 
   test("a ViT-L/16 header plans micro-batch ≥ 8 on wasm", async () => {

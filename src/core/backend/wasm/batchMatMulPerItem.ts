@@ -65,7 +65,7 @@ function fastBatchMatMulWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unk
   return out;
 }
 
-/** Registers the kernel for wasm and its gradient once; safe to call repeatedly. */
+/** Registers the kernel for wasm and its gradient once (installWasmFastPaths, fastPaths.ts). */
 export function registerFastBatchMatMul(): void {
   if (registered) return;
   registered = true;
@@ -98,7 +98,7 @@ export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
     throw new Error(`batchMatMul: shapes [${a.shape}] and [${b.shape}] are not [N,M,K] and [N,K,P]`);
   }
   // A native BLAS behind wasm's matMul already runs batches well (wasmBlasMatMul.ts).
-  if (tf.getBackend() !== "wasm" || wasmBlas()) return tf.matMul(a, b);
-  registerFastBatchMatMul();
+  // Without the kernel (fast paths off when wasm was chosen) the stock product runs.
+  if (tf.getBackend() !== "wasm" || wasmBlas() || !registered) return tf.matMul(a, b);
   return tf.engine().runKernel(FAST_BATCH_MATMUL, { a, b }, {}) as tf.Tensor3D;
 }

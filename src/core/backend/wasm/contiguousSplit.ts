@@ -48,9 +48,9 @@ function splitContiguous(
 /** Replaces wasm's SplitV with the block-copy kernel; idempotent; no-op without wasm. */
 export function registerWasmFastSplit(): void {
   if (registered) return;
-  registered = true;
   const original = tf.getKernel(tf.SplitV, "wasm");
   if (!original) return;
+  registered = true;
   tf.unregisterKernel(tf.SplitV, "wasm");
   tf.registerKernel({
     kernelName: tf.SplitV,

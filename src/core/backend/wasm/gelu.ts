@@ -44,14 +44,16 @@ function geluKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): 
   return [y, d];
 }
 
-/** True on wasm once the kernel is registered (registering it on first use). */
+/** Registers the kernel for wasm once (installWasmFastPaths, fastPaths.ts). */
+export function registerWasmGelu(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({ kernelName: GELU_WITH_DERIVATIVE, backendName: "wasm", kernelFunc: geluKernel as unknown as tf.KernelFunc });
+}
+
+/** True on wasm once backend selection installed the kernel. */
 export function wasmGeluAvailable(): boolean {
-  if (tf.getBackend() !== "wasm") return false;
-  if (!registered) {
-    registered = true;
-    tf.registerKernel({ kernelName: GELU_WITH_DERIVATIVE, backendName: "wasm", kernelFunc: geluKernel as unknown as tf.KernelFunc });
-  }
-  return true;
+  return registered && tf.getBackend() === "wasm";
 }
 
 /** `[y, dy/dx]` for x on the wasm backend (call `wasmGeluAvailable` first). */

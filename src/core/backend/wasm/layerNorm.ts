@@ -53,15 +53,17 @@ function backwardKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown 
   return [dx, dgamma, dbeta];
 }
 
-/** True on wasm once both kernels are registered (registering them on first use). */
+/** Registers both kernels for wasm once (installWasmFastPaths, fastPaths.ts). */
+export function registerWasmLayerNorm(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({ kernelName: LAYER_NORM, backendName: "wasm", kernelFunc: forwardKernel as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: LAYER_NORM_GRAD, backendName: "wasm", kernelFunc: backwardKernel as unknown as tf.KernelFunc });
+}
+
+/** True on wasm once backend selection installed both kernels. */
 export function wasmLayerNormAvailable(): boolean {
-  if (tf.getBackend() !== "wasm") return false;
-  if (!registered) {
-    registered = true;
-    tf.registerKernel({ kernelName: LAYER_NORM, backendName: "wasm", kernelFunc: forwardKernel as unknown as tf.KernelFunc });
-    tf.registerKernel({ kernelName: LAYER_NORM_GRAD, backendName: "wasm", kernelFunc: backwardKernel as unknown as tf.KernelFunc });
-  }
-  return true;
+  return registered && tf.getBackend() === "wasm";
 }
 
 /** `[y, x̂, 1/σ]` of LayerNorm over the last axis (call `wasmLayerNormAvailable` first). */

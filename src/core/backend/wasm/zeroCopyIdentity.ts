@@ -22,9 +22,9 @@ function share(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
 /** Replaces wasm's copying Identity and same-dtype Cast with buffer sharing; idempotent. */
 export function registerWasmZeroCopy(): void {
   if (registered) return;
-  registered = true;
   const cast = tf.getKernel(tf.Cast, "wasm");
   if (!cast || !tf.getKernel(tf.Identity, "wasm")) return; // wasm not registered in this process
+  registered = true;
   tf.unregisterKernel(tf.Identity, "wasm");
   tf.registerKernel({
     kernelName: tf.Identity,
