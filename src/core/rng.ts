@@ -92,6 +92,18 @@ export class Rng {
     return out;
   }
 
+  /**
+   * As an attack's stream (src/core/attacks/attackRng.ts): one stream serves every row in turn,
+   * so a batch's draws are the ones a single batch-wide fill makes.
+   */
+  row(_j: number): Rng {
+    return this;
+  }
+
+  rows(_rows: readonly number[]): Rng {
+    return this;
+  }
+
   /** Samples an index with probability proportional to `weights`. */
   categorical(weights: readonly number[]): number {
     const total = weights.reduce((a, b) => a + b, 0);

@@ -15,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Classifier, LossFn } from "./types";
-import type { Rng } from "../rng";
+import type { AttackRng } from "./attackRng";
 import { crossEntropy, dlrLoss, targetedDlrLoss } from "./losses";
 import { lossAndGrad } from "./gradient";
 import { checkAttackInputs, projectLinf } from "./linf";
@@ -35,7 +35,7 @@ export interface ApgdOptions {
   restarts?: number;
   /** "ce" (APGD-CE, default) or "dlr" (APGD-DLR). */
   loss?: "ce" | "dlr";
-  rng: Rng;
+  rng: AttackRng;
   /** Stop once every sample in the batch is misclassified. */
   stopWhenAllFooled?: boolean;
 }
@@ -65,7 +65,7 @@ function oscillates(lossSteps: Float32Array[], i: number, k: number, b: number):
   return increases <= k * RHO;
 }
 
-function randomStart(x: tf.Tensor4D, eps: number, rng: Rng): tf.Tensor4D {
+function randomStart(x: tf.Tensor4D, eps: number, rng: AttackRng): tf.Tensor4D {
   return tf.tidy(() => {
     const t = tf.tensor(rng.fillUniform(x.size, -1, 1), x.shape);
     const scale = tf.add(tf.max(tf.abs(t), [1, 2, 3], true), 1e-12);
@@ -79,7 +79,7 @@ export async function apgdRun(
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   loss: LossFn,
-  o: { eps: number; steps: number; rng: Rng; stopWhenAllFooled?: boolean; success?: SuccessFn },
+  o: { eps: number; steps: number; rng: AttackRng; stopWhenAllFooled?: boolean; success?: SuccessFn },
 ): Promise<BestPoint> {
   const B = x.shape[0];
   const sched = apgdSchedule(o.steps);
@@ -182,7 +182,7 @@ export async function apgd(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, op
   const loss = (opts.loss ?? "ce") === "ce" ? crossEntropy : dlrLoss;
   const state = { x: tf.clone(x), fooled: await cleanFooled(model, x, y) };
   for (let r = 0; r < (opts.restarts ?? 1); r++) {
-    await runOnSurvivors(state, x, y, (xs, ys) => fooledOf(apgdRun(model, xs, ys, loss, { ...opts, steps })));
+    await runOnSurvivors(state, x, y, (xs, ys, rows) => fooledOf(apgdRun(model, xs, ys, loss, { ...opts, steps, rng: opts.rng.rows(rows) })));
   }
   return state.x;
 }
@@ -199,12 +199,12 @@ export async function apgdT(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, o
   const targets = Math.min(opts.targets ?? 9, K - 1);
   for (let c = 1; c <= targets; c++) {
     for (let r = 0; r < (opts.restarts ?? 1); r++) {
-      await runOnSurvivors(state, x, y, async (xs, ys) => {
+      await runOnSurvivors(state, x, y, async (xs, ys, rows) => {
         const target = tf.tidy(() => {
           const { indices } = tf.topk(model(xs), c + 1);
           return tf.reshape(tf.slice(indices, [0, c], [-1, 1]), [-1]) as tf.Tensor1D;
         });
-        const best = await apgdRun(model, xs, ys, targetedDlrLoss(target), { ...opts, steps });
+        const best = await apgdRun(model, xs, ys, targetedDlrLoss(target), { ...opts, steps, rng: opts.rng.rows(rows) });
         target.dispose();
         return fooledOf(best);
       });

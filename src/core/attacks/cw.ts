@@ -7,7 +7,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Classifier } from "./types";
-import type { Rng } from "../rng";
+import type { AttackRng } from "./attackRng";
 import { pgd } from "./pgd";
 
 export interface CwOptions {
@@ -16,7 +16,7 @@ export interface CwOptions {
   /** default 20 */
   steps?: number;
   restarts?: number;
-  rng: Rng;
+  rng: AttackRng;
   stopWhenAllFooled?: boolean;
 }
 

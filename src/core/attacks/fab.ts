@@ -16,7 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Classifier, LossFn } from "./types";
-import type { Rng } from "../rng";
+import type { AttackRng } from "./attackRng";
 import { lossAndGrad } from "./gradient";
 import { checkAttackInputs } from "./linf";
 import { linfNorm, projectLinfHyperplane } from "./fabProjection";
@@ -36,7 +36,7 @@ export interface FabOptions {
   eta?: number;
   /** Pull-back towards x₀ after a success; default 0.9. */
   beta?: number;
-  rng: Rng;
+  rng: AttackRng;
   /**
    * Stop a run once every sample has a point within eps: later iterations only shrink the norm,
    * which cannot change which samples are broken.
@@ -76,7 +76,7 @@ async function fabTargetedRun(
   labels: Int32Array,
   targets: Int32Array,
   shape: [number, number, number, number],
-  o: Required<Omit<FabOptions, "rng" | "targets" | "restarts">> & { rng: Rng },
+  o: Required<Omit<FabOptions, "rng" | "targets" | "restarts">> & { rng: AttackRng },
   randomStart: boolean,
 ): Promise<RunResult> {
   const n = shape[0];
@@ -183,7 +183,7 @@ export async function fabT(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, op
         Int32Array.from(idx, (b) => labels[b]),
         Int32Array.from(idx, (b) => ranked[b][c]),
         [idx.length, H, W, C],
-        o,
+        { ...o, rng: o.rng.rows(idx) },
         r > 0,
       );
       idx.forEach((b, j) => {

@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Classifier, LossFn } from "./types";
-import type { Rng } from "../rng";
+import type { AttackRng } from "./attackRng";
 import { LossName, resolveLoss } from "./losses";
 import { checkAttackInputs, projectLinf, uniformNoise } from "./linf";
 import { signedGradientAscent, signedGradientAscentAsync } from "./ascent";
@@ -31,14 +31,14 @@ export interface PgdOptions {
   /** Objective to maximize: "ce" (default), "margin" (CW), "dlr", or a custom per-sample LossFn. */
   loss?: LossName | LossFn;
   /** Seeded stream for the random start; same state ⇒ same result. */
-  rng?: Rng;
+  rng?: AttackRng;
   /** "best" (default): most adversarial point seen; "last": the final iterate. */
   keep?: "best" | "last";
   /** Stop a restart once every sample is misclassified (evaluation speed-up; keep "best" only). */
   stopWhenAllFooled?: boolean;
 }
 
-function startPoint(x: tf.Tensor4D, eps: number, randomStart: boolean, rng: Rng | undefined): tf.Tensor4D {
+function startPoint(x: tf.Tensor4D, eps: number, randomStart: boolean, rng: AttackRng | undefined): tf.Tensor4D {
   if (!randomStart) return tf.clone(x);
   if (!rng) throw new Error("pgd: randomStart needs opts.rng (a seeded Rng)");
   return tf.tidy(() => projectLinf(tf.add(x, uniformNoise(x.shape, eps, rng)) as tf.Tensor4D, x, eps));
@@ -106,7 +106,7 @@ function pgdLast(
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   loss: LossFn,
-  o: { eps: number; stepSize: number; steps: number; restarts: number; randomStart: boolean; rng?: Rng },
+  o: { eps: number; stepSize: number; steps: number; restarts: number; randomStart: boolean; rng?: AttackRng },
 ): tf.Tensor4D {
   let best: BestPoint | undefined;
   for (let r = 0; r < o.restarts; r++) {

@@ -11,7 +11,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Classifier } from "./types";
-import type { Rng } from "../rng";
+import type { AttackRng } from "./attackRng";
 import { fgsm } from "./fgsm";
 import { pgd } from "./pgd";
 import { cwInf } from "./cw";
@@ -22,8 +22,8 @@ import { fabT } from "./fab";
 export interface AttackContext {
   /** L-inf radius in [0,1] pixel units. */
   eps: number;
-  /** The attack's own seeded stream. */
-  rng: Rng;
+  /** The attack's seeded streams, one per sample in evaluation (attackRng.ts). */
+  rng: AttackRng;
 }
 
 export interface AttackRunner {

@@ -16,7 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { readFloats } from "../tensorRead";
 import type { Classifier } from "./types";
-import type { Rng } from "../rng";
+import type { AttackRng } from "./attackRng";
 import { crossEntropy, marginLoss } from "./losses";
 import { checkAttackInputs, projectLinf } from "./linf";
 import { BestPoint, evalLoss } from "./best";
@@ -30,7 +30,7 @@ export interface SquareOptions {
   pInit?: number;
   /** Search objective: "margin" (default) or "ce" (maximize CE). */
   loss?: "margin" | "ce";
-  rng: Rng;
+  rng: AttackRng;
 }
 
 /** The p schedule of square.py (`p_selection` with `resc_schedule`). */
@@ -61,7 +61,11 @@ export async function square(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
   const [B, H, W, C] = x.shape;
 
   const stripes = new Float32Array(B * W * C);
-  for (let i = 0; i < stripes.length; i++) stripes[i] = rng.next() < 0.5 ? -eps : eps;
+  // Row by row, each from its sample's stream (a single stream gives the same draws as one loop).
+  for (let b = 0; b < B; b++) {
+    const r = rng.row(b);
+    for (let i = b * W * C; i < (b + 1) * W * C; i++) stripes[i] = r.next() < 0.5 ? -eps : eps;
+  }
   let xBest = tf.tidy(() => tf.clipByValue(tf.add(x, tf.tensor4d(stripes, [B, 1, W, C])), 0, 1) as tf.Tensor4D);
   const { margin: marginMin, loss: lossMin } = await marginAndLoss(model, xBest, y, lossName);
 
@@ -72,7 +76,7 @@ export async function square(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
     });
     if (idx.length === 0) break;
     const s = Math.min(Math.max(Math.round(Math.sqrt((squareFraction(it, queries, pInit) * H * W * C) / C)), 1), H, W);
-    const delta = squareProposals(idx.length, H, W, C, s, eps, rng);
+    const delta = squareProposals(idx, H, W, C, s, eps, rng);
     const idxT = tf.tensor1d(idx, "int32");
     const ys = tf.gather(y, idxT) as tf.Tensor1D;
     const xNew = tf.tidy(() => {
@@ -102,13 +106,14 @@ export async function square(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, 
   return best.take();
 }
 
-/** n proposals [n, H, W, C]: a random s×s window per image with ±2·eps per channel, else 0. */
-function squareProposals(n: number, H: number, W: number, C: number, s: number, eps: number, rng: Rng): Float32Array {
-  const out = new Float32Array(n * H * W * C);
-  for (let j = 0; j < n; j++) {
-    const vh = Math.floor(rng.next() * (H - s));
-    const vw = Math.floor(rng.next() * (W - s));
-    const signs = Array.from({ length: C }, () => (rng.next() < 0.5 ? -2 * eps : 2 * eps));
+/** One proposal per row of `rows` [n, H, W, C]: a random s×s window with ±2·eps per channel, else 0. */
+function squareProposals(rows: number[], H: number, W: number, C: number, s: number, eps: number, rng: AttackRng): Float32Array {
+  const out = new Float32Array(rows.length * H * W * C);
+  for (let j = 0; j < rows.length; j++) {
+    const r = rng.row(rows[j]);
+    const vh = Math.floor(r.next() * (H - s));
+    const vw = Math.floor(r.next() * (W - s));
+    const signs = Array.from({ length: C }, () => (r.next() < 0.5 ? -2 * eps : 2 * eps));
     for (let h = vh; h < vh + s; h++) {
       for (let w = vw; w < vw + s; w++) {
         const base = ((j * H + h) * W + w) * C;

@@ -13,7 +13,8 @@ export async function runOnSurvivors(
   state: { x: tf.Tensor4D; fooled: boolean[] },
   x: tf.Tensor4D,
   y: tf.Tensor1D,
-  run: (xs: tf.Tensor4D, ys: tf.Tensor1D) => Promise<SubsetResult>,
+  /** `rows`: the batch rows `xs` holds, so per-sample streams follow their samples (attackRng.ts). */
+  run: (xs: tf.Tensor4D, ys: tf.Tensor1D, rows: number[]) => Promise<SubsetResult>,
 ): Promise<void> {
   const idx: number[] = [];
   state.fooled.forEach((f, i) => {
@@ -24,7 +25,7 @@ export async function runOnSurvivors(
   const idxT = tf.tensor1d(idx, "int32");
   const xs = tf.gather(x, idxT) as tf.Tensor4D;
   const ys = tf.gather(y, idxT) as tf.Tensor1D;
-  const r = await run(xs, ys);
+  const r = await run(xs, ys, idx);
   // Gather from [old rows ; new rows]: row b of the result is old b, or new j if b = idx[j].
   const map = Int32Array.from({ length: B }, (_, b) => b);
   idx.forEach((b, j) => {

@@ -8,13 +8,15 @@
  * along the list and its last entry equals `worstCaseRobustAccuracy`. With `perAttack: true`
  * every attack also runs on all clean-correct samples and `perAttackRobustAccuracy[a]` is its
  * stand-alone robust accuracy (costs more; the worst case is the same).
- * Randomness: attack `a` draws from `Rng.fromSeed(seed, "eval:" + a)`, so results depend only
- * on the seed, the attack list and the batch size.
+ * Randomness: sample i draws from its own stream `Rng.fromSeed(seed, "eval:<a>:<i>")` under
+ * attack `a` (src/core/attacks/attackRng.ts), and every attack decides per sample, so results
+ * depend only on the seed and the attack list, never on the batch size: a batch that does not fit
+ * can be planned down without changing the report.
  */
 import * as tf from "@tensorflow/tfjs";
 import { readAndDispose, readScalar } from "../tensorRead";
 import type { Classifier } from "../attacks/types";
-import { Rng } from "../rng";
+import { SampleStreams } from "../attacks/attackRng";
 import { AttackRunner, resolveAttack } from "../attacks/registry";
 import { Eps, parseEps } from "./eps";
 import { PixelArray, copyPixels } from "../data/types";
@@ -201,7 +203,6 @@ export async function evaluate(model: Classifier, data: EvalData, opts: Evaluate
 
   for (const runner of runners) {
     const ta = Date.now();
-    const rng = Rng.fromSeed(seed, `eval:${runner.name}`);
     const targets = all.filter((i) => (opts.perAttack ? correct[i] : robustNow[i]));
     const brokenHere = new Set<number>();
     let done = 0;
@@ -209,7 +210,7 @@ export async function evaluate(model: Classifier, data: EvalData, opts: Evaluate
     for (const idx of chunks(targets, batchSize)) {
       await checkCancel(runner.name);
       const { x, y } = batch(idx);
-      const xAdv = await runner.run(model, x, y, { eps: eps.value, rng });
+      const xAdv = await runner.run(model, x, y, { eps: eps.value, rng: SampleStreams.forSamples(seed, runner.name, idx) });
       const advPred = (await readAndDispose(tf.tidy(() => tf.argMax(model(xAdv), 1)))) as Int32Array;
       const linf = await readScalar(tf.tidy(() => tf.max(tf.abs(tf.sub(xAdv, x)))));
       const fooled = idx.map((i, j) => advPred[j] !== data.labels[i]);
