@@ -2,7 +2,8 @@
 // lifecycle, a run through start → pause → resume → merge, the tree, and config diagnostics.
 // The workspace is prepared by scripts/e2e.mjs with demo.hyperat.json (a shortened demo config).
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as vscode from "vscode";
 import type { HyperatApi } from "../../../src/extension/extension";
@@ -31,6 +32,17 @@ function waitForStatus(api: HyperatApi, pred: (s: RunStatusParams) => boolean, w
       resolve(s);
     });
   });
+}
+
+/** Polls `probe` until it returns a value; the error names what was awaited. */
+async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
 }
 
 async function state(api: HyperatApi, runId: string): Promise<RunState | undefined> {
@@ -116,6 +128,55 @@ export function defineRunSuite(): void {
       assert.ok(merge, "mergeRun answered");
       assert.equal(merge.strategy, "uniform");
       assert.ok(existsSync(merge.modelPath), `${merge.modelPath} exists`);
+    });
+
+    it("shows an evaluation's progress, and a cancelled evaluation leaves the run as it was with no report or examples", async () => {
+      const dir = join(folder(), ".hyperat", "runs", runId);
+      const before = await state(api, runId);
+      assert.ok(before === "paused" || before === "completed", `mergeable state before: ${before}`);
+      const progress: string[] = [];
+      const sub = api.ctx.daemon!.onProgress.event((e) => progress.push(JSON.stringify(e)));
+      const evaluating = waitForStatus(api, (s) => s.runId === runId && s.state === "evaluating", "the evaluating phase");
+      // The full suite, so the evaluation is still running when the cancel arrives.
+      const evaluation = Promise.resolve(vscode.commands.executeCommand("hyperat.evaluateRun", runId, "full")).then((r) => ({ r }), (e: Error) => ({ e }));
+      await evaluating;
+      api.ctx.explorer.refresh();
+      const row = (await api.ctx.explorer.getChildren()).find((n) => n.runId === runId);
+      assert.match(`${row?.description ?? ""} ${row?.contextValue ?? ""}`, /evaluat/, "the tree row shows the evaluating phase");
+      const back = waitForStatus(api, (s) => s.runId === runId && s.state === before, `the run back to ${before}`);
+      await vscode.commands.executeCommand("hyperat.cancelOperation", runId);
+      await back;
+      const outcome = await evaluation;
+      sub.dispose();
+      assert.ok(!("r" in outcome) || outcome.r === undefined, "the cancelled evaluation returned no report");
+      assert.ok(progress.length > 0, "hyperat/progress notifications arrived during the evaluation");
+      assert.equal(await state(api, runId), before);
+      const left = readdirSync(dir).filter((f) => /^report\.|^examples\.|\.tmp/.test(f));
+      assert.deepEqual(left, [], "nothing half-written in the run folder");
+    });
+
+    it("a run started from a terminal (CLI) appears in the tree and its step advances live", async () => {
+      const known = new Set((await api.ctx.explorer.reader.listRuns()).map((r) => r.id));
+      const cli = join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, "dist", "cli.js");
+      const child = spawn(process.execPath, [cli, "train", join(folder(), "demo.hyperat.json"), "--workspace", folder()], { stdio: "ignore" });
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      try {
+        const stepOfRow = async (): Promise<{ id: string; step: number } | undefined> => {
+          const node = (await api.ctx.explorer.getChildren()).find((n) => n.runId && !known.has(n.runId));
+          const m = /\b(?:step|training) (\d+)\/\d+/.exec(node?.description ?? "");
+          return node?.runId && m ? { id: node.runId, step: Number(m[1]) } : undefined;
+        };
+        // No refresh calls: the tree must follow the CLI's run.json through its file watcher.
+        const first = await poll("the CLI run's row with a step", stepOfRow, 150_000);
+        const later = await poll("the CLI run's step to advance", async () => {
+          const s = await stepOfRow();
+          return s && s.step > first.step ? s : undefined;
+        }, 150_000);
+        assert.equal(later.id, first.id);
+      } finally {
+        child.kill("SIGTERM");
+        await exited;
+      }
     });
 
     it("evaluates the run (quick suite), writes report.json + report.md and lists the report in the tree", async () => {
