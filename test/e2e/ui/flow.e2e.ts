@@ -330,7 +330,8 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
     assert.ok(phases.has("training"), `the row showed the training phase (saw: ${[...phases].join(", ")})`);
     const notice = page.locator(".notifications-toasts .notification-list-item", { hasText: "completed: best" }).first();
     for (const b of ["Merge", "Evaluate", "Open Dashboard"]) assert.equal(await notice.locator(".monaco-button", { hasText: b }).count() > 0, true, `the notice offers ${b}`);
-    assert.match((await runRowText(page, "two")) ?? "", /completed · step 40\/40 · two\.hyperat\.json/);
+    // The notice comes with the daemon's completion status; the tree redraws on its next refresh.
+    await waitFor(() => `the row to say completed (it said "${row}")`, async () => /completed · step 40\/40 · two\.hyperat\.json/.test((row = await runRowText(page, "two")) ?? ""), 15_000, 200);
     await page.screenshot({ path: join(shots, "completion.png") });
   });
 
