@@ -25,6 +25,7 @@ import { square } from "../src/core/attacks/square";
 import { crossEntropy, misclassified, targetedDlrLoss } from "../src/core/attacks/losses";
 import type { Classifier } from "../src/core/attacks/types";
 import { Rng } from "../src/core/rng";
+import { randomLayers } from "./toyLayers";
 
 const H = 8;
 const W = 8;
@@ -50,12 +51,7 @@ interface ModelSpec {
 function makeSpec(kind: ModelSpec["kind"], seed: number, eps: number): ModelSpec {
   const rng = Rng.fromSeed(seed, `attref-${kind}`);
   const dims = kind === "linear" ? [D, K] : [D, 64, K];
-  const layers = [];
-  for (let l = 0; l + 1 < dims.length; l++) {
-    const [rows, cols] = [dims[l], dims[l + 1]];
-    layers.push({ rows, cols, w: Array.from(rng.fillNormal(rows * cols, 1 / Math.sqrt(rows))), b: Array.from(rng.fillNormal(cols, 0.1)) });
-  }
-  return { name: `${kind}-seed${seed}`, kind, eps, layers };
+  return { name: `${kind}-seed${seed}`, kind, eps, layers: randomLayers(rng, dims) };
 }
 
 function toClassifier(spec: ModelSpec): { model: Classifier; dispose: () => void } {

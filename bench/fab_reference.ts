@@ -16,6 +16,7 @@ import { fabT } from "../src/core/attacks/fab";
 import { projectLinfHyperplane } from "../src/core/attacks/fabProjection";
 import type { Classifier } from "../src/core/attacks/types";
 import { Rng } from "../src/core/rng";
+import { randomLayers } from "./toyLayers";
 
 const H = 4;
 const W = 4;
@@ -42,12 +43,7 @@ const OMEGA = 5;
 function makeSpec(kind: ModelSpec["kind"], seed: number, eps: number): ModelSpec {
   const rng = Rng.fromSeed(seed, `fabref-${kind}`);
   const dims = kind === "linear" ? [D, K] : [D, 32, K];
-  const layers = [];
-  for (let l = 0; l + 1 < dims.length; l++) {
-    const [rows, cols] = [dims[l], dims[l + 1]];
-    layers.push({ rows, cols, w: Array.from(rng.fillNormal(rows * cols, 1 / Math.sqrt(rows))), b: Array.from(rng.fillNormal(cols, 0.1)) });
-  }
-  return { name: `${kind}-seed${seed}`, kind, eps, layers };
+  return { name: `${kind}-seed${seed}`, kind, eps, layers: randomLayers(rng, dims) };
 }
 
 function toClassifier(spec: ModelSpec): { model: Classifier; dispose: () => void } {
