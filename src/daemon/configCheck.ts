@@ -2,7 +2,7 @@ import * as path from "node:path";
 import { ConfigError } from "../core/config/configError";
 import { parseConfigText } from "../core/config/validate";
 import type { RunConfig } from "../core/config/types";
-import { selectBackend } from "../core/backend/select";
+import { probeBackend } from "../core/backend/select";
 import { explainError } from "../core/engineErrors";
 import type { ConfigCheckProblem } from "../protocol/methods";
 import { resolvePaths, type PathProblem } from "./engine/configFile";
@@ -41,7 +41,7 @@ export async function checkConfigText(text: string, configPath: string): Promise
 async function memoryProblems(cfg: RunConfig): Promise<ConfigCheckProblem[]> {
   if (cfg.backend !== "auto") {
     try {
-      await selectBackend(cfg.backend);
+      await probeBackend(cfg.backend);
     } catch (e) {
       return [{ jsonPath: "/backend", message: (e as Error).message, severity: "error" }];
     }

@@ -21,7 +21,7 @@ import type { ConfigCheckProblem, RunEvaluateResult } from "../protocol/methods"
 import type { ResolvedRunConfig, RunEngine } from "./compute/contract";
 import type { ComputeMemory } from "./compute/inProcess";
 import { tfMemory } from "./compute/inProcess";
-import { selectBackend } from "../core/backend/select";
+import { activeBackend, knownBackend, probeBackend } from "../core/backend/select";
 import { loadEngine, type EngineModule } from "./compute/loader";
 import { runCommandAccepted, runCommandApplies, type RunCommand } from "../protocol/runStates";
 import { InvalidStateError, MemoryLimitError, MissingFileError, UnknownRunError } from "./errors";
@@ -207,7 +207,8 @@ export class RunManager {
   /** Memory of the compute threads (summed over live hosts), or of this thread when none. */
   computeMemory(): ComputeMemory {
     const hosts = [...this.runs.values()].map((r) => r.host?.memory()).filter((m): m is ComputeMemory => !!m);
-    if (hosts.length === 0) return tfMemory();
+    // A main thread that only probed its backend (webgpu) holds no tensors and must not start one.
+    if (hosts.length === 0) return activeBackend() ? tfMemory() : { backend: knownBackend()?.backend ?? "none", numTensors: 0, numBytes: 0 };
     return {
       backend: hosts[0].backend,
       numTensors: hosts.reduce((a, m) => a + m.numTensors, 0),
@@ -220,7 +221,7 @@ export class RunManager {
   /** An explicit backend that cannot load is refused here, not discovered by a failing run;
    * selecting it first also gives the memory estimate the right limit. */
   private async assertFits(cfg: ResolvedRunConfig): Promise<void> {
-    if (cfg.backend !== "auto") await selectBackend(cfg.backend);
+    if (cfg.backend !== "auto") await probeBackend(cfg.backend);
     const mem = await this.engine.estimateMemory(cfg);
     if (!mem.fits) throw new MemoryLimitError(mem.bytes, mem.limitBytes, mem.detail, mem.lines ? "" : undefined);
   }

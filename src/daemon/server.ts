@@ -12,7 +12,7 @@ import {
 import { FrameGuard } from "./frameGuard";
 import * as protocol from "../protocol/methods";
 import type { DaemonStatusParams } from "../protocol/methods";
-import { describeBackend, deviceFacts, selectBackend, type BackendInfo } from "../core/backend/select";
+import { describeBackend, deviceFacts, probeBackend, type BackendInfo } from "../core/backend/select";
 import type { BackendRequest } from "../core/backend/names";
 import { RunManager, type ManagerEvent } from "./runManager";
 import { runsDirOf } from "./runStore";
@@ -129,8 +129,10 @@ class Daemon {
     return this.manager;
   }
 
+  /** Probed, not loaded: runs compute in worker threads, and each would otherwise share the
+   * GPU with a second device opened here for nothing (one GPU context per process, issue 11). */
   private async ensureBackend(): Promise<BackendInfo> {
-    this.backend ??= await selectBackend(this.opts.backend);
+    this.backend ??= await probeBackend(this.opts.backend);
     return this.backend;
   }
 

@@ -9,7 +9,7 @@ import { installWasmFastPaths } from "./wasm/fastPaths";
 import { fastPathsEnabled } from "./fastPathSwitch";
 import { loadBlas } from "./blas";
 import { installWasmBlas, shareBlasThreads, wasmBlas } from "./wasm/blasMatMul";
-import { adapterSummary, loadWebgpu } from "./webgpu";
+import { adapterSummary, loadWebgpu, probeAdapter } from "./webgpu";
 import { missingCudaLibraries, nativeUsesGpu } from "./tensorflowGpu";
 
 export interface BackendAttempt {
@@ -59,10 +59,18 @@ export class BackendUnavailableError extends Error {
 }
 
 let active: BackendInfo | undefined;
+/** What `probeBackend` found when it did not activate anything (a webgpu adapter). */
+let probed: BackendInfo | undefined;
 
 /** The backend selected by `selectBackend`, if any. */
 export function activeBackend(): BackendInfo | undefined {
   return active;
+}
+
+/** The backend this thread computes on, else the one `probeBackend` found: what memory
+ * estimates and reports describe in the daemon's main thread, whose compute runs in workers. */
+export function knownBackend(): BackendInfo | undefined {
+  return active ?? probed;
 }
 
 function firstLine(e: unknown): string {
@@ -112,7 +120,16 @@ export function setAdapterRequestForTests(fn: typeof adapterOverride): void {
 /** tfjs-node-gpu loaded but found no GPU: its "tensorflow" backend is the CPU build, usable as such. */
 let nativeCpuFromGpuPackage = false;
 
-async function tryLoad(name: BackendName, requested: BackendRequest): Promise<LoadFacts> {
+/**
+ * "compute" loads a backend for this thread's tensors. "probe" finds out what "compute" would
+ * choose without opening a GPU device: Dawn opens one device per thread that sets the webgpu
+ * backend, so the daemon's main thread, whose runs compute in worker threads, only reads the
+ * adapter (issue 11: one GPU context per process). CPU backends and the native binding (one
+ * libtensorflow per process, shared by its threads) load for real either way.
+ */
+type SelectMode = "compute" | "probe";
+
+async function tryLoad(name: BackendName, requested: BackendRequest, mode: SelectMode): Promise<LoadFacts> {
   const facts: LoadFacts = {};
   switch (name) {
     case "tensorflow-gpu": {
@@ -137,9 +154,12 @@ async function tryLoad(name: BackendName, requested: BackendRequest): Promise<Lo
       if (dir) wasm.setWasmPaths(dir);
       break;
     }
-    case "webgpu":
-      facts.gpu = await loadWebgpu({ allowSoftware: requested === "webgpu", requestAdapter: adapterOverride });
+    case "webgpu": {
+      const opts = { allowSoftware: requested === "webgpu", requestAdapter: adapterOverride };
+      if (mode === "probe") return { gpu: await probeAdapter(opts) };
+      facts.gpu = await loadWebgpu(opts);
       break;
+    }
     case "cpu":
       break;
   }
@@ -158,6 +178,21 @@ async function tryLoad(name: BackendName, requested: BackendRequest): Promise<Lo
  * An explicitly requested backend that cannot load throws `BackendUnavailableError`.
  */
 export async function selectBackend(requested: BackendRequest = "auto"): Promise<BackendInfo> {
+  return choose(requested, "compute");
+}
+
+/**
+ * What `selectBackend(requested)` would choose, found without opening a GPU device in this
+ * thread (see SelectMode), with the same attempts and the same error for a requested backend
+ * that cannot load. A webgpu answer activates nothing: `activeBackend()` stays unset and a later
+ * `selectBackend` in this thread loads it for real.
+ */
+export async function probeBackend(requested: BackendRequest = "auto"): Promise<BackendInfo> {
+  if (!active && probed && (requested === "auto" || requested === probed.backend)) return probed;
+  return choose(requested, "probe");
+}
+
+async function choose(requested: BackendRequest, mode: SelectMode): Promise<BackendInfo> {
   if (active && (requested === "auto" || requested === active.backend)) return active;
   const attempts: BackendAttempt[] = [];
   const order: readonly BackendName[] = requested === "auto" ? BACKEND_ORDER : [requested];
@@ -170,7 +205,7 @@ export async function selectBackend(requested: BackendRequest = "auto"): Promise
     }
     let facts: LoadFacts;
     try {
-      facts = await tryLoad(name, requested);
+      facts = await tryLoad(name, requested, mode);
     } catch (e) {
       // A package that is simply absent left nothing behind; one that half-loaded did.
       if (native && !isNotInstalled(e, NATIVE_PACKAGE[name]!)) nativeFailed = true;
@@ -179,6 +214,10 @@ export async function selectBackend(requested: BackendRequest = "auto"): Promise
       continue;
     }
     attempts.push({ backend: name, ok: true });
+    if (mode === "probe" && name === "webgpu") {
+      probed = { backend: name, requested, attempts, tfjsVersion: tf.version.tfjs, ...facts };
+      return probed;
+    }
     registerFastMatMulGradient();
     // The one place the wasm kernels are installed (none from model code, issue 13 item 4).
     if (name === "wasm" && fastPathsEnabled()) installWasmFastPaths();

@@ -4,7 +4,7 @@ import { ViTConfig, presetConfig } from "../../core/model/config";
 import { configFromShapes } from "../../core/model/modelFile";
 import { looksLikeHfVit, hfToTimm } from "../../core/model/hfNames";
 import { readSafetensorsHeaderFile } from "../../core/io/safetensorsHeaderFile";
-import { activeBackend, BackendInfo } from "../../core/backend/select";
+import { knownBackend, BackendInfo } from "../../core/backend/select";
 import { memoryLimit, HostMemory } from "../../core/memory/limits";
 import { MemoryPlan, PlanConfig, planMemory } from "../../core/memory/plan";
 
@@ -55,7 +55,7 @@ export function hostMemory(): HostMemory {
   return { freeBytes: os.freemem(), totalBytes: os.totalmem() };
 }
 
-/** The plan for `cfg` on `backend` (default: the active one, else wasm, the no-install path). */
-export async function planRun(cfg: RunConfig, backend: Pick<BackendInfo, "backend" | "gpu"> | string | undefined = activeBackend(), vit?: ViTConfig): Promise<MemoryPlan> {
+/** The plan for `cfg` on `backend` (default: the active or probed one, else wasm, the no-install path). */
+export async function planRun(cfg: RunConfig, backend: Pick<BackendInfo, "backend" | "gpu"> | string | undefined = knownBackend(), vit?: ViTConfig): Promise<MemoryPlan> {
   return planMemory(vit ?? (await vitOfConfig(cfg)), planConfigOf(cfg), memoryLimit(backend ?? "wasm", hostMemory()));
 }
