@@ -14,6 +14,7 @@ import {
 } from "vscode-jsonrpc/node";
 import * as p from "../protocol";
 import { daemonSpawnPlan } from "./daemonSpawn";
+import { StderrLines } from "./daemonStderr";
 import type { Settings } from "./settings";
 
 const MAX_RESTARTS = 3;
@@ -94,8 +95,12 @@ export class DaemonClient implements vscode.Disposable {
     const child = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     child.stderr!.setEncoding("utf8");
+    const stderrLines = new StderrLines();
     child.stderr!.on("data", (chunk: string) => {
-      for (const line of chunk.split("\n")) if (line.trim()) this.log.info(`[daemon] ${line}`);
+      for (const line of stderrLines.push(chunk)) this.log.info(`[daemon] ${line}`);
+    });
+    child.stderr!.once("end", () => {
+      for (const line of stderrLines.end()) this.log.info(`[daemon] ${line}`);
     });
     const spawnError = new Promise<never>((_, reject) => child.once("error", (e) => reject(new Error(`cannot start the HyperAT daemon (${plan.command}): ${e.message}`))));
     child.once("exit", (code, signal) => this.onExit(child, code, signal));
