@@ -10,8 +10,9 @@ import { resolveAttackList } from "../../core/evaluate/presets";
 import { evaluate } from "../../core/evaluate/evaluator";
 import { buildReport, formatTable, reportMarkdown } from "../../core/evaluate/report";
 import { ProgressLine } from "../progress";
-import { backendMemoryLimit, checkAttackBatch } from "../../core/evaluate/batchMemory";
-import * as os from "node:os";
+import { fitEvaluationBatch, type EvaluationBatch } from "../../core/evaluate/batchMemory";
+import { memoryLimit } from "../../core/memory/limits";
+import { hostMemory } from "../../daemon/engine/memoryPlan";
 import { version } from "../../../package.json";
 
 interface EvalFlags {
@@ -73,15 +74,17 @@ export function registerEval(program: Command): void {
       if (c.numClasses !== data.numClasses) {
         throw new Error(`--model ${opts.model} has ${c.numClasses} classes but --data ${opts.data} has ${data.numClasses}; evaluate on matching data`);
       }
+      let fitted: EvaluationBatch;
       try {
-        // Refused before it runs: an oversize batch died at the wasm heap's end (issue 15).
-        checkAttackBatch(c, Math.min(batchSize, n ?? data.n, data.n), backendMemoryLimit(info.backend, os.totalmem()), "--batch", info.backend);
+        // Planned before it runs: an oversize batch died at the wasm heap's end (issue 15).
+        fitted = fitEvaluationBatch(c, undefined, Math.min(batchSize, n ?? data.n, data.n), memoryLimit(info, hostMemory()), "--batch");
       } catch (e) {
         for (const t of Object.values(loaded.params)) t.dispose();
         throw e;
       }
       const progress = new ProgressLine();
       for (const note of loaded.notes) progress.log(`model: ${note}`);
+      if (fitted.note) progress.log(fitted.note);
       const architecture = `ViT (dim ${c.dim}, depth ${c.depth}, heads ${c.heads}, patch ${c.patchSize}, ${c.imgSize}px, ${c.numClasses} classes)`;
       progress.log(`evaluating ${architecture} on ${data.source}: ${attacks.join(", ")} at eps ${eps.text}, backend ${info.backend}`);
       try {
@@ -89,7 +92,7 @@ export function registerEval(program: Command): void {
           attacks,
           eps,
           seed,
-          batchSize,
+          batchSize: fitted.batch,
           n,
           perSample: opts.perSample,
           perAttack: opts.perAttack,

@@ -1,48 +1,44 @@
 import { ViTConfig, numTokens } from "../model/config";
-import { tapeFloatsPerImage } from "../memory/activations";
-import { paramShapes } from "../model/params";
+import type { MemoryLimit } from "../memory/limits";
+import { planAttackBatch, type PlanConfig } from "../memory/plan";
 
 /**
- * Whether one attack batch fits, decided before anything runs: `eval --batch 20000` on a
- * ViT-micro ran 90 s and died with `memory access out of bounds` at 4.3 GB RSS (issue 15).
- * Per image it counts the floats the forward + backward tape keeps, as the memory plan does
- * (src/core/memory/activations.ts, fitted with tf.profile: docs/memory.md), plus the weights.
- * Evaluation results depend on the batch size, so an oversize batch is refused, never silently
- * split.
+ * The attack batch an evaluation runs at, decided before anything runs: `eval --batch 20000` on
+ * a ViT-micro once ran 90 s and died with `memory access out of bounds` at 4.3 GB RSS (issue 15).
+ * Results do not depend on the batch (per-sample random streams,
+ * test/core/evaluate/batchIndependence.test.ts), so a batch that does not fit is planned down
+ * to the largest that does, with the memory plan's own estimate (src/core/memory/plan.ts
+ * `planAttackBatch`, the one validation uses); only a model that does not fit at one image is refused.
  */
 
-/** wasm's heap stops near 3.9 GiB and corrupts tensors before it errors; stay well below. */
-export const WASM_HEAP_LIMIT_BYTES = 3.2 * 2 ** 30;
-
-/** What one backend can hold: wasm's heap, else 16 GiB (as the daemon's training estimate) or
- * three quarters of `totalMemBytes` (os.totalmem()), whichever is less. */
-export function backendMemoryLimit(backend: string, totalMemBytes: number): number {
-  return backend === "wasm" ? WASM_HEAP_LIMIT_BYTES : Math.min(16 * 2 ** 30, 0.75 * totalMemBytes);
-}
-
-/** Peak bytes of one attack step (forward + input gradient) on `batch` images. */
-export function attackBatchBytes(vit: ViTConfig, batch: number): number {
-  const params = paramShapes(vit).reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
-  return 4 * (params + batch * tapeFloatsPerImage(vit));
-}
-
-/** The largest batch whose attack step fits in `limitBytes` (0 if not even one image does). */
-export function maxAttackBatch(vit: ViTConfig, limitBytes: number): number {
-  const one = attackBatchBytes(vit, 1);
-  const fixed = attackBatchBytes(vit, 0);
-  return Math.max(0, Math.floor((limitBytes - fixed) / (one - fixed)));
+export interface EvaluationBatch {
+  /** Images per attack batch. */
+  batch: number;
+  /** The plan's peak bytes at `batch` (a model copy and its attack step: what one pool worker holds). */
+  bytes: number;
+  /** Why it is below the requested one, when it is (for the CLI's line and the report). */
+  note?: string;
 }
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
 
-/** Throws a message naming the setting, the estimate, the limit and a batch that fits. */
-export function checkAttackBatch(vit: ViTConfig, batch: number, limitBytes: number, setting: string, backend: string): void {
-  const bytes = attackBatchBytes(vit, batch);
-  if (bytes <= limitBytes) return;
-  const fits = maxAttackBatch(vit, limitBytes);
-  throw new Error(
-    `${setting} ${batch}: one attack step needs about ${gib(bytes)} (ViT dim ${vit.dim}, depth ${vit.depth}, ${numTokens(vit)} tokens), ` +
-      `over the ${gib(limitBytes)} the ${backend} backend can hold; ` +
-      (fits > 0 ? `use ${setting} ${fits} or less` : `the model itself does not fit: use a smaller model or image size`),
-  );
+/**
+ * `requested` (already capped at the number of samples), or the largest batch that fits `limit`.
+ * `c` is the run's plan config (its folded copies count), undefined for a stand-alone model file.
+ * Throws a message naming the setting, the estimate, the limit and the fix when not even one image fits.
+ */
+export function fitEvaluationBatch(vit: ViTConfig, c: PlanConfig | undefined, requested: number, limit: MemoryLimit, setting: string): EvaluationBatch {
+  const plan = planAttackBatch(vit, c, requested, limit, "evaluation");
+  const where = `over the limit of ${gib(limit.bytes)} (${limit.source} on ${limit.backend})`;
+  if (plan.batch === 0 && plan.planned.bytes <= limit.bytes) {
+    throw new Error(`${setting} ${requested}: at 1 image one tensor is over the device's largest buffer (${gib(limit.maxTensorBytes ?? 0)} on ${limit.backend}): use a smaller model or image size, or another backend`);
+  }
+  if (plan.batch === 0) {
+    throw new Error(
+      `${setting} ${requested}: one attack step needs about ${gib(plan.planned.bytes)} even at 1 image (ViT dim ${vit.dim}, depth ${vit.depth}, ${numTokens(vit)} tokens), ${where}: ` +
+        `the model itself does not fit; use a smaller model or image size, or another backend`,
+    );
+  }
+  if (plan.batch >= requested) return { batch: requested, bytes: plan.planned.bytes };
+  return { batch: plan.batch, bytes: plan.planned.bytes, note: `${setting} ${requested} does not fit (one attack step needs about ${gib(plan.requested.bytes)}, ${where}); running at ${plan.batch} (results do not depend on the batch)` };
 }

@@ -63,5 +63,9 @@ export interface RunReport extends EvaluationReport {
   /** The backend in words (src/core/backend/select.ts describeBackend). */
   compute?: string;
   device?: Pick<BackendInfo, "gpu" | "gpuDeviceInUse">;
+  /** Images per attack batch as run: evaluation.batchSize, or less where that did not fit (src/core/evaluate/batchMemory.ts). */
+  attackBatchSize?: number;
+  /** What memory planning changed (a smaller attack batch, fewer pool workers), in words. */
+  memoryNotes?: string[];
   models: ModelEvaluation[];
 }

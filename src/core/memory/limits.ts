@@ -30,9 +30,29 @@ export interface HostMemory {
   totalBytes: number;
   /** A GPU's memory when something reports it (webgpu adapters usually do not). */
   gpuMemoryBytes?: number;
+  /** The user's own limit (HYPERAT_MEMORY_LIMIT_GIB): a GPU whose adapter does not report its
+   * memory, or a machine shared with other jobs. On wasm it can only lower the heap's limit. */
+  userLimitBytes?: number;
+}
+
+export const MEMORY_LIMIT_ENV = "HYPERAT_MEMORY_LIMIT_GIB";
+
+/** HYPERAT_MEMORY_LIMIT_GIB's value in bytes (undefined when unset); a bad value is an error naming it. */
+export function parseMemoryLimitGiB(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const gib = Number(text);
+  if (!Number.isFinite(gib) || gib <= 0) throw new Error(`${MEMORY_LIMIT_ENV}: expected a positive number of GiB (e.g. 70), got ${JSON.stringify(text)}`);
+  return gib * 2 ** 30;
 }
 
 export function memoryLimit(backend: Pick<BackendInfo, "backend" | "gpu"> | string, host: HostMemory): MemoryLimit {
+  const detected = detectedLimit(backend, host);
+  const user = host.userLimitBytes;
+  if (user === undefined || (detected.backend === "wasm" && user >= detected.bytes)) return detected;
+  return { ...detected, bytes: user, source: `${MEMORY_LIMIT_ENV}=${+(user / 2 ** 30).toFixed(3)}` };
+}
+
+function detectedLimit(backend: Pick<BackendInfo, "backend" | "gpu"> | string, host: HostMemory): MemoryLimit {
   const info = typeof backend === "string" ? { backend } : backend;
   const name = info.backend;
   if (name === "wasm") {

@@ -64,8 +64,11 @@ export interface MemoryPlan {
   /** Activation checkpointing in training and validation: on when it lets a larger micro-batch fit. */
   checkpoint: boolean;
   /** Images per attack batch in periodic validation: evaluation.batchSize, or less where that
-   * does not fit (validation is monitoring; the final evaluation keeps its batch). */
+   * does not fit (`planAttackBatch`; 1 when none does, and then the run is refused). */
   validationBatch: number;
+  /** Images per attack batch of the final evaluation, planned the same way without the trainer
+   * (1 when none fits, and then the plan warns). */
+  evaluationBatch: number;
   /** Images per λ-gradient and attack pass of the adaptive merge (merge.batchSize, or less
    * where that does not fit: the passes are accumulated, src/core/train/adaptiveMerge.ts). */
   mergeMicroBatch: number;
@@ -144,14 +147,17 @@ export function trainPhase(vit: ViTConfig, c: PlanConfig, m: number, checkpoint 
   return { phase: "train", batch: m, bytes: sum(breakdown), breakdown, setting: "training.microBatchSize" };
 }
 
-/** An attack batch against a folded or merged model (validation, evaluation): input gradients only. */
-function attackPhase(vit: ViTConfig, c: PlanConfig, phase: "validation" | "evaluation", batch: number, keepsTrainer: boolean, checkpoint = false): PhasePlan {
-  const P = trainableScalars(vit, c);
-  const copies = c.method === "full-at" ? (keepsTrainer ? P : 0) : targetScalars(vit, c.lora.targets);
+/**
+ * An attack batch against a folded or merged model (validation, evaluation): input gradients
+ * only. `c` undefined: a stand-alone model file (`hyperat eval`), nothing besides its weights.
+ */
+function attackPhase(vit: ViTConfig, c: PlanConfig | undefined, phase: "validation" | "evaluation", batch: number, keepsTrainer: boolean, checkpoint = false): PhasePlan {
+  const P = c ? trainableScalars(vit, c) : 0;
+  const copies = !c ? 0 : c.method === "full-at" ? (keepsTrainer ? P : 0) : targetScalars(vit, c.lora.targets);
   const breakdown: Breakdown = {
     weights: F32 * backboneScalars(vit),
     frozenCopies: F32 * copies,
-    trainable: F32 * (keepsTrainer && c.method !== "full-at" ? P : 0),
+    trainable: F32 * (keepsTrainer && c?.method !== "full-at" ? P : 0),
     optimizer: F32 * (keepsTrainer ? 2 * P : 0),
     gradients: 0,
     activations: F32 * tapeFloatsPerImage(vit, checkpoint) * batch,
@@ -247,6 +253,29 @@ export function chooseMicroBatch(vit: ViTConfig, c: PlanConfig, limit: MemoryLim
   return largestFitting(c.batchSize, (m) => fitsAt(vit, c, m, limit, checkpoint));
 }
 
+export interface AttackBatchPlan {
+  /** Images per attack batch: the requested number, or the largest smaller one that fits; 0 when not even one image fits. */
+  batch: number;
+  /** The phase at the requested batch (its estimate, for messages). */
+  requested: PhasePlan;
+  /** The phase at `batch` (at 1 when `batch` is 0). */
+  planned: PhasePlan;
+}
+
+/**
+ * The attack batch of validation or of the final evaluation: as asked, or planned down to the
+ * largest that fits `limit` (and the device's largest buffer). Results do not depend on it:
+ * each sample's random draws have their own stream (src/core/attacks/attackRng.ts,
+ * test/core/evaluate/batchIndependence.test.ts), so planning down changes only the time.
+ * Validation keeps the trainer alive (`keepsTrainer`); `c` undefined plans a stand-alone model.
+ */
+export function planAttackBatch(vit: ViTConfig, c: PlanConfig | undefined, requested: number, limit: MemoryLimit, phase: "validation" | "evaluation", keepsTrainer = false, checkpoint = false): AttackBatchPlan {
+  const at = (b: number) => attackPhase(vit, c, phase, b, keepsTrainer, checkpoint);
+  const fits = (b: number) => at(b).bytes <= limit.bytes && (limit.maxTensorBytes === undefined || largestTensorBytes(vit, b) <= limit.maxTensorBytes);
+  const batch = fits(1) ? largestFitting(requested, fits) : 0;
+  return { batch, requested: at(requested), planned: at(Math.max(batch, 1)) };
+}
+
 /** The largest b in [1, max] with fits(b) (bytes grow with b), or 1 when none fits. */
 function largestFitting(max: number, fits: (b: number) => boolean): number {
   let lo = 1;
@@ -277,11 +306,14 @@ function chooseCheckpoint(vit: ViTConfig, c: PlanConfig, limit: MemoryLimit): bo
 export function planMemory(vit: ViTConfig, c: PlanConfig, limit: MemoryLimit): MemoryPlan {
   const checkpoint = chooseCheckpoint(vit, c, limit);
   const microBatch = chooseMicroBatch(vit, c, limit, checkpoint);
-  const validationBatch = largestFitting(c.evalBatchSize, (b) => attackPhase(vit, c, "validation", b, true, checkpoint).bytes <= limit.bytes);
-  const run = [trainPhase(vit, c, microBatch, checkpoint), attackPhase(vit, c, "validation", validationBatch, true, checkpoint)];
+  const validation = planAttackBatch(vit, c, c.evalBatchSize, limit, "validation", true, checkpoint);
+  const validationBatch = Math.max(validation.batch, 1);
+  const run = [trainPhase(vit, c, microBatch, checkpoint), validation.planned];
   if (c.pretrainBatchSize) run.unshift(pretrainPhase(vit, c.pretrainBatchSize));
   const mergeMicroBatch = chooseMergeMicroBatch(vit, c, limit);
-  const later = [mergePhase(vit, c, mergeMicroBatch), attackPhase(vit, c, "evaluation", c.evalBatchSize, false)];
+  // The final evaluation plans its batch down as validation does: it warns only when one image does not fit.
+  const evaluation = planAttackBatch(vit, c, c.evalBatchSize, limit, "evaluation");
+  const later = [mergePhase(vit, c, mergeMicroBatch), evaluation.planned];
   const phases = [...run, ...later];
   const peak = run.reduce((a, p) => (p.bytes > a.bytes ? p : a));
   const overs = (ps: PhasePlan[]) => ps.filter((p) => p.bytes > limit.bytes);
@@ -297,7 +329,7 @@ export function planMemory(vit: ViTConfig, c: PlanConfig, limit: MemoryLimit): M
     problems.push(`one tensor of ${gib(largestTensorBytes(vit, microBatch))} at micro-batch ${microBatch} is over the device's largest buffer (${gib(limit.maxTensorBytes)}): lower training.microBatchSize`);
     problemSettings.push("training.microBatchSize");
   }
-  return { vit, microBatch, checkpoint, validationBatch, mergeMicroBatch, accumulation: Math.ceil(c.batchSize / microBatch), phases, peak, limit, fits: problems.length === 0, problems, warnings, problemSettings, warningSettings };
+  return { vit, microBatch, checkpoint, validationBatch, evaluationBatch: Math.max(evaluation.batch, 1), mergeMicroBatch, accumulation: Math.ceil(c.batchSize / microBatch), phases, peak, limit, fits: problems.length === 0, problems, warnings, problemSettings, warningSettings };
 }
 
 /** What to change so phase `p` fits: a smaller batch for it when one would, else the model. */

@@ -1,4 +1,3 @@
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
@@ -17,7 +16,10 @@ import { activeBackend, describeBackend, deviceFacts } from "../../core/backend/
 import { writeFileAtomic } from "../../core/io/files";
 import { CancelSignal, EngineProgress } from "../compute/contract";
 import { HyperatSession } from "./trainSession";
-import { backendMemoryLimit, checkAttackBatch } from "../../core/evaluate/batchMemory";
+import { fitEvaluationBatch } from "../../core/evaluate/batchMemory";
+import { evalWorkersThatFit } from "../../core/memory/evalWorkers";
+import { memoryLimit } from "../../core/memory/limits";
+import { hostMemory, planConfigOf } from "./memoryPlan";
 import { listMergedModels, refreshModelCards } from "./exports";
 import { robustbenchEntry } from "./robustbench";
 import { CheckpointRef } from "../../protocol/runs";
@@ -121,23 +123,29 @@ export async function evaluateRun(
   const list = resolveAttackList(attacks);
   const all = await variants(runDir, cfg, session);
   const n = Math.min(cfg.evaluation.n, test.n);
-  const backend = activeBackend()?.backend ?? cfg.backend;
-  // Every variant shares the backbone's shape: one check before any model is built.
-  checkAttackBatch(session.backbone.vit, Math.min(cfg.evaluation.batchSize, n), backendMemoryLimit(backend, os.totalmem()), "evaluation.batchSize", backend);
+  const info = activeBackend();
+  const backend = info?.backend ?? cfg.backend;
+  // Every variant shares the backbone's shape: one plan before any model is built. A batch that
+  // does not fit runs smaller (same results); a model that does not fit at 1 image is refused.
+  const host = hostMemory();
+  const fitted = fitEvaluationBatch(session.backbone.vit, planConfigOf(cfg), Math.min(cfg.evaluation.batchSize, n), memoryLimit(info ?? backend, host), "evaluation.batchSize");
+  const pool = evalWorkersThatFit(Math.min(resolveWorkers(cfg.training.workers, info?.backend), all.length), fitted.bytes, host.freeBytes);
+  const memoryNotes = [fitted.note, pool.note].filter((s): s is string => s !== undefined);
+  for (const note of memoryNotes) onProgress({ title: `Evaluating ${all.length} models`, message: note });
   const data = subset(test, Array.from({ length: n }, (_, i) => i));
   const examples = examplesToKeep(data.height, data.width, all.length, n);
   const done = new Array<number>(all.length).fill(0);
   const jobs = all.map((v) => async (): Promise<EvalJob> => {
     const { vit, params, own } = await v.build();
     try {
-      return { vit, params: await paramsToJob(params), attacks: list, eps: cfg.attack.eps, seed: cfg.seed, batchSize: cfg.evaluation.batchSize, n, examples };
+      return { vit, params: await paramsToJob(params), attacks: list, eps: cfg.attack.eps, seed: cfg.seed, batchSize: fitted.batch, n, examples };
     } finally {
       disposeParams(own);
     }
   });
   const results = await evaluateJobs(jobs, data, {
-    workers: resolveWorkers(cfg.training.workers, activeBackend()?.backend),
-    backend: activeBackend()?.backend ?? cfg.backend,
+    workers: pool.workers,
+    backend,
     signal,
     onProgress: (i, p) => {
       done[i] = p.total > 0 ? p.done / p.total : 0;
@@ -178,6 +186,8 @@ export async function evaluateRun(
     backend: activeBackend()?.backend,
     ...(activeBackend() ? { compute: describeBackend(activeBackend()!) } : {}),
     ...(deviceFacts(activeBackend()) ? { device: deviceFacts(activeBackend()) } : {}),
+    attackBatchSize: fitted.batch,
+    ...(memoryNotes.length ? { memoryNotes } : {}),
     models,
   };
   await writeFileAtomic(path.join(runDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
@@ -203,7 +213,7 @@ async function writeExamples(runDir: string, data: Dataset, kept: Array<{ target
   await writeSafetensorsFile(path.join(runDir, EXAMPLES_FILE), tensors, metadata);
 }
 
-function renderRunReport(r: { run: string; method: string; step: number; from: string; data: string; threatModel: { eps: string }; attacks: string[]; note?: string; backend?: string; compute?: string; models: ModelEvaluation[] }): string {
+function renderRunReport(r: { run: string; method: string; step: number; from: string; data: string; threatModel: { eps: string }; attacks: string[]; note?: string; backend?: string; compute?: string; memoryNotes?: string[]; models: ModelEvaluation[] }): string {
   const lines = [
     `# ${md(r.run)}: robust evaluation`,
     "",
@@ -216,5 +226,6 @@ function renderRunReport(r: { run: string; method: string; step: number; from: s
   ];
   const warnings = r.models.flatMap((m) => m.warnings.map((w) => `- ${md(m.name)}: ${md(w)}`));
   if (warnings.length) lines.push("", "## Warnings", "", ...warnings);
+  if (r.memoryNotes?.length) lines.push("", "## Memory", "", ...r.memoryNotes.map((w) => `- ${md(w)}`));
   return lines.join("\n") + "\n";
 }

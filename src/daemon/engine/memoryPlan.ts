@@ -5,7 +5,7 @@ import { configFromShapes } from "../../core/model/modelFile";
 import { looksLikeHfVit, hfToTimm } from "../../core/model/hfNames";
 import { readSafetensorsHeaderFile } from "../../core/io/safetensorsHeaderFile";
 import { knownBackend, BackendInfo } from "../../core/backend/select";
-import { memoryLimit, HostMemory } from "../../core/memory/limits";
+import { memoryLimit, parseMemoryLimitGiB, HostMemory, MEMORY_LIMIT_ENV } from "../../core/memory/limits";
 import { MemoryPlan, PlanConfig, planMemory } from "../../core/memory/plan";
 
 /**
@@ -51,8 +51,10 @@ export function planConfigOf(cfg: RunConfig): PlanConfig {
   };
 }
 
+/** This machine's memory, and the user's own limit from the environment (src/core/memory/limits.ts). */
 export function hostMemory(): HostMemory {
-  return { freeBytes: os.freemem(), totalBytes: os.totalmem() };
+  const userLimitBytes = parseMemoryLimitGiB(process.env[MEMORY_LIMIT_ENV]);
+  return { freeBytes: os.freemem(), totalBytes: os.totalmem(), ...(userLimitBytes !== undefined ? { userLimitBytes } : {}) };
 }
 
 /** The plan for `cfg` on `backend` (default: the active or probed one, else wasm, the no-install path). */

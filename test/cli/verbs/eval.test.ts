@@ -12,6 +12,7 @@ import { initParams } from "../../../src/core/model/params";
 import { paramsToTimm, saveModelFile } from "../../../src/core/model/modelFile";
 import { timmConfig } from "../../../src/core/model/timmConfig";
 import { writeSafetensorsFile } from "../../../src/core/io/files";
+import { planAttackBatch } from "../../../src/core/memory/plan";
 import { Rng } from "../../../src/core/rng";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -71,6 +72,30 @@ describe("hyperat eval (end to end on a tiny saved model)", () => {
     for (const field of ["| Architecture | ViT (dim 64", "| Threat model | Linf |", "| eps | 8/255 |", "| n | 10 |", "| Checkpoint | tiny.safetensors |", "| Evaluation method |"]) {
       assert.ok(md.includes(field), field);
     }
+  });
+
+  test("a --batch over the memory limit runs at the planned batch, says so, and reports what an explicit run at that batch reports", () => {
+    // A limit (HYPERAT_MEMORY_LIMIT_GIB) that holds the model and 2.5 images' attack step: batch 2.
+    const c = presetConfig("vit-micro");
+    const cpu = { backend: "cpu", bytes: 2 ** 50, source: "test" };
+    const one = planAttackBatch(c, undefined, 1, cpu, "evaluation").requested.bytes;
+    const two = planAttackBatch(c, undefined, 2, cpu, "evaluation").requested.bytes;
+    const limitGiB = ((two + (two - one) / 2) / 2 ** 30).toFixed(9);
+    const args = ["--data", "synthetic:shapes10?n=6", "--attacks", "pgd-2,apgd-ce-3", "--n", "6", "--backend", "cpu", "--per-sample", "--json"];
+    const planned = hyperat(["eval", "--model", "tiny.safetensors", ...args, "--batch", "6"], dir, { HYPERAT_MEMORY_LIMIT_GIB: limitGiB });
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planned.stderr, /--batch 6 does not fit \(one attack step needs about \d+\.\d\d GiB, over the limit of \d+\.\d\d GiB \(HYPERAT_MEMORY_LIMIT_GIB=[\d.]+ on cpu\)\); running at 2 /);
+    const explicit = hyperat(["eval", "--model", "tiny.safetensors", ...args, "--batch", "2"], dir);
+    assert.equal(explicit.code, 0, explicit.stderr);
+    const outcome = (out: string) => {
+      const r = JSON.parse(out);
+      return { batch: r.batchSize, clean: r.cleanAccuracy, robust: r.robustAccuracy, worst: r.worstCaseRobustAccuracy, samples: r.samples };
+    };
+    assert.equal(outcome(planned.stdout).batch, 2, "the report records the batch it ran at");
+    assert.deepEqual(outcome(planned.stdout), outcome(explicit.stdout));
+    const bad = hyperat(["eval", "--model", "tiny.safetensors", ...args], dir, { HYPERAT_MEMORY_LIMIT_GIB: "lots" });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /HYPERAT_MEMORY_LIMIT_GIB: expected a positive number of GiB \(e\.g\. 70\), got "lots"/);
   });
 
   test("--model takes a timm local-dir (config.json gives the heads) and an hf: id from the local cache, with the same numbers as the file", () => {

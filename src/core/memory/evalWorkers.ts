@@ -1,0 +1,30 @@
+/**
+ * How many evaluation workers fit in RAM. The one-model-per-core pool
+ * (src/daemon/engine/evalPool.ts) gives each worker thread its own wasm instance holding a
+ * model copy and its attack batch, so W workers need about W × `perWorkerBytes` of RAM besides
+ * the daemon's own thread, whose tensors are already allocated (and so already out of the free
+ * RAM). The pool keeps the same quarter of free RAM in reserve as the memory plan
+ * (src/core/memory/limits.ts: 75 % of free RAM).
+ */
+
+export interface EvalWorkerCount {
+  workers: number;
+  /** Why fewer workers than asked, when that is so. */
+  note?: string;
+}
+
+export const EVAL_POOL_RAM_FRACTION = 0.75;
+
+const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+
+/** At most `wanted`, at least 1 (one worker is the daemon's own thread, which needs no new RAM). */
+export function evalWorkersThatFit(wanted: number, perWorkerBytes: number, freeBytes: number): EvalWorkerCount {
+  if (wanted <= 1) return { workers: Math.max(1, wanted) };
+  const room = EVAL_POOL_RAM_FRACTION * freeBytes;
+  const fit = Math.max(1, Math.floor(room / perWorkerBytes));
+  if (fit >= wanted) return { workers: wanted };
+  return {
+    workers: fit,
+    note: `evaluating on ${fit} worker${fit === 1 ? "" : "s"} instead of ${wanted}: each holds a model and its attack batch (about ${gib(perWorkerBytes)}) and ${wanted} would need ${gib(wanted * perWorkerBytes)}, over ${gib(room)} (75 % of free RAM)`,
+  };
+}
