@@ -58,6 +58,8 @@ describe("real HyperAT engine", () => {
 
     const ev = await d.conn.sendRequest(rpc.runEvaluate, { runId });
     assert.ok(fs.existsSync(ev.reportPath));
+    const written = JSON.parse(fs.readFileSync(ev.reportPath, "utf8"));
+    assert.deepEqual([written.attackBatchSize, written.memoryNotes], [8, undefined], "evaluation.batchSize 8 fits: run as asked, nothing planned");
     assert.ok(ev.records.length > 0, "the report's models became evaluation records");
     for (const r of ev.records) assert.ok(r.worstCaseRobustAccuracy >= 0 && r.worstCaseRobustAccuracy <= r.cleanAccuracy + 1e-9, JSON.stringify(r));
     const detail = await d.conn.sendRequest(rpc.runGet, { runId });

@@ -77,7 +77,7 @@ export function registerEval(program: Command): void {
       let fitted: EvaluationBatch;
       try {
         // Planned before it runs: an oversize batch died at the wasm heap's end (issue 15).
-        fitted = fitEvaluationBatch(c, undefined, Math.min(batchSize, n ?? data.n, data.n), memoryLimit(info, hostMemory()), "--batch");
+        fitted = fitEvaluationBatch(c, undefined, Math.min(batchSize, n ?? data.n, data.n), memoryLimit(info, hostMemory()), "--batch", batchSize);
       } catch (e) {
         for (const t of Object.values(loaded.params)) t.dispose();
         throw e;

@@ -23,11 +23,12 @@ export interface EvaluationBatch {
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
 
 /**
- * `requested` (already capped at the number of samples), or the largest batch that fits `limit`.
+ * `requested` (already capped at the number of samples; `asked` is the setting's own value, for
+ * the message), or the largest batch that fits `limit`.
  * `c` is the run's plan config (its folded copies count), undefined for a stand-alone model file.
  * Throws a message naming the setting, the estimate, the limit and the fix when not even one image fits.
  */
-export function fitEvaluationBatch(vit: ViTConfig, c: PlanConfig | undefined, requested: number, limit: MemoryLimit, setting: string): EvaluationBatch {
+export function fitEvaluationBatch(vit: ViTConfig, c: PlanConfig | undefined, requested: number, limit: MemoryLimit, setting: string, asked = requested): EvaluationBatch {
   const plan = planAttackBatch(vit, c, requested, limit, "evaluation");
   const where = `over the limit of ${gib(limit.bytes)} (${limit.source} on ${limit.backend})`;
   if (plan.batch === 0 && plan.planned.bytes <= limit.bytes) {
@@ -40,5 +41,6 @@ export function fitEvaluationBatch(vit: ViTConfig, c: PlanConfig | undefined, re
     );
   }
   if (plan.batch >= requested) return { batch: requested, bytes: plan.planned.bytes };
-  return { batch: plan.batch, bytes: plan.planned.bytes, note: `${setting} ${requested} does not fit (one attack step needs about ${gib(plan.requested.bytes)}, ${where}); running at ${plan.batch} (results do not depend on the batch)` };
+  const what = asked > requested ? `${setting} ${asked} (${requested} samples)` : `${setting} ${requested}`;
+  return { batch: plan.batch, bytes: plan.planned.bytes, note: `${what} does not fit (one attack step needs about ${gib(plan.requested.bytes)}, ${where}); running at ${plan.batch} (results do not depend on the batch)` };
 }

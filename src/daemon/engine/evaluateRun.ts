@@ -128,7 +128,7 @@ export async function evaluateRun(
   // Every variant shares the backbone's shape: one plan before any model is built. A batch that
   // does not fit runs smaller (same results); a model that does not fit at 1 image is refused.
   const host = hostMemory();
-  const fitted = fitEvaluationBatch(session.backbone.vit, planConfigOf(cfg), Math.min(cfg.evaluation.batchSize, n), memoryLimit(info ?? backend, host), "evaluation.batchSize");
+  const fitted = fitEvaluationBatch(session.backbone.vit, planConfigOf(cfg), Math.min(cfg.evaluation.batchSize, n), memoryLimit(info ?? backend, host), "evaluation.batchSize", cfg.evaluation.batchSize);
   const pool = evalWorkersThatFit(Math.min(resolveWorkers(cfg.training.workers, info?.backend), all.length), fitted.bytes, host.freeBytes);
   const memoryNotes = [fitted.note, pool.note].filter((s): s is string => s !== undefined);
   for (const note of memoryNotes) onProgress({ title: `Evaluating ${all.length} models`, message: note });

@@ -47,6 +47,7 @@ describe("evaluation attack batch", () => {
     const f = fitEvaluationBatch(vit, undefined, 20000, wasm, "--batch");
     assert.equal(f.batch, fitting);
     assert.ok(fixed + f.batch * perImage <= WASM_PLAN_BYTES && fixed + (f.batch + 1) * perImage > WASM_PLAN_BYTES);
+    assert.match(fitEvaluationBatch(vit, undefined, 600, wasm, "--batch", 20000).note!, /^--batch 20000 \(600 samples\) does not fit \(one attack step needs about 3\.89 GiB/);
     assert.match(f.note!, new RegExp(`^--batch 20000 does not fit \\(one attack step needs about 129\\.62 GiB, over the limit of 3\\.20 GiB \\(wasm heap .*\\) on wasm\\)\\); running at ${fitting} `));
   });
 
