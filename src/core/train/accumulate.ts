@@ -20,9 +20,14 @@ export function microBatchSizes(batch: number, micro: number): number[] {
   return Array.from({ length: k }, (_, i) => base + (i < batch % k ? 1 : 0));
 }
 
-export async function accumulateGradients(trainer: ShardTrainer, t: number, x: tf.Tensor4D, y: tf.Tensor1D, rng: Rng, micro: number): Promise<ShardedGradients> {
-  const B = x.shape[0];
-  const sizes = microBatchSizes(B, micro);
+/**
+ * `x` may be one data-parallel shard of a larger batch of `batch` images
+ * (src/daemon/parallel/trainerParallel.ts): each micro-batch then weighs n_i / batch, and `rng`
+ * is the attack stream positioned at the shard's first sample.
+ */
+export async function accumulateGradients(trainer: ShardTrainer, t: number, x: tf.Tensor4D, y: tf.Tensor1D, rng: Rng, micro: number, batch = x.shape[0]): Promise<ShardedGradients> {
+  const B = batch;
+  const sizes = microBatchSizes(x.shape[0], micro);
   const states = shardAttackStates(trainer, t, x, y, sizes, rng);
   let grads: Record<string, tf.Tensor> = {};
   let loss = 0;
@@ -68,4 +73,15 @@ function addInto(sum: Record<string, tf.Tensor>, g: Record<string, tf.Tensor>): 
     }
   }
   return out;
+}
+
+/**
+ * One shard's gradients as a data-parallel worker computes them: in one pass when it is at most
+ * `micro` images, else as accumulated micro-batches (src/core/train/accumulate.ts) whose draws
+ * continue the shard's stream — so a model that needs micro-batches on one thread needs them on
+ * every worker too, and the result is the same step up to float reassociation.
+ */
+export async function shardGradients(trainer: ShardTrainer, t: number, x: tf.Tensor4D, y: tf.Tensor1D, rng: Rng, weight: number, batch: number, micro: number): Promise<ShardedGradients> {
+  if (x.shape[0] <= micro) return shardStep(trainer, t, x, y, { ...trainer.args.attack, rng }, weight);
+  return accumulateGradients(trainer, t, x, y, rng, micro, batch);
 }

@@ -109,7 +109,7 @@ export class HyperatSession implements TrainSession {
     try {
       const workers = resolveWorkers(this.cfg.training.workers ?? 1, activeBackend()?.backend);
       if (workers > 1) {
-        this.parallel ??= TrainerWorkers.create(this.cfg, this.backbone.vit, this.backbone.params, this.trainer, { workers, backend: activeBackend()?.backend ?? this.cfg.backend });
+        this.parallel ??= TrainerWorkers.create(this.cfg, this.backbone.vit, this.backbone.params, this.trainer, { workers, backend: activeBackend()?.backend ?? this.cfg.backend, microBatch: this.microBatch });
         r = await (await this.parallel).step(batch.x, batch.y);
       } else r = await this.trainer.trainStepAccumulated(batch.x, batch.y, this.microBatch);
     } finally {

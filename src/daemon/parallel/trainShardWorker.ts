@@ -7,7 +7,7 @@ import { selectBackend } from "../../core/backend/select";
 import type { RunConfig } from "../../core/config/types";
 import type { ViTConfig } from "../../core/model/config";
 import { setFastPaths } from "../../core/backend/fastPathSwitch";
-import { shardStep } from "../../core/parallel/trainShard";
+import { shardGradients } from "../../core/train/accumulate";
 import { Rng, type RngState } from "../../core/rng";
 import { buildTrainer } from "../../core/train/build";
 import type { Trainer } from "../../core/train/trainer";
@@ -33,6 +33,9 @@ export interface TrainShardRequest {
   attackRng: RngState;
   /** n / B: the shard's share of the batch-mean loss. */
   weight: number;
+  /** B, the whole batch (the shard runs as micro-batches of at most `micro`, each weighing n_i / B). */
+  batch: number;
+  micro: number;
 }
 
 export interface TrainShardResult extends RawShardGradients {
@@ -61,7 +64,7 @@ export function trainShardWorker() {
       const y = tf.tensor1d(m.y, "int32");
       let res;
       try {
-        res = await shardStep(trainer, m.t, x, y, { ...trainer.args.attack, rng: Rng.fromState(m.attackRng) }, m.weight);
+        res = await shardGradients(trainer, m.t, x, y, Rng.fromState(m.attackRng), m.weight, m.batch, m.micro);
       } finally {
         tf.dispose([x, y]);
       }

@@ -12,7 +12,8 @@ import type { ViTConfig } from "../../core/model/config";
 import type { ParamMap } from "../../core/model/params";
 import { fastPathsEnabled } from "../../core/model/vit";
 import { Rng } from "../../core/rng";
-import { shardAttackStates, shardStep } from "../../core/parallel/trainShard";
+import { shardAttackStates } from "../../core/parallel/trainShard";
+import { shardGradients } from "../../core/train/accumulate";
 import type { ShardedGradients, StepResult, Trainer } from "../../core/train/trainer";
 import { shardSizes } from "./workerCount";
 import { closeGradientThreads, spawnGradientThreads, type GradientThread } from "./gradientThreads";
@@ -24,6 +25,8 @@ export interface TrainerWorkersOptions {
   workers: number;
   /** Backend the helpers select (the one active here). */
   backend: BackendRequest;
+  /** The memory plan's micro-batch: each shard larger than this runs as accumulated micro-batches. */
+  microBatch?: number;
 }
 
 export class TrainerWorkers {
@@ -32,6 +35,7 @@ export class TrainerWorkers {
   private constructor(
     private readonly trainer: Trainer,
     private readonly helpers: Array<GradientThread<"trainShard">>,
+    private readonly microBatch: number,
   ) {}
 
   /** Starts `workers − 1` helpers, each building `cfg`'s Trainer on a copy of `backbone`. */
@@ -39,7 +43,7 @@ export class TrainerWorkers {
     if (!Number.isInteger(opts.workers) || opts.workers < 2) throw new Error(`TrainerWorkers: workers must be an integer ≥ 2, got ${opts.workers}`);
     const raw = rawTensors(backbone);
     const helpers = spawnGradientThreads(opts.workers - 1, "trainShard");
-    const tw = new TrainerWorkers(trainer, helpers);
+    const tw = new TrainerWorkers(trainer, helpers, opts.microBatch ?? cfg.training.batchSize);
     try {
       const init = { cfg, vit, backbone: raw, backend: opts.backend, fastPaths: fastPathsEnabled() };
       await Promise.all(helpers.map((h) => h.call("init", [init])));
@@ -72,7 +76,7 @@ export class TrainerWorkers {
       const n = sizes[i];
       const { x: xs, y: ys } = shardData(x, y, offset, n);
       offset += n;
-      const msg: TrainShardRequest = { vars, x: xs, y: ys, n, t, attackRng: states[i], weight: n / B };
+      const msg: TrainShardRequest = { vars, x: xs, y: ys, n, t, attackRng: states[i], weight: n / B, batch: B, micro: this.microBatch };
       pending.push(this.helpers[i - 1].call("shard", [msg], [xs.buffer as ArrayBuffer, ys.buffer as ArrayBuffer]));
     }
     // Our own shard runs while the helpers work on theirs.
@@ -80,7 +84,7 @@ export class TrainerWorkers {
     const { own, replies } = await ownShardAndReplies(pending, async () => {
       const [xs, ys] = [tf.slice(x, [0, 0, 0, 0], [n0, -1, -1, -1]), tf.slice(y, [0], [n0])];
       try {
-        return await shardStep(this.trainer, t, xs, ys, { ...this.trainer.args.attack, rng: Rng.fromState(states[0]) }, n0 / B);
+        return await shardGradients(this.trainer, t, xs, ys, Rng.fromState(states[0]), n0 / B, B, this.microBatch);
       } finally {
         tf.dispose([xs, ys]);
       }

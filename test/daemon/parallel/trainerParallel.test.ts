@@ -67,13 +67,13 @@ function assertClose(a: Record<string, Float32Array>, b: Record<string, Float32A
 }
 
 /** `steps` steps of one trainer and of a 2-worker TrainerWorkers on `backend`: same results, same tunables. */
-async function twoWorkersMatchOne(method: "hyperat" | "lora-at", defenses: string[], steps: number, backend: "cpu" | "wasm"): Promise<void> {
+async function twoWorkersMatchOne(method: "hyperat" | "lora-at", defenses: string[], steps: number, backend: "cpu" | "wasm", microBatch?: number): Promise<void> {
   const cfg = runConfig(method, defenses);
   const p1 = backbone();
   const single = buildTrainer(cfg, vit, p1);
   const p2 = backbone();
   const sharded = buildTrainer(cfg, vit, p2);
-  const tw = await TrainerWorkers.create(cfg, vit, p2, sharded, { workers: 2, backend });
+  const tw = await TrainerWorkers.create(cfg, vit, p2, sharded, { workers: 2, backend, microBatch });
   try {
     const init = snapshot(single.args.tunable.vars);
     const r1 = await run(single, steps, (x, y) => single.trainStep(x, y));
@@ -148,6 +148,10 @@ describe("data-parallel training step (TrainerWorkers)", () => {
   for (const { method, defenses, steps } of cases) {
     test(`${method} [${defenses}]: 2 workers give the 1-worker tunables after ${steps} steps`, () => twoWorkersMatchOne(method, defenses, steps, "cpu"));
   }
+
+  // A model that needs micro-batches on one thread needs them on every worker: shards [3, 2] of
+  // the batch of 5 run as micro-batches [1, 1, 1] and [1, 1], each continuing its shard's stream.
+  test("hyperat [pgd-at,trades,mart]: 2 workers at micro-batch 1 give the 1-worker tunables after 3 steps", () => twoWorkersMatchOne("hyperat", DEFENSES, 3, "cpu", 1));
 
   describe("one 2-worker trainer", () => {
     const cfg = runConfig("hyperat");
