@@ -17,7 +17,7 @@ import { writeFileAtomic } from "../../core/io/files";
 import { CancelSignal, EngineProgress } from "../compute/contract";
 import { HyperatSession } from "./trainSession";
 import { fitEvaluationBatch } from "../../core/evaluate/batchMemory";
-import { evalWorkersThatFit } from "../../core/memory/evalWorkers";
+import { workersThatFit } from "../../core/memory/workersThatFit";
 import { memoryLimit } from "../../core/memory/limits";
 import { hostMemory, planConfigOf } from "./memoryPlan";
 import { listMergedModels, refreshModelCards } from "./exports";
@@ -129,7 +129,7 @@ export async function evaluateRun(
   // does not fit runs smaller (same results); a model that does not fit at 1 image is refused.
   const host = hostMemory();
   const fitted = fitEvaluationBatch(session.backbone.vit, planConfigOf(cfg), Math.min(cfg.evaluation.batchSize, n), memoryLimit(info ?? backend, host), "evaluation.batchSize", cfg.evaluation.batchSize);
-  const pool = evalWorkersThatFit(Math.min(resolveWorkers(cfg.training.workers, info?.backend), all.length), fitted.bytes, host.freeBytes);
+  const pool = workersThatFit(Math.min(resolveWorkers(cfg.training.workers, info?.backend), all.length), fitted.bytes, host.freeBytes, { doing: "evaluating", holds: "a model and its attack batch" });
   const memoryNotes = [fitted.note, pool.note].filter((s): s is string => s !== undefined);
   for (const note of memoryNotes) onProgress({ title: `Evaluating ${all.length} models`, message: note });
   const data = subset(test, Array.from({ length: n }, (_, i) => i));

@@ -1,3 +1,4 @@
+import * as os from "node:os";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -14,6 +15,7 @@ import { measureBaseModel, validateDuringTraining } from "./periodicValidation";
 import { writeAdapterFolders } from "./exports";
 import { activeBackend } from "../../core/backend/select";
 import { planRun } from "./memoryPlan";
+import { workersThatFit } from "../../core/memory/workersThatFit";
 import { resolveWorkers } from "../parallel/workerCount";
 import { TrainerWorkers } from "../parallel/trainerParallel";
 import { BestRecord, CheckpointRef, EvaluationRecord } from "../../protocol/runs";
@@ -59,6 +61,8 @@ export class HyperatSession implements TrainSession {
     readonly microBatch: number,
     /** Images per validation attack batch (evaluation.batchSize, or less where it does not fit). */
     private readonly validationBatch: number,
+    /** The plan's training-phase bytes: what each data-parallel worker holds. */
+    private readonly trainBytes: number,
   ) {}
 
   /** `resume` restores a checkpoint: `from` (default "latest"); a missing "best"/"step-N" is an error. */
@@ -67,7 +71,8 @@ export class HyperatSession implements TrainSession {
     const plan = await planRun(cfg, activeBackend(), backbone.vit);
     const trainer = buildTrainer(cfg, backbone.vit, backbone.params, { checkpoint: plan.checkpoint });
     const batcher = new Batcher(train, { batchSize: cfg.training.batchSize, seed: cfg.seed, augment: cfg.data.augment, stream: "train-data" });
-    const session = new HyperatSession(runDir, cfg, backbone, trainer, batcher, val, plan.microBatch, plan.validationBatch);
+    const trainBytes = plan.phases.find((p) => p.phase === "train")!.bytes;
+    const session = new HyperatSession(runDir, cfg, backbone, trainer, batcher, val, plan.microBatch, plan.validationBatch, trainBytes);
     if (resume) {
       const ck = from === undefined || from === "latest" ? await latestCheckpoint(runDir) : await resolveCheckpoint(runDir, from);
       if (ck) await session.restore(ck.json, ck.tensors);
@@ -107,7 +112,7 @@ export class HyperatSession implements TrainSession {
     const batch = this.batcher.nextBatch();
     let r;
     try {
-      const workers = resolveWorkers(this.cfg.training.workers ?? 1, activeBackend()?.backend);
+      const workers = this.workerCount(emit);
       if (workers > 1) {
         this.parallel ??= TrainerWorkers.create(this.cfg, this.backbone.vit, this.backbone.params, this.trainer, { workers, backend: activeBackend()?.backend ?? this.cfg.backend, microBatch: this.microBatch });
         r = await (await this.parallel).step(batch.x, batch.y);
@@ -127,6 +132,17 @@ export class HyperatSession implements TrainSession {
       for (const rec of records) emit({ kind: "validation", ...rec });
       await this.keepIfBest(records);
     }
+  }
+
+  private workers?: number;
+
+  /** training.workers, capped once per session at what free RAM holds (each worker a model copy and its micro-batch). */
+  private workerCount(emit: (e: TrainEvent) => void): number {
+    if (this.workers !== undefined) return this.workers;
+    const wanted = resolveWorkers(this.cfg.training.workers ?? 1, activeBackend()?.backend);
+    const fit = workersThatFit(wanted, this.trainBytes, os.freemem(), { doing: "training", holds: "a model copy and its micro-batch" });
+    if (fit.note) emit({ kind: "log", level: "warn", message: fit.note });
+    return (this.workers = fit.workers);
   }
 
   /**
