@@ -362,7 +362,8 @@ async function listDirs(dir: string): Promise<string[]> {
  * Artifact files of a run, relative to its folder (temp files of atomic writes excluded).
  * checkpoints/ lists the newest N and checkpoints/best/; adapters/ and merged/ list each
  * folder's weights (adapters/<defense>/adapter_model.safetensors, merged/<strategy>/
- * model.safetensors) and the flat files of runs from before that layout.
+ * model.safetensors) and the flat files of runs from before that layout; reports lists the run's
+ * report files and each reports/<model>-<time>/report.md.
  */
 export async function listArtifacts(dir: string): Promise<RunArtifacts> {
   const rel = async (sub: string) => (await listFiles(path.join(dir, sub))).map((f) => `${sub}/${f}`);
@@ -376,7 +377,11 @@ export async function listArtifacts(dir: string): Promise<RunArtifacts> {
     checkpoints: [...(await rel("checkpoints")), ...(await rel("checkpoints/best"))],
     adapters: [...(await rel("adapters")), ...(await weightsIn("adapters", "adapter_model.safetensors"))],
     merged: [...(await rel("merged")), ...(await weightsIn("merged", "model.safetensors"))],
-    reports: top.filter((f) => f === "report.json" || f === "report.md" || f === "robustbench.json"),
+    reports: [
+      ...top.filter((f) => f === "report.json" || f === "report.md" || f === "robustbench.json"),
+      // One model's reports ("Evaluate This Model"): reports/<model>-<time>/, oldest first.
+      ...(await weightsIn("reports", "report.md")),
+    ],
   };
 }
 
