@@ -157,16 +157,33 @@ function group(runId: string, key: string, label: string, icon: string, count: n
 
 export type GroupKey = "defenses" | "checkpoints" | "adapters" | "merged" | "reports";
 
-/** The run's children: one group per kind of thing in the folder. */
+/** The run's children: one group per kind of thing in the folder, and the base model the run tuned. */
 export function runGroups(detail: RunDetail): TreeNodeModel[] {
   const a = detail.artifacts;
   return [
     group(detail.id, "defenses", "Defenses", "shield", detail.defenses.length),
     group(detail.id, "checkpoints", "Checkpoints", "history", a.checkpoints.length),
+    baseModelRow(detail),
     group(detail.id, "adapters", "Adapters", "extensions", a.adapters.length),
     group(detail.id, "merged", "Merged models", "merge", a.merged.length),
     group(detail.id, "reports", "Reports", "output", a.reports.length),
   ];
+}
+
+/** The backbone as a row of its own, so Evaluate This Model reaches it (it is no file of the run:
+ * no Copy Path, Reveal or Export…). Its clean accuracy when the run measured it (issue 16 item 2). */
+export function baseModelRow(detail: Pick<RunDetail, "id" | "state" | "baseModel">): TreeNodeModel {
+  const b = detail.baseModel;
+  return {
+    id: `run:${detail.id}/base`,
+    label: "Base model",
+    ...(b ? { description: `clean ${percent(b.cleanAccuracy)} (val, n=${b.n})`, tooltip: `${b.source}${b.nearChance ? `\nnear chance${b.hint ? `: ${b.hint}` : ""}` : ""}` } : {}),
+    icon: "package",
+    contextValue: modelContextValue("base", detail.state),
+    collapsible: "none",
+    runId: detail.id,
+    model: { kind: "base" },
+  };
 }
 
 export function groupChildren(detail: RunDetail, key: GroupKey): TreeNodeModel[] {
