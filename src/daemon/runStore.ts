@@ -182,15 +182,17 @@ export async function cutTornTail(file: string): Promise<number> {
 
 /** Removes temp files that a killed process left behind: those of atomic writes
  * (`.name.<pid>.<rand>.tmp`, see core/io/files.ts) and any other `*.tmp` (older versions wrote
- * `merged/model.safetensors.tmp`). Only call it while holding the run's lock (runLock.ts). */
+ * `merged/model.safetensors.tmp`), and the temp folders of one model's report (`reports/.<name>.<pid>.<rand>.tmp/`,
+ * core/io/folderAtomic.ts). Only call it while holding the run's lock (runLock.ts). */
 export async function removeStaleTempFiles(dir: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const sub of ["", ...RUN_SUBDIRS]) {
+  for (const sub of ["", ...RUN_SUBDIRS, "reports"]) {
     const d = path.join(dir, sub);
     const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => [] as import("node:fs").Dirent[]);
     for (const e of entries) {
-      if (e.isFile() && e.name.endsWith(".tmp")) {
-        await fs.rm(path.join(d, e.name), { force: true });
+      const tempFolder = sub === "reports" && e.isDirectory() && e.name.startsWith(".") && e.name.endsWith(".tmp");
+      if ((e.isFile() && e.name.endsWith(".tmp")) || tempFolder) {
+        await fs.rm(path.join(d, e.name), { force: true, recursive: tempFolder });
         removed.push(path.join(sub, e.name));
       }
     }
