@@ -196,7 +196,8 @@ function renderHeader(): void {
   const flat = flatLoss(steps);
   if (flat) warnings.push(flatLossText(flat));
   document.getElementById("warnings")!.textContent = warnings.map((w) => `⚠ ${w}`).join(" · ");
-  const hasReport = detail.artifacts.reports.length > 0;
+  // The run's own report (one model's, under reports/, does not make "Open report" work).
+  const hasReport = detail.artifacts.reports.includes("report.md");
   for (const b of Array.from(document.querySelectorAll<HTMLElement>("vscode-button[data-action]"))) {
     const action = b.dataset.action as WebviewAction;
     // "Open report" before any report exists only led to a "no report yet" toast.

@@ -4,6 +4,7 @@ import { ErrorCodes as RpcCodes, ResponseError } from "vscode-jsonrpc";
 import { ErrorCodes, type HyperatErrorData } from "../protocol/errors";
 import { explainError, quote } from "../core/engineErrors";
 import type { CheckpointRef } from "../protocol/runs";
+import { parseModelSelector, type ModelSelector } from "../protocol/modelSelector";
 
 type Props = Record<string, unknown>;
 /** Request fields echoed back are capped: a 50 MB run id must not come back (and be logged) whole. */
@@ -80,6 +81,14 @@ export function requireStrings<K extends string>(
 }
 
 /** An optional `from` checkpoint param: "latest" when absent, else "best", "latest" or "step-<n>". */
+/** `params.model` of hyperat/run.evaluate: undefined (every model) or a ModelSelector. */
+export function modelParam(method: string, v: unknown): ModelSelector | undefined {
+  if (v === undefined) return undefined;
+  const m = parseModelSelector(v, "params.model");
+  if ("problem" in m) throw new InvalidParamsError(`${method}: ${m.problem}`);
+  return m;
+}
+
 export function checkpointParam(method: string, v: unknown): CheckpointRef {
   if (v === undefined) return "latest";
   if (typeof v === "string" && (v === "best" || v === "latest" || /^step-\d+$/.test(v))) return v as CheckpointRef;

@@ -18,6 +18,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type RunDetail, type RunSummary } from "../protocol/runs";
 import type { ConfigCheckProblem, RunEvaluateResult } from "../protocol/methods";
+import type { ModelSelector } from "../protocol/modelSelector";
 import type { ResolvedRunConfig, RunEngine } from "./compute/contract";
 import type { ComputeMemory } from "./compute/inProcess";
 import { tfMemory } from "./compute/inProcess";
@@ -393,8 +394,9 @@ export class RunManager {
     return this.withRun(runId, (run) => this.operations.merge(run, strategy, from));
   }
 
-  async evaluate(runId: string, attacks?: string, from: CheckpointRef = "latest"): Promise<RunEvaluateResult> {
-    return this.withRun(runId, (run) => this.operations.evaluate(run, attacks, from));
+  /** Every model of the run, or only `model` ("Evaluate This Model"; runOperations.ts). */
+  async evaluate(runId: string, attacks?: string, from: CheckpointRef = "latest", model?: ModelSelector): Promise<RunEvaluateResult> {
+    return this.withRun(runId, (run) => this.operations.evaluate(run, attacks, from, model));
   }
 
   /** Stops taking work, pauses training runs at their next step boundary and waits for them. */

@@ -182,15 +182,17 @@ export async function cutTornTail(file: string): Promise<number> {
 
 /** Removes temp files that a killed process left behind: those of atomic writes
  * (`.name.<pid>.<rand>.tmp`, see core/io/files.ts) and any other `*.tmp` (older versions wrote
- * `merged/model.safetensors.tmp`). Only call it while holding the run's lock (runLock.ts). */
+ * `merged/model.safetensors.tmp`), and the temp folders of one model's report (`reports/.<name>.<pid>.<rand>.tmp/`,
+ * core/io/folderAtomic.ts). Only call it while holding the run's lock (runLock.ts). */
 export async function removeStaleTempFiles(dir: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const sub of ["", ...RUN_SUBDIRS]) {
+  for (const sub of ["", ...RUN_SUBDIRS, "reports"]) {
     const d = path.join(dir, sub);
     const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => [] as import("node:fs").Dirent[]);
     for (const e of entries) {
-      if (e.isFile() && e.name.endsWith(".tmp")) {
-        await fs.rm(path.join(d, e.name), { force: true });
+      const tempFolder = sub === "reports" && e.isDirectory() && e.name.startsWith(".") && e.name.endsWith(".tmp");
+      if ((e.isFile() && e.name.endsWith(".tmp")) || tempFolder) {
+        await fs.rm(path.join(d, e.name), { force: true, recursive: tempFolder });
         removed.push(path.join(sub, e.name));
       }
     }
@@ -362,7 +364,8 @@ async function listDirs(dir: string): Promise<string[]> {
  * Artifact files of a run, relative to its folder (temp files of atomic writes excluded).
  * checkpoints/ lists the newest N and checkpoints/best/; adapters/ and merged/ list each
  * folder's weights (adapters/<defense>/adapter_model.safetensors, merged/<strategy>/
- * model.safetensors) and the flat files of runs from before that layout.
+ * model.safetensors) and the flat files of runs from before that layout; reports lists the run's
+ * report files and each reports/<model>-<time>/report.md.
  */
 export async function listArtifacts(dir: string): Promise<RunArtifacts> {
   const rel = async (sub: string) => (await listFiles(path.join(dir, sub))).map((f) => `${sub}/${f}`);
@@ -376,7 +379,11 @@ export async function listArtifacts(dir: string): Promise<RunArtifacts> {
     checkpoints: [...(await rel("checkpoints")), ...(await rel("checkpoints/best"))],
     adapters: [...(await rel("adapters")), ...(await weightsIn("adapters", "adapter_model.safetensors"))],
     merged: [...(await rel("merged")), ...(await weightsIn("merged", "model.safetensors"))],
-    reports: top.filter((f) => f === "report.json" || f === "report.md" || f === "robustbench.json"),
+    reports: [
+      ...top.filter((f) => f === "report.json" || f === "report.md" || f === "robustbench.json"),
+      // One model's reports ("Evaluate This Model"): reports/<model>-<time>/, oldest first.
+      ...(await weightsIn("reports", "report.md")),
+    ],
   };
 }
 

@@ -18,7 +18,7 @@ import { RunManager, type ManagerEvent } from "./runManager";
 import { runsDirOf } from "./runStore";
 import type { EngineModule } from "./compute/loader";
 import type { Logger } from "./logger";
-import { InvalidParamsError, checkpointParam, requireStrings, toResponseError } from "./rpcErrors";
+import { InvalidParamsError, checkpointParam, modelParam, requireStrings, toResponseError } from "./rpcErrors";
 
 export interface DaemonOptions {
   workspace: string;
@@ -200,7 +200,7 @@ class Daemon {
     }));
     c.onRequest(protocol.runEvaluate, this.handle("hyperat/run.evaluate", async (p) => {
       const { runId } = requireStrings("hyperat/run.evaluate", p, ["runId"], ["attacks", "from"]);
-      return this.managerFor().evaluate(runId, p.attacks, checkpointParam("hyperat/run.evaluate", p.from));
+      return this.managerFor().evaluate(runId, p.attacks, checkpointParam("hyperat/run.evaluate", p.from), modelParam("hyperat/run.evaluate", p.model));
     }));
     c.onRequest(protocol.runCancel, this.handle("hyperat/run.cancel", (p) => this.managerFor().cancel(requireStrings("hyperat/run.cancel", p, ["runId"]).runId)));
     c.onRequest(protocol.runGet, this.handle("hyperat/run.get", (p) => this.managerFor().get(requireStrings("hyperat/run.get", p, ["runId"]).runId)));

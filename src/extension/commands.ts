@@ -18,6 +18,8 @@ import { pickRun } from "./runPick";
 import { editRunNote, editRunTags, renameRun } from "./annotationCommands";
 import { groupRunsByConfig, ungroupRuns } from "./runGroupingCommands";
 import { chooseConfig, configFileName, isConfigPath } from "./configChoice";
+import { needTrust, needWorkspace, waitOn } from "./commandGuards";
+import { evaluateModel, exportModel } from "./modelCommands";
 
 export type Cmd = (...args: unknown[]) => Promise<unknown>;
 
@@ -44,19 +46,6 @@ function guarded(name: string, f: Cmd): Cmd {
       return undefined;
     }
   };
-}
-
-function needWorkspace(ctx: Ctx): ctx is Ctx & { workspaceFolder: string; daemon: NonNullable<Ctx["daemon"]> } {
-  if (ctx.workspaceFolder && ctx.daemon) return true;
-  void vscode.window.showInformationMessage("HyperAT needs an open folder: runs live in its .hyperat/runs folder.");
-  return false;
-}
-
-function needTrust(what: string, why = "runs training code"): boolean {
-  if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(`${what} ${why}, which needs a trusted workspace. Browsing runs and reports works untrusted.`, "Manage Workspace Trust")
-    .then((pick) => pick && vscode.commands.executeCommand("workbench.trust.manage"));
-  return false;
 }
 
 export const selectConfig = (ctx: Ctx): Cmd => async (arg) => {
@@ -226,22 +215,6 @@ export const evaluateRun = (ctx: Ctx): Cmd => async (arg, attacksArg, fromArg) =
   return result;
 };
 
-/** Runs a merge/evaluate request the user waits on; a cancel (OperationCancelled) is not an error. */
-async function waitOn<R>(ctx: Ctx, runId: string, operation: "merge" | "evaluate", request: () => Promise<R>): Promise<R | undefined> {
-  const release = ctx.progress?.expect(runId, operation);
-  try {
-    return await request();
-  } catch (e) {
-    if (e instanceof ResponseError && e.code === p.ErrorCodes.OperationCancelled) {
-      void vscode.window.showInformationMessage(`HyperAT: ${operation === "merge" ? "merge" : "evaluation"} of ${runId} cancelled; nothing was written.`);
-      return undefined;
-    }
-    throw e;
-  } finally {
-    release?.();
-  }
-}
-
 /** Cancels the merge or evaluation in progress (also what Stop does on such a run). */
 export const cancelOperation = (ctx: Ctx): Cmd => async (arg) => {
   if (!needWorkspace(ctx)) return undefined;
@@ -360,7 +333,7 @@ export const showLogs = (ctx: Ctx): Cmd => async () => ctx.log.show(true);
 export const COMMANDS: Record<string, (ctx: Ctx) => Cmd> = {
   selectConfig, newConfig, startRun, pauseRun, resumeRun, stopRun, takeOverRun, cancelOperation, mergeRun, evaluateRun,
   openDashboard, openReport, revealRunFolder, archiveRun, deleteRun, copyPath, revealFile, refreshRuns, restartDaemon, showLogs,
-  renameRun, editRunTags, editRunNote, groupRunsByConfig, ungroupRuns,
+  renameRun, editRunTags, editRunNote, groupRunsByConfig, ungroupRuns, evaluateModel, exportModel,
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

@@ -6,6 +6,7 @@ import { describeBest, type RunDetail, type RunState, type RunSummary } from "..
 import { percent } from "./format";
 import { phaseText, runPhase, type PhaseOperation } from "../protocol/runPhase";
 import { configFileName } from "./configChoice";
+import { modelOfArtifact, type ModelKind, type ModelSelector } from "../protocol/modelSelector";
 
 export interface TreeNodeModel {
   /** Stable id (VS Code keeps expansion state by it). */
@@ -17,7 +18,8 @@ export interface TreeNodeModel {
   icon: string;
   /** ThemeColor id for the icon. */
   iconColor?: string;
-  /** Drives the menus in package.json: hyperat.run.<state>, hyperat.group, hyperat.file, hyperat.report, hyperat.defense. */
+  /** Drives the menus in package.json: hyperat.run.<state>, hyperat.group, hyperat.file, hyperat.report,
+   * hyperat.defense, hyperat.model.<kind>.<run state> (modelContextValue). */
   contextValue: string;
   collapsible: "none" | "collapsed" | "expanded";
   runId: string;
@@ -27,6 +29,15 @@ export interface TreeNodeModel {
   note?: string;
   /** A config group's key (runGrouping.ts); such a node has no run (`runId` is ""). */
   groupKey?: string;
+  /** The model a model row holds (Evaluate This Model, Export…). */
+  model?: ModelSelector;
+}
+
+/** A model row's context value: its kind and its run's state, so package.json's `when` clauses
+ * offer Evaluate This Model in the states RUN_COMMAND_STATES.evaluate allows and Export… in
+ * RUN_COMMAND_STATES.export's (src/protocol/runStates.ts; test/protocol/runStates.test.ts). */
+export function modelContextValue(kind: ModelKind, state: RunState): string {
+  return `hyperat.model.${kind}.${state}`;
 }
 
 const STATE_ICONS: Record<RunState, [string, string?]> = {
@@ -146,16 +157,33 @@ function group(runId: string, key: string, label: string, icon: string, count: n
 
 export type GroupKey = "defenses" | "checkpoints" | "adapters" | "merged" | "reports";
 
-/** The run's children: one group per kind of thing in the folder. */
+/** The run's children: one group per kind of thing in the folder, and the base model the run tuned. */
 export function runGroups(detail: RunDetail): TreeNodeModel[] {
   const a = detail.artifacts;
   return [
     group(detail.id, "defenses", "Defenses", "shield", detail.defenses.length),
     group(detail.id, "checkpoints", "Checkpoints", "history", a.checkpoints.length),
+    baseModelRow(detail),
     group(detail.id, "adapters", "Adapters", "extensions", a.adapters.length),
     group(detail.id, "merged", "Merged models", "merge", a.merged.length),
     group(detail.id, "reports", "Reports", "output", a.reports.length),
   ];
+}
+
+/** The backbone as a row of its own, so Evaluate This Model reaches it (it is no file of the run:
+ * no Copy Path, Reveal or Export…). Its clean accuracy when the run measured it (issue 16 item 2). */
+export function baseModelRow(detail: Pick<RunDetail, "id" | "state" | "baseModel">): TreeNodeModel {
+  const b = detail.baseModel;
+  return {
+    id: `run:${detail.id}/base`,
+    label: "Base model",
+    ...(b ? { description: `clean ${percent(b.cleanAccuracy)} (val, n=${b.n})`, tooltip: `${b.source}${b.nearChance ? `\nnear chance${b.hint ? `: ${b.hint}` : ""}` : ""}` } : {}),
+    icon: "package",
+    contextValue: modelContextValue("base", detail.state),
+    collapsible: "none",
+    runId: detail.id,
+    model: { kind: "base" },
+  };
 }
 
 export function groupChildren(detail: RunDetail, key: GroupKey): TreeNodeModel[] {
@@ -171,15 +199,19 @@ export function groupChildren(detail: RunDetail, key: GroupKey): TreeNodeModel[]
     }));
   }
   const files = detail.artifacts[key];
-  return files.map((rel) => ({
-    id: `run:${detail.id}/${key}/${rel}`,
-    ...(key === "merged" ? mergedLabel(rel) : { label: rel.split("/").pop() ?? rel, description: rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : undefined }),
-    icon: key === "reports" ? "file-text" : "file-binary",
-    contextValue: key === "reports" ? "hyperat.report" : "hyperat.file",
-    collapsible: "none",
-    runId: detail.id,
-    file: join(detail.dir, rel),
-  }));
+  return files.map((rel) => {
+    const model = key === "adapters" || key === "merged" ? modelOfArtifact(rel) : undefined;
+    return {
+      id: `run:${detail.id}/${key}/${rel}`,
+      ...(key === "merged" ? mergedLabel(rel) : { label: rel.split("/").pop() ?? rel, description: rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : undefined }),
+      icon: key === "reports" ? "file-text" : "file-binary",
+      contextValue: model ? modelContextValue(model.kind, detail.state) : key === "reports" ? "hyperat.report" : "hyperat.file",
+      collapsible: "none",
+      runId: detail.id,
+      file: join(detail.dir, rel),
+      ...(model ? { model } : {}),
+    };
+  });
 }
 
 /** A merged model's row says which strategy it holds (issue 16 item 5): merged/<strategy>/model.safetensors,

@@ -6,6 +6,7 @@ import { NotificationType, RequestType, RequestType0 } from "vscode-jsonrpc";
 // Type only (erased at build): the adapter facts are defined once, where the backend reads them.
 import type { GpuAdapterInfo } from "../core/backend/select";
 import type { EvaluationReport } from "../core/evaluate/runReportJson";
+import type { ModelSelector } from "./modelSelector";
 import type {
   BaseModelRecord,
   CheckpointRef,
@@ -116,17 +117,22 @@ export interface RunEvaluateParams extends RunIdParams {
   attacks?: string;
   /** Which checkpoint's LoRAs: "latest" (default), "best" or "step-<n>"; merged models are evaluated as merged. */
   from?: CheckpointRef;
+  /** Only this model of the run ("Evaluate This Model"), with the run's evaluation settings; its
+   * report goes to reports/<model>-<time>/ (src/protocol/modelSelector.ts) and the run's own
+   * report.json stays as it is. Every model when omitted. Errors: InvalidParams naming a model
+   * the run does not have. */
+  model?: ModelSelector;
 }
 export interface RunEvaluateResult {
-  /** Path of report.json in the run folder. */
+  /** Path of the report.json written: the run folder's, or reports/<model>-<time>/report.json for one model. */
   reportPath: string;
   /** Records extracted from the report (one per evaluated model). */
   records: EvaluationRecord[];
   /** The engine's full report (report.json). */
   report: EvaluationReport;
 }
-/** Client → daemon: evaluate a paused, stopped or completed run (its LoRAs and merges) and write
- * report.json + report.md; reports progress through `hyperat/progress`. */
+/** Client → daemon: evaluate a paused, stopped or completed run (its LoRAs and merges, or the one
+ * model `model` names) and write report.json + report.md; reports progress through `hyperat/progress`. */
 export const runEvaluate = new RequestType<RunEvaluateParams, RunEvaluateResult, void>("hyperat/run.evaluate");
 
 /** Client → daemon: cancel the run's merge or evaluation in progress. The evaluation stops between

@@ -4,7 +4,7 @@
 // Plain data, no imports beyond types: the webview bundle uses it too.
 import type { RunState } from "./runs";
 
-export type RunCommand = "pause" | "resume" | "stop" | "cancel" | "merge" | "evaluate" | "remove" | "open";
+export type RunCommand = "pause" | "resume" | "stop" | "cancel" | "merge" | "evaluate" | "remove" | "export" | "open";
 
 export const RUN_COMMAND_STATES: Readonly<Record<RunCommand, readonly RunState[]>> = {
   pause: ["running", "queued"],
@@ -19,6 +19,9 @@ export const RUN_COMMAND_STATES: Readonly<Record<RunCommand, readonly RunState[]
   evaluate: ["paused", "completed", "stopped", "interrupted"],
   /** Delete Run / Archive Run: only a run no process works on (src/extension/runRemoval.ts). */
   remove: ["paused", "completed", "failed", "stopped", "interrupted"],
+  /** Export… of a model row (src/extension/modelExport.ts): only while no process writes the run's
+   * model files (training writes adapters at its end, a merge its folder, an evaluation the model cards). */
+  export: ["paused", "completed", "failed", "stopped", "interrupted"],
   open: ["queued", "running", "pausing", "paused", "merging", "evaluating", "completed", "failed", "stopped", "interrupted"],
 };
 

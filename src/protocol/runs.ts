@@ -2,6 +2,7 @@
 // Plain types only (imports are type-only, erased): the webview bundle and the run-folder
 // readers use them too.
 import type { MergeStrategy } from "../core/config/types";
+import type { ModelSelector } from "../core/evaluate/runReportJson";
 
 /** Lifecycle of a run. `interrupted` is never written by a live daemon: readers report it for a
  * run whose run.json says it was active but whose owning process is gone (crash, kill -9). */
@@ -156,7 +157,8 @@ export type MetricsLine = { time: string } & (
    * tail of a crash) so no torn fragment is left in the middle of the file. */
   | { kind: "tornLine"; droppedBytes: number }
   | ({ kind: "merge" } & MergeRecord)
-  | { kind: "evaluationReport"; reportPath: string; records: EvaluationRecord[] }
+  /** `model`: the report is of that one model ("Evaluate This Model", reports/<model>-<time>/). */
+  | { kind: "evaluationReport"; reportPath: string; records: EvaluationRecord[]; model?: ModelSelector }
 );
 
 /** A merge or evaluation of a run that had already settled (e.g. completed). While it runs the

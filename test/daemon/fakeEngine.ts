@@ -4,13 +4,14 @@ import type { CheckpointRef, MergeStrategy } from "../../src/protocol/runs";
 // of an uninterrupted one; `stepMs` blocks the thread like a real step does.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { CancelSignal, EngineProgress, EvaluationReport, MemoryEstimate, MergeOutcome, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/compute/contract";
+import type { CancelSignal, EngineProgress, EvaluationReport, MemoryEstimate, MergeOutcome, ModelEvaluationTarget, ResolvedRunConfig, RunEngine, TrainEvent, TrainSession } from "../../src/daemon/compute/contract";
 import { ConfigError } from "../../src/core/config/configError";
 import { NonFiniteLossError } from "../../src/core/train/nonFiniteLossError";
 import { MissingFileError, OperationCancelledError } from "../../src/daemon/errors";
 import { isBackendRequest, type BackendRequest } from "../../src/core/backend/names";
 import { writeFileAtomic, writeSafetensorsFile } from "../../src/core/io/files";
 import { readManifest } from "../../src/daemon/runStore";
+import { writeModelReport } from "../../src/daemon/engine/modelReport";
 import { extractEvaluationRecords, renderReportMarkdown } from "../../src/daemon/report";
 
 export interface FakeConfig {
@@ -216,7 +217,7 @@ export class FakeEngine implements RunEngine<FakeConfig> {
     return { modelPath, lambdas: strategy === "adaptive" ? Object.fromEntries(cfg.defenses.map((d) => [d, [1 / K, 1 / K]])) : undefined };
   }
 
-  async evaluate(runDir: string, cfg: ResolvedRunConfig<FakeConfig>, attacks: string | undefined, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<EvaluationReport> {
+  async evaluate(runDir: string, cfg: ResolvedRunConfig<FakeConfig>, attacks: string | undefined, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal, only?: ModelEvaluationTarget): Promise<EvaluationReport> {
     const c = cfg.raw;
     for (let b = 1; b <= (c.evalBatches ?? 0); b++) {
       await new Promise((r) => setImmediate(r));
@@ -226,12 +227,23 @@ export class FakeEngine implements RunEngine<FakeConfig> {
     }
     onProgress({ title: "evaluate", message: attacks ?? "quick", percentage: 100 });
     const manifest = await readManifest(runDir);
+    const all: EvaluationReport["models"] = [...cfg.defenses, "uniform"].map((name, i) => ({
+      name, target: name, step: manifest.step, cleanAccuracy: 0.8, robustAccuracy: { "pgd-20": 0.3 + i / 100 }, worstCaseRobustAccuracy: 0.3 + i / 100,
+    }));
+    // One model: the row whose target the selector names (the base model is "pretrained").
+    const target = only && (only.model.kind === "adapter" ? only.model.defense : only.model.kind === "merged" ? only.model.strategy : "pretrained");
     const report: EvaluationReport = {
       attacks: attacks ?? "quick",
-      models: [...cfg.defenses, "uniform"].map((name, i) => ({
-        name, target: name, step: manifest.step, cleanAccuracy: 0.8, robustAccuracy: { "pgd-20": 0.3 + i / 100 }, worstCaseRobustAccuracy: 0.3 + i / 100,
-      })),
+      models: only ? all.filter((m) => m.target === target) : all,
+      ...(only ? { model: only.model } : {}),
     };
+    if (only) {
+      await writeModelReport(runDir, only.reportDir, async (dir) => {
+        await writeFileAtomic(path.join(dir, "report.json"), JSON.stringify(report, null, 2) + "\n");
+        await writeFileAtomic(path.join(dir, "report.md"), renderReportMarkdown(manifest, extractEvaluationRecords(report)));
+      });
+      return report;
+    }
     // The engine writes both report files (src/daemon/compute/contract.ts); the short table stands in for
     // the real engine's report.md.
     await writeFileAtomic(path.join(runDir, "report.json"), JSON.stringify(report, null, 2) + "\n");

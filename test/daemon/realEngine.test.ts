@@ -71,6 +71,41 @@ describe("real HyperAT engine", () => {
     assert.equal((await d.exited).code, 0, d.stderr());
   });
 
+  test("in-process: Evaluate This Model on the uniform merge writes its own report; the run's report.json stays byte for byte", async () => {
+    const ws = tempWorkspace("hyperat-real-");
+    const manager = new RunManager({ runsDir: runsDirOf(ws), engineModule: undefined, useWorkers: false });
+    const events = new Collector<ManagerEvent>();
+    manager.onEvent(events.push);
+    try {
+      const id = await manager.start(tinyConfig(ws, "one", 2));
+      await events.waitFor((e) => e.type === "status" && e.runId === id && e.state === "completed", "completed", 120_000);
+      await manager.merge(id, "uniform");
+      const full = await manager.evaluate(id);
+      const dir = path.join(runsDirOf(ws), id);
+      const before = { json: fs.readFileSync(path.join(dir, "report.json")), md: fs.readFileSync(path.join(dir, "report.md")), card: fs.readFileSync(path.join(dir, "merged/uniform/README.md")) };
+
+      const one = await manager.evaluate(id, undefined, "latest", { kind: "merged", strategy: "uniform" });
+      const written = JSON.parse(fs.readFileSync(one.reportPath, "utf8")) as { model: unknown; suite: string; models: Array<{ name: string; target: string; checkpoint?: string; result: { n: number }; worstCaseRobustAccuracy: number }> };
+      assert.deepEqual(written.model, { kind: "merged", strategy: "uniform" });
+      assert.deepEqual(written.models.map((m) => [m.name, m.target]), [["hyperat-uniform", "uniform"]]);
+      assert.equal(written.models[0].checkpoint, path.join(dir, "merged/uniform/model.safetensors"), "evaluated as the file users get");
+      assert.equal(written.suite, "quick", "the run's evaluation settings (evaluation.attacks)");
+      assert.equal(written.models[0].result.n, 8);
+      // Same model, same data, same seeded streams: the same number as in the full report.
+      const inFull = (full.report.models as Array<{ target: string; worstCaseRobustAccuracy: number }>).find((m) => m.target === "uniform")!;
+      assert.equal(written.models[0].worstCaseRobustAccuracy, inFull.worstCaseRobustAccuracy);
+      const folder = path.dirname(one.reportPath);
+      assert.deepEqual(fs.readdirSync(folder).sort(), ["examples.safetensors", "report.json", "report.md"]);
+      assert.match(fs.readFileSync(path.join(folder, "report.md"), "utf8"), /\| hyperat-uniform \|/);
+      assert.deepEqual(fs.readFileSync(path.join(dir, "report.json")), before.json);
+      assert.deepEqual(fs.readFileSync(path.join(dir, "report.md")), before.md);
+      assert.deepEqual(fs.readFileSync(path.join(dir, "merged/uniform/README.md")), before.card, "the model card keeps the full report's row");
+      assert.equal((await readRunDetail(dir)).state, "completed");
+    } finally {
+      await manager.shutdown();
+    }
+  });
+
   // Tensor leaks of the engine itself are the engine's tests' business (a session's backbone is
   // not disposed yet: ~137 tensors per run, see the daemon report); here we check the loop.
   test("in-process: a paused and resumed run retraces an uninterrupted one", async () => {

@@ -177,7 +177,13 @@ test("removeStaleTempFiles removes only the temp files of cut-short atomic write
   fs.writeFileSync(path.join(dir, "checkpoints", ".step-4.safetensors.123.ab12.tmp"), "partial");
   fs.writeFileSync(path.join(dir, ".run.json.123.cd34.tmp"), "{");
   fs.writeFileSync(path.join(dir, "checkpoints", "step-2.json"), "{}");
+  // One model's report cut short (folderAtomic.ts's temp folder) next to a finished one.
+  fs.mkdirSync(path.join(dir, "reports", ".base-2026-12-03T10-00-00-000Z.123.ef56.tmp"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "reports", ".base-2026-12-03T10-00-00-000Z.123.ef56.tmp", "report.json"), "{");
+  fs.mkdirSync(path.join(dir, "reports", "base-2026-12-03T09-00-00-000Z"));
+  fs.writeFileSync(path.join(dir, "reports", "base-2026-12-03T09-00-00-000Z", "report.md"), "# ok\n");
   const removed = await removeStaleTempFiles(dir);
-  assert.deepEqual(removed.sort(), [".run.json.123.cd34.tmp", path.join("checkpoints", ".step-4.safetensors.123.ab12.tmp")].sort());
+  assert.deepEqual(removed.sort(), [".run.json.123.cd34.tmp", path.join("checkpoints", ".step-4.safetensors.123.ab12.tmp"), path.join("reports", ".base-2026-12-03T10-00-00-000Z.123.ef56.tmp")].sort());
   assert.deepEqual(fs.readdirSync(path.join(dir, "checkpoints")), ["step-2.json"]);
+  assert.deepEqual(fs.readdirSync(path.join(dir, "reports")), ["base-2026-12-03T09-00-00-000Z"]);
 });

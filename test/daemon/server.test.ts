@@ -107,6 +107,16 @@ describe("daemon over stdio (fake engine, worker threads)", () => {
     const ev = await d.conn.sendRequest(rpc.runEvaluate, { runId, attacks: "pgd-20" });
     assert.equal(ev.records.length, 4);
     assert.equal(ev.report.attacks, "pgd-20");
+    // One model through the worker thread: its own report folder; a model the run lacks is InvalidParams.
+    const one = await d.conn.sendRequest(rpc.runEvaluate, { runId, model: { kind: "merged", strategy: "adaptive" } });
+    assert.match(one.reportPath, /reports[/\\]merged-adaptive-[^/\\]+[/\\]report\.json$/);
+    assert.deepEqual(one.report.model, { kind: "merged", strategy: "adaptive" });
+    const lacks = await rpcError(d.conn.sendRequest(rpc.runEvaluate, { runId, model: { kind: "merged", strategy: "uniform" } }));
+    assert.equal(lacks.code, -32602);
+    assert.match(lacks.message, /has no merged-uniform \(the uniform merge\); its models: base, adapter-pgd-at, adapter-trades, adapter-mart, merged-adaptive$/);
+    const bad = await rpcError(d.conn.sendRequest(rpc.runEvaluate, { runId, model: { kind: "adapter", defense: "../x" } }));
+    assert.equal(bad.code, -32602);
+    assert.match(bad.message, /params\.model\.defense must be a name/);
     await d.notes.waitFor((n) => n.method === "hyperat/run.evaluation" && n.params.target === "uniform" && n.params.step === 8, "evaluation notification");
     const ds = await d.notes.waitFor((n) => n.method === "hyperat/daemon.status", "daemon.status");
     assert.equal(ds.params.backend, "cpu");

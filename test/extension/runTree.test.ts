@@ -1,7 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import type { RunDetail, RunSummary } from "../../src/protocol/runs";
-import { defenseFacts, groupChildren, mergedLabel, runDescription, runGroups, runLabel, runNode, shortTime, tagsText } from "../../src/extension/runTree";
+import { baseModelRow, defenseFacts, groupChildren, mergedLabel, modelContextValue, runDescription, runGroups, runLabel, runNode, shortTime, tagsText } from "../../src/extension/runTree";
 import { runTitle } from "../../src/extension/runNotices";
 
 const summary: RunSummary = {
@@ -123,6 +123,7 @@ describe("runTree", () => {
     assert.deepEqual(groups.map((g) => [g.label, g.description, g.collapsible]), [
       ["Defenses", "3", "collapsed"],
       ["Checkpoints", "2", "collapsed"],
+      ["Base model", undefined, "none"],
       ["Adapters", "0", "none"],
       ["Merged models", "1", "collapsed"],
       ["Reports", "1", "collapsed"],
@@ -154,6 +155,39 @@ describe("runTree", () => {
     assert.deepEqual(mergedLabel("merged/model-uniform.safetensors"), { label: "uniform merge", description: "merged/model-uniform.safetensors" });
     assert.deepEqual(mergedLabel("merged/model.safetensors"), { label: "model.safetensors", description: "merged" });
     assert.equal(groupChildren(detail, "merged")[0].label, "model.safetensors");
+  });
+
+  test("adapter and merge rows carry their model and a context value with the run's state; other files stay plain", () => {
+    const d: RunDetail = {
+      ...detail,
+      state: "completed",
+      artifacts: {
+        ...detail.artifacts,
+        adapters: ["adapters/pgd-at.safetensors", "adapters/pgd-at/adapter_model.safetensors"],
+        merged: ["merged/model-adaptive.safetensors", "merged/uniform/model.safetensors"],
+        reports: ["report.md", "reports/merged-uniform-2026-12-03T10-19-00-123Z/report.md"],
+      },
+    };
+    const rows = (["adapters", "merged", "reports"] as const).flatMap((k) => groupChildren(d, k));
+    assert.deepEqual(rows.map((r) => [r.label, r.contextValue, r.model]), [
+      ["pgd-at.safetensors", "hyperat.file", undefined],
+      ["adapter_model.safetensors", "hyperat.model.adapter.completed", { kind: "adapter", defense: "pgd-at" }],
+      ["adaptive merge", "hyperat.model.merged.completed", { kind: "merged", strategy: "adaptive" }],
+      ["uniform merge", "hyperat.model.merged.completed", { kind: "merged", strategy: "uniform" }],
+      ["report.md", "hyperat.report", undefined],
+      ["report.md", "hyperat.report", undefined],
+    ]);
+    assert.equal(rows[3].file, `${summary.dir}/merged/uniform/model.safetensors`);
+    assert.equal(rows[5].description, "reports/merged-uniform-2026-12-03T10-19-00-123Z");
+    assert.equal(groupChildren({ ...d, state: "running" }, "merged")[1].contextValue, modelContextValue("merged", "running"));
+  });
+
+  test("the base model is a row of its own: Evaluate This Model reaches it; it says its clean accuracy when the run measured it", () => {
+    const row = runGroups({ ...detail, state: "stopped" }).find((g) => g.label === "Base model")!;
+    assert.deepEqual([row.contextValue, row.model, row.file, row.collapsible], ["hyperat.model.base.stopped", { kind: "base" }, undefined, "none"]);
+    const measured = baseModelRow({ ...detail, baseModel: { source: "pretrain cache", cleanAccuracy: 0.156, n: 64, numClasses: 10, nearChance: true, hint: "raise model.pretrain.steps" } });
+    assert.equal(measured.description, "clean 15.6% (val, n=64)");
+    assert.equal(measured.tooltip, "pretrain cache\nnear chance: raise model.pretrain.steps");
   });
 
   test("ids are unique across the whole tree", () => {

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { RUN_STATES } from "../../src/protocol/runs";
+import { RUN_STATES, type RunState } from "../../src/protocol/runs";
+import { MODEL_KINDS, type ModelKind } from "../../src/protocol/modelSelector";
+import { modelContextValue } from "../../src/extension/runTree";
 import { RUN_COMMAND_ALSO_ACCEPTED, RUN_COMMAND_STATES, runCommandAccepted, runCommandApplies, type RunCommand } from "../../src/protocol/runStates";
 
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as {
@@ -61,4 +63,37 @@ test("beyond the offered states the daemon accepts a command only where the run 
   for (const s of ["merging", "evaluating"] as const) {
     for (const c of ["resume", "pause", "merge", "evaluate"] as const) assert.ok(!runCommandAccepted(c, s), `${c} in ${s}`);
   }
+});
+
+test("model rows: Evaluate This Model and Export… are offered in exactly the table's states, on the kinds that have them", () => {
+  const menus = pkg.contributes.menus["view/item/context"];
+  const rules: Array<[string, readonly RunState[], readonly ModelKind[]]> = [
+    ["hyperat.evaluateModel", RUN_COMMAND_STATES.evaluate, MODEL_KINDS],
+    // The base model is not a file of the run: nothing to export (src/extension/modelExport.ts).
+    ["hyperat.exportModel", RUN_COMMAND_STATES.export, ["adapter", "merged"]],
+    // Copy Path and Reveal need a file: every adapter and merge row has one, in any state.
+    ["hyperat.copyPath", RUN_STATES, ["adapter", "merged"]],
+    ["hyperat.revealFile", RUN_STATES, ["adapter", "merged"]],
+  ];
+  for (const [command, states, kinds] of rules) {
+    const items = menus.filter((m) => m.command === command);
+    assert.equal(items.length, 1, `${command} has one tree menu entry`);
+    const literal = /viewItem =~ \/(.+)\/$/.exec(items[0].when ?? "");
+    assert.ok(literal, `${command}: ${items[0].when}`);
+    const re = new RegExp(literal[1]);
+    for (const kind of MODEL_KINDS) {
+      for (const state of RUN_STATES) {
+        const value = modelContextValue(kind, state);
+        assert.equal(re.test(value), kinds.includes(kind) && states.includes(state), `${command} on ${value}`);
+      }
+    }
+    // Run rows never get the model commands, nor model rows the run ones.
+    if (command.endsWith("Model")) for (const s of RUN_STATES) assert.ok(!re.test(`hyperat.run.${s}`), `${command} on a run row`);
+  }
+  for (const item of menus.filter((m) => m.command in KEY)) {
+    const re = new RegExp(/viewItem =~ \/(.+)\/$/.exec(item.when ?? "")![1]);
+    for (const kind of MODEL_KINDS) assert.ok(!re.test(modelContextValue(kind, "completed")), `${item.command} on a ${kind} row`);
+  }
+  // Export is refused while a process may write the model files.
+  for (const s of ["running", "merging", "evaluating"] as const) assert.ok(!runCommandApplies("export", s), s);
 });

@@ -4,6 +4,16 @@
 import type { BackendInfo } from "../backend/select";
 import type { EvalResult } from "./evaluator";
 
+/** One model of a run, named by what it holds ("Evaluate This Model", issue 16 item 5); the
+ * protocol's helpers for it are src/protocol/modelSelector.ts. */
+export type ModelSelector =
+  /** The backbone the run tuned (the report's "pretrained" row). */
+  | { kind: "base" }
+  /** One defense's LoRA on the backbone: adapters/<defense>/ (PEFT layout). */
+  | { kind: "adapter"; defense: string }
+  /** A merge of the run: merged/<strategy>/ (timm local dir) or an older run's merged/model-<strategy>.safetensors. */
+  | { kind: "merged"; strategy: string };
+
 /** One evaluated model, as every run report lists it; the daemon records one EvaluationRecord per row. */
 export interface ModelScore {
   /** Display name: pretrained, hyperat-lora-<defense>, hyperat-uniform, hyperat-adaptive, lora-at-<defense>, full-at. */
@@ -68,4 +78,6 @@ export interface RunReport extends EvaluationReport {
   /** What memory planning changed (a smaller attack batch, fewer pool workers), in words. */
   memoryNotes?: string[];
   models: ModelEvaluation[];
+  /** Set when the report is of one model only ("Evaluate This Model", reports/<model>-<time>/). */
+  model?: ModelSelector;
 }

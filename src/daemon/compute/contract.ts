@@ -7,6 +7,7 @@ import type { EvaluationReport } from "../../core/evaluate/runReportJson";
 import type { BaseModelRecord, CheckpointRef, MergeObjective, LoraNormsSnapshot, EvaluationRecord, StepMetric } from "../../protocol/runs";
 import type { CancelSignal } from "../cancelFlag";
 import type { ConfigCheckProblem } from "../../protocol/methods";
+import type { ModelSelector } from "../../protocol/modelSelector";
 export type { CancelSignal, EvaluationReport };
 
 /** What a session reports while it trains; each event but "validating" becomes one metrics.jsonl line. */
@@ -73,6 +74,14 @@ export interface MergeOutcome {
   step?: number;
 }
 
+/** One model to evaluate ("Evaluate This Model") and where its report goes. */
+export interface ModelEvaluationTarget {
+  model: ModelSelector;
+  /** Relative to the run folder (modelReportDir, src/protocol/modelSelector.ts); the engine writes
+   * report.json + report.md there, all or nothing, and leaves the run's report.json alone. */
+  reportDir: string;
+}
+
 export interface RunEngine<Config = RunConfig> {
   /** Reads and validates a *.hyperat.json (throws ConfigError with the JSON path, MissingFileError
    * for data/model files that do not exist); resolves relative paths against the file's folder. */
@@ -115,6 +124,8 @@ export interface RunEngine<Config = RunConfig> {
     from?: CheckpointRef,
     /** Checked between batches; when aborted the engine throws and writes no report. */
     signal?: CancelSignal,
+    /** Only this model, its report written into `only.reportDir` instead of the run's report.json. */
+    only?: ModelEvaluationTarget,
   ): Promise<EvaluationReport>;
 }
 

@@ -29,12 +29,17 @@ import { EXAMPLES_FILE, examplesTensors, examplesToKeep } from "../../core/evalu
 import { writeSafetensorsFile } from "../../core/io/files";
 import { copyPixels } from "../../core/data/types";
 import type { ModelEvaluation, RunReport } from "../../core/evaluate/runReportJson";
+import type { ModelEvaluationTarget } from "../compute/contract";
+import type { ModelSelector } from "../../protocol/modelSelector";
+import { pickModel, writeModelReport } from "./modelReport";
 
 interface Variant {
   name: string;
   target: string;
   checkpoint?: string;
   trainableParams: number;
+  /** What "Evaluate This Model" calls it (src/protocol/modelSelector.ts); full-at's model has none. */
+  model?: ModelSelector;
   /** Builds the model's parameters; `own` are the new tensors the caller disposes. */
   build: () => Promise<{ vit: ViTConfig; params: ParamMap; own: ParamMap }>;
 }
@@ -50,6 +55,7 @@ async function variants(runDir: string, cfg: RunConfig, session: HyperatSession)
       target: "pretrained",
       checkpoint: session.backbone.source,
       trainableParams: counted.backbone,
+      model: { kind: "base" },
       build: async () => ({ vit, params: session.backbone.params, own: {} }),
     },
   ];
@@ -60,6 +66,7 @@ async function variants(runDir: string, cfg: RunConfig, session: HyperatSession)
         name: `${label}-${d.name}`,
         target: d.name,
         trainableParams: counted.trainable,
+        model: { kind: "adapter", defense: d.name },
         build: async () => {
           const folded = tf.tidy(() => session.trainer.foldedParams(t));
           const base = tunable.params();
@@ -78,6 +85,7 @@ async function variants(runDir: string, cfg: RunConfig, session: HyperatSession)
       target: strategy,
       checkpoint: file,
       trainableParams: counted.trainable,
+      model: { kind: "merged", strategy },
       build: async () => {
         // Through its config.json, as timm and plain PyTorch users load the folder.
         const loaded = await loadModelSpec(file);
@@ -108,7 +116,9 @@ export function suiteNote(attacks: string): string | undefined {
 /**
  * Evaluates every model of a run on the test split with one attack suite (each attack on the
  * survivors of the previous ones, per-sample worst case) and writes report.json and report.md
- * (their only writer). Returns the report.json document.
+ * (their only writer). Returns the report.json document. With `only`, evaluates that one model
+ * and writes its report.json, report.md and examples into `only.reportDir` (all or nothing),
+ * leaving the run's own report, model cards and robustbench.json as they are.
  */
 export async function evaluateRun(
   runDir: string,
@@ -119,9 +129,11 @@ export async function evaluateRun(
   onProgress: (p: EngineProgress) => void,
   from: CheckpointRef = "latest",
   signal?: CancelSignal,
+  only?: ModelEvaluationTarget,
 ): Promise<RunReport> {
   const list = resolveAttackList(attacks);
-  const all = await variants(runDir, cfg, session);
+  const every = await variants(runDir, cfg, session);
+  const all = only ? [pickModel(every, only.model)] : every;
   const n = Math.min(cfg.evaluation.n, test.n);
   const info = activeBackend();
   const backend = info?.backend ?? cfg.backend;
@@ -152,7 +164,9 @@ export async function evaluateRun(
       onProgress({ title: `Evaluating ${all.length} models`, message: `${all[i].name} ${p.attack}: ${p.message}`, percentage: (100 * done.reduce((a, b) => a + b, 0)) / all.length });
     },
   });
-  await writeExamples(runDir, data, results.map((r, i) => ({ target: all[i].target, name: all[i].name, examples: r.examples })), String(cfg.attack.eps), list, session.step);
+  const kept = results.map((r, i) => ({ target: all[i].target, name: all[i].name, examples: r.examples }));
+  const examplesInto = (dir: string) => writeExamples(dir, data, kept, String(cfg.attack.eps), list, session.step);
+  if (!only) await examplesInto(runDir);
   // The images live in examples.safetensors; report.json keeps the numbers.
   for (const r of results) delete r.examples;
   const models: ModelEvaluation[] = results.map((result, i) => ({
@@ -189,7 +203,16 @@ export async function evaluateRun(
     attackBatchSize: fitted.batch,
     ...(memoryNotes.length ? { memoryNotes } : {}),
     models,
+    ...(only ? { model: only.model } : {}),
   };
+  if (only) {
+    await writeModelReport(runDir, only.reportDir, async (dir) => {
+      await examplesInto(dir);
+      await writeFileAtomic(path.join(dir, "report.json"), JSON.stringify(report, null, 2) + "\n");
+      await writeFileAtomic(path.join(dir, "report.md"), renderRunReport(report));
+    });
+    return report;
+  }
   await writeFileAtomic(path.join(runDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
   await writeFileAtomic(path.join(runDir, "report.md"), renderRunReport(report));
   await refreshModelCards(

@@ -4,7 +4,7 @@ import { Dataset } from "../../core/data/types";
 import { disposeParams } from "../../core/model/params";
 import { describePlan } from "../../core/memory/plan";
 import { planRun } from "./memoryPlan";
-import { CancelSignal, EngineProgress, MemoryEstimate, MergeOutcome, ResolvedRunConfig, RunEngine, TrainSession } from "../compute/contract";
+import { CancelSignal, EngineProgress, MemoryEstimate, MergeOutcome, ModelEvaluationTarget, ResolvedRunConfig, RunEngine, TrainSession } from "../compute/contract";
 import { loadConfigFile, loadFrozenConfigFile, recheckFrozenConfigFile, toResolved } from "./configFile";
 import { checkConfigText } from "../configCheck";
 import type { ConfigCheckProblem } from "../../protocol/methods";
@@ -83,12 +83,12 @@ export class HyperatEngine implements RunEngine {
     }
   }
 
-  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest", signal?: CancelSignal): Promise<RunReport> {
+  async evaluate(runDir: string, rc: ResolvedRunConfig, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from: CheckpointRef = "latest", signal?: CancelSignal, only?: ModelEvaluationTarget): Promise<RunReport> {
     const cfg = rc.raw;
     const session = (await this.openSession(runDir, rc, true, undefined, from)) as HyperatSession;
     try {
       const test = await loadSplit(cfg, "test");
-      return await evaluateRun(runDir, cfg, session, test, attacks === undefined || attacks === "auto" ? defaultSuite(cfg) : attacks, onProgress, from, signal);
+      return await evaluateRun(runDir, cfg, session, test, attacks === undefined || attacks === "auto" ? defaultSuite(cfg) : attacks, onProgress, from, signal, only);
     } finally {
       session.dispose();
     }

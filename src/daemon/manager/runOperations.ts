@@ -5,6 +5,8 @@ import * as path from "node:path";
 import type { CheckpointRef, MergeRecord, RunState } from "../../protocol/runs";
 import type { RunEvaluateResult } from "../../protocol/methods";
 import { runCommandAccepted } from "../../protocol/runStates";
+import { modelReportDir, modelSlug, type ModelSelector } from "../../protocol/modelSelector";
+import { assertRunHasModel } from "../runModels";
 import type { EngineProgress } from "../compute/contract";
 import type { ComputeHost } from "../compute/inProcess";
 import { InvalidStateError, OperationCancelledError } from "../errors";
@@ -42,16 +44,19 @@ export class RunOperations {
     });
   }
 
-  async evaluate(run: LiveRun, attacks?: string, from: CheckpointRef = "latest"): Promise<RunEvaluateResult> {
-    return this.withOperation(run, "evaluating", `Evaluating ${run.id} (${from})`, async (host, onProgress, signal) => {
+  /** With `model`, only that model, its report in reports/<model>-<time>/ (the run's report.json stays). */
+  async evaluate(run: LiveRun, attacks?: string, from: CheckpointRef = "latest", model?: ModelSelector): Promise<RunEvaluateResult> {
+    const only = model ? { model, reportDir: modelReportDir(model, new Date()) } : undefined;
+    const title = `Evaluating ${model ? `${modelSlug(model)} of ` : ""}${run.id} (${from})`;
+    return this.withOperation(run, "evaluating", title, async (host, onProgress, signal) => {
       // The engine writes report.json and report.md (src/daemon/compute/contract.ts); this records the result.
-      const report = await host.evaluate(run.dir, run.cfg, attacks, onProgress, from, signal);
-      const reportPath = path.join(run.dir, "report.json");
+      const report = await host.evaluate(run.dir, run.cfg, attacks, onProgress, from, signal, only);
+      const reportPath = path.join(run.dir, ...(only ? only.reportDir.split("/") : []), "report.json");
       const records = extractEvaluationRecords(report);
-      await this.deps.recorder.appendLines(run, [{ kind: "evaluationReport", reportPath, records, time: new Date().toISOString() }]);
+      await this.deps.recorder.appendLines(run, [{ kind: "evaluationReport", reportPath, records, ...(model ? { model } : {}), time: new Date().toISOString() }]);
       for (const r of records) this.deps.recorder.recordEvaluation(run, { ...r, split: "test" });
       return { reportPath, records, report };
-    });
+    }, model ? () => assertRunHasModel(run.dir, { ...run.manifest, id: run.id }, model) : undefined);
   }
 
   /** Merge/evaluate: allowed on finished or paused runs; the run shows `state` meanwhile, with
@@ -63,11 +68,16 @@ export class RunOperations {
     state: "merging" | "evaluating",
     title: string,
     op: (host: ComputeHost, onProgress: (p: EngineProgress) => void, signal: AbortSignal) => Promise<T>,
+    /** Throws when the request cannot be done, after the state rules and before the state changes. */
+    check?: () => Promise<void>,
   ): Promise<T> {
     await settle(run);
     const before = run.manifest.state;
     const verb = state === "merging" ? "merge" : "evaluate";
     if (!runCommandAccepted(verb, before) || run.task) throw new InvalidStateError(run.id, before, verb);
+    await check?.();
+    // The check awaited: another request may have started an operation meanwhile.
+    if (run.task || run.manifest.state !== before) throw new InvalidStateError(run.id, run.manifest.state, verb);
     const back: RunState = before === "interrupted" ? "stopped" : before;
     const backMessage = run.manifest.message;
     const token = this.deps.tokens.next(run.id, state);

@@ -99,7 +99,7 @@ export function defineRunSuite(): void {
       assert.match(node.label, /^demo · (\d\d-\d\d )?\d\d:\d\d$/);
       assert.match(node.tooltip ?? "", new RegExp(`\\(${runId}\\)`));
       const groups = await api.ctx.explorer.getChildren(node);
-      assert.deepEqual(groups.map((g) => g.label), ["Defenses", "Checkpoints", "Adapters", "Merged models", "Reports"]);
+      assert.deepEqual(groups.map((g) => g.label), ["Defenses", "Checkpoints", "Base model", "Adapters", "Merged models", "Reports"]);
       const defenses = await api.ctx.explorer.getChildren(groups[0]);
       assert.deepEqual(defenses.map((d) => d.label), ["pgd-at", "trades", "mart"]);
     });
@@ -153,6 +153,31 @@ export function defineRunSuite(): void {
       assert.equal(await state(api, runId), before);
       const left = readdirSync(dir).filter((f) => /^report\.|^examples\.|\.tmp/.test(f));
       assert.deepEqual(left, [], "nothing half-written in the run folder");
+    });
+
+    it("Evaluate This Model and Export… on the merged model's row (issue 16 item 5)", async () => {
+      const dir = join(folder(), ".hyperat", "runs", runId);
+      api.ctx.explorer.refresh();
+      const run = (await api.ctx.explorer.getChildren()).find((n) => n.runId === runId)!;
+      const mergedGroup = (await api.ctx.explorer.getChildren(run)).find((g) => g.label === "Merged models")!;
+      const row = (await api.ctx.explorer.getChildren(mergedGroup)).find((n) => n.label === "uniform merge");
+      assert.ok(row, "the uniform merge has a row");
+      assert.match(row.contextValue, /^hyperat\.model\.merged\.(paused|completed)$/);
+      const hadRunReport = existsSync(join(dir, "report.json"));
+      // As the context menu calls it: with the row.
+      const result = await vscode.commands.executeCommand<{ reportPath: string; records: Array<{ target: string }> }>("hyperat.evaluateModel", row);
+      assert.ok(result, "evaluateModel answered");
+      assert.match(result.reportPath.slice(dir.length + 1), /^reports\/merged-uniform-[^/]+\/report\.json$/);
+      const report = JSON.parse(readFileSync(result.reportPath, "utf8")) as { model: unknown };
+      assert.deepEqual(report.model, { kind: "merged", strategy: "uniform" });
+      assert.deepEqual(result.records.map((r) => r.target), ["uniform"]);
+      assert.equal(existsSync(join(dir, "report.json")), hadRunReport, "the run's own report.json is not written by one model's evaluation");
+      const parent = join(folder(), "exported");
+      const out = await vscode.commands.executeCommand<{ dest: string; files: string[] }>("hyperat.exportModel", row, parent, "timm");
+      assert.ok(out, "exportModel answered");
+      assert.equal(out.dest, join(parent, "demo-merged-uniform"));
+      for (const f of out.files) assert.ok(readFileSync(join(out.dest, f)).equals(readFileSync(join(dir, "merged", "uniform", f))), `${f} byte-identical`);
+      assert.ok(out.files.includes("model.safetensors") && out.files.includes("config.json"), out.files.join(", "));
     });
 
     it("a run started from a terminal (CLI) appears in the tree and its step advances live", async () => {
