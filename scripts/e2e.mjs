@@ -5,6 +5,7 @@
 //   npm run test:e2e            build, package, install, run both stages, tear down
 //   HYPERAT_E2E_STAGES=ui ...   only one stage (exthost | ui)
 //   HYPERAT_E2E_SKIP_BUILD=1    reuse dist/
+//   HYPERAT_E2E_UI=newcomer     only the UI test files whose name contains this (default: all)
 //
 // Needs: apt-get install -y chromium libkrb5-dev (code-server's kerberos module builds against it).
 // code-server is installed once into .cache/code-server (git-ignored, outside our dependencies).
@@ -15,6 +16,7 @@ import * as esbuild from "esbuild";
 import { ensureCodeServer } from "../test/e2e/harness/installCodeServer.mjs";
 import { freePort, installExtension, startCodeServer, stateDirs } from "../test/e2e/harness/codeServer.mjs";
 import { runExtensionHostTests } from "../test/e2e/harness/extensionHostTests.mjs";
+import { applyOverrides, readOverrides } from "../test/e2e/harness/overrides.mjs";
 import { CHROMIUM } from "../test/e2e/harness/browser.mjs";
 import { vsceArgs } from "./vsixTarget.mjs";
 
@@ -95,11 +97,17 @@ function makeWorkspace(name, trainingSteps) {
   mkdirSync(ws, { recursive: true });
   const demo = JSON.parse(readFileSync("examples/demo.hyperat.json", "utf8"));
   delete demo.$schema;
-  const overrides = JSON.parse(readFileSync("test/e2e/fixtures/e2e-overrides.json", "utf8"));
-  for (const [k, v] of Object.entries(overrides)) demo[k] = typeof v === "object" && !Array.isArray(v) && demo[k] ? { ...demo[k], ...v } : v;
-  if (demo.model?.pretrain && overrides.model?.pretrain) demo.model.pretrain = { ...demo.model.pretrain, ...overrides.model.pretrain };
-  if (trainingSteps) demo.training.steps = trainingSteps;
-  writeFileSync(join(ws, "demo.hyperat.json"), compactJson(demo));
+  const short = applyOverrides(demo, readOverrides());
+  if (trainingSteps) short.training.steps = trainingSteps;
+  writeFileSync(join(ws, "demo.hyperat.json"), compactJson(short));
+  return ws;
+}
+
+/** A fresh, empty folder: what a newcomer opens before they have any config. */
+function makeEmptyWorkspace(name) {
+  const ws = join(work, name);
+  rmSync(ws, { recursive: true, force: true });
+  mkdirSync(ws, { recursive: true });
   return ws;
 }
 
@@ -151,16 +159,30 @@ try {
   }
   if (stages.includes("ui")) {
     rmSync(shots, { recursive: true, force: true });
-    const code = await new Promise((done) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", "test/e2e/ui/flow.e2e.ts"], {
-        stdio: "inherit",
-        env: { ...process.env, HYPERAT_E2E_URL: server.url, HYPERAT_E2E_WORKSPACE: join(work, "ws-ui"), HYPERAT_E2E_SCREENSHOTS: shots },
+    // One file at a time: on 2 cores two trainings at once would slow both past their waits.
+    // newcomer.e2e.ts opens an empty folder in the same code-server (its own window, extension
+    // host and daemon); flow.e2e.ts the prepared workspace.
+    const only = process.env.HYPERAT_E2E_UI ?? "";
+    const files = ["newcomer.e2e.ts", "flow.e2e.ts"].filter((f) => f.includes(only));
+    if (files.length === 0) throw new Error(`e2e: HYPERAT_E2E_UI=${only} matches no UI test file`);
+    for (const file of files) {
+      const code = await new Promise((done) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", join("test/e2e/ui", file)], {
+          stdio: "inherit",
+          env: {
+            ...process.env,
+            HYPERAT_E2E_URL: server.url,
+            HYPERAT_E2E_WORKSPACE: join(work, "ws-ui"),
+            HYPERAT_E2E_EMPTY_WORKSPACE: makeEmptyWorkspace("ws-empty"),
+            HYPERAT_E2E_SCREENSHOTS: shots,
+          },
+        });
+        child.on("exit", (c) => done(c ?? 1));
       });
-      child.on("exit", (c) => done(c ?? 1));
-    });
-    if (code === 0) passed++;
-    else failed++;
-    mark(`UI tests (exit ${code})`);
+      if (code === 0) passed++;
+      else failed++;
+      mark(`UI tests ${file} (exit ${code})`);
+    }
   }
 } finally {
   await server.stop();

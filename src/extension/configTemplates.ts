@@ -38,6 +38,18 @@ export function configName(raw: string): string {
   return n || "run";
 }
 
+/**
+ * The path the new config is written to, from the one the save dialog returned: one
+ * `.hyperat.json` suffix, whatever the dialog made of it. VS Code's own save dialog (the one
+ * remote and web windows use) appends the filter's extension when the name's last extension
+ * differs, and the last extension of `demo.hyperat.json` is `.json`, so it returned
+ * `demo.hyperat.json.hyperat.json` (seen in test/e2e/ui/newcomer.e2e.ts); a typed `run` or
+ * `run.json` becomes `run.hyperat.json`, which the file glob of the extension matches.
+ */
+export function configFilePath(picked: string): string {
+  return `${picked.replace(/(?:\.hyperat\.json|\.hyperat|\.json)+$/i, "")}.hyperat.json`;
+}
+
 /** The config document for `template`, pretty-printed with a final newline. */
 export function renderTemplate(template: ConfigTemplate, opts: RenderOptions): string {
   const doc = structuredClone(template.base);

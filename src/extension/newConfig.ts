@@ -3,7 +3,7 @@
 import * as vscode from "vscode";
 import type { Cmd } from "./commands";
 import type { Ctx } from "./ctx";
-import { CONFIG_TEMPLATES, configName, renderTemplate } from "./configTemplates";
+import { CONFIG_TEMPLATES, configFilePath, configName, renderTemplate } from "./configTemplates";
 
 export const newConfig = (ctx: Ctx): Cmd => async () => {
   const pick = await vscode.window.showQuickPick(
@@ -29,7 +29,7 @@ export const newConfig = (ctx: Ctx): Cmd => async () => {
     filters: { "HyperAT config": ["hyperat.json"] },
   });
   if (!target) return undefined;
-  const file = target.fsPath.endsWith(".hyperat.json") ? target : target.with({ path: `${target.path.replace(/\.json$/, "")}.hyperat.json` });
+  const file = target.with({ path: configFilePath(target.path) });
   const stem = file.path.split("/").pop()!;
   const text = renderTemplate(t, { name: configName(stem), file: file.fsPath, checkpoint });
   await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(text));

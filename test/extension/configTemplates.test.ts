@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { validateConfig } from "../../src/core/config/validate";
-import { CONFIG_TEMPLATES, configName, renderTemplate } from "../../src/extension/configTemplates";
+import { CONFIG_TEMPLATES, configFilePath, configName, renderTemplate } from "../../src/extension/configTemplates";
 
 const ws = path.join(path.sep, "home", "u", "project");
 
@@ -34,4 +34,16 @@ test("configName turns a typed name or file name into a schema-safe run name", (
   assert.equal(configName("My Run #1.hyperat.json"), "My-Run-1");
   assert.equal(configName("..."), "run");
   assert.equal(configName("cifar10_vit-b16"), "cifar10_vit-b16");
+});
+
+test("configFilePath keeps one .hyperat.json suffix whatever the save dialog returned", () => {
+  // VS Code's own save dialog appended the filter's extension to a name that already had it.
+  assert.equal(configFilePath("/ws/demo.hyperat.json.hyperat.json"), "/ws/demo.hyperat.json");
+  assert.equal(configFilePath("/ws/demo.hyperat.json"), "/ws/demo.hyperat.json");
+  assert.equal(configFilePath("/ws/run.json"), "/ws/run.hyperat.json");
+  assert.equal(configFilePath("/ws/run"), "/ws/run.hyperat.json");
+  assert.equal(configFilePath("/ws/run.HYPERAT.JSON"), "/ws/run.hyperat.json");
+  // Other dots are part of the name.
+  assert.equal(configFilePath("/ws/v1.2.hyperat.json"), "/ws/v1.2.hyperat.json");
+  assert.equal(configFilePath("/my.dir/eps8"), "/my.dir/eps8.hyperat.json");
 });

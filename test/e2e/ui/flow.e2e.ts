@@ -1,13 +1,13 @@
 // The user's path through the extension in a real VS Code workbench (code-server) in headless
 // Chromium: F1 → "HyperAT: Start Run", the run appears in the Runs tree and progresses, pause and
-// The user's path through the extension in a real VS Code workbench (code-server) in headless
-// Chromium: F1 → "HyperAT: Start Run", the run appears in the Runs tree and progresses, pause and
 // resume, merge, the dashboard's charts hold data, the config file shows decorations. Then an
-// evaluation whose adversarial examples show as a strip of images in the dashboard, and a second
-// run with a changed seed compared with the first (two overlaid series, the seed in the diff);
-// then (issue 16) a second config started from the active editor with its phase and completion
-// notice, "eps": "9/0" squiggled, and a daemon kill with a consistent status bar and Resume from
-// the notice. Screenshots go to test/e2e/screenshots/.
+// evaluation cancelled from its notification's Cancel button (the run as it was, nothing
+// written), an evaluation whose adversarial examples show as a strip of images in the
+// dashboard, and a second run with a changed seed compared with the first (two overlaid series,
+// the seed in the diff); then (issue 16) a second config started from the active editor with its
+// phase and completion notice, renamed from the tree's context menu, "eps": "9/0" squiggled, and
+// a daemon kill with a consistent status bar and Resume from the notice. The empty-folder start
+// (walkthrough, New Config…) is newcomer.e2e.ts. Screenshots go to test/e2e/screenshots/.
 // Started by scripts/e2e.mjs with HYPERAT_E2E_URL and HYPERAT_E2E_WORKSPACE set.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,6 +19,7 @@ import { launchBrowser } from "../harness/browser.mjs";
 import {
   canvasStats,
   compareFrame,
+  contextMenu,
   dashboardFrame,
   decorationTexts,
   notificationsText,
@@ -200,6 +201,35 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
     assert.ok(stats.points > 0, `loss chart: ${stats.points} points`);
   });
 
+  step("an evaluation cancelled from its notification's Cancel button leaves the run as it was (screenshot)", async () => {
+    const dir = join(workspace, ".hyperat", "runs", runId);
+    const before = readdirSync(dir).sort();
+    // The dashboard step closed the side bar; the row is where the state shows.
+    await openRunsView(page);
+    const stateBefore = await waitFor("the run's row (paused or completed before the evaluation)", async () => /paused|completed/.exec((await runRowText(page, "demo")) ?? "")?.[0], 30_000);
+    await runCommand(page, "Notifications: Clear All Notifications");
+    await runCommand(page, "HyperAT: Evaluate Run");
+    // The full suite, so the evaluation is still running when the Cancel is clicked.
+    await pickQuickItem(page, "full");
+    await pickQuickItem(page, "latest");
+    const toast = page.locator(".notifications-toasts .notification-list-item", { hasText: "HyperAT: Evaluating" }).first();
+    const cancel = toast.locator(".monaco-button", { hasText: "Cancel" }).first();
+    await cancel.waitFor({ state: "visible", timeout: 60_000 });
+    // The progress shows in context too: the run's row says it is evaluating.
+    let row: string | undefined;
+    await waitFor(() => `the row to say evaluating (it said "${row}")`, async () => /evaluat/.test((row = await runRowText(page, "demo")) ?? ""), 30_000, 200);
+    await page.screenshot({ path: join(shots, "evaluation-progress.png") });
+    await cancel.click();
+    await waitFor("the 'cancelled; nothing was written' notice", async () => /evaluation of \S+ cancelled; nothing was written/.test(await notificationsText(page)), 60_000, 200);
+    await waitFor(() => `the row to say ${stateBefore} again (it said "${row}")`, async () => {
+      row = await runRowText(page, "demo");
+      return !!row && new RegExp(`\\b${stateBefore}\\b`).test(row) && !/evaluat/.test(row);
+    }, 30_000, 200);
+    assert.equal(await toast.isVisible(), false, "the progress notification is gone");
+    const left = readdirSync(dir).sort();
+    assert.deepEqual(left, before, "no report, examples or temporary file in the run folder");
+  });
+
   step("evaluate (quick): the dashboard shows the adversarial-example strip (screenshot)", async () => {
     await runCommand(page, "HyperAT: Evaluate Run");
     await pickQuickItem(page, "quick");
@@ -308,6 +338,7 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
     await page.locator(".tabs-container .tab.active", { hasText: name }).waitFor({ timeout: 15_000 });
   }
 
+  let twoRunId = "";
   step("with two configs, Start Run trains the active editor's; its row shows the phase; completion notifies (screenshot)", async () => {
     const demo = JSON.parse(readFileSync(join(workspace, "demo.hyperat.json"), "utf8")) as { training: Record<string, unknown> };
     const two = { ...demo, name: "two", training: { ...demo.training, steps: 40, validateEvery: 20, checkpointEvery: 10 } };
@@ -318,6 +349,7 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
     const text = await waitFor("the 'started' notification", async () => /started (\S+\.hyperat\.json) as (\S+?)\./.exec(await notificationsText(page)), 60_000);
     assert.equal(text[1], "two.hyperat.json", "the active editor's config, not the last used demo.hyperat.json");
     assert.match(text[2], /two/);
+    twoRunId = text[2];
     await openRunsView(page);
     const phases = new Set<string>();
     let row: string | undefined;
@@ -333,6 +365,24 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
     // The notice comes with the daemon's completion status; the tree redraws on its next refresh.
     await waitFor(() => `the row to say completed (it said "${row}")`, async () => /completed · step 40\/40 · two\.hyperat\.json/.test((row = await runRowText(page, "two")) ?? ""), 15_000, 200);
     await page.screenshot({ path: join(shots, "completion.png") });
+  });
+
+  step("Rename Run… from the row's context menu relabels the row and writes annotations.json", async () => {
+    const row = page.locator(".sidebar .monaco-list-row", { hasText: runRowPattern("two") }).first();
+    await contextMenu(page, row, "Rename Run…");
+    const input = page.locator(".quick-input-widget input");
+    await waitFor("the rename box", async () => /rename two ·/.test(await page.locator(".quick-input-widget").innerText().catch(() => "")), 15_000);
+    assert.equal(await input.inputValue(), "", "no label yet: the box starts empty");
+    await input.fill("two, renamed");
+    await page.keyboard.press("Enter");
+    const renamed = page.locator(".sidebar .monaco-list-row", { hasText: "two, renamed" }).first();
+    await renamed.waitFor({ timeout: 15_000 });
+    const text = (await renamed.innerText()).replace(/\s+/g, " ");
+    assert.match(text, /two, renamed\b.*\bcompleted · step 40\/40 · two\.hyperat\.json/, text);
+    assert.equal(await runRowText(page, "two"), undefined, "no row keeps the old label");
+    const file = join(workspace, ".hyperat", "runs", twoRunId, "annotations.json");
+    const stored = JSON.parse(readFileSync(file, "utf8")) as { displayName?: string };
+    assert.equal(stored.displayName, "two, renamed");
   });
 
   step('"eps": "9/0" is squiggled as an error', async () => {

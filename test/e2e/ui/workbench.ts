@@ -1,6 +1,6 @@
 // Small helpers to drive the code-server workbench like a person: command palette, quick picks,
 // notifications, the Runs tree, webview frames and editor decorations.
-import type { Frame, Page } from "playwright-core";
+import type { Frame, Locator, Page } from "playwright-core";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,6 +54,29 @@ export async function pickQuickItem(page: Page, label: string): Promise<void> {
   await row.waitFor({ timeout: 15_000 });
   await page.locator(".quick-input-widget input").fill(label);
   await page.keyboard.press("Enter");
+}
+
+/**
+ * Right-clicks `target` and runs its context menu's item `label` with the keyboard (arrows, then
+ * Enter). Not a click: the workbench's menu items start listening for the mouse only about
+ * 100 ms after the menu opens (so the right-click's own release picks nothing), and a click
+ * sooner is dropped with the menu left open (seen in flow.e2e.ts's Rename Run… step).
+ */
+export async function contextMenu(page: Page, target: Locator, label: string): Promise<void> {
+  await target.click({ button: "right" });
+  const menu = page.locator(".monaco-menu");
+  await menu.locator(".action-item", { hasText: label }).first().waitFor({ timeout: 15_000 });
+  const items = (await menu.locator(".action-item").allInnerTexts()).map((t) => t.trim());
+  const focused = menu.locator(".action-item.focused");
+  // Down from the top: separators are skipped, so at most one press per item.
+  for (let i = 0; i < items.length; i++) {
+    await page.keyboard.press("ArrowDown");
+    if ((await focused.innerText().catch(() => "")).trim() === label) {
+      await page.keyboard.press("Enter");
+      return;
+    }
+  }
+  throw new Error(`the context menu has no item "${label}" reachable with the arrows (items: ${items.join(" | ")})`);
 }
 
 /** Text of all visible notification toasts. */
