@@ -295,7 +295,8 @@ export function defineRunSuite(): void {
       writeFileSync(bad, JSON.stringify({ attack: { eps: "9/0" } }, null, 2));
       const doc = await vscode.workspace.openTextDocument(bad);
       await vscode.window.showTextDocument(doc);
-      const deadline = Date.now() + 10_000;
+      // A condition, not a sleep: 10 s was once too short on a loaded 2-core machine.
+      const deadline = Date.now() + 30_000;
       let d: vscode.Diagnostic | undefined;
       while (!d && Date.now() < deadline) {
         d = vscode.languages.getDiagnostics(doc.uri).find((x) => x.source === "hyperat" && /division by zero/.test(x.message));
