@@ -11,7 +11,7 @@ import { MissingFileError, OperationCancelledError } from "../../src/daemon/erro
 import { isBackendRequest, type BackendRequest } from "../../src/core/backend/names";
 import { writeFileAtomic, writeSafetensorsFile } from "../../src/core/io/files";
 import { readManifest } from "../../src/daemon/runStore";
-import { extractEvaluationRecords, renderReportMarkdown } from "../../src/daemon/report";
+import { renderRunReport } from "../../src/daemon/engine/runReport";
 
 export interface FakeConfig {
   name: string;
@@ -216,7 +216,7 @@ export class FakeEngine implements RunEngine<FakeConfig> {
     return { modelPath, lambdas: strategy === "adaptive" ? Object.fromEntries(cfg.defenses.map((d) => [d, [1 / K, 1 / K]])) : undefined };
   }
 
-  async evaluate(runDir: string, cfg: ResolvedRunConfig<FakeConfig>, attacks: string | undefined, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal): Promise<EvaluationReport> {
+  async evaluate(runDir: string, cfg: ResolvedRunConfig<FakeConfig>, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: CancelSignal): Promise<EvaluationReport> {
     const c = cfg.raw;
     for (let b = 1; b <= (c.evalBatches ?? 0); b++) {
       await new Promise((r) => setImmediate(r));
@@ -232,10 +232,12 @@ export class FakeEngine implements RunEngine<FakeConfig> {
         name, target: name, step: manifest.step, cleanAccuracy: 0.8, robustAccuracy: { "pgd-20": 0.3 + i / 100 }, worstCaseRobustAccuracy: 0.3 + i / 100,
       })),
     };
-    // The engine writes both report files (src/daemon/compute/contract.ts); the short table stands in for
-    // the real engine's report.md.
+    // The engine writes both report files (src/daemon/compute/contract.ts); report.md through the one
+    // renderer, with the fields a fake cannot know left plain.
     await writeFileAtomic(path.join(runDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
-    await writeFileAtomic(path.join(runDir, "report.md"), renderReportMarkdown(manifest, extractEvaluationRecords(report)));
+    const rows = report.models.map((m) => ({ ...m, trainableParams: 0, warnings: [], result: { n: 0 } }));
+    const view = { run: manifest.name, method: manifest.method, step: manifest.step, from: String(from ?? "latest"), data: "fake", threatModel: { eps: "fake" }, attacks: ["pgd-20"], models: rows };
+    await writeFileAtomic(path.join(runDir, "report.md"), renderRunReport(view));
     return report;
   }
 }
