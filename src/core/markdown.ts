@@ -23,3 +23,10 @@ export function markdownCode(text: string, inTable = false): string {
   const pad = body.startsWith("`") || body.endsWith("`") || longest > 0 ? " " : "";
   return `${fence}${pad}${body}${pad}${fence}`;
 }
+
+/** A GFM table: the header row, the `|---|` rule, one line per row. Cells are Markdown as given
+ * (escape text with escapeMarkdown first); every report's table comes from here so none drifts. */
+export function markdownTable(head: string[], rows: string[][]): string[] {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), `|${head.map(() => "---").join("|")}|`, ...rows.map(line)];
+}

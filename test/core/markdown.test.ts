@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { escapeMarkdown, markdownCode } from "../../src/core/markdown";
-import { renderReportMarkdown } from "../../src/daemon/report";
+import { escapeMarkdown, markdownCode, markdownTable } from "../../src/core/markdown";
+import { renderRunReport } from "../../src/daemon/engine/runReport";
 import { buildReport, reportMarkdown } from "../../src/core/evaluate/report";
 import type { EvalResult } from "../../src/core/evaluate/evaluator";
 
@@ -28,15 +28,27 @@ describe("Markdown escaping", () => {
     assert.equal(markdownCode("a ``b`` c"), "``` a ``b`` c ```");
   });
 
-  test("report.md of a run: a hostile run name, target and attack neither format nor add columns", () => {
-    const md = renderReportMarkdown(
-      { id: "r1", name: HOSTILE, method: "hyperat", defenses: ["pgd-at", "<b>x</b>"], step: 1, totalSteps: 2 },
-      [{ step: 1, target: "a|b", cleanAccuracy: 0.5, robustAccuracy: { "pgd|20": 0.25 }, worstCaseRobustAccuracy: 0.25 }],
-    );
+  test("a table is a header, a rule with one --- per column, and one line per row", () => {
+    assert.deepEqual(markdownTable(["a", "b"], [["1", "**2**"], ["x", ""]]), ["| a | b |", "|---|---|", "| 1 | **2** |", "| x |  |"]);
+    assert.deepEqual(markdownTable(["only"], []), ["| only |", "|---|"]);
+  });
+
+  test("report.md of a run: a hostile run name, model name, attack and warning neither format nor add columns", () => {
+    const row = (name: string) => ({ name, cleanAccuracy: 0.5, robustAccuracy: { "pgd|20": 0.25 }, worstCaseRobustAccuracy: 0.25, trainableParams: 1, warnings: ["<b>x</b>"], result: { n: 1 } });
+    const md = renderRunReport({ run: HOSTILE, method: "hyperat", step: 1, from: "latest", data: "synthetic:x?n=1&y=[2]", threatModel: { eps: "8/255" }, attacks: ["pgd|20"], models: [row("a|b"), row(HOSTILE)] });
     for (const bad of ["<img", "<b>", "**bold**", "[link]", "`code`"]) assert.ok(!raw(md, bad), `${bad} in\n${md}`);
     const rows = md.split("\n").filter((l) => l.startsWith("|"));
     assert.equal(new Set(rows.map(cellPipes)).size, 1, rows.join("\n"));
     assert.ok(shown(md).includes(HOSTILE.replace("\n", " ")));
+  });
+
+  test("report.md of a run lists what memory planning changed, after the table, and only when it changed something", () => {
+    const row = { name: "m", cleanAccuracy: 0.5, robustAccuracy: { "pgd-20": 0.25 }, worstCaseRobustAccuracy: 0.25, trainableParams: 1, warnings: [], result: { n: 1 } };
+    const view = { run: "r", method: "hyperat", step: 1, from: "latest", data: "d", threatModel: { eps: "8/255" }, attacks: ["pgd-20"], models: [row] };
+    const note = "evaluation.batchSize 512 does not fit (…); running at 93 (results do not depend on the batch)";
+    const md = renderRunReport({ ...view, memoryNotes: [note] });
+    assert.ok(md.endsWith(`\n## Memory\n\n- ${escapeMarkdown(note)}\n`), md);
+    assert.ok(!renderRunReport(view).includes("## Memory"));
   });
 
   test("the evaluation report escapes checkpoint paths, data specs, the command and warnings", () => {

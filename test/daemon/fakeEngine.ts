@@ -12,7 +12,7 @@ import { isBackendRequest, type BackendRequest } from "../../src/core/backend/na
 import { writeFileAtomic, writeSafetensorsFile } from "../../src/core/io/files";
 import { readManifest } from "../../src/daemon/runStore";
 import { writeModelReport } from "../../src/daemon/engine/modelReport";
-import { extractEvaluationRecords, renderReportMarkdown } from "../../src/daemon/report";
+import { renderRunReport } from "../../src/daemon/engine/runReport";
 
 export interface FakeConfig {
   name: string;
@@ -217,7 +217,7 @@ export class FakeEngine implements RunEngine<FakeConfig> {
     return { modelPath, lambdas: strategy === "adaptive" ? Object.fromEntries(cfg.defenses.map((d) => [d, [1 / K, 1 / K]])) : undefined };
   }
 
-  async evaluate(runDir: string, cfg: ResolvedRunConfig<FakeConfig>, attacks: string | undefined, onProgress: (p: EngineProgress) => void, _from?: CheckpointRef, signal?: CancelSignal, only?: ModelEvaluationTarget): Promise<EvaluationReport> {
+  async evaluate(runDir: string, cfg: ResolvedRunConfig<FakeConfig>, attacks: string | undefined, onProgress: (p: EngineProgress) => void, from?: CheckpointRef, signal?: CancelSignal, only?: ModelEvaluationTarget): Promise<EvaluationReport> {
     const c = cfg.raw;
     for (let b = 1; b <= (c.evalBatches ?? 0); b++) {
       await new Promise((r) => setImmediate(r));
@@ -237,17 +237,19 @@ export class FakeEngine implements RunEngine<FakeConfig> {
       models: only ? all.filter((m) => m.target === target) : all,
       ...(only ? { model: only.model } : {}),
     };
+    // The engine writes both report files (src/daemon/compute/contract.ts); report.md through the one
+    // renderer, with the fields a fake cannot know left plain.
+    const rows = report.models.map((m) => ({ ...m, trainableParams: 0, warnings: [], result: { n: 0 } }));
+    const view = { run: manifest.name, method: manifest.method, step: manifest.step, from: String(from ?? "latest"), data: "fake", threatModel: { eps: "fake" }, attacks: ["pgd-20"], models: rows };
     if (only) {
       await writeModelReport(runDir, only.reportDir, async (dir) => {
         await writeFileAtomic(path.join(dir, "report.json"), JSON.stringify(report, null, 2) + "\n");
-        await writeFileAtomic(path.join(dir, "report.md"), renderReportMarkdown(manifest, extractEvaluationRecords(report)));
+        await writeFileAtomic(path.join(dir, "report.md"), renderRunReport(view));
       });
       return report;
     }
-    // The engine writes both report files (src/daemon/compute/contract.ts); the short table stands in for
-    // the real engine's report.md.
     await writeFileAtomic(path.join(runDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
-    await writeFileAtomic(path.join(runDir, "report.md"), renderReportMarkdown(manifest, extractEvaluationRecords(report)));
+    await writeFileAtomic(path.join(runDir, "report.md"), renderRunReport(view));
     return report;
   }
 }

@@ -217,7 +217,7 @@ describe("RunManager with the fake engine (in-process)", () => {
     const detail = await manager.get(id);
     assert.equal(detail.state, "completed");
     assert.deepEqual(detail.artifacts.reports, ["report.json", "report.md"]);
-    assert.match(fs.readFileSync(path.join(detail.dir, "report.md"), "utf8"), /\| uniform \| 80\.0 % \| 33\.0 % \| 33\.0 % \|/);
+    assert.match(fs.readFileSync(path.join(detail.dir, "report.md"), "utf8"), /\| uniform \| 80\.00% \| 33\.00% \| \*\*33\.00%\*\* \|/);
     assert.equal(detail.merges.length, 1);
     // The best comes from validation of the merged target only, never from the test report's 0.33.
     assert.equal(detail.best?.split, "val");

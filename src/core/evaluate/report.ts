@@ -5,7 +5,7 @@
  * into a model card or compared with robustbench.github.io entries.
  */
 import type { EvalResult } from "./evaluator";
-import { escapeMarkdown as md, markdownCode } from "../markdown";
+import { escapeMarkdown as md, markdownCode, markdownTable } from "../markdown";
 import { formatPercent as pct } from "./percent";
 
 export interface ReportSubject {
@@ -61,28 +61,28 @@ export function formatTable(r: EvalResult): string {
 }
 
 export function reportMarkdown(rep: EvalReport): string {
+  const fields: Array<[string, string]> = [
+    ["Architecture", md(rep.model.architecture ?? "unknown")],
+    ["Threat model", md(rep.threatModel.norm)],
+    ["eps", md(String(rep.threatModel.eps))],
+    ["Clean accuracy", pct(rep.cleanAccuracy)],
+    ["Robust accuracy", pct(rep.worstCaseRobustAccuracy)],
+    ["Evaluation method", md(evaluationMethod(rep))],
+    ["n", String(rep.n)],
+    ["Checkpoint", md(rep.model.checkpoint ?? "unknown")],
+    ["Data", md(rep.data ?? "unknown")],
+    ["Backend", md(`${rep.backend} (${Object.entries(rep.versions).map(([k, v]) => `${k} ${v}`).join(", ")})`)],
+  ];
   const lines = [
     "# Robustness evaluation",
     "",
-    "| Field | Value |",
-    "|---|---|",
-    `| Architecture | ${md(rep.model.architecture ?? "unknown")} |`,
-    `| Threat model | ${md(rep.threatModel.norm)} |`,
-    `| eps | ${md(String(rep.threatModel.eps))} |`,
-    `| Clean accuracy | ${pct(rep.cleanAccuracy)} |`,
-    `| Robust accuracy | ${pct(rep.worstCaseRobustAccuracy)} |`,
-    `| Evaluation method | ${md(evaluationMethod(rep))} |`,
-    `| n | ${rep.n} |`,
-    `| Checkpoint | ${md(rep.model.checkpoint ?? "unknown")} |`,
-    `| Data | ${md(rep.data ?? "unknown")} |`,
-    `| Backend | ${md(`${rep.backend} (${Object.entries(rep.versions).map(([k, v]) => `${k} ${v}`).join(", ")})`)} |`,
+    ...markdownTable(["Field", "Value"], fields),
     "",
     "## Robust accuracy after each attack (cumulative)",
     "",
-    "| Attack | Settings | Robust accuracy | Broken / attacked | Seconds |",
-    "|---|---|---|---|---|",
-    ...rep.attacks.map(
-      (a) => `| ${md(a.name)} | ${md(a.description)} | ${pct(rep.robustAccuracy[a.name])} | ${a.broken} / ${a.attacked} | ${a.seconds.toFixed(1)} |`,
+    ...markdownTable(
+      ["Attack", "Settings", "Robust accuracy", "Broken / attacked", "Seconds"],
+      rep.attacks.map((a) => [md(a.name), md(a.description), pct(rep.robustAccuracy[a.name]), `${a.broken} / ${a.attacked}`, a.seconds.toFixed(1)]),
     ),
     "",
     `Generated ${md(rep.generatedAt)} in ${rep.seconds.toFixed(1)} s${rep.command ? ` by ${markdownCode(rep.command)}` : ""}.`,

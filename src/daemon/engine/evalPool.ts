@@ -2,11 +2,13 @@ import * as tf from "@tensorflow/tfjs";
 import { Worker } from "node:worker_threads";
 import type { BackendRequest } from "../../core/backend/names";
 import type { Dataset } from "../../core/data/types";
-import { evaluate, EvalProgress, EvalResult, EvaluationCancelledError } from "../../core/evaluate/evaluator";
+import { EvalProgress, EvalResult, EvaluationCancelledError } from "../../core/evaluate/evaluator";
 import { CancelFlag, type CancelSignal } from "../cancelFlag";
-import { fastPathsEnabled, forward } from "../../core/model/vit";
+import { fastPathsEnabled } from "../../core/model/vit";
+import { RpcClient } from "../compute/workerRpc";
 import { workerScript } from "../compute/workerScript";
-import type { EvalJob, FromEvalWorker, ToEvalWorker } from "./evalJob";
+import type { EvalJob } from "./evalJob";
+import { evaluateJob, type EvalWorkerApi, type EvalWorkerData } from "./evalWorkerApi";
 import { shareBlasThreads } from "../../core/backend/wasm/blasMatMul";
 
 export interface PoolOptions {
@@ -18,19 +20,32 @@ export interface PoolOptions {
   signal?: CancelSignal;
 }
 
-/** How often the pool copies its signal into the workers' shared flag. */
+/** How often the pool copies its signal into the workers' shared flags. */
 const CANCEL_POLL_MS = 50;
+
+/** Names the threads in every error a user sees: "evaluation worker: ...". */
+const NAME = "evaluation worker";
 
 /** Jobs are built when dispatched, so at most `workers` models' parameters are copied at once. */
 export type JobFactory = () => Promise<EvalJob>;
 
-async function runHere(job: EvalJob, data: Dataset, onProgress: (p: EvalProgress) => void, signal?: CancelSignal): Promise<EvalResult> {
-  const params = Object.fromEntries(Object.entries(job.params).map(([k, t]) => [k, tf.tensor(t.data, t.shape)]));
-  try {
-    return await evaluate((x) => forward(job.vit, params, x), data, { attacks: job.attacks, eps: job.eps, seed: job.seed, batchSize: job.batchSize, n: job.n, examples: job.examples, onProgress, signal });
-  } finally {
-    tf.dispose(Object.values(params));
-  }
+/** A call's failure as users see it: a cancel stays EvaluationCancelledError (the run's state
+ * machine matches it by name), anything else says it came from an evaluation worker. */
+function fromWorker(e: unknown): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (err.name === "EvaluationCancelledError") return new EvaluationCancelledError(String((err as Error & { attack?: unknown }).attack ?? "the evaluation"));
+  return err.message.startsWith(NAME) ? err : new Error(`${NAME}: ${err.message}`, { cause: err });
+}
+
+/** Starts one evaluation thread; its calls go over workerRpc (src/daemon/compute/workerRpc.ts). */
+function spawnEvalThread(): RpcClient<EvalWorkerApi> {
+  const entry = workerScript(__dirname, __filename, "evalWorker.ts", "evalWorker.js");
+  const cancel = new CancelFlag();
+  const workerData: EvalWorkerData = { cancel: cancel.buffer };
+  // stdout: true keeps worker chatter (tfjs' banner) off our stdout, which may carry JSON.
+  const w = new Worker(entry.script, { eval: entry.eval, workerData, stdout: true });
+  w.stdout.pipe(process.stderr);
+  return new RpcClient<EvalWorkerApi>(w, { name: NAME, cancel });
 }
 
 /**
@@ -44,54 +59,34 @@ export async function evaluateJobs(factories: JobFactory[], data: Dataset, opts:
   if (threads <= 1) {
     for (const [i, make] of factories.entries()) {
       if (opts.signal?.aborted) throw new EvaluationCancelledError("the next model");
-      results[i] = await runHere(await make(), data, (p) => opts.onProgress(i, p), opts.signal);
+      results[i] = await evaluateJob(await make(), data, (p) => opts.onProgress(i, p), opts.signal);
     }
     return results;
   }
-  const entry = workerScript(__dirname, __filename, "evalWorker.ts", "evalWorker.js");
   const shared = { images: data.images, labels: data.labels, n: data.n, height: data.height, width: data.width };
   let next = 0;
-  const workers: Worker[] = [];
-  // Workers read this word between batches (evalWorker.ts); the pool raises it when its own
-  // signal (which may itself be a flag from another thread) is aborted.
-  const stop = new CancelFlag();
-  const poll = opts.signal ? setInterval(() => opts.signal!.aborted && stop.raise(1), CANCEL_POLL_MS) : undefined;
+  const clients: Array<RpcClient<EvalWorkerApi>> = [];
+  // The pool's signal may itself be a flag from another thread (no event to listen to), so it is
+  // polled into an AbortSignal, which each call hands its worker as that worker's flag word.
+  const stop = new AbortController();
+  const poll = opts.signal ? setInterval(() => opts.signal!.aborted && stop.abort(), CANCEL_POLL_MS) : undefined;
   try {
     await Promise.all(
       Array.from({ length: threads }, async () => {
-        const w = new Worker(entry.script, { eval: entry.eval, stdout: true });
-        w.stdout.pipe(process.stderr);
-        workers.push(w);
-        const ask = (m: ToEvalWorker) => w.postMessage(m);
-        const reply = () =>
-          new Promise<FromEvalWorker>((resolve, reject) => {
-            const onMsg = (m: FromEvalWorker) => {
-              if (m.kind === "progress") return opts.onProgress(m.id, m);
-              w.off("message", onMsg);
-              w.off("error", reject);
-              resolve(m);
-            };
-            w.on("message", onMsg);
-            w.once("error", reject);
-          });
-        ask({ kind: "init", backend: opts.backend, fastPaths: fastPathsEnabled(), data: shared, cancel: stop.buffer });
-        const ready = await reply();
-        if (ready.kind === "error") throw new Error(`evaluation worker: ${ready.message}`);
+        const rpc = spawnEvalThread();
+        clients.push(rpc);
+        await rpc.call("init", [{ backend: opts.backend, fastPaths: fastPathsEnabled(), data: shared }]).catch((e: unknown) => Promise.reject(fromWorker(e)));
         while (next < factories.length) {
           if (opts.signal?.aborted) throw new EvaluationCancelledError("the next model");
           const i = next++;
           const job = await factories[i]();
-          ask({ kind: "run", id: i, job });
-          const m = await reply();
-          if (m.kind === "error") throw m.cancelled ? new EvaluationCancelledError(m.message) : new Error(`evaluation worker: ${m.message}`);
-          if (m.kind !== "result") throw new Error(`evaluation worker: unexpected reply "${m.kind}"`);
-          results[i] = m.result;
+          results[i] = await rpc.call("run", [job, (p: EvalProgress) => opts.onProgress(i, p), stop.signal]).catch((e: unknown) => Promise.reject(fromWorker(e)));
         }
       }),
     );
   } finally {
     clearInterval(poll);
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(clients.map((c) => c.close()));
     shareBlasThreads(1); // the workers had the process's BLAS at one thread each
   }
   return results;

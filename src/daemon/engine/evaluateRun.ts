@@ -23,8 +23,7 @@ import { hostMemory, planConfigOf } from "./memoryPlan";
 import { listMergedModels, refreshModelCards } from "./exports";
 import { robustbenchEntry } from "./robustbench";
 import { CheckpointRef } from "../../protocol/runs";
-import { escapeMarkdown as md } from "../../core/markdown";
-import { formatPercent as pct } from "../../core/evaluate/percent";
+import { renderRunReport } from "./runReport";
 import { EXAMPLES_FILE, examplesTensors, examplesToKeep } from "../../core/evaluate/examplesFile";
 import { writeSafetensorsFile } from "../../core/io/files";
 import { copyPixels } from "../../core/data/types";
@@ -234,21 +233,4 @@ async function writeExamples(runDir: string, data: Dataset, kept: Array<{ target
   copyPixels(data.images, 0, k * size, clean, 0);
   const { tensors, metadata } = examplesTensors({ clean, labels: data.labels, eps, attacks, step, models });
   await writeSafetensorsFile(path.join(runDir, EXAMPLES_FILE), tensors, metadata);
-}
-
-function renderRunReport(r: { run: string; method: string; step: number; from: string; data: string; threatModel: { eps: string }; attacks: string[]; note?: string; backend?: string; compute?: string; memoryNotes?: string[]; models: ModelEvaluation[] }): string {
-  const lines = [
-    `# ${md(r.run)}: robust evaluation`,
-    "",
-    ...(r.note ? [`> Note: ${r.note}.`, ""] : []),
-    `Method ${md(r.method)}, LoRAs at step ${r.step} (checkpoint ${md(String(r.from))}). Threat model L-inf, eps ${md(r.threatModel.eps)}. Data ${md(r.data)}. Attacks ${r.attacks.map(md).join(" → ")} (each on the survivors of the previous; worst case per sample). Backend ${md(String(r.compute ?? r.backend))}.`,
-    "",
-    `| model | clean | ${r.attacks.map(md).join(" | ")} | worst case | trainable params | n |`,
-    `|---|---|${r.attacks.map(() => "---").join("|")}|---|---|---|`,
-    ...r.models.map((m) => `| ${md(m.name)} | ${pct(m.cleanAccuracy)} | ${r.attacks.map((a) => pct(m.robustAccuracy[a])).join(" | ")} | **${pct(m.worstCaseRobustAccuracy)}** | ${m.trainableParams.toLocaleString("en-US")} | ${m.result.n} |`),
-  ];
-  const warnings = r.models.flatMap((m) => m.warnings.map((w) => `- ${md(m.name)}: ${md(w)}`));
-  if (warnings.length) lines.push("", "## Warnings", "", ...warnings);
-  if (r.memoryNotes?.length) lines.push("", "## Memory", "", ...r.memoryNotes.map((w) => `- ${md(w)}`));
-  return lines.join("\n") + "\n";
 }

@@ -8,6 +8,7 @@ import { shapes10 } from "../../../src/core/data/synthetic";
 import { subset } from "../../../src/core/data/types";
 import { evaluateJobs, paramsToJob } from "../../../src/daemon/engine/evalPool";
 import type { EvalJob } from "../../../src/daemon/engine/evalJob";
+import { EvaluationCancelledError } from "../../../src/core/evaluate/evaluator";
 
 const vit = validateConfig({ imgSize: 32, patchSize: 16, inChans: 3, numClasses: 10, dim: 8, depth: 1, heads: 2, mlpDim: 16, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
 
@@ -48,4 +49,26 @@ test("a failing job rejects with the worker's message and leaves no worker behin
   const data = subset(shapes10({ n: 4, seed: 5, split: "test" }), [0, 1, 2, 3]);
   const bad = async (): Promise<EvalJob> => ({ vit, params: {}, attacks: ["pgd-2"], eps: "8/255", seed: 0, batchSize: 4, n: 4 });
   await assert.rejects(evaluateJobs([bad, bad], data, { workers: 2, backend: "cpu", onProgress: () => {} }), /evaluation worker:/);
+});
+
+test("a cancel reaches the workers mid-model: the pool rejects with the attack it stopped in, once", async () => {
+  const data = subset(shapes10({ n: 48, seed: 5, split: "test" }), Array.from({ length: 48 }, (_, i) => i));
+  const job = async (): Promise<EvalJob> => {
+    const params = initParams(vit, 1);
+    try {
+      return { vit, params: await paramsToJob(params), attacks: ["pgd-20"], eps: "8/255", seed: 0, batchSize: 1, n: 48 };
+    } finally {
+      disposeParams(params);
+    }
+  };
+  // Aborted as soon as the first PGD batch of either model reports (the clean pass reports
+  // first): both models are still running.
+  let aborted = false;
+  const signal = { get aborted() { return aborted; } };
+  const done: number[] = [];
+  await assert.rejects(
+    evaluateJobs([job, job], data, { workers: 2, backend: "cpu", signal, onProgress: (_i, p) => { if (p.attack === "pgd-20") { aborted = true; done.push(p.done); } } }),
+    (e: unknown) => e instanceof EvaluationCancelledError && (e as Error).message === "evaluation cancelled during pgd-20",
+  );
+  assert.ok(Math.max(...done) < 48, `stopped before the end of the model (progress ${Math.max(...done)} of 48)`);
 });
