@@ -13,7 +13,8 @@ import { validateConfig } from "../src/core/config/validate";
 import { loadModelFile } from "../src/core/model/modelFile";
 import { buildTrainer } from "../src/core/train/build";
 import { adaptiveMerge } from "../src/core/train/adaptiveMerge";
-import { adapterDeltas, mergeWeights, DefenseDeltas } from "../src/core/train/merge";
+import { mergeWeights, DefenseAdapters } from "../src/core/train/merge";
+import { disposeLora, ownedLora } from "../src/core/model/lora";
 import { planConfigOf, planRun } from "../src/daemon/engine/memoryPlan";
 import { mergePhase } from "../src/core/memory/plan";
 import { gb, peakRss, randomTimmFile, wasmHeapBytes } from "./benchVit";
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   const trainer = buildTrainer(cfg, loaded.config, loaded.params, {});
   const tunable = trainer.args.tunable;
   const names = cfg.defenses.map((d) => d.name);
-  const adapters: DefenseDeltas = Object.fromEntries(names.map((name, t) => [name, tf.tidy(() => adapterDeltas(tunable.lora(t)!))]));
+  const adapters: DefenseAdapters = Object.fromEntries(names.map((name, t) => [name, ownedLora(() => tunable.lora(t)!)]));
   line("adapters built");
   const x = tf.randomUniform([m, 32, 32, 3], 0, 1, "float32", 7) as tf.Tensor4D;
   const y = tf.tensor1d(Array.from({ length: m }, (_, i) => i % 10), "int32");
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   line("final merge");
   const base = tunable.params();
   for (const [k, v] of Object.entries(merged)) if (base[k] !== v) v.dispose();
-  for (const d of Object.values(adapters)) tf.dispose(Object.values(d));
+  for (const lora of Object.values(adapters)) disposeLora(lora);
   console.log(`result m ${m}: plan ${gib(estimate.bytes)}, wasm heap ${gib(wasmHeapBytes())}, peak RSS ${gb(peakRss())}`);
 }
 
