@@ -58,22 +58,41 @@ export function scaledDelta(f: LoraFactors, scale: number, c: number): tf.Tensor
 }
 
 /**
- * W0 + Σ_t λ[t][l] · ΔW_t from each defense's factors, through `foldModules`.
- * - λ as numbers: λ · ((alpha/r)·a·b), the products the materialized merge formed, in its order.
- * - λ as a tensor (the adaptive merge's tape): ((λ·alpha/r)·a)·b. `mul` and `matMul` save only
- *   λ, a, λ·a and b (rank-r factors), `addN` and `add` save nothing, so the tape keeps the merged
- *   weight (saved by the forward's matMul) and the factors, never a ΔW: nothing of size K·|W|.
+ * W0 + Σ_t λ[t][l] · ΔW_t from each defense's factors, through `foldModules`: the products
+ * λ · ((alpha/r)·a·b) the materialized merge formed, in its order. λ as a `[K, L]` tensor is the
+ * adaptive merge's tape (`foldOnTape`); the same λ as numbers gives the same bits.
  */
 export function foldAdapters(params: ParamMap, loras: LoraSet[], lambdas: Lambdas): ParamMap {
   const paths = Object.keys(loras[0]?.factors ?? {});
-  if (Array.isArray(lambdas)) return foldModules(params, paths, (p) => loras.map((l, t) => scaledDelta(l.factors[p], l.scale, lambdas[t][blockOf(p)])));
-  return foldModules(params, paths, (p) =>
-    loras.map((l, t) => {
-      const f = l.factors[p];
-      const c = tf.mul(tf.reshape(tf.slice(lambdas, [t, blockOf(p)], [1, 1]), []), l.scale);
-      return tf.matMul(tf.mul(f.a, c) as tf.Tensor2D, f.b);
-    }),
-  );
+  if (!Array.isArray(lambdas)) return foldOnTape(params, loras, paths, lambdas);
+  return foldModules(params, paths, (p) => loras.map((l, t) => scaledDelta(l.factors[p], l.scale, lambdas[t][blockOf(p)])));
+}
+
+/**
+ * The λ tape's fold: each module's W0 + Σ_t λ_t·ΔW_t is one op with its own gradient. On a tape,
+ * tfjs's Add keeps both operands and AddN all K for the backward (tfjs-core gradients/Add_grad,
+ * AddN_grad), so the plain fold kept K + 1 weight-sized tensors per module alive until the
+ * backward ended: ~1.3 GiB for ViT-B with 3 defenses, measured in docs/memory.md. This op keeps
+ * nothing: its forward is `foldModules` with the tape off, and its backward needs only the
+ * factors the merge holds anyway (never a ΔW):
+ *   ∂L/∂λ_t = Σ_ij dW_ij · (s·a_t·b_t)_ij = s · Σ (a_tᵀ dW) ⊙ b_t   (a_tᵀ dW is r × d_out).
+ * What the tape keeps is the merged weight (the forward's matMul saves it) and, in the
+ * backward, its gradient dW.
+ */
+function foldOnTape(params: ParamMap, loras: LoraSet[], paths: string[], lambdas: tf.Tensor2D): ParamMap {
+  const out: ParamMap = { ...params };
+  const K = loras.length;
+  for (const p of paths) {
+    const name = `${p}.weight`;
+    out[name] = tf.tidy(() => {
+      const fold = tf.customGrad((c) => ({
+        value: foldModules(params, [p], () => loras.map((l, t) => tf.mul(deltaW(l.factors[p], l.scale), tf.reshape(tf.slice(c as tf.Tensor, [t], [1]), []))))[name],
+        gradFunc: (dW: tf.Tensor) => [tf.stack(loras.map((l) => tf.mul(tf.sum(tf.mul(tf.matMul(l.factors[p].a, dW as tf.Tensor2D, true, false), l.factors[p].b)), l.scale)))],
+      }));
+      return fold(tf.reshape(tf.slice(lambdas, [0, blockOf(p)], [K, 1]), [K]));
+    });
+  }
+  return out;
 }
 
 const shapeOf = (t: tf.Tensor) => `[${t.shape.join(",")}]`;
