@@ -4,47 +4,14 @@
 // Prints per step: seconds, peak RSS, the wasm heap size (it never shrinks), tfjs bytes.
 // Run: npx tsx bench/memoryVit.ts [preset=vit-base] [batch=32] [steps=2] [attackSteps=1]
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/core/backend/select";
 import { validateConfig } from "../src/core/config/validate";
-import { presetConfig } from "../src/core/model/config";
-import { paramShapes } from "../src/core/model/params";
-import { timmShapeOf } from "../src/core/model/timmLayout";
 import { loadModelFile } from "../src/core/model/modelFile";
-import { writeSafetensorsFile } from "../src/core/io/files";
 import { buildTrainer } from "../src/core/train/build";
 import { planRun } from "../src/daemon/engine/memoryPlan";
 import { describePlan } from "../src/core/memory/plan";
-import { Rng } from "../src/core/rng";
-
-const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
-
-function wasmHeapBytes(): number {
-  const b = tf.backend() as unknown as { wasm?: { asm: { memory: WebAssembly.Memory } } };
-  return b.wasm ? b.wasm.asm.memory.buffer.byteLength : 0;
-}
-
-/** Peak RSS of this process so far (VmHWM), bytes. */
-function peakRss(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"));
-  return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
-}
-
-async function writeRandomTimm(file: string, preset: string): Promise<void> {
-  const vit = presetConfig(preset, { imgSize: 224, patchSize: 16, numClasses: 1000 });
-  const rng = Rng.fromSeed(0, "bench-weights");
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const [name, engineShape] of paramShapes(vit)) {
-    const shape = timmShapeOf(name, engineShape);
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    const std = name.endsWith(".weight") && shape.length === 1 ? 0 : 0.02;
-    for (let i = 0; i < data.length; i++) data[i] = name.endsWith("norm1.weight") || name.endsWith("norm2.weight") || name === "norm.weight" ? 1 : std * rng.uniform(-1.7, 1.7);
-    tensors[name] = { shape, data };
-  }
-  await writeSafetensorsFile(file, tensors, { num_heads: String(vit.heads) });
-}
+import { gb, peakRss, randomTimmFile, wasmHeapBytes } from "./benchVit";
 
 async function main(): Promise<void> {
   const preset = process.argv[2] ?? "vit-base";
@@ -52,8 +19,7 @@ async function main(): Promise<void> {
   const steps = Number(process.argv[4] ?? 2);
   const attackSteps = Number(process.argv[5] ?? 1);
   const info = await selectBackend("wasm");
-  const file = path.join(os.tmpdir(), `hyperat-bench-${preset}.safetensors`);
-  if (!fs.existsSync(file)) await writeRandomTimm(file, preset);
+  const file = await randomTimmFile(preset);
   const flagship = JSON.parse(fs.readFileSync("examples/cifar10-vit-b16.hyperat.json", "utf8"));
   delete flagship.$schema;
   const cfg = validateConfig({

@@ -173,7 +173,7 @@ function attackPhase(vit: ViTConfig, c: PlanConfig | undefined, phase: "validati
  * terms of only one module are alive besides. The attack pass folds one copy too (N_t, counted
  * in the merged copy: the two passes do not overlap).
  */
-function mergePhase(vit: ViTConfig, c: PlanConfig, m: number): PhasePlan {
+export function mergePhase(vit: ViTConfig, c: PlanConfig, m: number): PhasePlan {
   const K = c.defenses.length;
   const Nt = targetScalars(vit, c.lora.targets);
   const P = trainableScalars(vit, c);

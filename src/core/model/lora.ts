@@ -40,3 +40,22 @@ export function targetPaths(depth: number, targets: readonly ModuleType[]): stri
 export function deltaW(f: LoraFactors, scale: number): tf.Tensor2D {
   return tf.tidy(() => tf.mul(tf.matMul(f.a, f.b), scale) as tf.Tensor2D);
 }
+
+/**
+ * The LoraSet `make` returns, as clones the caller owns and frees with `disposeLora`, whether its
+ * factors were generated (hyperat: what else `make` made is freed) or are a tunable's variables
+ * (lora-at: a clone shares the data, tfjs refcounts it, so the variables stay untouched).
+ */
+export function ownedLora(make: () => LoraSet): LoraSet {
+  let scale = 0;
+  const factors = tf.tidy(() => {
+    const lora = make();
+    scale = lora.scale;
+    return Object.fromEntries(Object.entries(lora.factors).map(([p, f]) => [p, { a: tf.clone(f.a), b: tf.clone(f.b) }]));
+  }) as Record<string, LoraFactors>;
+  return { scale, factors };
+}
+
+export function disposeLora(lora: LoraSet): void {
+  for (const f of Object.values(lora.factors)) tf.dispose([f.a, f.b]);
+}

@@ -7,14 +7,15 @@ import { crossEntropy } from "../attacks/losses";
 import { Rng } from "../rng";
 import { readScalar } from "../tensorRead";
 import { microBatchSizes } from "./accumulate";
-import { checkDeltas, DefenseDeltas, DefenseLambdas, Deltas, foldDeltas, uniformLambdas } from "./merge";
+import { LoraSet } from "../model/lora";
+import { checkAdapters, DefenseAdapters, DefenseLambdas, foldAdapters, uniformLambdas } from "./merge";
 
 export interface AdaptiveMergeArgs {
   vit: ViTConfig;
   /** Backbone + trained head. */
   params: ParamMap;
-  /** Each defense's ΔW, keyed by defense name; λ comes back under the same names. */
-  adapters: DefenseDeltas;
+  /** Each defense's LoRA factors, keyed by defense name; λ comes back under the same names. */
+  adapters: DefenseAdapters;
   /** Held-out labelled split (x in [0,1] NHWC, y int32). */
   x: tf.Tensor4D;
   y: tf.Tensor1D;
@@ -42,14 +43,15 @@ export interface AdaptiveMergeArgs {
  * their CE; entropy: minimizes the merged model's prediction entropy on clean inputs, label-free
  * as in AdaMerging (Yang et al., ICLR 2024).
  *
- * Each step's batch runs as micro-batches: the λ tape holds W0 + Σ λ ΔW (K + 2 copies of the
- * adapted weights) plus one micro-batch's activations, and dλ is accumulated. Both objectives
+ * Each step's batch runs as micro-batches: the λ tape holds W0 + Σ (λ·s·a)·b formed from the
+ * LoRA factors (one copy of the adapted weights, src/core/train/merge.ts `foldAdapters`), the
+ * backward's gradient of that copy, and one micro-batch's activations; dλ is accumulated. Both objectives
  * are batch means of per-sample terms, so Σ_i dλ(mean_i) · n_i / B = dλ(mean_B), and each
  * micro-batch's PGD start draws from the same stream in sample order, as the whole batch would:
  * the result equals one full-batch pass up to float reassociation (test/core/train/adaptiveMerge.test.ts).
  */
 export async function adaptiveMerge(a: AdaptiveMergeArgs): Promise<DefenseLambdas> {
-  await checkDeltas(a.params, a.adapters);
+  await checkAdapters(a.params, a.adapters);
   const names = Object.keys(a.adapters);
   const perDefense = names.map((n) => a.adapters[n]);
   const K = names.length;
@@ -113,11 +115,11 @@ function* microBatches(x: tf.Tensor4D, y: tf.Tensor1D, sizes: number[]): Generat
 
 /**
  * PGD examples against the merged model at the current λ, micro-batch by micro-batch. λ is a
- * constant for the attack, so the merged weights are folded once, off the tape.
+ * constant for the attack, so the merged weights are folded once from the factors, off the tape.
  */
-function attackBatch(a: AdaptiveMergeArgs, perDefense: Deltas[], lamNow: number[][], xb: tf.Tensor4D, yb: tf.Tensor1D, sizes: number[], rng: Rng): tf.Tensor4D {
+function attackBatch(a: AdaptiveMergeArgs, perDefense: LoraSet[], lamNow: number[][], xb: tf.Tensor4D, yb: tf.Tensor1D, sizes: number[], rng: Rng): tf.Tensor4D {
   return tf.tidy(() => {
-    const p = foldDeltas(a.params, perDefense, lamNow);
+    const p = foldAdapters(a.params, perDefense, lamNow);
     const parts: tf.Tensor4D[] = [];
     for (const { xs, ys } of microBatches(xb, yb, sizes)) {
       parts.push(pgdLastIterate((x) => forward(a.vit, p, x), xs, ys, { ...a.attack, randomStart: true, restarts: 1, loss: "ce", rng }));
@@ -131,7 +133,7 @@ async function stepLambdas(
   a: AdaptiveMergeArgs,
   theta: tf.Variable<tf.Rank.R2>,
   lambdaOf: () => tf.Tensor2D,
-  perDefense: Deltas[],
+  perDefense: LoraSet[],
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   sizes: number[],
@@ -143,7 +145,7 @@ async function stepLambdas(
   try {
     for (const { xs, ys, n } of microBatches(x, y, sizes)) {
       const { value, grads } = tf.variableGrads(() => {
-        const logits = forward(a.vit, foldDeltas(a.params, perDefense, lambdaOf()), xs);
+        const logits = forward(a.vit, foldAdapters(a.params, perDefense, lambdaOf()), xs);
         return tf.mul(objectiveLoss(a.objective, logits, ys), n / B) as tf.Scalar;
       }, [theta]);
       const g = grads[theta.name];

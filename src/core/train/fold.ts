@@ -1,7 +1,6 @@
-import * as tf from "@tensorflow/tfjs";
 import { ParamMap } from "../model/params";
-import { deltaW, LoraSet } from "../model/lora";
-import { foldModules } from "./merge";
+import { LoraSet } from "../model/lora";
+import { foldModules, scaledDelta } from "./merge";
 
 /**
  * Training adapters folded into the weights for the forward passes that need no LoRA gradient
@@ -16,7 +15,5 @@ export function foldAdapter(params: ParamMap, lora: LoraSet): ParamMap {
 
 /** W0 + Σ_t c_t ΔW_t per module (uniform merge: c_t = 1/K), one module at a time. */
 export function foldCombined(params: ParamMap, loras: LoraSet[], coefs: number[]): ParamMap {
-  return foldModules(params, Object.keys(loras[0]?.factors ?? {}), (p) =>
-    loras.map((l, t) => (coefs[t] === 1 ? deltaW(l.factors[p], l.scale) : tf.mul(deltaW(l.factors[p], l.scale), coefs[t]))),
-  );
+  return foldModules(params, Object.keys(loras[0]?.factors ?? {}), (p) => loras.map((l, t) => scaledDelta(l.factors[p], l.scale, coefs[t])));
 }

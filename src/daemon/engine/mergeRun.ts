@@ -2,7 +2,8 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
 import { Dataset, copyPixels } from "../../core/data/types";
-import { adapterDeltas, DefenseDeltas, DefenseLambdas, mergeWeights, uniformLambdas } from "../../core/train/merge";
+import { DefenseAdapters, DefenseLambdas, mergeWeights, uniformLambdas } from "../../core/train/merge";
+import { disposeLora, ownedLora } from "../../core/model/lora";
 import { adaptiveMerge } from "../../core/train/adaptiveMerge";
 import { attackSettings } from "../../core/train/build";
 import { ParamMap } from "../../core/model/params";
@@ -29,7 +30,7 @@ export function datasetTensors(ds: Dataset, n = ds.n): { x: tf.Tensor4D; y: tf.T
 
 /** Parameters of the model a merge produces: backbone + tuned head + combined ΔW (the checked
  * merge of src/core/train/merge.ts), or the tuned weights for full-at. */
-async function mergedParams(session: HyperatSession, adapters: DefenseDeltas | undefined, lambdas: DefenseLambdas): Promise<ParamMap> {
+async function mergedParams(session: HyperatSession, adapters: DefenseAdapters | undefined, lambdas: DefenseLambdas): Promise<ParamMap> {
   const base = session.trainer.args.tunable.params();
   if (!adapters) return tf.tidy(() => Object.fromEntries(Object.entries(base).map(([k, v]) => [k, tf.clone(v)])));
   return mergeWeights(base, adapters, lambdas);
@@ -57,9 +58,11 @@ export async function mergeRun(
   const names = cfg.defenses.map((d) => d.name);
   const L = session.backbone.vit.depth;
   const tunable = session.trainer.args.tunable;
-  onProgress({ title: `${strategy} merge`, message: "materializing ΔW per defense", percentage: 0 });
-  const adapters: DefenseDeltas | undefined =
-    tunable.method === "full-at" ? undefined : Object.fromEntries(names.map((name, t) => [name, tf.tidy(() => adapterDeltas(tunable.lora(t)!))]));
+  onProgress({ title: `${strategy} merge`, message: "generating each defense's LoRA factors", percentage: 0 });
+  // The factors, not ΔW: the merge forms each module's ΔW inside its own fold (src/core/train/merge.ts).
+  // full-at has no adapters: its merge is the tuned weights themselves.
+  const adapters: DefenseAdapters | undefined =
+    tunable.method === "full-at" ? undefined : Object.fromEntries(names.map((name, t) => [name, ownedLora(() => tunable.lora(t)!)]));
   const uniform = uniformLambdas(names.length, L);
   let lambdaRecord: DefenseLambdas = Object.fromEntries(names.map((name, t) => [name, uniform[t]]));
   let objective: MergeObjective | undefined;
@@ -116,7 +119,7 @@ export async function mergeRun(
       disposeMerged(params, tunable.params());
     }
   } finally {
-    for (const d of Object.values(adapters ?? {})) tf.dispose(Object.values(d));
+    for (const lora of Object.values(adapters ?? {})) disposeLora(lora);
   }
 }
 

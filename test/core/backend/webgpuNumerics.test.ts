@@ -10,8 +10,8 @@ import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { validateConfig } from "../../../src/core/config/validate";
 import { buildTrainer } from "../../../src/core/train/build";
-import { adapterDeltas } from "../../../src/core/train/merge";
 import { adaptiveMerge } from "../../../src/core/train/adaptiveMerge";
+import { disposeLora, ownedLora } from "../../../src/core/model/lora";
 import { pretrainClean } from "../../../src/core/train/pretrain";
 import { forward } from "../../../src/core/model/vit";
 import { disposeParams, ParamMap } from "../../../src/core/model/params";
@@ -132,14 +132,14 @@ describe("webgpu matches cpu", () => {
     const r = await onBoth(async () => {
       const backbone = randomParams(vit, 8, 0.3);
       const trainer = buildTrainer(runConfig("hyperat", ["pgd-at", "trades", "mart"]), vit, backbone);
-      const perDefense = [0, 1, 2].map((d) => tf.tidy(() => adapterDeltas(trainer.args.tunable.lora(d)!)));
+      const perDefense = [0, 1, 2].map((d) => ownedLora(() => trainer.args.tunable.lora(d)!));
       const x = randomImages(vit, 4, 30);
       const y = randomLabels(4, vit.numClasses, 31);
       const lambdas = await adaptiveMerge({
         vit, params: trainer.args.tunable.params(), adapters: { "pgd-at": perDefense[0], trades: perDefense[1], mart: perDefense[2] }, x, y, objective: "adversarial-ce", lambdas: "simplex",
         steps: 2, lr: 0.1, batchSize: 4, attack: { eps: 8 / 255, stepSize: 2 / 255, steps: 2 }, seed: 1,
       });
-      for (const d of perDefense) tf.dispose(Object.values(d));
+      perDefense.forEach(disposeLora);
       tf.dispose([x, y]);
       trainer.dispose();
       disposeParams(backbone);

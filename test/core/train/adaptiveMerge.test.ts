@@ -3,10 +3,11 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectTestBackend } from "../../../src/core/backend/select";
 import { adaptiveMerge } from "../../../src/core/train/adaptiveMerge";
-import { DefenseDeltas, DefenseLambdas } from "../../../src/core/train/merge";
+import { DefenseAdapters, DefenseLambdas } from "../../../src/core/train/merge";
+import { disposeLora } from "../../../src/core/model/lora";
 import { ModuleType, disposeParams } from "../../../src/core/model/params";
 import { tinyConfig, randomParams, randomImages, randomLabels } from "../model/tinyVit";
-import { randomDeltas } from "./randomDeltas";
+import { randomAdapters } from "./randomAdapters";
 
 const vit = tinyConfig();
 const TARGETS: ModuleType[] = ["qkv", "proj", "fc2"];
@@ -17,14 +18,14 @@ const K = NAMES.length;
 const rows = (l: DefenseLambdas) => NAMES.map((n) => l[n]);
 
 describe("adaptive merging", () => {
-  let adapters: DefenseDeltas;
+  let adapters: DefenseAdapters;
   before(async () => {
     await selectTestBackend();
-    const ds = randomDeltas(vit, TARGETS, [1, 2, 3]);
-    adapters = Object.fromEntries(NAMES.map((n, t) => [n, ds[t]]));
+    const ls = randomAdapters(vit, TARGETS, [1, 2, 3]);
+    adapters = Object.fromEntries(NAMES.map((n, t) => [n, ls[t]]));
   });
   after(() => {
-    for (const d of Object.values(adapters)) tf.dispose(Object.values(d));
+    Object.values(adapters).forEach(disposeLora);
   });
 
   const objectives = ["adversarial-ce", "entropy"] as const;
@@ -97,11 +98,13 @@ describe("adaptive merging", () => {
     const params = randomParams(vit, 3);
     const x = randomImages(vit, 2, 11);
     const y = randomLabels(2, vit.numClasses, 12);
-    const bad = tf.fill(adapters.mart["blocks.1.attn.proj"].shape, NaN) as tf.Tensor2D;
+    const good = adapters.mart.factors["blocks.1.attn.proj"];
+    const bad = tf.fill(good.a.shape, NaN) as tf.Tensor2D;
+    const mart = { ...adapters.mart, factors: { ...adapters.mart.factors, "blocks.1.attn.proj": { a: bad, b: good.b } } };
     const before = tf.memory().numTensors;
     await assert.rejects(
-      adaptiveMerge({ vit, params, adapters: { ...adapters, mart: { ...adapters.mart, "blocks.1.attn.proj": bad } }, x, y, objective: "entropy", lambdas: "free", steps: 1, lr: 0.1, batchSize: 2, attack: { eps: 8 / 255, stepSize: 2 / 255, steps: 1 }, seed: 1 }),
-      new RegExp(`defense "mart": ΔW "blocks\\.1\\.attn\\.proj" \\[${bad.shape.join(",")}\\] is not finite`),
+      adaptiveMerge({ vit, params, adapters: { ...adapters, mart }, x, y, objective: "entropy", lambdas: "free", steps: 1, lr: 0.1, batchSize: 2, attack: { eps: 8 / 255, stepSize: 2 / 255, steps: 1 }, seed: 1 }),
+      new RegExp(`defense "mart": ΔW "blocks\\.1\\.attn\\.proj" \\[${vit.dim},${vit.dim}\\] is not finite`),
     );
     assert.equal(tf.memory().numTensors, before, "tensors leaked on the error path");
     tf.dispose([bad, x, y]);

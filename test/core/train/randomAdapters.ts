@@ -1,7 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { moduleDims, ModuleType } from "../../../src/core/model/params";
 import { LoraSet, targetPaths } from "../../../src/core/model/lora";
-import { adapterDeltas, Deltas } from "../../../src/core/train/merge";
 import { Rng } from "../../../src/core/rng";
 import type { ViTConfig } from "../../../src/core/model/config";
 
@@ -17,12 +16,7 @@ export function randomAdapter(vit: ViTConfig, targets: readonly ModuleType[], se
   return { scale: 2, factors };
 }
 
-/** ΔW of one random adapter per seed (the factors are freed). */
-export function randomDeltas(vit: ViTConfig, targets: readonly ModuleType[], seeds: number[]): Deltas[] {
-  return seeds.map((s) => {
-    const lora = randomAdapter(vit, targets, s);
-    const d = adapterDeltas(lora);
-    Object.values(lora.factors).forEach((f) => tf.dispose([f.a, f.b]));
-    return d;
-  });
+/** One random adapter per seed. */
+export function randomAdapters(vit: ViTConfig, targets: readonly ModuleType[], seeds: number[]): LoraSet[] {
+  return seeds.map((s) => randomAdapter(vit, targets, s));
 }
