@@ -167,11 +167,15 @@ function attackPhase(vit: ViTConfig, c: PlanConfig | undefined, phase: "validati
 }
 
 /**
- * Merging at λ micro-batch m: every defense's ΔW materialized and the merged copy; adaptive adds
- * the λ pass. Its tape keeps the merged weights (the matMuls' saved input) and one micro-batch's
- * activations; W0 + Σ λ ΔW is formed module by module (src/core/train/merge.ts), so the scaled
- * terms of only one module are alive besides. The attack pass folds one copy too (N_t, counted
- * in the merged copy: the two passes do not overlap).
+ * Merging at λ micro-batch m. The defenses' LoRA factors are kept, never K materialized ΔW
+ * (src/core/train/merge.ts foldAdapters): the uniform merge holds the merged copy (N_t) and one
+ * module's terms while it is formed. Adaptive adds the λ pass: its tape keeps the merged weights
+ * the matMuls need (N_t; each module is one custom-gradient op whose backward needs only the
+ * factors and one module's gradient, so K + 1 module-sized temporaries at most) and one
+ * micro-batch's activations; the attack pass folds its own copy (N_t). The two passes do not
+ * overlap, but on wasm the attack pass's freed blocks were not reused by the λ pass: ViT-B at
+ * m = 7 measured a heap high-water mark 1.2 N_t above weights + activations (bench/memoryMerge.ts,
+ * docs/memory.md), so both copies count.
  */
 export function mergePhase(vit: ViTConfig, c: PlanConfig, m: number): PhasePlan {
   const K = c.defenses.length;
@@ -179,12 +183,14 @@ export function mergePhase(vit: ViTConfig, c: PlanConfig, m: number): PhasePlan 
   const P = trainableScalars(vit, c);
   const adaptive = isAdaptiveMerge(c);
   const module = Math.max(...c.lora.targets.map((t) => moduleDims(vit, t).reduce((x, y) => x * y, 1)));
-  const copies = c.method === "full-at" ? 0 : (K + 1) * Nt + (adaptive ? (K + 1) * module : 0);
+  const copies = c.method === "full-at" ? 0 : adaptive ? 2 * Nt + (K + 1) * module : Nt + module;
+  // The K defenses' LoRA factors, generated once and kept for the merge.
+  const factors = c.method === "full-at" ? 0 : K * vit.depth * c.lora.targets.reduce((a, t) => a + c.lora.rank * moduleDims(vit, t).reduce((x, y) => x + y, 0), 0);
   const batch = adaptive ? Math.min(m, c.merge.batchSize) : 0;
   const breakdown: Breakdown = {
     weights: F32 * backboneScalars(vit),
     frozenCopies: F32 * copies,
-    trainable: F32 * (c.method === "full-at" ? 0 : P),
+    trainable: F32 * (c.method === "full-at" ? 0 : P + factors),
     optimizer: 0,
     gradients: 0,
     activations: F32 * tapeFloatsPerImage(vit) * batch,

@@ -71,25 +71,37 @@ export async function evaluateJobs(factories: JobFactory[], data: Dataset, opts:
   const stop = new AbortController();
   const poll = opts.signal ? setInterval(() => opts.signal!.aborted && stop.abort(), CANCEL_POLL_MS) : undefined;
   try {
-    await Promise.all(
-      Array.from({ length: threads }, async () => {
-        const rpc = spawnEvalThread();
-        clients.push(rpc);
-        await rpc.call("init", [{ backend: opts.backend, fastPaths: fastPathsEnabled(), data: shared }]).catch((e: unknown) => Promise.reject(fromWorker(e)));
-        while (next < factories.length) {
-          if (opts.signal?.aborted) throw new EvaluationCancelledError("the next model");
-          const i = next++;
-          const job = await factories[i]();
-          results[i] = await rpc.call("run", [job, (p: EvalProgress) => opts.onProgress(i, p), stop.signal]).catch((e: unknown) => Promise.reject(fromWorker(e)));
-        }
-      }),
-    );
+    const threadRuns = Array.from({ length: threads }, async () => {
+      const rpc = spawnEvalThread();
+      clients.push(rpc);
+      await rpc.call("init", [{ backend: opts.backend, fastPaths: fastPathsEnabled(), data: shared }]).catch((e: unknown) => Promise.reject(fromWorker(e)));
+      while (next < factories.length) {
+        if (opts.signal?.aborted || stop.signal.aborted) throw new EvaluationCancelledError("the next model");
+        const i = next++;
+        const job = await factories[i]();
+        results[i] = await rpc.call("run", [job, (p: EvalProgress) => opts.onProgress(i, p), stop.signal]).catch((e: unknown) => Promise.reject(fromWorker(e)));
+      }
+    });
+    // No thread is terminated before it has settled: ending a worker while it still loads a
+    // native module (koffi, for the BLAS) aborts the whole daemon with a napi FATAL ERROR (seen
+    // by the e2e cancel step). A failure stops the others at their next batch instead.
+    const settled = await Promise.allSettled(threadRuns.map((r) => r.catch((e: unknown) => (stop.abort(), Promise.reject(e)))));
+    const failure = firstFailure(settled);
+    if (failure) throw failure;
   } finally {
     clearInterval(poll);
     await Promise.all(clients.map((c) => c.close()));
     shareBlasThreads(1); // the workers had the process's BLAS at one thread each
   }
   return results;
+}
+
+/** The error a pool reports: a real failure before the cancels it caused, and a cancel that
+ * names the attack it stopped in before one that stopped between models. */
+function firstFailure(settled: Array<PromiseSettledResult<void>>): unknown {
+  const errors = settled.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+  const cancelled = (e: unknown) => e instanceof EvaluationCancelledError;
+  return errors.find((e) => !cancelled(e)) ?? errors.find((e) => cancelled(e) && (e as EvaluationCancelledError).attack !== "the next model") ?? errors[0];
 }
 
 /** Plain-data copy of engine-layout parameters for a job. */

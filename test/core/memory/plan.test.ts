@@ -106,9 +106,10 @@ describe("memory plan", () => {
     const roomy = planMemory(tiny, c, limit(2 ** 30));
     assert.equal(roomy.mergeMicroBatch, 8);
     const m8 = mergeAt(2 ** 30);
-    // K + 1 copies of N_t (K deltas, the merged weights the λ tape keeps) + one module's K + 1 terms.
+    // Two copies of N_t (the merged weights the λ tape keeps, the attack pass's fold; no
+    // materialized deltas: the factors are kept) + one module's K + 1 terms.
     const Nt = 8 * 24 + 8 * 16;
-    assert.equal(m8.breakdown.frozenCopies, 4 * (4 * Nt + 4 * 8 * 24));
+    assert.equal(m8.breakdown.frozenCopies, 4 * (2 * Nt + 4 * 8 * 24));
     assert.equal(m8.breakdown.activations, 4 * tapeFloatsPerImage(tiny) * 8);
     assert.equal(m8.breakdown.attackBuffers, 4 * 8 * 8 * 3 * (2 * 8 + 3 * 8));
     // A limit between micro-batches 3 and 4: the plan takes 3, and the merge phase fits.
@@ -126,7 +127,10 @@ describe("memory plan", () => {
     assert.ok(tight.warnings.includes(mergeProblem(tight)!), tight.warnings.join("\n"));
     // Uniform merging has no λ pass: no images, and the configured batch is kept as is.
     const uniform = planMemory(tiny, { ...c, merge: { strategy: "uniform", batchSize: 8 } }, limit(2 ** 30));
-    assert.equal(uniform.phases.find((p) => p.phase === "merge")!.batch, 0);
+    const u = uniform.phases.find((p) => p.phase === "merge")!;
+    assert.equal(u.batch, 0);
+    // The merged copy and one module's terms while it is formed.
+    assert.equal(u.breakdown.frozenCopies, 4 * (Nt + 8 * 24));
   });
 
   test("checkpointing is chosen only when it lets a larger micro-batch fit", () => {
