@@ -10,6 +10,8 @@ import { paramShapes } from "../src/core/model/params";
 import { timmShapeOf } from "../src/core/model/timmLayout";
 import { writeSafetensorsFile } from "../src/core/io/files";
 import { Rng } from "../src/core/rng";
+import { validateConfig } from "../src/core/config/validate";
+import type { RunConfig } from "../src/core/config/types";
 
 export const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
 
@@ -44,4 +46,19 @@ export async function randomTimmFile(preset: string): Promise<string> {
   const file = path.join(os.tmpdir(), `hyperat-bench-${preset}.safetensors`);
   if (!fs.existsSync(file)) await writeRandomTimm(file, preset);
   return file;
+}
+
+/**
+ * The flagship config (examples/cifar10-vit-b16.hyperat.json) on the model file `file` with
+ * small synthetic splits; `edit` changes sections given the flagship's own (attack, training...).
+ */
+export function flagshipConfig(file: string, trainN: number, edit: (flagship: Record<string, Record<string, unknown>>) => Record<string, unknown> = () => ({})): RunConfig {
+  const flagship = JSON.parse(fs.readFileSync("examples/cifar10-vit-b16.hyperat.json", "utf8"));
+  delete flagship.$schema;
+  return validateConfig({
+    ...flagship,
+    model: { ...flagship.model, path: file },
+    data: { train: `synthetic:shapes10?n=${trainN}`, val: "synthetic:shapes10?n=8", test: "synthetic:shapes10?n=8" },
+    ...edit(flagship),
+  }) as RunConfig;
 }

@@ -6,10 +6,8 @@
 // merge.batchSize), and after each λ step and the final merge the wasm heap (its high-water
 // mark: it never shrinks) and the peak RSS. Run one m per process (the heap never shrinks):
 //   npx tsx bench/memoryMerge.ts [m=1] [steps=2] [attackSteps=1] [preset=vit-base]
-import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/core/backend/select";
-import { validateConfig } from "../src/core/config/validate";
 import { loadModelFile } from "../src/core/model/modelFile";
 import { buildTrainer } from "../src/core/train/build";
 import { adaptiveMerge } from "../src/core/train/adaptiveMerge";
@@ -17,7 +15,7 @@ import { mergeWeights, DefenseAdapters } from "../src/core/train/merge";
 import { disposeLora, ownedLora } from "../src/core/model/lora";
 import { planConfigOf, planRun } from "../src/daemon/engine/memoryPlan";
 import { mergePhase } from "../src/core/memory/plan";
-import { gb, peakRss, randomTimmFile, wasmHeapBytes } from "./benchVit";
+import { flagshipConfig, gb, peakRss, randomTimmFile, wasmHeapBytes } from "./benchVit";
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
 
@@ -28,13 +26,7 @@ async function main(): Promise<void> {
   const preset = process.argv[5] ?? "vit-base";
   const info = await selectBackend("wasm");
   const file = await randomTimmFile(preset);
-  const flagship = JSON.parse(fs.readFileSync("examples/cifar10-vit-b16.hyperat.json", "utf8"));
-  delete flagship.$schema;
-  const cfg = validateConfig({
-    ...flagship,
-    model: { ...flagship.model, path: file },
-    data: { train: "synthetic:shapes10?n=8", val: "synthetic:shapes10?n=8", test: "synthetic:shapes10?n=8" },
-  });
+  const cfg = flagshipConfig(file, 8);
   const loaded = await loadModelFile(file, { imgSize: 32, patchSize: 4, numClasses: 10 });
   const line = (what: string) => console.log(`${what}: wasm heap ${gb(wasmHeapBytes())} (${gib(wasmHeapBytes())}), peak RSS ${gb(peakRss())}, tfjs ${gb(tf.memory().numBytes)} in ${tf.memory().numTensors} tensors`);
   console.log(`backend wasm (${info.blas ?? "XNNPACK"}); ${preset}, ${cfg.defenses.length} defenses, λ micro-batch ${m}, ${steps} λ steps, PGD-${attackSteps}`);

@@ -3,15 +3,13 @@
 // examples/cifar10-vit-b16.hyperat.json does) on wasm, at the micro-batch the memory plan picks.
 // Prints per step: seconds, peak RSS, the wasm heap size (it never shrinks), tfjs bytes.
 // Run: npx tsx bench/memoryVit.ts [preset=vit-base] [batch=32] [steps=2] [attackSteps=1]
-import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/core/backend/select";
-import { validateConfig } from "../src/core/config/validate";
 import { loadModelFile } from "../src/core/model/modelFile";
 import { buildTrainer } from "../src/core/train/build";
 import { planRun } from "../src/daemon/engine/memoryPlan";
 import { describePlan } from "../src/core/memory/plan";
-import { gb, peakRss, randomTimmFile, wasmHeapBytes } from "./benchVit";
+import { flagshipConfig, gb, peakRss, randomTimmFile, wasmHeapBytes } from "./benchVit";
 
 async function main(): Promise<void> {
   const preset = process.argv[2] ?? "vit-base";
@@ -20,15 +18,10 @@ async function main(): Promise<void> {
   const attackSteps = Number(process.argv[5] ?? 1);
   const info = await selectBackend("wasm");
   const file = await randomTimmFile(preset);
-  const flagship = JSON.parse(fs.readFileSync("examples/cifar10-vit-b16.hyperat.json", "utf8"));
-  delete flagship.$schema;
-  const cfg = validateConfig({
-    ...flagship,
-    model: { ...flagship.model, path: file },
-    data: { train: "synthetic:shapes10?n=32", val: "synthetic:shapes10?n=8", test: "synthetic:shapes10?n=8" },
-    attack: { ...flagship.attack, steps: attackSteps },
-    training: { ...flagship.training, batchSize: batch, microBatchSize: "auto" },
-  });
+  const cfg = flagshipConfig(file, 32, (f) => ({
+    attack: { ...f.attack, steps: attackSteps },
+    training: { ...f.training, batchSize: batch, microBatchSize: "auto" },
+  }));
   const loaded = await loadModelFile(file, { imgSize: 32, patchSize: 4, numClasses: 10 });
   console.log(`backend wasm (${info.blas ?? "XNNPACK"}); ${preset} loaded: peak RSS ${gb(peakRss())}, wasm heap ${gb(wasmHeapBytes())}`);
   const plan = await planRun(cfg, info, loaded.config);

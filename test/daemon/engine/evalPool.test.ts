@@ -51,16 +51,19 @@ test("a failing job rejects with the worker's message and leaves no worker behin
   await assert.rejects(evaluateJobs([bad, bad], data, { workers: 2, backend: "cpu", onProgress: () => {} }), /evaluation worker:/);
 });
 
+/** A model long enough to be stopped mid-way: PGD-20 on 48 images, one per batch. */
+async function longJob(): Promise<EvalJob> {
+  const params = initParams(vit, 1);
+  try {
+    return { vit, params: await paramsToJob(params), attacks: ["pgd-20"], eps: "8/255", seed: 0, batchSize: 1, n: 48 };
+  } finally {
+    disposeParams(params);
+  }
+}
+
 test("a cancel reaches the workers mid-model: the pool rejects with the attack it stopped in, once", async () => {
   const data = subset(shapes10({ n: 48, seed: 5, split: "test" }), Array.from({ length: 48 }, (_, i) => i));
-  const job = async (): Promise<EvalJob> => {
-    const params = initParams(vit, 1);
-    try {
-      return { vit, params: await paramsToJob(params), attacks: ["pgd-20"], eps: "8/255", seed: 0, batchSize: 1, n: 48 };
-    } finally {
-      disposeParams(params);
-    }
-  };
+  const job = longJob;
   // Aborted as soon as the first PGD batch of either model reports (the clean pass reports
   // first): both models are still running.
   let aborted = false;
@@ -76,14 +79,7 @@ test("a cancel reaches the workers mid-model: the pool rejects with the attack i
 
 test("one worker's failure stops the other at its next batch, and the pool reports the failure, not the cancel it caused", async () => {
   const data = subset(shapes10({ n: 48, seed: 5, split: "test" }), Array.from({ length: 48 }, (_, i) => i));
-  const long = async (): Promise<EvalJob> => {
-    const params = initParams(vit, 1);
-    try {
-      return { vit, params: await paramsToJob(params), attacks: ["pgd-20"], eps: "8/255", seed: 0, batchSize: 1, n: 48 };
-    } finally {
-      disposeParams(params);
-    }
-  };
+  const long = longJob;
   const bad = async (): Promise<EvalJob> => ({ vit, params: {}, attacks: ["pgd-2"], eps: "8/255", seed: 0, batchSize: 4, n: 4 });
   const done: number[] = [];
   await assert.rejects(

@@ -30,6 +30,7 @@ import {
   runRowPattern,
   runRowText,
   stepOf,
+  storySteps,
   waitFor,
 } from "./workbench";
 
@@ -42,19 +43,7 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
   let browser: BrowserContext;
   let page: Page;
   let runId = "";
-  /** Each step needs the previous one; after a failure the rest fail at once instead of timing out. */
-  let broken = "";
-  const step = (name: string, body: () => Promise<void>) =>
-    test(name, async () => {
-      if (broken) throw new Error(`not run: an earlier step failed (${broken})`);
-      try {
-        await body();
-      } catch (e) {
-        broken = name;
-        await page.screenshot({ path: join(shots, "failure.png") }).catch(() => undefined);
-        throw e;
-      }
-    });
+  const step = storySteps(test, () => page, join(shots, "failure.png"));
 
   before(async () => {
     assert.ok(serverUrl && workspace, "HYPERAT_E2E_URL and HYPERAT_E2E_WORKSPACE are set (run through scripts/e2e.mjs)");

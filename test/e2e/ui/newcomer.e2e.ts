@@ -14,7 +14,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { launchBrowser } from "../harness/browser.mjs";
 // @ts-expect-error: plain ESM helper without types
 import { applyOverrides, readOverrides } from "../harness/overrides.mjs";
-import { notificationsText, openRunsView, pickQuickItem, runRowText, waitFor } from "./workbench";
+import { notificationsText, openRunsView, pickQuickItem, runRowText, storySteps, waitFor } from "./workbench";
 
 const serverUrl = process.env.HYPERAT_E2E_URL!;
 const workspace = process.env.HYPERAT_E2E_EMPTY_WORKSPACE!;
@@ -24,19 +24,7 @@ const TRAIN_TIMEOUT = 180_000;
 describe("a newcomer in an empty folder", { timeout: 600_000 }, () => {
   let browser: BrowserContext;
   let page: Page;
-  /** Each step needs the previous one; after a failure the rest fail at once instead of timing out. */
-  let broken = "";
-  const step = (name: string, body: () => Promise<void>) =>
-    test(name, async () => {
-      if (broken) throw new Error(`not run: an earlier step failed (${broken})`);
-      try {
-        await body();
-      } catch (e) {
-        broken = name;
-        await page.screenshot({ path: join(shots, "newcomer-failure.png") }).catch(() => undefined);
-        throw e;
-      }
-    });
+  const step = storySteps(test, () => page, join(shots, "newcomer-failure.png"));
 
   before(async () => {
     assert.ok(serverUrl && workspace, "HYPERAT_E2E_URL and HYPERAT_E2E_EMPTY_WORKSPACE are set (run through scripts/e2e.mjs)");

@@ -2,6 +2,26 @@
 // notifications, the Runs tree, webview frames and editor decorations.
 import type { Frame, Locator, Page } from "playwright-core";
 
+/**
+ * Steps of one story: each needs the previous one, so after a failure the rest fail at once
+ * (naming it) instead of timing out; the failing step's page is saved as `failureShot`.
+ */
+export function storySteps(test: (name: string, fn: () => Promise<void>) => unknown, page: () => Page, failureShot: string): (name: string, body: () => Promise<void>) => void {
+  let broken = "";
+  return (name, body) => {
+    test(name, async () => {
+      if (broken) throw new Error(`not run: an earlier step failed (${broken})`);
+      try {
+        await body();
+      } catch (e) {
+        broken = name;
+        await page().screenshot({ path: failureShot }).catch(() => undefined);
+        throw e;
+      }
+    });
+  };
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns a truthy value; the error names what we waited for (a function
