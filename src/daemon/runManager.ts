@@ -13,45 +13,31 @@
 //   (which command is accepted in which state: src/protocol/runStates.ts, the table the
 //   extension's menus and the dashboard's buttons derive from too)
 import type { MergeStrategy } from "../core/config/types";
-import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { isValidRunId, RUN_ID_RULE, type CheckpointRef, type MergeRecord, type RunDetail, type RunSummary } from "../protocol/runs";
+import type { CheckpointRef, MergeRecord, RunDetail, RunSummary } from "../protocol/runs";
 import type { ConfigCheckProblem, RunEvaluateResult } from "../protocol/methods";
 import type { ModelSelector } from "../protocol/modelSelector";
-import type { ResolvedRunConfig, RunEngine } from "./compute/contract";
+import type { RunEngine } from "./compute/contract";
 import type { ComputeMemory } from "./compute/inProcess";
 import { tfMemory } from "./compute/inProcess";
-import { activeBackend, knownBackend, probeBackend } from "../core/backend/select";
+import { activeBackend, knownBackend } from "../core/backend/select";
 import { loadEngine, type EngineModule } from "./compute/loader";
-import { runCommandAccepted, runCommandApplies, type RunCommand } from "../protocol/runStates";
-import { InvalidStateError, MemoryLimitError, MissingFileError, UnknownRunError } from "./errors";
-import {
-  MANIFEST_VERSION,
-  MetricsAppender,
-  RunManifest,
-  RunOwner,
-  createRunDir,
-  listRunSummaries,
-  newRunId,
-  readRunDetail,
-  readRunSummary,
-  registerLiveInstance,
-  unregisterLiveInstance,
-  METRICS_FILE,
-} from "./runStore";
-import { assertNoSymlinks, resolveRunDir } from "./runPaths";
+import { UnknownRunError } from "./errors";
+import { RunOwner, listRunSummaries, readRunDetail, readRunSummary, registerLiveInstance } from "./runStore";
+import { resolveRunDir } from "./runPaths";
 import { currentProcess } from "./processIdentity";
 
 import type { LogLevel } from "./logger";
 import { ProgressTokens, type ManagerEvent } from "./manager/events";
-import { settle, type LiveRun } from "./manager/liveRun";
+import type { LiveRun } from "./manager/liveRun";
 import { RunRecorder } from "./manager/runRecorder";
 import { HostPool } from "./manager/hostPool";
 import { RunScheduler } from "./manager/runScheduler";
 import { TrainingLoop } from "./manager/trainingLoop";
 import { RunOperations } from "./manager/runOperations";
 import { HeldRuns, type TakeOptions } from "./manager/heldRuns";
+import { RunLifecycle } from "./manager/runLifecycle";
 export type { LogLevel };
 
 export type { ManagerEvent };
@@ -74,8 +60,6 @@ type Run = LiveRun;
 
 export type { TakeOptions };
 
-const nextTick = () => new Promise<void>((r) => setImmediate(r));
-
 export class RunManager {
   readonly runsDir: string;
   readonly useWorkers: boolean;
@@ -90,6 +74,7 @@ export class RunManager {
   private readonly scheduler: RunScheduler;
   private readonly training: TrainingLoop;
   private readonly operations: RunOperations;
+  private readonly lifecycle: RunLifecycle;
   private readonly tokens = new ProgressTokens();
   private readonly listeners = new Set<(e: ManagerEvent) => void>();
   private readonly hosts: HostPool;
@@ -133,6 +118,17 @@ export class RunManager {
       isClosed,
       train: (run) => this.training.train(run),
       onTrainingEnd: (run) => void this.held.releaseIfIdle(run),
+    });
+    this.lifecycle = new RunLifecycle({
+      runsDir: this.runsDir,
+      owner: this.owner,
+      recorder: this.recorder,
+      held: this.held,
+      scheduler: this.scheduler,
+      hosts: this.hosts,
+      engine: () => this.engine,
+      isClosed,
+      log: (level, message, runId) => this.log(level, message, runId),
     });
   }
 
@@ -217,15 +213,7 @@ export class RunManager {
     };
   }
 
-  // ------------------------------------------------------------ commands
-
-  /** An explicit backend that cannot load is refused here, not discovered by a failing run;
-   * selecting it first also gives the memory estimate the right limit. */
-  private async assertFits(cfg: ResolvedRunConfig): Promise<void> {
-    if (cfg.backend !== "auto") await probeBackend(cfg.backend);
-    const mem = await this.engine.estimateMemory(cfg);
-    if (!mem.fits) throw new MemoryLimitError(mem.bytes, mem.limitBytes, mem.detail, mem.lines ? "" : undefined);
-  }
+  // ------------------------------------------------------------ commands (manager/runLifecycle.ts)
 
   /** Every problem the up-front pass finds in a document's text (`hyperat/config.check`). */
   async checkConfigText(text: string, configPath: string): Promise<ConfigCheckProblem[]> {
@@ -234,168 +222,36 @@ export class RunManager {
   }
 
   /** Validates the config, freezes it into a new run folder and queues the run. */
-  async start(configPath: string, opts: { runDir?: string } = {}): Promise<string> {
-    if (this.closed) throw new Error("the run manager is shutting down");
-    const file = path.resolve(configPath);
-    try {
-      await fs.access(file);
-    } catch {
-      throw new MissingFileError(file);
-    }
-    const cfg = await this.engine.loadConfig(file);
-    await this.assertFits(cfg);
-    const id = opts.runDir ? path.basename(path.resolve(opts.runDir)) : newRunId(cfg.name);
-    if (!isValidRunId(id)) throw new Error(`--run-dir ${opts.runDir}: the folder name "${id}" is not a run id (${RUN_ID_RULE})`);
-    const dir = opts.runDir ? path.resolve(opts.runDir) : path.join(this.runsDir, id);
-    if (this.runs.has(id)) throw new Error(`a run with id "${id}" is already open`);
-    await fs.mkdir(dir, { recursive: true });
-    if (!opts.runDir) await resolveRunDir(this.runsDir, id); // the new folder is a real one inside runsDir
-    await assertNoSymlinks(dir);
-    // The lock comes before the first write: a second `train --run-dir` on the folder gets RunBusy.
-    const lock = await this.held.lockNew(dir, id);
-    const now = new Date().toISOString();
-    const manifest: RunManifest = {
-      version: MANIFEST_VERSION,
-      id,
-      name: cfg.name,
-      configPath: file,
-      state: "queued",
-      step: 0,
-      totalSteps: cfg.totalSteps,
-      method: cfg.method,
-      defenses: cfg.defenses,
-      createdAt: now,
-      updatedAt: now,
-      owner: this.owner,
-    };
-    try {
-      await createRunDir(dir, manifest, cfg.raw);
-    } catch (e) {
-      await lock.release();
-      throw e;
-    }
-    const run: Run = {
-      id, dir, manifest, cfg,
-      metrics: new MetricsAppender(path.join(dir, METRICS_FILE)),
-      writes: Promise.resolve(),
-      resumeFromCheckpoint: false,
-      lastCheckpointStep: 0,
-      lock,
-      users: 0,
-    };
-    this.runs.set(id, run);
-    this.log("info", `run ${id} created from ${file}`, id);
-    this.scheduler.enqueue(run);
-    await this.recorder.setState(run, "queued");
-    this.scheduler.schedule();
-    return id;
+  start(configPath: string, opts: { runDir?: string } = {}): Promise<string> {
+    return this.lifecycle.start(configPath, opts);
   }
 
-  async pause(runId: string): Promise<RunSummary> {
-    return this.withRun(runId, (run) => this.pauseRun(run));
-  }
-
-  /** Refuses a command the shared table (src/protocol/runStates.ts) does not accept in the run's state. */
-  private assertAccepted(run: Run, command: RunCommand): void {
-    if (!runCommandAccepted(command, run.manifest.state)) throw new InvalidStateError(run.id, run.manifest.state, command);
-  }
-
-  private async pauseRun(run: Run): Promise<RunSummary> {
-    this.assertAccepted(run, "pause");
-    switch (run.manifest.state) {
-      case "queued":
-        this.scheduler.dequeue(run);
-        await this.recorder.setState(run, "paused");
-        break;
-      case "running":
-        run.request = "pause";
-        await this.recorder.setState(run, "pausing");
-        break;
-      // pausing, paused: already on the way there
-    }
-    return this.recorder.summaryOf(run);
+  pause(runId: string): Promise<RunSummary> {
+    return this.withRun(runId, (run) => this.lifecycle.pause(run));
   }
 
   /** Queues a resumable run again. `force` takes it over from a live owner first (RunBusy
    * otherwise): that owner finds at its next heartbeat that it lost the run and stops writing. */
   async resume(runId: string, opts: TakeOptions = {}): Promise<RunSummary> {
     if (this.closed) throw new Error("the run manager is shutting down");
-    return this.withRun(runId, (run) => this.resumeRun(run), opts);
+    return this.withRun(runId, (run) => this.lifecycle.resume(run), opts);
   }
 
-  private async resumeRun(run: Run): Promise<RunSummary> {
-    const runId = run.id;
-    const state = run.manifest.state;
-    this.assertAccepted(run, "resume");
-    if (state === "pausing" && !run.leavingLoop) {
-      run.request = undefined; // the step boundary has not come yet: just keep training
-      await this.recorder.setState(run, "running");
-    } else if (state === "pausing") {
-      run.resumeAfterPause = true; // the checkpoint is being written: continue right after it
-    } else if (runCommandApplies("resume", state)) {
-      await settle(run);
-      if (run.manifest.state === "queued" || run.manifest.state === "running") return this.recorder.summaryOf(run); // a concurrent resume won
-      if (run.task || run.manifest.state !== state) throw new InvalidStateError(runId, run.manifest.state, "resume");
-      // What can have changed since the run started (its data and model files, the cache
-      // folder, the backend and its memory) is checked again before anything is written: a
-      // refusal leaves the run as it was, with the same error a start would give (issue 15).
-      await this.engine.recheckFrozenConfig?.(run.dir);
-      await this.assertFits(run.cfg);
-      run.resumeFromCheckpoint = true;
-      this.scheduler.enqueue(run);
-      await this.recorder.setState(run, "queued");
-      this.scheduler.schedule();
-    } // running, queued: already resumed
-    return this.recorder.summaryOf(run);
+  stop(runId: string): Promise<RunSummary> {
+    return this.withRun(runId, (run) => this.lifecycle.stop(run));
   }
 
-  async stop(runId: string): Promise<RunSummary> {
-    return this.withRun(runId, (run) => this.stopRun(run));
+  /** Cancels the merge or evaluation in progress; answers once the run is back in its state before. */
+  cancel(runId: string): Promise<RunSummary> {
+    return this.withRun(runId, (run) => this.lifecycle.cancel(run));
   }
 
-  private async stopRun(run: Run): Promise<RunSummary> {
-    this.assertAccepted(run, "stop");
-    switch (run.manifest.state) {
-      case "queued":
-        this.scheduler.dequeue(run);
-        await this.recorder.setState(run, "stopped");
-        break;
-      case "running":
-      case "pausing":
-        run.request = "stop";
-        this.log("info", `run ${run.id} stops at the next step boundary`, run.id);
-        break;
-      case "paused":
-      case "interrupted":
-        await this.recorder.setState(run, "stopped");
-        break;
-      case "merging":
-      case "evaluating":
-        return this.cancel(run.id);
-      // stopped: already there
-    }
-    return this.recorder.summaryOf(run);
-  }
-
-  /** Cancels the merge or evaluation in progress and answers once the run is back in its state
-   * before (the operation's own request fails with OperationCancelledError). */
-  async cancel(runId: string): Promise<RunSummary> {
-    return this.withRun(runId, async (run) => {
-      const op = run.operation;
-      if (!op || !runCommandAccepted("cancel", run.manifest.state)) throw new InvalidStateError(runId, run.manifest.state, "cancel");
-      this.log("info", `run ${run.id}: cancelling the ${run.manifest.state === "merging" ? "merge" : "evaluation"}`, run.id);
-      op.abort();
-      await run.task?.catch(() => {});
-      return this.recorder.summaryOf(run);
-    });
-  }
-
-  async merge(runId: string, strategy: MergeStrategy, from: CheckpointRef = "latest"): Promise<MergeRecord> {
+  merge(runId: string, strategy: MergeStrategy, from: CheckpointRef = "latest"): Promise<MergeRecord> {
     return this.withRun(runId, (run) => this.operations.merge(run, strategy, from));
   }
 
   /** Every model of the run, or only `model` ("Evaluate This Model"; runOperations.ts). */
-  async evaluate(runId: string, attacks?: string, from: CheckpointRef = "latest", model?: ModelSelector): Promise<RunEvaluateResult> {
+  evaluate(runId: string, attacks?: string, from: CheckpointRef = "latest", model?: ModelSelector): Promise<RunEvaluateResult> {
     return this.withRun(runId, (run) => this.operations.evaluate(run, attacks, from, model));
   }
 
@@ -403,32 +259,12 @@ export class RunManager {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const id of this.scheduler.drain()) {
-      const run = this.runs.get(id);
-      if (run) await this.recorder.setState(run, "paused", "paused because the daemon shut down while the run was queued");
-    }
-    for (const run of this.runs.values()) {
-      if (run.manifest.state === "running" || run.manifest.state === "pausing") {
-        run.request = "pause";
-        run.requestReason = "paused because the daemon shut down; resume to continue";
-        if (run.manifest.state === "running") await this.recorder.setState(run, "pausing");
-      }
-    }
-    await Promise.allSettled([...this.runs.values()].map((r) => r.task));
-    await Promise.allSettled([...this.runs.values()].map((r) => r.writes));
-    await this.hosts.endIdle();
-    await this.held.releaseAll();
-    unregisterLiveInstance(this.owner.instance);
+    await this.lifecycle.shutdown();
   }
 
   /** Resolves when no run of this manager is training, queued, merging or evaluating. */
-  async idle(): Promise<void> {
-    for (;;) {
-      const tasks = [...this.runs.values()].map((r) => r.task).filter(Boolean);
-      if (tasks.length === 0 && this.scheduler.length === 0) return;
-      await Promise.allSettled(tasks);
-      await nextTick();
-    }
+  idle(): Promise<void> {
+    return this.lifecycle.idle();
   }
 }
 
