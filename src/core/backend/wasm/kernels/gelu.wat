@@ -7,7 +7,7 @@
 ;; exp(a), a ≤ 0: a = n·ln2 + r with n = round(a/ln2) (ln2 split in two for accuracy), then
 ;;   exp(r) by its degree-6 Taylor polynomial (|r| ≤ ln2/2: relative error < 2e-8) times 2^n
 ;;   built from the float's exponent bits. a is clamped at −87 (exp = 1.6e-38 ≈ 0 in float32).
-;; The caller handles the n mod 4 tail in JavaScript (src/core/backend/wasmGelu.ts).
+;; The caller handles the n mod 4 tail in JavaScript (src/core/backend/wasm/gelu.ts).
 (module
   (import "env" "memory" (memory 1))
   (func (export "gelu") (param $x i32) (param $y i32) (param $d i32) (param $n i32)
