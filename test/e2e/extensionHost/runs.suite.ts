@@ -242,7 +242,7 @@ export function defineRunSuite(): void {
       const stepped = waitForStatus(api, (s) => s.state === "running" && s.step > 0, "a checkpoint while running");
       const crashId = (await vscode.commands.executeCommand<string>("hyperat.startRun", config))!;
       await stepped;
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 30_000; // a condition with room for a loaded 2-core machine
       while (api.ctx.statusBar.activeRun?.id !== crashId && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       assert.equal(api.ctx.statusBar.activeRun?.id, crashId, "the status bar shows the training run");
       const down = new Promise<void>((resolve) => {
@@ -270,7 +270,7 @@ export function defineRunSuite(): void {
       // No argument: the command must take two.hyperat.json (the active editor), not demo (the last used).
       const refused = await vscode.commands.executeCommand<string | undefined>("hyperat.startRun");
       assert.equal(refused, undefined, "the daemon refused the config");
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 30_000; // a condition with room for a loaded 2-core machine
       let d: vscode.Diagnostic | undefined;
       while (!d && Date.now() < deadline) {
         d = vscode.languages.getDiagnostics(vscode.Uri.file(two)).find((x) => x.source === "hyperat (daemon)");
@@ -312,7 +312,7 @@ export function defineRunSuite(): void {
       writeFileSync(bad, JSON.stringify({ attack: { eps: 8 }, data: { train: "missing/train.bin" } }, null, 2));
       const doc = await vscode.workspace.openTextDocument(bad);
       await vscode.window.showTextDocument(doc);
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 30_000; // a condition with room for a loaded 2-core machine
       let messages: string[] = [];
       while (Date.now() < deadline) {
         messages = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === "hyperat").map((d) => d.message);
