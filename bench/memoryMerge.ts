@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const file = await randomTimmFile(preset);
   const cfg = flagshipConfig(file, 8);
   const loaded = await loadModelFile(file, { imgSize: 32, patchSize: 4, numClasses: 10 });
-  const line = (what: string) => console.log(`${what}: wasm heap ${gb(wasmHeapBytes())} (${gib(wasmHeapBytes())}), peak RSS ${gb(peakRss())}, tfjs ${gb(tf.memory().numBytes)} in ${tf.memory().numTensors} tensors`);
+  const line = (what: string) => console.log(`${what}: wasm heap ${gib(wasmHeapBytes())}, peak RSS ${gb(peakRss())}, tfjs ${gb(tf.memory().numBytes)} in ${tf.memory().numTensors} tensors`);
   console.log(`backend wasm (${info.blas ?? "XNNPACK"}); ${preset}, ${cfg.defenses.length} defenses, λ micro-batch ${m}, ${steps} λ steps, PGD-${attackSteps}`);
   line("loaded");
   const plan = await planRun(cfg, info, loaded.config);
@@ -68,7 +68,8 @@ async function main(): Promise<void> {
   const base = tunable.params();
   for (const [k, v] of Object.entries(merged)) if (base[k] !== v) v.dispose();
   for (const lora of Object.values(adapters)) disposeLora(lora);
-  console.log(`result m ${m}: plan ${gib(estimate.bytes)}, wasm heap ${gib(wasmHeapBytes())}, peak RSS ${gb(peakRss())}`);
+  const heap = wasmHeapBytes();
+  console.log(`result m ${m}: plan ${estimate.bytes} B (${gib(estimate.bytes)}), wasm heap ${heap} B (${gib(heap)}), plan − heap ${((estimate.bytes - heap) / 2 ** 20).toFixed(1)} MiB, peak RSS ${gb(peakRss())}`);
 }
 
 main().catch((e) => {

@@ -166,36 +166,44 @@ function attackPhase(vit: ViTConfig, c: PlanConfig | undefined, phase: "validati
   return { phase, batch, bytes: sum(breakdown), breakdown, setting: "evaluation.batchSize" };
 }
 
+/** Held-out images a merge loads at most beyond merge.batchSize (loadValTensors, src/daemon/engine/mergeRun.ts). */
+const MERGE_VAL_IMAGES = 512;
+
+/** Scalars of one adapter's LoRA factors: r·(d_in + d_out) per adapted module. */
+function factorScalars(vit: ViTConfig, c: PlanConfig): number {
+  return vit.depth * c.lora.targets.reduce((a, m) => a + c.lora.rank * moduleDims(vit, m).reduce((x, y) => x + y, 0), 0);
+}
+
 /**
- * Merging at λ micro-batch m. The defenses' LoRA factors are kept, never K materialized ΔW
- * (src/core/train/merge.ts foldAdapters): the uniform merge holds the merged copy (N_t) and one
- * module's terms while it is formed. Adaptive adds the λ pass: its tape keeps the merged weights
- * the matMuls need (N_t; each module is one custom-gradient op whose backward needs only the
- * factors and one module's gradient, so K + 1 module-sized temporaries at most) and one
- * micro-batch's activations; the attack pass folds its own copy (N_t). The two passes do not
- * overlap, but on wasm the attack pass's freed blocks were not reused by the λ pass: ViT-B at
- * m = 7 measured a heap high-water mark 1.2 N_t above weights + activations (bench/memoryMerge.ts,
- * docs/memory.md), so both copies count.
+ * Merging at λ micro-batch m (src/core/train/merge.ts, adaptiveMerge.ts). The merge holds each
+ * defense's LoRA factors, never K materialized ΔW, and forms one merged copy of the adapted
+ * weights (N_t) module by module; the scaled terms of one module (K + 1 of its size) are alive
+ * besides. Adaptive adds the λ pass: its tape keeps that merged copy (the forward's matMuls save
+ * it), one micro-batch's activations and, in the backward, the gradient dW of every merged weight
+ * (N_t again: tfjs frees no gradient before the backward ends). The fold itself keeps nothing on
+ * the tape (one custom-gradient op per module). The PGD pass folds its own copy, off the tape and
+ * freed before the λ pass, so it is the same N_t. The session that merges keeps its trainer:
+ * trainable tensors and AdamW moments.
  */
 export function mergePhase(vit: ViTConfig, c: PlanConfig, m: number): PhasePlan {
   const K = c.defenses.length;
   const Nt = targetScalars(vit, c.lora.targets);
   const P = trainableScalars(vit, c);
+  const adapted = c.method !== "full-at";
   const adaptive = isAdaptiveMerge(c);
   const module = Math.max(...c.lora.targets.map((t) => moduleDims(vit, t).reduce((x, y) => x * y, 1)));
-  const copies = c.method === "full-at" ? 0 : adaptive ? 2 * Nt + (K + 1) * module : Nt + module;
-  // The K defenses' LoRA factors, generated once and kept for the merge.
-  const factors = c.method === "full-at" ? 0 : K * vit.depth * c.lora.targets.reduce((a, t) => a + c.lora.rank * moduleDims(vit, t).reduce((x, y) => x + y, 0), 0);
   const batch = adaptive ? Math.min(m, c.merge.batchSize) : 0;
   const breakdown: Breakdown = {
     weights: F32 * backboneScalars(vit),
-    frozenCopies: F32 * copies,
-    trainable: F32 * (c.method === "full-at" ? 0 : P + factors),
-    optimizer: 0,
-    gradients: 0,
+    // full-at: its tuned variables are the merged model.
+    frozenCopies: F32 * (adapted ? Nt + (K + 1) * module : P),
+    trainable: F32 * (adapted ? P + K * factorScalars(vit, c) : 0),
+    optimizer: F32 * 2 * P,
+    gradients: F32 * (adaptive ? Nt : 0),
     activations: F32 * tapeFloatsPerImage(vit) * batch,
-    // The λ batch and its adversarial copy, plus the micro-batch's start, perturbation, gradient.
-    attackBuffers: adaptive ? F32 * imageFloats(vit) * (2 * c.merge.batchSize + 3 * batch) : 0,
+    // The held-out images the merge loads (up to 512, src/daemon/engine/mergeRun.ts), the λ batch
+    // and its adversarial copy, plus the micro-batch's start, perturbation, gradient.
+    attackBuffers: adaptive ? F32 * imageFloats(vit) * (Math.max(MERGE_VAL_IMAGES, c.merge.batchSize) + 2 * c.merge.batchSize + 3 * batch) : 0,
   };
   return { phase: "merge", batch, bytes: sum(breakdown), breakdown, setting: "the merge micro-batch" };
 }

@@ -43,8 +43,9 @@ export interface AdaptiveMergeArgs {
  * their CE; entropy: minimizes the merged model's prediction entropy on clean inputs, label-free
  * as in AdaMerging (Yang et al., ICLR 2024).
  *
- * Each step's batch runs as micro-batches: the λ tape holds W0 + Σ (λ·s·a)·b formed from the
- * LoRA factors (one copy of the adapted weights, src/core/train/merge.ts `foldAdapters`), the
+ * Each step's batch runs as micro-batches: the λ tape holds W0 + Σ λ·ΔW formed from the LoRA
+ * factors by one custom-gradient op per module (one copy of the adapted weights, `foldAdapters`
+ * in src/core/train/merge.ts), the
  * backward's gradient of that copy, and one micro-batch's activations; dλ is accumulated. Both objectives
  * are batch means of per-sample terms, so Σ_i dλ(mean_i) · n_i / B = dλ(mean_B), and each
  * micro-batch's PGD start draws from the same stream in sample order, as the whole batch would:

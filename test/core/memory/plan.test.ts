@@ -2,8 +2,10 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { validateConfig as vitConfig, HALF, presetConfig } from "../../../src/core/model/config";
 import { tapeFloatsPerImage } from "../../../src/core/memory/activations";
-import { backboneScalars, targetScalars, trainableScalars, trainPhase, planMemory, chooseMicroBatch, chooseMergeMicroBatch, mergeProblem, PlanConfig, describePlan } from "../../../src/core/memory/plan";
-import { memoryLimit, WASM_PLAN_BYTES } from "../../../src/core/memory/limits";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { backboneScalars, targetScalars, trainableScalars, trainPhase, planMemory, chooseMicroBatch, chooseMergeMicroBatch, mergePhase, mergeProblem, PlanConfig, describePlan } from "../../../src/core/memory/plan";
+import { memoryLimit, WASM_HEAP_CEILING_BYTES, WASM_PLAN_BYTES } from "../../../src/core/memory/limits";
 import { countTrainableParams } from "../../../src/core/train/paramCount";
 import { validateConfig } from "../../../src/core/config/validate";
 
@@ -106,12 +108,18 @@ describe("memory plan", () => {
     const roomy = planMemory(tiny, c, limit(2 ** 30));
     assert.equal(roomy.mergeMicroBatch, 8);
     const m8 = mergeAt(2 ** 30);
-    // Two copies of N_t (the merged weights the λ tape keeps, the attack pass's fold; no
-    // materialized deltas: the factors are kept) + one module's K + 1 terms.
+    // One merged copy of N_t (no materialized ΔW: the merge keeps the factors) + one module's K + 1
+    // terms; the λ backward's dW of every merged weight (N_t); the session's trainer (P, 2P moments)
+    // and K adapters' factors, rank 2: (8 + 24) + (8 + 16) per block.
     const Nt = 8 * 24 + 8 * 16;
-    assert.equal(m8.breakdown.frozenCopies, 4 * (2 * Nt + 4 * 8 * 24));
+    const P = trainableScalars(tiny, c);
+    assert.equal(m8.breakdown.frozenCopies, 4 * (Nt + 4 * 8 * 24));
+    assert.equal(m8.breakdown.gradients, 4 * Nt);
+    assert.equal(m8.breakdown.trainable, 4 * (P + 3 * 2 * (32 + 24)));
+    assert.equal(m8.breakdown.optimizer, 4 * 2 * P);
     assert.equal(m8.breakdown.activations, 4 * tapeFloatsPerImage(tiny) * 8);
-    assert.equal(m8.breakdown.attackBuffers, 4 * 8 * 8 * 3 * (2 * 8 + 3 * 8));
+    // Up to 512 held-out images loaded, the λ batch and its adversarial copy, 3 per micro-batch image.
+    assert.equal(m8.breakdown.attackBuffers, 4 * 8 * 8 * 3 * (512 + 2 * 8 + 3 * 8));
     // A limit between micro-batches 3 and 4: the plan takes 3, and the merge phase fits.
     const at = (m: number) => m8.bytes - (8 - m) * (4 * tapeFloatsPerImage(tiny) + 4 * 8 * 8 * 3 * 3);
     const between = planMemory(tiny, c, limit(at(4) - 1));
@@ -129,8 +137,38 @@ describe("memory plan", () => {
     const uniform = planMemory(tiny, { ...c, merge: { strategy: "uniform", batchSize: 8 } }, limit(2 ** 30));
     const u = uniform.phases.find((p) => p.phase === "merge")!;
     assert.equal(u.batch, 0);
-    // The merged copy and one module's terms while it is formed.
-    assert.equal(u.breakdown.frozenCopies, 4 * (Nt + 8 * 24));
+    // The merged copy and one module's K + 1 terms while it is formed.
+    assert.equal(u.breakdown.frozenCopies, 4 * (Nt + 4 * 8 * 24));
+  });
+
+  // The adaptive merge of examples/cifar10-vit-b16.hyperat.json (timm ViT-B/16 at 32 px / patch 4,
+  // 3 defenses) on wasm, measured by bench/memoryMerge.ts at λ micro-batch m (bench/RESULTS.md,
+  // "Adaptive merge memory"): the wasm heap after two λ steps. m 9 is the wasm plan's pick.
+  const MEASURED_MERGE_HEAP: Record<number, number> = { 1: 1386872832, 3: 1684668416, 5: 1989279744, 7: 2402156544, 9: 2723282944 };
+  test("the flagship ViT-B merge: the estimate at each measured λ micro-batch is at least the measured wasm heap and within 25 % of it, and the wasm pick is one that ran", () => {
+    const flagship = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "examples", "cifar10-vit-b16.hyperat.json"), "utf8"));
+    const vitB = presetConfig("vit-base", { imgSize: 32, patchSize: 4, numClasses: 10 });
+    const c: PlanConfig = {
+      method: flagship.method,
+      defenses: flagship.defenses.map((d: { name: string }) => d.name),
+      lora: flagship.lora,
+      hypernet: flagship.hypernet,
+      attackSteps: flagship.attack.steps,
+      batchSize: flagship.training.batchSize,
+      microBatchSize: "auto",
+      evalBatchSize: flagship.evaluation.batchSize,
+      merge: { strategy: flagship.merge.strategy, batchSize: flagship.merge.batchSize },
+    };
+    for (const [m, heap] of Object.entries(MEASURED_MERGE_HEAP)) {
+      const est = mergePhase(vitB, c, Number(m)).bytes;
+      assert.ok(est >= heap, `λ micro-batch ${m}: estimate ${est} B is under the measured heap ${heap} B`);
+      // Not padded either: the old estimate ((K + 1)·N_t for K materialized ΔW, which the merge no
+      // longer holds) was 1.86 GiB at m 1 against this 1.29 GiB heap (44 % over) and would fail here.
+      assert.ok(est <= 1.25 * heap, `λ micro-batch ${m}: estimate ${est} B is over 1.25 × the measured heap ${heap} B`);
+    }
+    const pick = planMemory(vitB, c, memoryLimit("wasm", { freeBytes: 2 ** 34, totalBytes: 2 ** 34 })).mergeMicroBatch;
+    assert.ok(pick in MEASURED_MERGE_HEAP, `the wasm plan picks λ micro-batch ${pick}, which was not measured`);
+    assert.ok(MEASURED_MERGE_HEAP[pick] < WASM_HEAP_CEILING_BYTES);
   });
 
   test("checkpointing is chosen only when it lets a larger micro-batch fit", () => {
