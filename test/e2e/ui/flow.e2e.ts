@@ -278,10 +278,18 @@ describe("HyperAT as a person uses it", { timeout: 900_000 }, () => {
   step("Compare Runs… overlays both runs and diffs their configs (screenshot)", async () => {
     await runCommand(page, "HyperAT: Compare Runs…");
     await page.locator(".quick-input-list .monaco-list-row", { hasText: secondRunId }).first().waitFor({ timeout: 15_000 });
-    // The multi-select quick pick: tick both runs, then OK.
-    const all = page.locator(".quick-input-widget input.quick-input-check-all");
-    if (await all.isVisible().catch(() => false)) await all.check();
-    else for (const id of [runId, secondRunId]) await page.locator(".quick-input-list .monaco-list-row", { hasText: id }).first().locator("input[type=checkbox], .monaco-checkbox").first().click();
+    // The multi-select quick pick: tick both runs, then OK. A click that lands while the picker
+    // is still settling is dropped (CI once ended at "1 Selected"), so each round ticks the rows
+    // whose aria-checked is still false, until the picker's own count says 2.
+    const widget = page.locator(".quick-input-widget");
+    await waitFor("both runs ticked in the Compare Runs picker", async () => {
+      if (/\b2 Selected\b/.test(await widget.innerText().catch(() => ""))) return true;
+      for (const id of [runId, secondRunId]) {
+        const row = widget.locator(`.monaco-list-row[aria-label^="${id}"]`).first();
+        if ((await row.getAttribute("aria-checked").catch(() => null)) !== "true") await row.locator(".monaco-checkbox").first().click({ timeout: 2_000 }).catch(() => undefined);
+      }
+      return false;
+    }, 30_000, 500);
     await page.keyboard.press("Enter");
     const frame = await compareFrame(page);
     const series = await waitFor("two series in the loss overlay", async () => {
