@@ -5,6 +5,7 @@
 // src/core/train/nonFiniteLossError.ts): the engine throws them.
 import { ConfigError } from "../core/config/configError";
 import { NonFiniteLossError } from "../core/train/nonFiniteLossError";
+import { EvaluationCancelledError } from "../core/evaluate/evaluationCancelledError";
 
 /** A file the request or config names does not exist (`configFile`: the config that names it). */
 export class MissingFileError extends Error {
@@ -88,6 +89,7 @@ const REVIVED: Record<string, { prototype: Error }> = {
   InvalidStateError,
   OperationCancelledError,
   RunBusyError,
+  EvaluationCancelledError,
 };
 
 export function reviveError(s: SerializedError): Error {

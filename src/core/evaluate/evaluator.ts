@@ -21,6 +21,9 @@ import { AttackRunner, resolveAttack } from "../attacks/registry";
 import { Eps, parseEps } from "./eps";
 import { PixelArray, copyPixels } from "../data/types";
 import { blackBoxBeatsWhiteBoxWarning, probabilityOutputsWarning, randomnessWarning, zeroGradientWarning } from "./checks";
+import { EvaluationCancelledError } from "./evaluationCancelledError";
+
+export { EvaluationCancelledError };
 
 /** Labelled images, NHWC in [0,1] (float32, or uint8 of value·255; a `Dataset` fits). */
 export interface EvalData {
@@ -130,12 +133,6 @@ export interface EvalResult {
   examples?: EvalExamples;
 }
 
-export class EvaluationCancelledError extends Error {
-  constructor(readonly attack: string) {
-    super(`evaluation cancelled during ${attack}`);
-    this.name = "EvaluationCancelledError";
-  }
-}
 
 const BALL_TOLERANCE = 1e-5;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

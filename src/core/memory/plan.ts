@@ -107,7 +107,7 @@ export function trainableScalars(vit: ViTConfig, c: PlanConfig): number {
   const head = vit.dim * vit.numClasses + vit.numClasses;
   const r = c.lora.rank;
   if (c.method === "full-at") return backboneScalars(vit);
-  if (c.method === "lora-at") return head + vit.depth * c.lora.targets.reduce((a, m) => a + r * moduleDims(vit, m).reduce((x, y) => x + y, 0), 0);
+  if (c.method === "lora-at") return head + factorScalars(vit, c);
   const { embedDim: de, hiddenDim: dh, latentDim: dz } = c.hypernet;
   const embeddings = (c.defenses.length + vit.depth + c.lora.targets.length) * de;
   const mlp = 3 * de * dh + dh + dh * dz + dz + 2 * dz;

@@ -29,11 +29,11 @@ const NAME = "evaluation worker";
 /** Jobs are built when dispatched, so at most `workers` models' parameters are copied at once. */
 export type JobFactory = () => Promise<EvalJob>;
 
-/** A call's failure as users see it: a cancel stays EvaluationCancelledError (the run's state
- * machine matches it by name), anything else says it came from an evaluation worker. */
+/** A call's failure as users see it: a cancel stays EvaluationCancelledError (workerRpc revives
+ * it as its class, src/daemon/errors.ts), anything else says it came from an evaluation worker. */
 function fromWorker(e: unknown): Error {
   const err = e instanceof Error ? e : new Error(String(e));
-  if (err.name === "EvaluationCancelledError") return new EvaluationCancelledError(String((err as Error & { attack?: unknown }).attack ?? "the evaluation"));
+  if (err instanceof EvaluationCancelledError) return err;
   return err.message.startsWith(NAME) ? err : new Error(`${NAME}: ${err.message}`, { cause: err });
 }
 
