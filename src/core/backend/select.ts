@@ -6,6 +6,7 @@ import { isMainThread } from "node:worker_threads";
 import { BACKEND_ORDER, BackendName, BackendRequest, TFJS_BACKEND_NAME } from "./names";
 import { registerFastMatMulGradient } from "./wasm/transposeFreeMatMulGradient";
 import { installWasmFastPaths } from "./wasm/fastPaths";
+import { installWebgpuFastPaths } from "./webgpuKernels/fastPaths";
 import { fastPathsEnabled } from "./fastPathSwitch";
 import { loadBlas } from "./blas";
 import { installWasmBlas, shareBlasThreads, wasmBlas } from "./wasm/blasMatMul";
@@ -219,8 +220,9 @@ async function choose(requested: BackendRequest, mode: SelectMode): Promise<Back
       return probed;
     }
     registerFastMatMulGradient();
-    // The one place the wasm kernels are installed (none from model code, issue 13 item 4).
+    // The one place the fused kernels are installed (none from model code, issue 13 item 4).
     if (name === "wasm" && fastPathsEnabled()) installWasmFastPaths();
+    if (name === "webgpu" && fastPathsEnabled()) installWebgpuFastPaths();
     // Outside the try: a BLAS the user named that cannot load is their error to see, not a
     // reason to fall through to the next (slower) backend.
     active = {

@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { geluWithDerivative, wasmGeluAvailable } from "../backend/wasm/gelu";
 import { layerNormBackward, layerNormForward, wasmLayerNormAvailable } from "../backend/wasm/layerNorm";
+import { webgpuLayerNormAvailable, webgpuLayerNormBackward, webgpuLayerNormForward } from "../backend/webgpuKernels/layerNorm";
+import { webgpuGelu, webgpuGeluAvailable, webgpuGeluGrad } from "../backend/webgpuKernels/gelu";
 
 /**
  * LayerNorm and exact GELU with hand-written gradients. The forward math equals the stock ops;
@@ -23,6 +25,18 @@ export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
       return {
         value: y,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => layerNormBackward(dy, saved[0], saved[1], saved[2]),
+      };
+    });
+    return op(x, gamma, beta);
+  }
+  if (x.dtype === "float32" && gamma.rank === 1 && webgpuLayerNormAvailable()) {
+    // On webgpu: five WGSL dispatches for forward + backward (backend/webgpuKernels/layerNorm.ts).
+    const op = tf.customGrad((xi, g, b, save) => {
+      const [y, stats] = webgpuLayerNormForward(xi as tf.Tensor, g as tf.Tensor, b as tf.Tensor, eps);
+      (save as tf.GradSaveFunc)([xi as tf.Tensor, stats, g as tf.Tensor]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => webgpuLayerNormBackward(dy, saved[0], saved[1], saved[2]),
       };
     });
     return op(x, gamma, beta);
@@ -53,7 +67,8 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /**
  * Exact GELU (Hendrycks & Gimpel 2016): y = x · Φ(x), Φ(x) = ½(1 + erf(x/√2)).
  * Gradient: dx = dy · (Φ(x) + x · φ(x)), φ(x) = exp(−x²/2) / √(2π).
- * On wasm one SIMD kernel computes y and the derivative together (backend/wasm/gelu.ts).
+ * On wasm one SIMD kernel computes y and the derivative together (backend/wasm/gelu.ts); on
+ * webgpu one WGSL dispatch each way (backend/webgpuKernels/gelu.ts).
  */
 export function fusedGelu(x: tf.Tensor): tf.Tensor {
   if (x.dtype === "float32" && wasmGeluAvailable()) {
@@ -61,6 +76,13 @@ export function fusedGelu(x: tf.Tensor): tf.Tensor {
       const [y, d] = geluWithDerivative(xi as tf.Tensor);
       (save as tf.GradSaveFunc)([d]);
       return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, saved[0])] };
+    });
+    return op(x);
+  }
+  if (x.dtype === "float32" && webgpuGeluAvailable()) {
+    const op = tf.customGrad((xi, save) => {
+      (save as tf.GradSaveFunc)([xi as tf.Tensor]);
+      return { value: webgpuGelu(xi as tf.Tensor), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [webgpuGeluGrad(dy, saved[0])] };
     });
     return op(x);
   }
