@@ -1,6 +1,8 @@
 // Trainer step times on one backend (webgpu or any other), through the same async Trainer the
 // daemon uses (as `hyperat bench` does, src/bench/runBench.ts), one backend at a time. Usage:
-//   node --import tsx bench/webgpuStep.ts <backend> [batch] [iters]
+//   node --import tsx bench/webgpuStep.ts <backend> [batch] [iters] [fast|stock]
+// stock: select the backend with the fast paths off, so none of our fused kernels is installed
+// (src/core/backend/select.ts), then run the model's default code on the stock tfjs ops.
 // Prints one JSON line per method: median ms of a HyperAT (3 defenses) step at PGD-2 and PGD-10.
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend, describeBackend } from "../src/core/backend/select";
@@ -10,12 +12,16 @@ import { buildTrainer } from "../src/core/train/build";
 import { presetConfig } from "../src/core/model/config";
 import { initParams, disposeParams } from "../src/core/model/params";
 import { Rng } from "../src/core/rng";
+import { setFastPaths } from "../src/core/model/vit";
 
 async function main(): Promise<void> {
   const backend = (process.argv[2] ?? "webgpu") as BackendRequest;
   const batch = Number(process.argv[3] ?? 8);
   const iters = Number(process.argv[4] ?? 3);
+  const mode = process.argv[5] ?? "fast";
+  setFastPaths(mode !== "stock");
   const info = await selectBackend(backend);
+  setFastPaths(true);
   const vit = presetConfig("vit-micro", { imgSize: 32, numClasses: 10 });
   for (const pgdSteps of [2, 10]) {
     const cfg = validateConfig({
@@ -37,7 +43,7 @@ async function main(): Promise<void> {
       if (i > 0) times.push(performance.now() - t0); // the first step compiles shaders / warms caches
     }
     times.sort((a, b) => a - b);
-    console.log(JSON.stringify({ backend: describeBackend(info), model: "vit-micro 32px/patch 8", batch, pgdSteps, medianMs: Math.round(times[Math.floor(times.length / 2)]), iters }));
+    console.log(JSON.stringify({ backend: describeBackend(info), mode, model: "vit-micro 32px/patch 8", batch, pgdSteps, medianMs: Math.round(times[Math.floor(times.length / 2)]), iters }));
     tf.dispose([x, y]);
     trainer.dispose();
     disposeParams(backbone);
