@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # The prepared GPU check for a session whose `device` tool lends a machine (issue 11: "figures on
 # any real GPU you can reach"). The device machine reaches no registry, so nothing is installed
-# there: build here, carry the bundle (dist/ holds cli.js and Dawn's dawn.node, ~35 MB), run:
+# there: build here and carry the part of the bundle the CLI needs (34 MB; all of dist/ with
+# its source maps is over the 64 MiB carry limit), then run:
 #   npm run build
-#   device run: command "bash bench/gpuCheck.sh", carry ["dist"], timeout_s 540
+#   device run: command "bash bench/gpuCheck.sh", timeout_s 540, carry ["dist/cli.js",
+#     "dist/node_modules", "dist/tfjs-backend-wasm.wasm", "dist/tfjs-backend-wasm-simd.wasm",
+#     "dist/tfjs-backend-wasm-threaded-simd.wasm"]   (dist/node_modules holds Dawn's dawn.node)
+# Tried here on lavapipe with that subset alone: `bash bench/gpuCheck.sh vit-micro 4`.
 # It prints what the machine has (GPU, driver, Node, libvulkan1, Vulkan ICDs: Dawn needs the
 # last two on Linux, README "Compute backends"), what `doctor` sees, then ViT-B/16 step times on
 # webgpu (32 px / patch 4, batch 32; clean, PGD-10, LoRA-AT, HyperAT, with GFLOP/s). Stops
 # early, saying why, when a prerequisite is missing. Output: stdout and $OUT/gpu-check.log (+ bench JSON).
+# Arguments (for trying the script on a machine without a GPU): [preset] [batch], default vit-base 32.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-/tmp/hyperat-gpu-check}"
+PRESET="${1:-vit-base}"
+BATCH="${2:-32}"
 mkdir -p "$OUT"
 section() { printf '\n== %s\n' "$*"; }
 {
@@ -26,8 +33,8 @@ section() { printf '\n== %s\n' "$*"; }
   ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>&1 || true
   section "doctor --backend webgpu"
   timeout 120 node dist/cli.js doctor --backend webgpu
-  section "bench: ViT-B/16, 32 px / patch 4, batch 32, PGD-10 (webgpu)"
-  timeout 360 node dist/cli.js bench --backend webgpu --preset vit-base --batch 32 --pgd-steps 10 --warmup 1 --iters 3 --json >"$OUT/bench-vit-base.json"
-  echo "exit $? ; $OUT/bench-vit-base.json:"
-  cat "$OUT/bench-vit-base.json"
+  section "bench: $PRESET, 32 px, batch $BATCH, PGD-10 (webgpu)"
+  timeout 360 node dist/cli.js bench --backend webgpu --preset "$PRESET" --batch "$BATCH" --pgd-steps 10 --warmup 1 --iters 3 --json >"$OUT/bench-$PRESET.json"
+  echo "exit $? ; $OUT/bench-$PRESET.json:"
+  cat "$OUT/bench-$PRESET.json"
 } 2>&1 | tee "$OUT/gpu-check.log"
