@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import * as os from "node:os";
 import { describeBackend, selectBackend } from "../../core/backend/select";
 import { isBackendRequest } from "../../core/backend/names";
+import { memoryLimit } from "../../core/memory/limits";
+import { hostMemoryFor } from "../../daemon/engine/memoryPlan";
 
 export function registerDoctor(program: Command): void {
   program
@@ -12,8 +14,12 @@ export function registerDoctor(program: Command): void {
     .action(async (opts: { backend: string; json?: boolean }) => {
       if (!isBackendRequest(opts.backend)) throw new Error(`--backend: unknown backend "${opts.backend}"`);
       const info = await selectBackend(opts.backend);
+      // What the memory planner will compare plans against here (GPU memory from nvidia-smi or
+      // amdgpu's sysfs on hardware webgpu adapters, src/daemon/gpuMemory.ts).
+      const limit = memoryLimit(info, await hostMemoryFor(info));
       const report = {
         ...info,
+        memoryLimit: limit,
         node: process.version,
         platform: `${os.platform()} ${os.arch()}`,
         cpus: os.cpus().length,
@@ -34,6 +40,8 @@ export function registerDoctor(program: Command): void {
           `maxBufferSize ${g.maxBufferSize} B, maxStorageBufferBindingSize ${g.maxStorageBufferBindingSize} B`);
       }
       if (info.gpuDeviceInUse !== undefined) console.log(`gpu:       libtensorflow GPU device ${info.gpuDeviceInUse ? "in use" : "NOT in use (runs on the CPU)"}`);
+      console.log(`plans fit: ${(limit.bytes / 2 ** 30).toFixed(1)} GiB, ${limit.source}` +
+        (limit.maxTensorBytes ? `; no tensor over ${(limit.maxTensorBytes / 2 ** 20).toFixed(0)} MiB` : ""));
       console.log(`tfjs:      ${info.tfjsVersion}`);
       console.log(`node:      ${process.version} on ${report.platform}, ${report.cpus} CPUs, ${(report.memoryBytes / 2 ** 30).toFixed(1)} GiB`);
     });

@@ -12,7 +12,7 @@ import { buildReport, formatTable, reportMarkdown } from "../../core/evaluate/re
 import { ProgressLine } from "../progress";
 import { fitEvaluationBatch, type EvaluationBatch } from "../../core/evaluate/batchMemory";
 import { memoryLimit } from "../../core/memory/limits";
-import { hostMemory } from "../../daemon/engine/memoryPlan";
+import { hostMemoryFor } from "../../daemon/engine/memoryPlan";
 import { version } from "../../../package.json";
 
 interface EvalFlags {
@@ -77,7 +77,7 @@ export function registerEval(program: Command): void {
       let fitted: EvaluationBatch;
       try {
         // Planned before it runs: an oversize batch died at the wasm heap's end (issue 15).
-        fitted = fitEvaluationBatch(c, undefined, Math.min(batchSize, n ?? data.n, data.n), memoryLimit(info, hostMemory()), "--batch", batchSize);
+        fitted = fitEvaluationBatch(c, undefined, Math.min(batchSize, n ?? data.n, data.n), memoryLimit(info, await hostMemoryFor(info)), "--batch", batchSize);
       } catch (e) {
         for (const t of Object.values(loaded.params)) t.dispose();
         throw e;

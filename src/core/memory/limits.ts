@@ -6,7 +6,8 @@ import type { BackendInfo } from "../backend/select";
  * - wasm: the heap stops near 3.9 GiB, never shrinks, and corrupts existing tensors before it
  *   errors. Fragmentation makes a freed block unusable for a larger one, so the plan stays 18 %
  *   under the real ceiling (3.2 GiB), the margin that held in the ViT-B measurements.
- * - webgpu: device memory when the adapter reports it (else 4 GiB, a conservative guess), and
+ * - webgpu: 90 % of the GPU's available memory when its driver's tools report it (else 4 GiB, a
+ *   conservative guess; software adapters: free RAM), and
  *   no single tensor over `maxBufferSize` / `maxStorageBufferBindingSize`.
  * - tensorflow / tensorflow-gpu / cpu: three quarters of the free RAM (tensors live in RAM).
  */
@@ -28,8 +29,10 @@ const WEBGPU_UNKNOWN_MEMORY_BYTES = 4 * 2 ** 30;
 export interface HostMemory {
   freeBytes: number;
   totalBytes: number;
-  /** A GPU's memory when something reports it (webgpu adapters usually do not). */
+  /** A GPU's available memory when its driver's tools report it (WebGPU itself does not;
+   * src/daemon/gpuMemory.ts asks nvidia-smi or amdgpu's sysfs), and where the figure came from. */
   gpuMemoryBytes?: number;
+  gpuMemorySource?: string;
   /** The user's own limit (HYPERAT_MEMORY_LIMIT_GIB): a GPU whose adapter does not report its
    * memory, or a machine shared with other jobs. On wasm it can only lower the heap's limit. */
   userLimitBytes?: number;
@@ -61,7 +64,9 @@ function detectedLimit(backend: Pick<BackendInfo, "backend" | "gpu"> | string, h
   if (name === "webgpu") {
     const gpu = "gpu" in info ? info.gpu : undefined;
     const maxTensorBytes = gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : undefined;
-    if (host.gpuMemoryBytes) return { backend: name, bytes: 0.9 * host.gpuMemoryBytes, maxTensorBytes, source: "90 % of the GPU's memory" };
+    if (host.gpuMemoryBytes) {
+      return { backend: name, bytes: 0.9 * host.gpuMemoryBytes, maxTensorBytes, source: `90 % of the GPU's available memory${host.gpuMemorySource ? ` (${host.gpuMemorySource})` : ""}` };
+    }
     // A software adapter (lavapipe) allocates in RAM; a hardware one's memory is not reported.
     if (gpu?.software) return { backend: name, bytes: 0.75 * host.freeBytes, maxTensorBytes, source: "75 % of free RAM (software adapter)" };
     return { backend: name, bytes: WEBGPU_UNKNOWN_MEMORY_BYTES, maxTensorBytes, source: "4 GiB (the adapter does not report its memory)" };

@@ -19,7 +19,7 @@ import { HyperatSession } from "./trainSession";
 import { fitEvaluationBatch } from "../../core/evaluate/batchMemory";
 import { workersThatFit } from "../../core/memory/workersThatFit";
 import { memoryLimit } from "../../core/memory/limits";
-import { hostMemory, planConfigOf } from "./memoryPlan";
+import { hostMemoryFor, planConfigOf } from "./memoryPlan";
 import { listMergedModels, refreshModelCards } from "./exports";
 import { robustbenchEntry } from "./robustbench";
 import { CheckpointRef } from "../../protocol/runs";
@@ -138,7 +138,7 @@ export async function evaluateRun(
   const backend = info?.backend ?? cfg.backend;
   // Every variant shares the backbone's shape: one plan before any model is built. A batch that
   // does not fit runs smaller (same results); a model that does not fit at 1 image is refused.
-  const host = hostMemory();
+  const host = await hostMemoryFor(info);
   const fitted = fitEvaluationBatch(session.backbone.vit, planConfigOf(cfg), Math.min(cfg.evaluation.batchSize, n), memoryLimit(info ?? backend, host), "evaluation.batchSize", cfg.evaluation.batchSize);
   const pool = workersThatFit(Math.min(resolveWorkers(cfg.training.workers, info?.backend), all.length), fitted.bytes, host.freeBytes, { doing: "evaluating", holds: "a model and its attack batch" });
   const memoryNotes = [fitted.note, pool.note].filter((s): s is string => s !== undefined);

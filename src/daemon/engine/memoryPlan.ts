@@ -1,4 +1,5 @@
 import * as os from "node:os";
+import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../core/config/types";
 import { ViTConfig, presetConfig } from "../../core/model/config";
 import { configFromShapes } from "../../core/model/modelFile";
@@ -7,6 +8,7 @@ import { readSafetensorsHeaderFile } from "../../core/io/safetensorsHeaderFile";
 import { knownBackend, BackendInfo } from "../../core/backend/select";
 import { memoryLimit, parseMemoryLimitGiB, HostMemory, MEMORY_LIMIT_ENV } from "../../core/memory/limits";
 import { MemoryPlan, PlanConfig, planMemory } from "../../core/memory/plan";
+import { gpuMemoryOf } from "../gpuMemory";
 
 /**
  * The daemon's side of memory planning: the model's shapes from the safetensors header (no
@@ -57,7 +59,22 @@ export function hostMemory(): HostMemory {
   return { freeBytes: os.freemem(), totalBytes: os.totalmem(), ...(userLimitBytes !== undefined ? { userLimitBytes } : {}) };
 }
 
+type BackendFacts = Pick<BackendInfo, "backend" | "gpu"> | string | undefined;
+
+/**
+ * `hostMemory()` plus, on a hardware webgpu adapter, the GPU's available memory from its
+ * driver's tools (src/daemon/gpuMemory.ts); what tfjs in this thread already holds on the GPU
+ * counts as available, since the plan counts the model itself.
+ */
+export async function hostMemoryFor(backend: BackendFacts): Promise<HostMemory> {
+  const host = hostMemory();
+  if (typeof backend !== "object" || backend.backend !== "webgpu" || !backend.gpu) return host;
+  const own = tf.getBackend() === "webgpu" ? Number((tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? 0) : 0;
+  const gpu = await gpuMemoryOf(backend.gpu, own);
+  return gpu ? { ...host, gpuMemoryBytes: gpu.availableBytes, gpuMemorySource: gpu.source } : host;
+}
+
 /** The plan for `cfg` on `backend` (default: the active or probed one, else wasm, the no-install path). */
-export async function planRun(cfg: RunConfig, backend: Pick<BackendInfo, "backend" | "gpu"> | string | undefined = knownBackend(), vit?: ViTConfig): Promise<MemoryPlan> {
-  return planMemory(vit ?? (await vitOfConfig(cfg)), planConfigOf(cfg), memoryLimit(backend ?? "wasm", hostMemory()));
+export async function planRun(cfg: RunConfig, backend: BackendFacts = knownBackend(), vit?: ViTConfig): Promise<MemoryPlan> {
+  return planMemory(vit ?? (await vitOfConfig(cfg)), planConfigOf(cfg), memoryLimit(backend ?? "wasm", await hostMemoryFor(backend)));
 }
