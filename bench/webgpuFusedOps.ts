@@ -53,6 +53,8 @@ async function main(): Promise<void> {
     { op: `LayerNorm [${batch * T}, ${D}]`, run: weighted((a, gg, bb) => layerNorm(a, gg, bb), wx, [x, g, b]), harness: weighted((a) => a, wx, [x]) },
     { op: `GELU [${batch * T}, ${4 * D}]`, run: weighted((a) => gelu(a), wh, [h]), harness: weighted((a) => a, wh, [h]) },
     { op: `softmax [${batch * H}, ${T}, ${T}]`, run: weighted((a) => tf.softmax(a, -1), ws, [s]), harness: weighted((a) => a, ws, [s]) },
+    // A bias gradient: the Add gradient sums the output gradient over its rows (forward only).
+    { op: `bias-gradient sum over rows [${batch * T}, ${4 * D}]`, run: () => [tf.sum(h, 0)], harness: () => [] },
   ];
   const net = async (o: (typeof ops)[number]) => {
     const [m, base] = [await measure(o.run, reps), await measure(o.harness, reps)];

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { checkInputs, flatProgram, rowProgram, rowsAndCols, rowUniforms, type WebgpuKernelBackend } from "./program";
+import { columnSumProgram } from "./columnSum";
 
 /**
  * LayerNorm as five WGSL dispatches instead of tfjs' ~27 (forward Mean, Sub, Square, Mean, Add,
@@ -8,7 +9,7 @@ import { checkInputs, flatProgram, rowProgram, rowsAndCols, rowUniforms, type We
  *   forward   stats = (μ, 1/σ) per row (one workgroup per row, two-pass variance), then
  *             y = (x − μ)/σ · γ + β elementwise;
  *   backward  dx = (g − mean(g) − x̂ · mean(g · x̂)) / σ with g = dy · γ (one workgroup per row),
- *             dγ = Σ_rows dy · x̂ and dβ = Σ_rows dy (column sums).
+ *             dγ = Σ_rows dy · x̂ and dβ = Σ_rows dy (column sums, columnSum.ts).
  * Only the `[rows, 2]` statistics are saved for the backward pass, not x̂ (D times smaller).
  */
 export const WEBGPU_LN_STATS = "HyperatWebgpuLayerNormStats";
@@ -86,54 +87,11 @@ function gradInputKernel({ inputs, backend }: Args): tf.TensorInfo {
   return (backend as WebgpuKernelBackend).runWebGPUProgram(program, [dy, x, stats, gamma], "float32", rowUniforms(rows, cols));
 }
 
-const COLS_PER_GROUP = 32;
-const ROW_SLICES = 8;
-
-/**
- * Column sums Σ_rows of `term` over a `[rows, cols]` view into `[cols]`: each workgroup takes 32
- * adjacent columns (coalesced reads) and splits the rows over 8 slices, then adds the slices.
- */
-function columnSumProgram(key: string, variableNames: string[], rows: number, cols: number, term: string) {
-  const threads = COLS_PER_GROUP * ROW_SLICES;
-  return {
-    variableNames,
-    outputShape: [cols],
-    shaderKey: key,
-    dispatchLayout: { x: [0] },
-    dispatch: [Math.ceil(cols / COLS_PER_GROUP), 1, 1] as [number, number, number],
-    workgroupSize: [threads, 1, 1] as [number, number, number],
-    uniforms: "rows : i32, cols : i32,",
-    getUserCode: () => `
-      var<workgroup> part : array<f32, ${threads}>;
-      fn main(index : i32) {
-        let tid = i32(localId.x);
-        let lane = tid % ${COLS_PER_GROUP};
-        let slice = tid / ${COLS_PER_GROUP};
-        let col = (index / ${threads}) * ${COLS_PER_GROUP} + lane;
-        let cols = uniforms.cols;
-        var s = 0.0;
-        if (col < cols) {
-          for (var r = slice; r < uniforms.rows; r = r + ${ROW_SLICES}) {
-            let i = r * cols + col;
-            s = s + ${term};
-          }
-        }
-        part[tid] = s;
-        workgroupBarrier();
-        for (var k = ${ROW_SLICES / 2}; k > 0; k = k / 2) {
-          if (slice < k) { part[tid] = part[tid] + part[tid + k * ${COLS_PER_GROUP}]; }
-          workgroupBarrier();
-        }
-        if (slice == 0 && col < cols) { setOutputAtIndex(col, part[lane]); }
-      }`,
-  };
-}
-
 function gradScaleKernel({ inputs, backend }: Args): tf.TensorInfo {
   const { dy, x, stats } = inputs as Record<string, tf.TensorInfo>;
   const { rows, cols } = rowsAndCols(x.shape);
   checkInputs(WEBGPU_LN_GRAD_SCALE, { dy, x, stats }, cols);
-  const program = columnSumProgram("hyperat_ln_grad_scale", ["dy", "src", "stats"], rows, cols,
+  const program = columnSumProgram("hyperat_ln_grad_scale", ["dy", "src", "stats"], cols,
     "dy[i] * ((src[i] - stats[2 * r]) * stats[2 * r + 1])");
   return (backend as WebgpuKernelBackend).runWebGPUProgram(program, [dy, x, stats], "float32", rowUniforms(rows, cols));
 }
@@ -142,7 +100,7 @@ function gradShiftKernel({ inputs, backend }: Args): tf.TensorInfo {
   const { dy } = inputs as Record<string, tf.TensorInfo>;
   const { rows, cols } = rowsAndCols(dy.shape);
   checkInputs(WEBGPU_LN_GRAD_SHIFT, { dy }, cols);
-  const program = columnSumProgram("hyperat_ln_grad_shift", ["dy"], rows, cols, "dy[i]");
+  const program = columnSumProgram("hyperat_ln_grad_shift", ["dy"], cols, "dy[i]");
   return (backend as WebgpuKernelBackend).runWebGPUProgram(program, [dy], "float32", rowUniforms(rows, cols));
 }
 
