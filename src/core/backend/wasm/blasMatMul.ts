@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { overrideKernel } from "../kernelOverride";
 import * as os from "node:os";
 import type { Blas } from "../blas";
 import { heapOffset, type WasmKernelBackend } from "./heapKernels";
@@ -78,16 +79,9 @@ function blasBatchMatMul(blas: Blas, args: { inputs: tf.NamedTensorInfoMap; back
  */
 export function installWasmBlas(blas: Blas): boolean {
   if (active) return true;
-  const xnnpack = tf.getKernel(tf.BatchMatMul, "wasm");
+  const xnnpack = overrideKernel(tf.BatchMatMul, "wasm", (stock) => (args) => blasBatchMatMul(blas, args as never) ?? (stock.kernelFunc(args) as tf.TensorInfo));
   if (!xnnpack) return false;
   original = xnnpack;
-  tf.unregisterKernel(tf.BatchMatMul, "wasm");
-  tf.registerKernel({
-    kernelName: tf.BatchMatMul,
-    backendName: "wasm",
-    setupFunc: xnnpack.setupFunc,
-    kernelFunc: (args) => blasBatchMatMul(blas, args as never) ?? (xnnpack.kernelFunc(args) as tf.TensorInfo),
-  });
   active = blas;
   return true;
 }

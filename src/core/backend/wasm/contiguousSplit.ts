@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { overrideKernel } from "../kernelOverride";
 import { heapOffset, type WasmKernelBackend } from "./heapKernels";
 
 /**
@@ -48,14 +49,5 @@ function splitContiguous(
 /** Replaces wasm's SplitV with the block-copy kernel; idempotent; no-op without wasm. */
 export function registerWasmFastSplit(): void {
   if (registered) return;
-  const original = tf.getKernel(tf.SplitV, "wasm");
-  if (!original) return;
-  registered = true;
-  tf.unregisterKernel(tf.SplitV, "wasm");
-  tf.registerKernel({
-    kernelName: tf.SplitV,
-    backendName: "wasm",
-    setupFunc: original.setupFunc,
-    kernelFunc: (args) => splitContiguous(args as never, original.kernelFunc),
-  });
+  registered = overrideKernel(tf.SplitV, "wasm", (stock) => (args) => splitContiguous(args as never, stock.kernelFunc)) !== undefined;
 }

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { overrideKernel } from "../kernelOverride";
 
 /**
  * On wasm, `Identity` and same-dtype `Cast` copy the whole tensor. tfjs-core calls Identity to
@@ -25,21 +26,10 @@ export function registerWasmZeroCopy(): void {
   const cast = tf.getKernel(tf.Cast, "wasm");
   if (!cast || !tf.getKernel(tf.Identity, "wasm")) return; // wasm not registered in this process
   registered = true;
-  tf.unregisterKernel(tf.Identity, "wasm");
-  tf.registerKernel({
-    kernelName: tf.Identity,
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend }) => share((inputs as { x: tf.TensorInfo }).x, backend),
-  });
-  tf.unregisterKernel(tf.Cast, "wasm");
-  tf.registerKernel({
-    kernelName: tf.Cast,
-    backendName: "wasm",
-    setupFunc: cast.setupFunc,
-    kernelFunc: (args) => {
-      const x = (args.inputs as { x: tf.TensorInfo }).x;
-      if (x.dtype !== "string" && x.dtype === (args.attrs as { dtype: string }).dtype) return share(x, args.backend);
-      return cast.kernelFunc(args);
-    },
+  overrideKernel(tf.Identity, "wasm", () => ({ inputs, backend }) => share((inputs as { x: tf.TensorInfo }).x, backend));
+  overrideKernel(tf.Cast, "wasm", (stock) => (args) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    if (x.dtype !== "string" && x.dtype === (args.attrs as { dtype: string }).dtype) return share(x, args.backend);
+    return stock.kernelFunc(args);
   });
 }

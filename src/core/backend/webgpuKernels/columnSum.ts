@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { GpuProgram, UniformData, WebgpuKernelBackend } from "./program";
+import { overrideKernel } from "../kernelOverride";
 
 /**
  * Sums over the leading rows of a `[rows, cols]` view, one WGSL dispatch: each workgroup takes 32
@@ -80,15 +81,5 @@ let registered = false;
 /** Routes webgpu's Sum over leading axes of float32 tensors to the column kernel; the rest stays stock. */
 export function registerWebgpuLeadingSum(): void {
   if (registered) return;
-  const original = tf.getKernel(tf.Sum, "webgpu");
-  if (!original) return;
-  registered = true;
-  tf.unregisterKernel(tf.Sum, "webgpu");
-  tf.registerKernel({
-    kernelName: tf.Sum,
-    backendName: "webgpu",
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc: (args) => leadingSum(args as unknown as SumArgs, original.kernelFunc),
-  });
+  registered = overrideKernel(tf.Sum, "webgpu", (stock) => (args) => leadingSum(args as unknown as SumArgs, stock.kernelFunc)) !== undefined;
 }
