@@ -3,9 +3,9 @@ import { checkInputs, flatProgram, rowProgram, rowsAndCols, rowUniforms, type We
 import { columnSumProgram } from "./columnSum";
 
 /**
- * LayerNorm as five WGSL dispatches instead of tfjs' ~27 (forward Mean, Sub, Square, Mean, Add,
- * Rsqrt, Multiply×2, Add; backward ~18 more), with the same math as the composed form in
- * src/core/model/fusedOps.ts:
+ * LayerNorm as five WGSL dispatches instead of the composed form's 20 (forward Mean, Sub, Square,
+ * Mean, Add, Rsqrt, Multiply ×2, Add; the rest backward; bench/webgpuFusedOps.ts), with the same
+ * math as that form in src/core/model/fusedOps.ts:
  *   forward   stats = (μ, 1/σ) per row (one workgroup per row, two-pass variance), then
  *             y = (x − μ)/σ · γ + β elementwise;
  *   backward  dx = (g − mean(g) − x̂ · mean(g · x̂)) / σ with g = dy · γ (one workgroup per row),
