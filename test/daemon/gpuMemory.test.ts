@@ -107,5 +107,6 @@ describe("GPU memory from the driver's tools", () => {
     assert.equal(l.source, "90 % of the GPU's available memory (nvidia-smi: NVIDIA H200, 100.0 GiB free of 140.4 GiB)");
     const unknown = memoryLimit({ backend: "webgpu", gpu }, { freeBytes: 8 * GIB, totalBytes: 16 * GIB });
     assert.equal(unknown.bytes, 4 * GIB);
+    assert.match(unknown.source, /neither nvidia-smi nor amdgpu sysfs answered; set HYPERAT_MEMORY_LIMIT_GIB/);
   });
 });

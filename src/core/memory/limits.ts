@@ -67,9 +67,9 @@ function detectedLimit(backend: Pick<BackendInfo, "backend" | "gpu"> | string, h
     if (host.gpuMemoryBytes) {
       return { backend: name, bytes: 0.9 * host.gpuMemoryBytes, maxTensorBytes, source: `90 % of the GPU's available memory${host.gpuMemorySource ? ` (${host.gpuMemorySource})` : ""}` };
     }
-    // A software adapter (lavapipe) allocates in RAM; a hardware one's memory is not reported.
+    // A software adapter (lavapipe) allocates in RAM; a hardware one's memory, when no driver tool told (src/daemon/gpuMemory.ts), is a guess.
     if (gpu?.software) return { backend: name, bytes: 0.75 * host.freeBytes, maxTensorBytes, source: "75 % of free RAM (software adapter)" };
-    return { backend: name, bytes: WEBGPU_UNKNOWN_MEMORY_BYTES, maxTensorBytes, source: "4 GiB (the adapter does not report its memory)" };
+    return { backend: name, bytes: WEBGPU_UNKNOWN_MEMORY_BYTES, maxTensorBytes, source: `4 GiB (WebGPU reports no memory size and neither nvidia-smi nor amdgpu sysfs answered; set ${MEMORY_LIMIT_ENV} to your GPU's GiB)` };
   }
   return { backend: name, bytes: 0.75 * host.freeBytes, source: "75 % of free RAM" };
 }
