@@ -60,10 +60,23 @@ export function pickGpu<T extends { name: string; freeBytes: number }>(gpus: T[]
   const names = (g: T) => [g.name, g.name.replace(/^nvidia /i, "")].map((n) => new RegExp(`\\b${n.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`));
   const named = gpus.filter((g) => names(g).some((re) => re.test(said)));
   if (gpus.length === 1 || named.length === 1) return { gpu: named.length === 1 ? named[0] : gpus[0], matched: true };
-  return { gpu: gpus.reduce((a, b) => (b.freeBytes < a.freeBytes ? b : a)), matched: false };
+  return { gpu: leastFree(gpus), matched: false };
+}
+
+function leastFree<T extends { freeBytes: number }>(gpus: T[]): T {
+  return gpus.reduce((a, b) => (b.freeBytes < a.freeBytes ? b : a));
 }
 
 const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
+
+/** The figure for one GPU: its free memory plus this process's own, said with where it came from. */
+function available(gpu: { totalBytes: number; freeBytes: number }, own: number, from: string, note: string): GpuMemory {
+  return {
+    availableBytes: Math.min(gpu.totalBytes, gpu.freeBytes + own),
+    totalBytes: gpu.totalBytes,
+    source: `${from} ${gib(gpu.freeBytes)} free of ${gib(gpu.totalBytes)}` + (own > 0 ? ` + ${gib(own)} this process holds` : "") + note,
+  };
+}
 
 async function nvidia(adapter: GpuAdapterInfo, own: number, probes: GpuMemoryProbes): Promise<GpuMemory | undefined> {
   let out: string;
@@ -75,12 +88,7 @@ async function nvidia(adapter: GpuAdapterInfo, own: number, probes: GpuMemoryPro
   const picked = pickGpu(parseNvidiaSmi(out), adapter);
   if (!picked) return undefined;
   const { gpu, matched } = picked;
-  return {
-    availableBytes: Math.min(gpu.totalBytes, gpu.freeBytes + own),
-    totalBytes: gpu.totalBytes,
-    source: `nvidia-smi: ${gpu.name}, ${gib(gpu.freeBytes)} free of ${gib(gpu.totalBytes)}` +
-      (own > 0 ? ` + ${gib(own)} this process holds` : "") + (matched ? "" : " (the GPU with the least free memory: the adapter's name matched none)"),
-  };
+  return available(gpu, own, `nvidia-smi: ${gpu.name},`, matched ? "" : " (the GPU with the least free memory: the adapter's name matched none)");
 }
 
 const DRM = "/sys/class/drm";
@@ -107,13 +115,8 @@ async function amd(own: number, probes: GpuMemoryProbes): Promise<GpuMemory | un
   }
   if (found.length === 0) return undefined;
   // sysfs names cards, not models: with several, the one with the least free memory.
-  const gpu = found.reduce((a, b) => (b.freeBytes < a.freeBytes ? b : a));
-  return {
-    availableBytes: Math.min(gpu.totalBytes, gpu.freeBytes + own),
-    totalBytes: gpu.totalBytes,
-    source: `amdgpu sysfs ${gpu.name}: ${gib(gpu.freeBytes)} free of ${gib(gpu.totalBytes)}` + (own > 0 ? ` + ${gib(own)} this process holds` : "") +
-      (found.length > 1 ? ` (the least free of ${found.length} AMD GPUs)` : ""),
-  };
+  const gpu = leastFree(found);
+  return available(gpu, own, `amdgpu sysfs ${gpu.name}:`, found.length > 1 ? ` (the least free of ${found.length} AMD GPUs)` : "");
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import type { GpuProgram, UniformData, WebgpuKernelBackend } from "./program";
+import { rowUniforms, type GpuProgram, type WebgpuKernelBackend } from "./program";
 import { overrideKernel } from "../kernelOverride";
 
 /**
@@ -72,8 +72,7 @@ function leadingSum(args: SumArgs, stock: tf.KernelFunc): tf.TensorInfo | tf.Ten
   if (rows === 0 || cols === 0) return stock(args as unknown as Parameters<tf.KernelFunc>[0]);
   const outShape = args.attrs.keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest;
   const program = columnSumProgram("hyperat_sum_leading", ["src"], cols, "src[i]", outShape);
-  const uniforms: UniformData[] = [{ type: "int32", data: [rows] }, { type: "int32", data: [cols] }];
-  return (args.backend as WebgpuKernelBackend).runWebGPUProgram(program, [x], "float32", uniforms);
+  return (args.backend as WebgpuKernelBackend).runWebGPUProgram(program, [x], "float32", rowUniforms(rows, cols));
 }
 
 let registered = false;

@@ -29,7 +29,6 @@ function statsKernel({ inputs, backend, attrs }: Args): tf.TensorInfo {
         var s = 0.0;
         if (live) { for (var c = tid; c < cols; c = c + WG) { s = s + src[base + c]; } }
         sumA[tid] = s;
-        sumB[tid] = 0.0;
         reduceSums(tid);
         let mean = sumA[0] / f32(cols);
         workgroupBarrier();
@@ -83,14 +82,14 @@ function gradInputKernel({ inputs, backend }: Args): tf.TensorInfo {
             let xhat = (src[base + c] - mean) * rstd;
             setOutputAtIndex(base + c, ((g - meanG) - xhat * meanGX) * rstd);
           }
-        }`);
+        }`, "", 2);
   return (backend as WebgpuKernelBackend).runWebGPUProgram(program, [dy, x, stats, gamma], "float32", rowUniforms(rows, cols));
 }
 
 function gradScaleKernel({ inputs, backend }: Args): tf.TensorInfo {
   const { dy, x, stats } = inputs as Record<string, tf.TensorInfo>;
   const { rows, cols } = rowsAndCols(x.shape);
-  checkInputs(WEBGPU_LN_GRAD_SCALE, { dy, x, stats }, cols);
+  checkInputs(WEBGPU_LN_GRAD_SCALE, { dy, x, stats });
   const program = columnSumProgram("hyperat_ln_grad_scale", ["dy", "src", "stats"], cols,
     "dy[i] * ((src[i] - stats[2 * r]) * stats[2 * r + 1])");
   return (backend as WebgpuKernelBackend).runWebGPUProgram(program, [dy, x, stats], "float32", rowUniforms(rows, cols));
@@ -99,7 +98,7 @@ function gradScaleKernel({ inputs, backend }: Args): tf.TensorInfo {
 function gradShiftKernel({ inputs, backend }: Args): tf.TensorInfo {
   const { dy } = inputs as Record<string, tf.TensorInfo>;
   const { rows, cols } = rowsAndCols(dy.shape);
-  checkInputs(WEBGPU_LN_GRAD_SHIFT, { dy }, cols);
+  checkInputs(WEBGPU_LN_GRAD_SHIFT, { dy });
   const program = columnSumProgram("hyperat_ln_grad_shift", ["dy"], cols, "dy[i]");
   return (backend as WebgpuKernelBackend).runWebGPUProgram(program, [dy], "float32", rowUniforms(rows, cols));
 }

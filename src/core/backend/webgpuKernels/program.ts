@@ -59,11 +59,11 @@ function rowThreads(cols: number): number {
  * One workgroup per row of a `[rows, cols]` view (row-major, last axis = cols). `body` runs in
  * every invocation with `row`, `tid` (0 … WG−1), `cols`, `live` (row < rows: the backend may
  * pad a dispatch past 65535 workgroups into 2-D, reshapeDispatch in backend_webgpu.js) and
- * `base` = row · cols in scope, and may call `reduceSums(tid)`, which sums `sumA` and `sumB`
- * over the workgroup into element 0. Barriers must stay in uniform control flow, so `body`
- * guards its loads and stores with `live` rather than returning early.
+ * `base` = row · cols in scope, and may call `reduceSums(tid)`, which sums `sumA` (and `sumB`
+ * when `sums` is 2) over the workgroup into element 0. Barriers must stay in uniform control
+ * flow, so `body` guards its loads and stores with `live` rather than returning early.
  */
-export function rowProgram(key: string, variableNames: string[], outputShape: number[], rows: number, cols: number, body: string, uniforms = ""): GpuProgram {
+export function rowProgram(key: string, variableNames: string[], outputShape: number[], rows: number, cols: number, body: string, uniforms = "", sums: 1 | 2 = 1): GpuProgram {
   const wg = rowThreads(cols);
   return {
     variableNames,
@@ -76,13 +76,13 @@ export function rowProgram(key: string, variableNames: string[], outputShape: nu
     getUserCode: () => `
       const WG = ${wg};
       var<workgroup> sumA : array<f32, ${wg}>;
-      var<workgroup> sumB : array<f32, ${wg}>;
+      ${sums === 2 ? `var<workgroup> sumB : array<f32, ${wg}>;` : ""}
       fn reduceSums(tid : i32) {
         workgroupBarrier();
         for (var s = WG / 2; s > 0; s = s / 2) {
           if (tid < s) {
             sumA[tid] = sumA[tid] + sumA[tid + s];
-            sumB[tid] = sumB[tid] + sumB[tid + s];
+            ${sums === 2 ? "sumB[tid] = sumB[tid] + sumB[tid + s];" : ""}
           }
           workgroupBarrier();
         }

@@ -22,7 +22,6 @@ function softmaxGradKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap;
         var s = 0.0;
         if (live) { for (var c = tid; c < cols; c = c + WG) { s = s + dy[base + c] * probs[base + c]; } }
         sumA[tid] = s;
-        sumB[tid] = 0.0;
         reduceSums(tid);
         let total = sumA[0];
         if (live) {
